@@ -54,9 +54,9 @@ func TestDiff(t *testing.T) {
 			name:    "add service with reals",
 			desired: []VirtualService{svc(web, real("10.0.1.2", 80, 1), real("10.0.1.1", 80, 3))},
 			want: []string{
-				"+ service TCP 10.0.0.1:80 scheduler=rr persistence=off granularity=/32 ops=off",
-				"+ real TCP 10.0.0.1:80 -> 10.0.1.1:80 fwd=dr weight=3 upper_threshold=0 lower_threshold=0",
-				"+ real TCP 10.0.0.1:80 -> 10.0.1.2:80 fwd=dr weight=1 upper_threshold=0 lower_threshold=0",
+				"+ service TCP 10.0.0.1:80 scheduler=rr",
+				"+ real TCP 10.0.0.1:80 -> 10.0.1.1:80 fwd=dr weight=3",
+				"+ real TCP 10.0.0.1:80 -> 10.0.1.2:80 fwd=dr weight=1",
 			},
 		},
 		{
@@ -88,7 +88,7 @@ func TestDiff(t *testing.T) {
 			desired: []VirtualService{svc(web, real("10.0.1.1", 8080, 1))},
 			want: []string{
 				"- real TCP 10.0.0.1:80 -> 10.0.1.1:80",
-				"+ real TCP 10.0.0.1:80 -> 10.0.1.1:8080 fwd=dr weight=1 upper_threshold=0 lower_threshold=0",
+				"+ real TCP 10.0.0.1:80 -> 10.0.1.1:8080 fwd=dr weight=1",
 			},
 		},
 		{
@@ -114,10 +114,10 @@ func TestDiff(t *testing.T) {
 				"- real TCP 10.0.0.1:80 -> 10.0.1.9:80",
 				"- service FWM 7 ipv4",
 				"~ service TCP 10.0.0.1:80 scheduler rr -> wrr",
-				"+ service TCP 10.0.0.2:3306 scheduler=rr persistence=off granularity=/32 ops=off",
+				"+ service TCP 10.0.0.2:3306 scheduler=rr",
 				"~ real TCP 10.0.0.1:80 -> 10.0.1.1:80 weight 1 -> 2",
-				"+ real TCP 10.0.0.1:80 -> 10.0.1.3:80 fwd=dr weight=1 upper_threshold=0 lower_threshold=0",
-				"+ real TCP 10.0.0.2:3306 -> 10.0.2.1:3306 fwd=dr weight=1 upper_threshold=0 lower_threshold=0",
+				"+ real TCP 10.0.0.1:80 -> 10.0.1.3:80 fwd=dr weight=1",
+				"+ real TCP 10.0.0.2:3306 -> 10.0.2.1:3306 fwd=dr weight=1",
 			},
 		},
 		{

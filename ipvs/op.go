@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -52,10 +53,9 @@ type Op struct {
 	PrevReal RealServer
 }
 
-// String renders op the way plan prints it, e.g.
-//
-//	+ service TCP 10.0.0.1:80 (web) scheduler=rr
-//	~ real TCP 10.0.0.1:80 -> 10.0.1.2:80 weight 1 -> 3
+// String renders op the way plan prints it: a sign (+ add, ~ edit,
+// - delete), the object, and its attributes or changes, such as
+// "~ real TCP 10.0.0.1:80 -> 10.0.1.2:80 weight 1 -> 3".
 func (op Op) String() string {
 	svc := op.Service.Key.String()
 	if op.Service.Name != "" {
@@ -63,13 +63,13 @@ func (op Op) String() string {
 	}
 	switch op.Kind {
 	case AddService:
-		return "+ service " + svc + " " + strings.Join(serviceAttrs(op.Service), " ")
+		return "+ service " + svc + " " + strings.Join(withoutDefaults(serviceAttrs(op.Service)), " ")
 	case EditService:
 		return "~ service " + svc + " " + strings.Join(changes(serviceAttrs(op.Prev), serviceAttrs(op.Service)), ", ")
 	case DeleteService:
 		return "- service " + svc
 	case AddRealServer:
-		return "+ real " + svc + " -> " + op.Real.Key().String() + " " + strings.Join(realAttrs(op.Real), " ")
+		return "+ real " + svc + " -> " + op.Real.Key().String() + " " + strings.Join(withoutDefaults(realAttrs(op.Real)), " ")
 	case EditRealServer:
 		return "~ real " + svc + " -> " + op.Real.Key().String() + " " + strings.Join(changes(realAttrs(op.PrevReal), realAttrs(op.Real)), ", ")
 	case DeleteRealServer:
@@ -95,6 +95,21 @@ func serviceAttrs(s VirtualService) []string {
 		a = append(a, "ops=off")
 	}
 	return a
+}
+
+// withoutDefaults drops attributes at their default, to keep add lines short.
+func withoutDefaults(attrs []string) []string {
+	out := attrs[:0:0]
+	persistent := !slices.Contains(attrs, "persistence=off")
+	for _, a := range attrs {
+		switch {
+		case a == "persistence=off", a == "ops=off", a == "upper_threshold=0", a == "lower_threshold=0":
+		case strings.HasPrefix(a, "granularity=") && !persistent:
+		default:
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 func realAttrs(r RealServer) []string {

@@ -49,13 +49,13 @@ var ErrConflict = errors.New("services exist in the kernel but were not created 
 // desired. With adopt, services that exist but are not owned are taken over
 // instead of reported as conflicts.
 func (r *Reconciler) Plan(ctx context.Context, desired []VirtualService, adopt bool) (*Plan, error) {
-	owned, err := r.Owned.Load()
-	if err != nil {
-		return nil, fmt.Errorf("load ownership record: %w", err)
-	}
 	kernel, err := r.Kernel.Services(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read IPVS table: %w", err)
+	}
+	owned, err := r.Owned.Load()
+	if err != nil {
+		return nil, fmt.Errorf("load ownership record: %w", err)
 	}
 	isOwned := make(map[ServiceKey]bool, len(owned))
 	for _, k := range owned {

@@ -57,7 +57,7 @@ func TestReconcileConflictNeedsAdopt(t *testing.T) {
 	p, err := r.Plan(ctx, []VirtualService{desired, other}, false)
 	require.NoError(t, err)
 	assert.Equal(t, []ServiceKey{existing.Key}, p.Conflicts)
-	assert.Equal(t, []string{"+ service TCP 10.0.0.2:80 scheduler=rr persistence=off granularity=/32 ops=off"}, render(p.Ops))
+	assert.Equal(t, []string{"+ service TCP 10.0.0.2:80 scheduler=rr"}, render(p.Ops))
 	_, err = r.Apply(ctx, p)
 	require.ErrorIs(t, err, ErrConflict)
 	assert.Contains(t, err.Error(), "TCP 10.0.0.1:80")
