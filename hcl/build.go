@@ -1,0 +1,669 @@
+package hcl
+
+import (
+	"fmt"
+	"math"
+	"math/big"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+
+	"github.com/lvsctl/lvsctl/ipvs"
+)
+
+// This file is the second layer: it checks the syntax structs of decode.go
+// and builds ipvs values from them. It reports every problem it finds and
+// keeps going; a value that failed a check is marked unknown so that checks
+// depending on it are skipped instead of piling up follow-on errors.
+
+// builder collects diagnostics while building.
+type builder struct {
+	diags hcl.Diagnostics
+}
+
+func (b *builder) errorAt(subject hcl.Range, context *hcl.Range, summary, detail string, args ...any) {
+	if len(args) > 0 {
+		detail = fmt.Sprintf(detail, args...)
+	}
+	b.diags = append(b.diags, &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  summary,
+		Detail:   detail,
+		Subject:  subject.Ptr(),
+		Context:  context,
+	})
+}
+
+// build validates f and returns its services in file order.
+func build(f *fileSyntax) ([]ipvs.VirtualService, hcl.Diagnostics) {
+	b := &builder{}
+	names := make(map[string]*serviceSyntax)
+	type keyDef struct {
+		name  string
+		where hcl.Range
+	}
+	keys := make(map[ipvs.ServiceKey]keyDef)
+	services := make([]ipvs.VirtualService, 0, len(f.Services))
+	for _, s := range f.Services {
+		if prev, dup := names[s.Name]; dup {
+			b.errorAt(s.NameRange, prev.NameRange.Ptr(), "Duplicate virtual_server name",
+				"A virtual_server named %q is already defined at %s. Names identify services in plans and logs, so each must be unique.",
+				s.Name, posString(prev.NameRange))
+		} else {
+			names[s.Name] = s
+		}
+		vs, keyRange, keyOK := b.service(s)
+		if keyOK {
+			if prev, dup := keys[vs.Key]; dup {
+				b.errorAt(keyRange, prev.where.Ptr(), "Duplicate virtual service",
+					"%s is already defined by virtual_server %q, first defined at %s. The kernel identifies a virtual service by protocol, address and port (or by firewall mark and family), so each can be configured once.",
+					vs.Key, prev.name, posString(prev.where))
+			} else {
+				keys[vs.Key] = keyDef{name: s.Name, where: keyRange}
+			}
+		}
+		services = append(services, vs)
+	}
+	return services, b.diags
+}
+
+// serviceDefaults is what a real server inherits from its virtual service.
+type serviceDefaults struct {
+	fwmark bool
+	port   uint16
+	portOK bool
+	fwd    ipvs.Forwarding
+	fwdOK  bool
+	tunnel ipvs.TunnelConfig
+}
+
+// service builds one virtual service. It also returns the range that names
+// its key (the address or the fwmark) and whether the key is fully known.
+func (b *builder) service(s *serviceSyntax) (ipvs.VirtualService, hcl.Range, bool) {
+	vs := ipvs.VirtualService{Name: s.Name, Scheduler: ipvs.DefaultScheduler}
+	if strings.TrimSpace(s.Name) == "" {
+		b.errorAt(s.NameRange, nil, "Invalid virtual_server name",
+			"The name of a virtual_server must not be empty: it identifies the service in plans and logs.")
+	}
+	b.rejectChecks(s.Checks)
+
+	// The key: address, port and protocol, or fwmark and family.
+	var keyRange hcl.Range
+	keyOK, famKnown := true, false
+	portOK, protoOK := false, false
+	isFWMark := s.FWMark != nil
+	if isFWMark {
+		keyRange = s.FWMark.Value
+		for _, c := range []struct {
+			present bool
+			name    string
+			rng     hcl.Range
+		}{
+			{s.Address != nil, "address", rangeOf(s.Address)},
+			{s.Port != nil, "port", rangeOf(s.Port)},
+			{s.Protocol != nil, "protocol", rangeOf(s.Protocol)},
+		} {
+			if c.present {
+				b.errorAt(c.rng, s.FWMark.Range.Ptr(), "Conflicting arguments",
+					"%s cannot be used together with fwmark. A virtual service is either address, port and protocol, or a firewall mark (with family); remove one or the other.", c.name)
+				keyOK = false
+			}
+		}
+		mark, ok := b.whole(s.FWMark, 1, math.MaxUint32, "Invalid fwmark", "fwmark")
+		keyOK = keyOK && ok
+		vs.Key.FWMark = uint32(mark)
+		if s.Family != nil {
+			fam, ok := b.family(s.Family)
+			vs.Key.Family, famKnown = fam, ok
+			keyOK = keyOK && ok
+		}
+	} else {
+		if s.Family != nil {
+			b.errorAt(s.Family.Range, nil, "Unexpected family",
+				"family only applies to fwmark services. An address service takes its family from its address.")
+		}
+		switch {
+		case s.Address == nil && s.Port == nil:
+			b.errorAt(s.DefRange, nil, "Missing virtual service address",
+				"A virtual_server needs either address and port (with protocol, default \"tcp\"), or fwmark (with family).")
+			keyOK = false
+		case s.Address == nil:
+			b.errorAt(s.Port.Range, nil, "Missing address",
+				"port is set but address is not. Set address to the virtual IP, or use fwmark instead of address and port.")
+			keyOK = false
+		case s.Port == nil:
+			b.errorAt(s.Address.Range, nil, "Missing port",
+				"address is set but port is not. Set port to the virtual service's port, from 1 to 65535; use fwmark for services that match every port.")
+			keyOK = false
+		}
+		if s.Address != nil {
+			addr, ok := b.ip(s.Address, "The virtual service address")
+			vs.Key.Addr, vs.Key.Family, famKnown = addr, ipvs.FamilyOf(addr), ok
+			keyOK = keyOK && ok
+			keyRange = s.Address.Value
+		} else if s.Port != nil {
+			keyRange = s.Port.Value
+		}
+		if s.Port != nil {
+			var port int64
+			if s.Port.ok() && s.Port.Val.Sign() == 0 {
+				b.errorAt(s.Port.Value, nil, "Invalid port",
+					"port must be from 1 to 65535. Port 0 would match every port, which IPVS only does for fwmark services: use fwmark for that.")
+			} else {
+				port, portOK = b.whole(s.Port, 1, math.MaxUint16, "Invalid port", "port")
+			}
+			vs.Key.Port = uint16(port)
+			keyOK = keyOK && portOK
+		}
+		vs.Key.Protocol, protoOK = ipvs.TCP, true
+		if s.Protocol != nil {
+			vs.Key.Protocol, protoOK = b.protocol(s.Protocol)
+			keyOK = keyOK && protoOK
+		}
+	}
+
+	// Scheduler and its flags.
+	schedOK := s.Scheduler == nil
+	if s.Scheduler.ok() {
+		sched := ipvs.Scheduler(strings.ToLower(s.Scheduler.Val))
+		if sched.Valid() {
+			vs.Scheduler, schedOK = sched, true
+		} else {
+			b.errorAt(s.Scheduler.Value, nil, "Unknown scheduler",
+				"%q is not an IPVS scheduler. Valid schedulers: %s.", s.Scheduler.Val, joinSchedulers())
+		}
+	}
+	if s.SchedulerFlags != nil && schedOK {
+		for _, f := range s.SchedulerFlags.Val {
+			if !f.ok() {
+				continue
+			}
+			flag, err := ipvs.ParseSchedFlag(vs.Scheduler, strings.ToLower(f.Val))
+			if err != nil {
+				b.errorAt(f.Value, nil, "Invalid scheduler flag",
+					"%s. Scheduler flags exist only for sh (sh-fallback, sh-port) and mh (mh-fallback, mh-port).", upperFirst(err.Error()))
+				continue
+			}
+			vs.SchedFlags |= flag
+		}
+	}
+
+	// Defaults for the real servers.
+	def := serviceDefaults{fwmark: isFWMark, port: vs.Key.Port, portOK: portOK, fwd: ipvs.NAT, fwdOK: true}
+	if s.Forwarding != nil {
+		def.fwd, def.fwdOK = b.forwarding(s.Forwarding)
+	}
+	if s.Tunnel != nil {
+		def.tunnel, _ = b.tunnel(s.Tunnel)
+		if def.fwdOK && def.fwd != ipvs.Tunnel {
+			b.errorAt(s.Tunnel.DefRange, nil, "Tunnel block without tunnel forwarding",
+				"A tunnel block only applies to forwarding = \"tun\", and this virtual_server's forwarding is %q. Set forwarding = \"tun\" or remove the block; a real server with its own forwarding = \"tun\" takes its own tunnel block.", def.fwd)
+		}
+	}
+
+	// Real servers.
+	type realDef struct {
+		syn    *realSyntax
+		addrOK bool
+		fwdOK  bool
+	}
+	reals := make([]realDef, 0, len(s.RealServers))
+	seen := make(map[ipvs.RealKey]*realSyntax)
+	for _, r := range s.RealServers {
+		rs, addrOK, portOK, fwdOK := b.real(r, def)
+		if addrOK && portOK {
+			if prev, dup := seen[rs.Key()]; dup {
+				b.errorAt(r.Address.Value, prev.Address.Value.Ptr(), "Duplicate real server",
+					"Real server %s is already defined in this virtual_server at %s. A real server is identified by address and port; to send it more traffic, raise its weight.",
+					rs.Key(), posString(prev.Address.Value))
+			} else {
+				seen[rs.Key()] = r
+			}
+		}
+		reals = append(reals, realDef{syn: r, addrOK: addrOK, fwdOK: fwdOK})
+		vs.RealServers = append(vs.RealServers, rs)
+	}
+
+	// The family of a fwmark service without family: that of its real
+	// servers if they agree, else IPv4.
+	famWhy := "its address is " + vs.Key.Addr.String()
+	if isFWMark {
+		famWhy = "set by family"
+	}
+	if isFWMark && s.Family == nil {
+		var fam ipvs.Family
+		mixed := false
+		for i, r := range reals {
+			if !r.addrOK {
+				continue
+			}
+			f := ipvs.FamilyOf(vs.RealServers[i].Addr)
+			if fam == 0 {
+				fam = f
+			} else if f != fam {
+				mixed = true
+			}
+		}
+		switch {
+		case fam == 0:
+			fam, famWhy = ipvs.IPv4, "the default when family is not set and no real server gives one"
+		case mixed:
+			fam, famWhy = ipvs.IPv4, "the default when family is not set and the real servers' families differ; set family to choose"
+		default:
+			famWhy = "inferred from the real servers"
+		}
+		vs.Key.Family, famKnown = fam, true
+	}
+	if famKnown {
+		for i, r := range reals {
+			rs := vs.RealServers[i]
+			if !r.addrOK || !r.fwdOK || rs.Forwarding == ipvs.Tunnel || ipvs.FamilyOf(rs.Addr) == vs.Key.Family {
+				continue
+			}
+			b.errorAt(r.syn.Address.Value, nil, "Real server address family mismatch",
+				"Real server %s is %s but the virtual service is %s (%s). The kernel only forwards to a real server of the other family with forwarding = \"tun\" (and not while the connection sync daemon runs).",
+				rs.Addr, famName(ipvs.FamilyOf(rs.Addr)), famName(vs.Key.Family), famWhy)
+		}
+	}
+
+	// Persistence.
+	persistOK := true
+	if s.PersistenceTimeout != nil {
+		vs.Persistence, persistOK = b.persistence(s.PersistenceTimeout)
+	}
+	if g := s.PersistenceGranularity; g != nil {
+		if persistOK && vs.Persistence == 0 {
+			b.errorAt(g.Range, nil, "Granularity without persistence",
+				"persistence_granularity only applies to persistent services; set persistence_timeout to a non-zero time, or remove persistence_granularity.")
+		}
+		if famKnown && g.ok() {
+			vs.PersistenceMask, _ = b.granularity(g, vs.Key.Family)
+		}
+	}
+
+	// One-packet scheduling.
+	if s.OnePacket.ok() && s.OnePacket.Val {
+		if !isFWMark && protoOK && vs.Key.Protocol != ipvs.UDP {
+			b.errorAt(s.OnePacket.Value, nil, "one_packet needs UDP",
+				"one_packet schedules each UDP datagram on its own (ipvsadm --ops), so it only applies to udp and fwmark services; this service is %s.", strings.ToLower(vs.Key.Protocol.String()))
+		}
+		vs.OnePacket = true
+	}
+
+	return vs, keyRange, keyOK && famKnown
+}
+
+// real builds one real server, with what it inherits from def. It reports
+// whether its address, port and forwarding are known.
+func (b *builder) real(r *realSyntax, def serviceDefaults) (rs ipvs.RealServer, addrOK, portOK, fwdOK bool) {
+	b.rejectChecks(r.Checks)
+
+	if r.Address == nil {
+		b.errorAt(r.DefRange, nil, "Missing real server address",
+			"Every real_server needs address = \"IP\", the IPv4 or IPv6 address of the backend.")
+	} else {
+		rs.Addr, addrOK = b.ip(r.Address, "A real server address")
+	}
+
+	switch {
+	case r.Port != nil && !def.fwmark && r.Port.ok() && r.Port.Val.Sign() == 0:
+		b.errorAt(r.Port.Value, nil, "Invalid port",
+			"port 0 means \"the packet's own destination port\", which only fwmark services have. Leave port out to use the virtual service's port.")
+	case r.Port != nil:
+		lo := int64(1)
+		if def.fwmark {
+			lo = 0
+		}
+		port, ok := b.whole(r.Port, lo, math.MaxUint16, "Invalid port", "port")
+		rs.Port, portOK = uint16(port), ok
+	case def.fwmark:
+		rs.Port, portOK = 0, true
+	default:
+		rs.Port, portOK = def.port, def.portOK
+	}
+
+	rs.Weight = 1
+	if r.Weight != nil {
+		w, _ := b.whole(r.Weight, 0, math.MaxInt32, "Invalid weight", "weight")
+		rs.Weight = uint32(w)
+	}
+
+	rs.Forwarding, fwdOK = def.fwd, def.fwdOK
+	if r.Forwarding != nil {
+		rs.Forwarding, fwdOK = b.forwarding(r.Forwarding)
+	}
+	if r.Tunnel != nil {
+		rs.Tunnel, _ = b.tunnel(r.Tunnel)
+		if fwdOK && rs.Forwarding != ipvs.Tunnel {
+			b.errorAt(r.Tunnel.DefRange, nil, "Tunnel block without tunnel forwarding",
+				"A tunnel block only applies to forwarding = \"tun\", and this real server's forwarding is %q. Set forwarding = \"tun\" or remove the block.", rs.Forwarding)
+		}
+	} else {
+		rs.Tunnel = def.tunnel
+	}
+	if rs.Forwarding != ipvs.Tunnel {
+		rs.Tunnel = ipvs.TunnelConfig{}
+	}
+
+	var upper, lower int64
+	upperOK, lowerOK := true, true
+	if r.UpperThreshold != nil {
+		upper, upperOK = b.whole(r.UpperThreshold, 0, math.MaxUint32, "Invalid upper_threshold", "upper_threshold")
+	}
+	if r.LowerThreshold != nil {
+		lower, lowerOK = b.whole(r.LowerThreshold, 0, math.MaxUint32, "Invalid lower_threshold", "lower_threshold")
+	}
+	if upperOK && lowerOK && lower > 0 {
+		switch {
+		case upper == 0:
+			b.errorAt(r.LowerThreshold.Value, nil, "lower_threshold without upper_threshold",
+				"lower_threshold is the connection count at which an overloaded real server takes new connections again, so it needs upper_threshold (the count at which it stops). Set upper_threshold above %d, or remove lower_threshold.", lower)
+		case lower > upper:
+			b.errorAt(r.LowerThreshold.Value, r.UpperThreshold.Value.Ptr(), "lower_threshold above upper_threshold",
+				"lower_threshold (%d) must not be greater than upper_threshold (%d).", lower, upper)
+		}
+	}
+	rs.UpperThreshold, rs.LowerThreshold = uint32(upper), uint32(lower)
+	return rs, addrOK, portOK, fwdOK
+}
+
+// tunnel builds a tunnel block and reports whether it is valid.
+func (b *builder) tunnel(t *tunnelSyntax) (ipvs.TunnelConfig, bool) {
+	var tc ipvs.TunnelConfig
+	ok, typeOK := true, true
+	if t.Type != nil {
+		typeOK = t.Type.ok()
+		if typeOK {
+			typ, err := ipvs.ParseTunnelType(t.Type.Val)
+			if err != nil {
+				b.errorAt(t.Type.Value, nil, "Invalid tunnel type",
+					"%q is not a tunnel type. type must be \"ipip\" (the default, IP-in-IP), \"gue\" (UDP encapsulation, Linux 5.2+) or \"gre\" (Linux 5.3+).", t.Type.Val)
+				typeOK = false
+			}
+			tc.Type = typ
+		}
+		ok = typeOK
+	}
+
+	switch {
+	case t.Port != nil && typeOK && tc.Type != ipvs.GUE:
+		b.errorAt(t.Port.Range, nil, "Unexpected tunnel port",
+			"port is the UDP destination port of GUE encapsulation; a %q tunnel has no port. Remove it, or set type = \"gue\".", tc.Type)
+		ok = false
+	case t.Port != nil:
+		port, pok := b.whole(t.Port, 1, math.MaxUint16, "Invalid tunnel port", "port")
+		tc.Port = uint16(port)
+		ok = ok && pok
+	case typeOK && tc.Type == ipvs.GUE:
+		b.errorAt(t.DefRange, nil, "Missing tunnel port",
+			"A \"gue\" tunnel encapsulates packets in UDP: set port to the UDP port on which the real servers decapsulate (their fou/gue receive port).")
+		ok = false
+	}
+
+	if t.Checksum != nil {
+		switch {
+		case typeOK && tc.Type == ipvs.IPIP:
+			b.errorAt(t.Checksum.Range, nil, "Unexpected tunnel checksum",
+				"IP-in-IP encapsulation has no checksum option; checksum applies to \"gue\" and \"gre\" tunnels. Remove it, or set type.")
+			ok = false
+		case t.Checksum.ok():
+			cs, err := ipvs.ParseTunnelChecksum(t.Checksum.Val)
+			if err != nil || t.Checksum.Val == "" {
+				b.errorAt(t.Checksum.Value, nil, "Invalid tunnel checksum",
+					"%q is not a checksum mode. checksum must be \"nocsum\" (the default), \"csum\" or \"remcsum\" (gue only).", t.Checksum.Val)
+				ok = false
+				break
+			}
+			if cs == ipvs.RemoteChecksum && typeOK && tc.Type != ipvs.GUE {
+				b.errorAt(t.Checksum.Value, nil, "Invalid tunnel checksum",
+					"Remote checksum offload (\"remcsum\") exists only for \"gue\" tunnels; a %q tunnel takes \"nocsum\" or \"csum\".", tc.Type)
+				ok = false
+			}
+			tc.Checksum = cs
+		default:
+			ok = false
+		}
+	}
+	return tc, ok
+}
+
+// rejectChecks reports health check blocks, which are not implemented yet.
+func (b *builder) rejectChecks(checks []*checkSyntax) {
+	for _, c := range checks {
+		b.errorAt(c.DefRange, c.Range.Ptr(), "Health checks are not supported yet",
+			"lvsctl does not run health checks yet: `lvsctl run` will add them, as check blocks in real_server with defaults from a check block in virtual_server. Remove this block for now; real servers are used as configured.")
+	}
+}
+
+// ip parses an IP address literal. IPv4-mapped IPv6 addresses are unmapped
+// to IPv4, as the kernel and ipvs treat them.
+func (b *builder) ip(a *attr[string], what string) (netip.Addr, bool) {
+	if !a.ok() {
+		return netip.Addr{}, false
+	}
+	addr, err := netip.ParseAddr(a.Val)
+	switch {
+	case err != nil:
+		b.errorAt(a.Value, nil, "Invalid IP address",
+			"%s must be an IPv4 or IPv6 address literal such as 192.0.2.10 or 2001:db8::10; host names are not resolved. %q is not one: %v.", what, a.Val, err)
+		return netip.Addr{}, false
+	case addr.Zone() != "":
+		b.errorAt(a.Value, nil, "Invalid IP address",
+			"%s must not have an IPv6 zone (%q): IPVS addresses are not scoped to an interface. Use a global address.", what, "%"+addr.Zone())
+		return netip.Addr{}, false
+	}
+	addr = addr.Unmap()
+	if addr.IsUnspecified() {
+		b.errorAt(a.Value, nil, "Invalid IP address",
+			"%s cannot be the unspecified address %s.", what, addr)
+		return netip.Addr{}, false
+	}
+	return addr, true
+}
+
+// whole checks that a is a whole number from lo to hi.
+func (b *builder) whole(a *attr[*big.Float], lo, hi int64, summary, name string) (int64, bool) {
+	if !a.ok() {
+		return 0, false
+	}
+	if n, ok := wholeIn(a.Val, lo, hi); ok {
+		return n, true
+	}
+	b.errorAt(a.Value, nil, summary, "%s must be a whole number from %d to %d; got %s.", name, lo, hi, formatNumber(a.Val))
+	return 0, false
+}
+
+func wholeIn(f *big.Float, lo, hi int64) (int64, bool) {
+	if !f.IsInt() || f.Cmp(new(big.Float).SetInt64(lo)) < 0 || f.Cmp(new(big.Float).SetInt64(hi)) > 0 {
+		return 0, false
+	}
+	n, _ := f.Int64()
+	return n, true
+}
+
+// formatNumber shows f as the user would write it. Numbers beyond float64
+// are not converted to decimal, which takes time in their exponent.
+func formatNumber(f *big.Float) string {
+	if f.IsInt() && f.MantExp(nil) <= 64 {
+		return f.Text('f', 0)
+	}
+	if x, _ := f.Float64(); !math.IsInf(x, 0) && (x != 0 || f.Sign() == 0) {
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	}
+	return "a number beyond float64 range"
+}
+
+func (b *builder) protocol(a *attr[string]) (ipvs.Protocol, bool) {
+	if !a.ok() {
+		return 0, false
+	}
+	p, err := ipvs.ParseProtocol(a.Val)
+	if err != nil {
+		b.errorAt(a.Value, nil, "Invalid protocol",
+			"%q is not a protocol. protocol must be \"tcp\" (the default), \"udp\" or \"sctp\"; for other protocols or several at once, use fwmark.", a.Val)
+		return 0, false
+	}
+	return p, true
+}
+
+func (b *builder) family(a *attr[string]) (ipvs.Family, bool) {
+	if !a.ok() {
+		return 0, false
+	}
+	switch strings.ToLower(a.Val) {
+	case "ipv4":
+		return ipvs.IPv4, true
+	case "ipv6":
+		return ipvs.IPv6, true
+	}
+	b.errorAt(a.Value, nil, "Invalid family", "%q is not an address family. family must be \"ipv4\" or \"ipv6\".", a.Val)
+	return 0, false
+}
+
+func (b *builder) forwarding(a *attr[string]) (ipvs.Forwarding, bool) {
+	if !a.ok() {
+		return 0, false
+	}
+	f, err := ipvs.ParseForwarding(a.Val)
+	if err != nil {
+		b.errorAt(a.Value, nil, "Invalid forwarding",
+			"%q is not a forwarding method. forwarding must be \"nat\" (masquerading, the default), \"dr\" (direct routing) or \"tun\" (tunnelling).", a.Val)
+		return 0, false
+	}
+	return f, true
+}
+
+// maxPersistence is the longest persistence timeout, in whole seconds.
+const maxPersistence = math.MaxInt32 * time.Second
+
+const persistenceHelp = "persistence_timeout takes a number of seconds (60) or a duration string (\"5m\", \"1h30m\"): a whole number of seconds from 0 (not persistent) to 2147483647."
+
+// persistence interprets persistence_timeout.
+func (b *builder) persistence(a *attr[cty.Value]) (time.Duration, bool) {
+	if !a.ok() {
+		return 0, false
+	}
+	v := a.Val
+	switch v.Type() {
+	case cty.Number:
+		secs, ok := wholeIn(v.AsBigFloat(), 0, math.MaxInt32)
+		if !ok {
+			b.errorAt(a.Value, nil, "Invalid persistence_timeout", "%s Got %s.", persistenceHelp, formatNumber(v.AsBigFloat()))
+			return 0, false
+		}
+		return time.Duration(secs) * time.Second, true
+	case cty.String:
+		s := v.AsString()
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			// A number in a string counts as seconds, as HCL converts it.
+			if n, cerr := convert.Convert(v, cty.Number); cerr == nil {
+				return b.persistence(&attr[cty.Value]{Val: n, Name: a.Name, Range: a.Range, Value: a.Value})
+			}
+			b.errorAt(a.Value, nil, "Invalid persistence_timeout", "%q is not a duration. %s", s, persistenceHelp)
+			return 0, false
+		}
+		if d < 0 || d > maxPersistence || d%time.Second != 0 {
+			b.errorAt(a.Value, nil, "Invalid persistence_timeout", "%s Got %q.", persistenceHelp, s)
+			return 0, false
+		}
+		return d, true
+	}
+	b.errorAt(a.Value, nil, "Incorrect attribute value type",
+		"Inappropriate value for attribute \"persistence_timeout\": number or string required.")
+	return 0, false
+}
+
+// granularity interprets persistence_granularity for a service of family
+// fam, as a prefix length.
+func (b *builder) granularity(a *attr[cty.Value], fam ipvs.Family) (int, bool) {
+	v := a.Val
+	prefix := func(f *big.Float) (int, bool) {
+		n, ok := wholeIn(f, 1, int64(fam.Bits()))
+		if !ok {
+			b.errorAt(a.Value, nil, "Invalid persistence_granularity",
+				"As a prefix length, persistence_granularity must be a whole number from 1 to %d for an %s service; got %s.", fam.Bits(), famName(fam), formatNumber(f))
+		}
+		return int(n), ok
+	}
+	switch v.Type() {
+	case cty.Number:
+		return prefix(v.AsBigFloat())
+	case cty.String:
+		s := v.AsString()
+		if mask, err := netip.ParseAddr(s); err == nil {
+			if fam != ipvs.IPv4 || !mask.Is4() {
+				hint := " (64 groups clients by /64)"
+				if fam == ipvs.IPv4 {
+					hint = ", or as a dotted IPv4 netmask"
+				}
+				b.errorAt(a.Value, nil, "Invalid persistence_granularity",
+					"%q is not a netmask for an %s service. Write persistence_granularity as a prefix length from 1 to %d%s.",
+					s, famName(fam), fam.Bits(), hint)
+				return 0, false
+			}
+			ones, bits := net.IPMask(mask.AsSlice()).Size()
+			if bits == 0 {
+				b.errorAt(a.Value, nil, "Invalid persistence_granularity",
+					"%q is not a contiguous netmask: its one bits must all come before its zero bits, as in 255.255.255.0.", s)
+				return 0, false
+			}
+			if ones == 0 {
+				b.errorAt(a.Value, nil, "Invalid persistence_granularity",
+					"Netmask %s would put every client in one group; the mask must have from 1 to 32 one bits.", s)
+				return 0, false
+			}
+			return ones, true
+		}
+		if n, err := convert.Convert(v, cty.Number); err == nil {
+			return prefix(n.AsBigFloat())
+		}
+		b.errorAt(a.Value, nil, "Invalid persistence_granularity",
+			"%q is neither a netmask nor a prefix length. persistence_granularity is a dotted IPv4 netmask (\"255.255.255.0\") or a prefix length (24, or 64 for IPv6).", s)
+		return 0, false
+	}
+	b.errorAt(a.Value, nil, "Incorrect attribute value type",
+		"Inappropriate value for attribute \"persistence_granularity\": number or string required.")
+	return 0, false
+}
+
+// rangeOf returns the range of a possibly absent attribute.
+func rangeOf[T any](a *attr[T]) hcl.Range {
+	if a == nil {
+		return hcl.Range{}
+	}
+	return a.Range
+}
+
+// posString formats the start of r as hcl does: "file.hcl:3,14".
+func posString(r hcl.Range) string {
+	return fmt.Sprintf("%s:%d,%d", r.Filename, r.Start.Line, r.Start.Column)
+}
+
+func famName(f ipvs.Family) string {
+	if f == ipvs.IPv6 {
+		return "IPv6"
+	}
+	return "IPv4"
+}
+
+func joinSchedulers() string {
+	var names []string
+	for _, s := range ipvs.Schedulers() {
+		names = append(names, string(s))
+	}
+	return strings.Join(names, ", ")
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}

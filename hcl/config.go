@@ -1,0 +1,99 @@
+package hcl
+
+import (
+	"cmp"
+	"io"
+	"slices"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclparse"
+
+	"github.com/lvsctl/lvsctl/ipvs"
+)
+
+// Config is a decoded, validated lvsctl configuration.
+type Config struct {
+	Services []ipvs.VirtualService // in file order
+}
+
+// Files maps file names to parsed files for rendering diagnostics.
+type Files map[string]*hcl.File
+
+// Load reads and validates one file. On any error it returns nil Config and
+// all diagnostics.
+func Load(filename string) (*Config, Files, hcl.Diagnostics) {
+	p := hclparse.NewParser()
+	f, diags := p.ParseHCLFile(filename)
+	return load(p, f, diags)
+}
+
+// Parse is Load for in-memory source.
+func Parse(src []byte, filename string) (*Config, Files, hcl.Diagnostics) {
+	p := hclparse.NewParser()
+	f, diags := p.ParseHCL(src, filename)
+	return load(p, f, diags)
+}
+
+func load(p *hclparse.Parser, f *hcl.File, diags hcl.Diagnostics) (*Config, Files, hcl.Diagnostics) {
+	files := Files(p.Files())
+	if diags.HasErrors() || f == nil {
+		// The structure of a file with syntax errors is a guess; decoding
+		// it would mostly add noise.
+		return nil, files, diags
+	}
+	syn, more := decodeFile(f.Body)
+	diags = append(diags, more...)
+	services, more := build(syn)
+	diags = append(diags, more...)
+	sortDiagnostics(diags)
+	if diags.HasErrors() {
+		return nil, files, diags
+	}
+	return &Config{Services: services}, files, diags
+}
+
+// sortDiagnostics orders diags by where they point, so that they read top
+// to bottom (hcl reports unknown arguments in map order).
+func sortDiagnostics(diags hcl.Diagnostics) {
+	slices.SortStableFunc(diags, func(a, b *hcl.Diagnostic) int {
+		if a.Subject == nil || b.Subject == nil {
+			switch {
+			case a.Subject != nil:
+				return 1
+			case b.Subject != nil:
+				return -1
+			}
+			return 0
+		}
+		return cmp.Or(
+			cmp.Compare(a.Subject.Filename, b.Subject.Filename),
+			cmp.Compare(a.Subject.Start.Byte, b.Subject.Start.Byte),
+		)
+	})
+}
+
+// WriteDiagnostics renders diags as hcl does, each with its file, line and
+// a source snippet, without color or wrapping.
+//
+// hcl's writer prints every line from Subject to Context. Where Context is
+// another place rather than the surroundings of Subject (the first
+// definition of a duplicate, say), the snippet shows Subject alone; the
+// Detail names the other place.
+func WriteDiagnostics(w io.Writer, files Files, diags hcl.Diagnostics) error {
+	shown := make(hcl.Diagnostics, len(diags))
+	for i, d := range diags {
+		if d != nil && d.Subject != nil && d.Context != nil && !contains(*d.Context, *d.Subject) {
+			c := *d
+			c.Context = nil
+			d = &c
+		}
+		shown[i] = d
+	}
+	return hcl.NewDiagnosticTextWriter(w, files, 0, false).WriteDiagnostics(shown)
+}
+
+// contains reports whether outer covers inner.
+func contains(outer, inner hcl.Range) bool {
+	return outer.Filename == inner.Filename &&
+		outer.Start.Byte <= inner.Start.Byte && inner.End.Byte <= outer.End.Byte
+}

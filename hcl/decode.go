@@ -1,0 +1,371 @@
+package hcl
+
+import (
+	"math/big"
+	"slices"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+)
+
+// This file is the first layer: it turns HCL bodies into syntax structs that
+// keep what the user wrote and where, checking only types. Meaning (ranges,
+// enums, cross-field rules) is the business of build.go.
+
+// Block and attribute names of the schema.
+const (
+	blockVirtualServer = "virtual_server"
+	blockRealServer    = "real_server"
+	blockTunnel        = "tunnel"
+	blockCheck         = "check"
+)
+
+var fileSchema = &hcl.BodySchema{
+	Blocks: []hcl.BlockHeaderSchema{{Type: blockVirtualServer, LabelNames: []string{"name"}}},
+}
+
+var serviceSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "address"},
+		{Name: "port"},
+		{Name: "protocol"},
+		{Name: "fwmark"},
+		{Name: "family"},
+		{Name: "scheduler"},
+		{Name: "scheduler_flags"},
+		{Name: "forwarding"},
+		{Name: "persistence_timeout"},
+		{Name: "persistence_granularity"},
+		{Name: "one_packet"},
+	},
+	Blocks: []hcl.BlockHeaderSchema{
+		{Type: blockRealServer},
+		{Type: blockTunnel},
+	},
+}
+
+var realSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "address"},
+		{Name: "port"},
+		{Name: "weight"},
+		{Name: "forwarding"},
+		{Name: "upper_threshold"},
+		{Name: "lower_threshold"},
+	},
+	Blocks: []hcl.BlockHeaderSchema{
+		{Type: blockTunnel},
+	},
+}
+
+var tunnelSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "type"},
+		{Name: "port"},
+		{Name: "checksum"},
+	},
+}
+
+// attr is one decoded attribute: its value and where it was written. A nil
+// *attr means the attribute was absent (or null). An attribute whose value
+// had the wrong type is present with Bad set: the type error has been
+// reported, and later checks skip the value but still see the attribute.
+type attr[T any] struct {
+	Val T
+	Bad bool
+
+	Name  string
+	Range hcl.Range // the whole "name = value"
+	Value hcl.Range // the value expression
+}
+
+// ok reports whether a is present with a usable value.
+func (a *attr[T]) ok() bool { return a != nil && !a.Bad }
+
+// fileSyntax is one configuration file as written.
+type fileSyntax struct {
+	Services []*serviceSyntax
+}
+
+// serviceSyntax is one virtual_server block as written.
+type serviceSyntax struct {
+	Name      string
+	NameRange hcl.Range // the label, quotes included
+	DefRange  hcl.Range // virtual_server "name"
+
+	Address        *attr[string]
+	Port           *attr[*big.Float]
+	Protocol       *attr[string]
+	FWMark         *attr[*big.Float]
+	Family         *attr[string]
+	Scheduler      *attr[string]
+	SchedulerFlags *attr[[]*attr[string]]
+	Forwarding     *attr[string]
+	// PersistenceTimeout and PersistenceGranularity each take a number or a
+	// string, so their type is checked when they are interpreted.
+	PersistenceTimeout     *attr[cty.Value]
+	PersistenceGranularity *attr[cty.Value]
+	OnePacket              *attr[bool]
+
+	Tunnel      *tunnelSyntax
+	RealServers []*realSyntax
+	// Checks are health check blocks. They will give defaults to the checks
+	// of the real servers; today they are rejected.
+	Checks []*checkSyntax
+}
+
+// realSyntax is one real_server block as written.
+type realSyntax struct {
+	DefRange hcl.Range
+
+	Address        *attr[string]
+	Port           *attr[*big.Float]
+	Weight         *attr[*big.Float]
+	Forwarding     *attr[string]
+	UpperThreshold *attr[*big.Float]
+	LowerThreshold *attr[*big.Float]
+
+	Tunnel *tunnelSyntax
+	Checks []*checkSyntax
+}
+
+// tunnelSyntax is one tunnel block as written.
+type tunnelSyntax struct {
+	DefRange hcl.Range
+
+	Type     *attr[string]
+	Port     *attr[*big.Float]
+	Checksum *attr[string]
+}
+
+// checkSyntax is a health check block: check "TYPE" { ... }. Only its
+// header is decoded until lvsctl runs checks.
+type checkSyntax struct {
+	Type     string // first label, "" if none
+	DefRange hcl.Range
+	Range    hcl.Range // the whole block
+}
+
+// decoder collects diagnostics while decoding.
+type decoder struct {
+	diags hcl.Diagnostics
+}
+
+func decodeFile(body hcl.Body) (*fileSyntax, hcl.Diagnostics) {
+	d := &decoder{}
+	content, diags := body.Content(fileSchema)
+	d.diags = append(d.diags, diags...)
+	f := &fileSyntax{}
+	for _, b := range content.Blocks {
+		f.Services = append(f.Services, d.service(b))
+	}
+	return f, d.diags
+}
+
+func (d *decoder) service(b *hcl.Block) *serviceSyntax {
+	s := &serviceSyntax{
+		Name:      b.Labels[0],
+		NameRange: b.LabelRanges[0],
+		DefRange:  b.DefRange,
+	}
+	content, checks := d.content(b.Body, serviceSchema)
+	s.Checks = checks
+	a := content.Attributes
+	s.Address = decodeString(d, a["address"])
+	s.Port = decodeNumber(d, a["port"])
+	s.Protocol = decodeString(d, a["protocol"])
+	s.FWMark = decodeNumber(d, a["fwmark"])
+	s.Family = decodeString(d, a["family"])
+	s.Scheduler = decodeString(d, a["scheduler"])
+	s.SchedulerFlags = d.stringList(a["scheduler_flags"])
+	s.Forwarding = decodeString(d, a["forwarding"])
+	s.PersistenceTimeout = d.raw(a["persistence_timeout"])
+	s.PersistenceGranularity = d.raw(a["persistence_granularity"])
+	s.OnePacket = decode(d, a["one_packet"], cty.Bool, func(v cty.Value) bool { return v.True() })
+	for _, blk := range content.Blocks {
+		switch blk.Type {
+		case blockRealServer:
+			s.RealServers = append(s.RealServers, d.real(blk))
+		case blockTunnel:
+			s.Tunnel = d.tunnel(blk, s.Tunnel)
+		}
+	}
+	return s
+}
+
+func (d *decoder) real(b *hcl.Block) *realSyntax {
+	r := &realSyntax{DefRange: b.DefRange}
+	content, checks := d.content(b.Body, realSchema)
+	r.Checks = checks
+	a := content.Attributes
+	r.Address = decodeString(d, a["address"])
+	r.Port = decodeNumber(d, a["port"])
+	r.Weight = decodeNumber(d, a["weight"])
+	r.Forwarding = decodeString(d, a["forwarding"])
+	r.UpperThreshold = decodeNumber(d, a["upper_threshold"])
+	r.LowerThreshold = decodeNumber(d, a["lower_threshold"])
+	for _, blk := range content.Blocks {
+		if blk.Type == blockTunnel {
+			r.Tunnel = d.tunnel(blk, r.Tunnel)
+		}
+	}
+	return r
+}
+
+// tunnel decodes a tunnel block; prev is an earlier tunnel block of the same
+// parent, which makes this one a duplicate.
+func (d *decoder) tunnel(b *hcl.Block, prev *tunnelSyntax) *tunnelSyntax {
+	t := &tunnelSyntax{DefRange: b.DefRange}
+	content, diags := b.Body.Content(tunnelSchema)
+	d.diags = append(d.diags, diags...)
+	a := content.Attributes
+	t.Type = decodeString(d, a["type"])
+	t.Port = decodeNumber(d, a["port"])
+	t.Checksum = decodeString(d, a["checksum"])
+	if prev != nil {
+		// Decoded all the same, to report what is wrong inside it too.
+		d.diags = append(d.diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Duplicate tunnel block",
+			Detail:   "Only one tunnel block is allowed here; the first one is at " + posString(prev.DefRange) + ".",
+			Subject:  b.DefRange.Ptr(),
+			Context:  prev.DefRange.Ptr(),
+		})
+		return prev
+	}
+	return t
+}
+
+// content decodes body against schema and also returns its check blocks.
+//
+// Check blocks are collected whatever their labels, so that every one of
+// them can be reported the same way; hcl's own label-count diagnostics for
+// them are dropped.
+func (d *decoder) content(body hcl.Body, schema *hcl.BodySchema) (*hcl.BodyContent, []*checkSyntax) {
+	withCheck := *schema
+	withCheck.Blocks = append(append([]hcl.BlockHeaderSchema(nil), schema.Blocks...), hcl.BlockHeaderSchema{Type: blockCheck})
+	content, diags := body.Content(&withCheck)
+
+	var checks []*checkSyntax
+	if sb, ok := body.(*hclsyntax.Body); ok {
+		for _, b := range sb.Blocks {
+			if b.Type != blockCheck {
+				continue
+			}
+			c := &checkSyntax{DefRange: b.DefRange(), Range: b.Range()}
+			if len(b.Labels) > 0 {
+				c.Type = b.Labels[0]
+			}
+			checks = append(checks, c)
+		}
+		header := func(r *hcl.Range) bool {
+			for _, b := range sb.Blocks {
+				if b.Type == blockCheck && r != nil && hcl.RangeBetween(b.TypeRange, b.OpenBraceRange).Overlaps(*r) {
+					return true
+				}
+			}
+			return false
+		}
+		diags = slices.DeleteFunc(diags, func(diag *hcl.Diagnostic) bool { return header(diag.Subject) })
+	} else {
+		// Not native syntax: only unlabelled check blocks reach us.
+		for _, b := range content.Blocks {
+			if b.Type == blockCheck {
+				checks = append(checks, &checkSyntax{DefRange: b.DefRange, Range: b.DefRange})
+			}
+		}
+	}
+	d.diags = append(d.diags, diags...)
+	return content, checks
+}
+
+// decode evaluates a with no variables or functions, converts the value to
+// ty and extracts it with get. Null counts as absent.
+func decode[T any](d *decoder, a *hcl.Attribute, ty cty.Type, get func(cty.Value) T) *attr[T] {
+	if a == nil {
+		return nil
+	}
+	out := &attr[T]{Name: a.Name, Range: a.Range, Value: a.Expr.Range()}
+	v, diags := a.Expr.Value(nil)
+	d.diags = append(d.diags, diags...)
+	if diags.HasErrors() {
+		out.Bad = true
+		return out
+	}
+	if v.IsNull() {
+		return nil
+	}
+	v, err := convert.Convert(v, ty)
+	if err != nil {
+		d.diags = append(d.diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Incorrect attribute value type",
+			Detail:   "Inappropriate value for attribute \"" + a.Name + "\": " + err.Error() + ".",
+			Subject:  out.Value.Ptr(),
+		})
+		out.Bad = true
+		return out
+	}
+	if v.IsNull() || !v.IsWhollyKnown() {
+		return nil
+	}
+	out.Val = get(v)
+	return out
+}
+
+func decodeString(d *decoder, a *hcl.Attribute) *attr[string] {
+	return decode(d, a, cty.String, func(v cty.Value) string { return v.AsString() })
+}
+
+func decodeNumber(d *decoder, a *hcl.Attribute) *attr[*big.Float] {
+	return decode(d, a, cty.Number, func(v cty.Value) *big.Float { return v.AsBigFloat() })
+}
+
+// raw evaluates a and keeps its value as it is, for attributes that take
+// more than one type.
+func (d *decoder) raw(a *hcl.Attribute) *attr[cty.Value] {
+	return decode(d, a, cty.DynamicPseudoType, func(v cty.Value) cty.Value { return v })
+}
+
+// stringList decodes a list of strings, keeping the range of each element
+// when the list is written as a literal.
+func (d *decoder) stringList(a *hcl.Attribute) *attr[[]*attr[string]] {
+	if a == nil {
+		return nil
+	}
+	exprs, diags := hcl.ExprList(a.Expr)
+	if diags.HasErrors() {
+		// Not a list literal: decode the whole value, with one range.
+		whole := decode(d, a, cty.List(cty.String), func(v cty.Value) []string {
+			var out []string
+			for _, e := range v.AsValueSlice() {
+				if !e.IsNull() {
+					out = append(out, e.AsString())
+				}
+			}
+			return out
+		})
+		if whole == nil {
+			return nil
+		}
+		out := &attr[[]*attr[string]]{Bad: whole.Bad, Name: a.Name, Range: a.Range, Value: whole.Value}
+		for _, s := range whole.Val {
+			out.Val = append(out.Val, &attr[string]{Val: s, Name: a.Name, Range: a.Range, Value: whole.Value})
+		}
+		return out
+	}
+	out := &attr[[]*attr[string]]{Name: a.Name, Range: a.Range, Value: a.Expr.Range()}
+	for _, e := range exprs {
+		el := decodeString(d, &hcl.Attribute{Name: a.Name, Expr: e, Range: a.Range, NameRange: a.NameRange})
+		if el == nil {
+			continue
+		}
+		if el.Bad {
+			out.Bad = true
+		}
+		out.Val = append(out.Val, el)
+	}
+	return out
+}

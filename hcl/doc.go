@@ -1,0 +1,30 @@
+// Package hcl reads lvsctl configuration files, written in HCL native syntax,
+// into ipvs values.
+//
+// A file is a list of virtual_server "NAME" blocks, one per IPVS virtual
+// service, in the order they are written. A service is keyed either by
+// address, port and protocol (default "tcp") or by fwmark and family (the
+// family defaults to that of its real servers when they agree, else ipv4).
+// It has a scheduler (default "wlc") with optional scheduler_flags for sh
+// and mh, optional persistence (persistence_timeout in seconds or as a
+// duration string, persistence_granularity as a netmask or prefix length),
+// one_packet for UDP and fwmark services, and a default forwarding method
+// for its real servers ("nat", "dr" or "tun", default "nat"), with a tunnel
+// block (ipip, gue or gre encapsulation) allowed only where forwarding is
+// "tun". Each real_server block gives an address, a port (default: the
+// service's port, or 0 for fwmark services), a weight (default 1) and
+// connection thresholds, and may override forwarding and, as a whole, the
+// tunnel block. A real server of the other address family than its service
+// needs "tun", as in the kernel. A virtual service with no real servers is
+// valid. check blocks, in real_server and as defaults in virtual_server, are
+// reserved for health checks and rejected until lvsctl runs them.
+//
+// Decoding has three layers: HCL bodies become syntax structs that remember
+// the source range of every value, a build step validates them, and the
+// result is plain ipvs values. Problems are reported as hcl.Diagnostics,
+// never as a flattened error: each has a Subject pointing at the offending
+// value, label or block (and a Context where a second place matters, such
+// as the first definition of a duplicate), a one-line Summary and a Detail
+// that lists the valid choices. All problems in a file are reported at once.
+// Render them with WriteDiagnostics, which shows file, line and a snippet.
+package hcl
