@@ -1,0 +1,70 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+func newApplyCmd(e *env, g *globals) *cobra.Command {
+	var file string
+	var adopt bool
+	cmd := &cobra.Command{
+		Use:   "apply -f FILE",
+		Short: "Make the kernel's IPVS table match the configuration",
+		Long: `apply validates the file, plans (see "lvsctl plan"), and applies the changes,
+printing each one. A second apply of the same file changes nothing and says so.
+
+Nothing is half-applied: an invalid file never reaches the kernel, and if the
+kernel rejects a change (say, a scheduler this kernel lacks), the changes
+already made are undone and the error names the service and the operation.
+Only services lvsctl created are edited or deleted; others are left alone.
+Services in the file that already exist without lvsctl are refused unless
+--adopt is given.`,
+		Example: `  sudo lvsctl apply -f /etc/lvsctl/lvsctl.hcl
+  sudo lvsctl apply -f lvsctl.hcl --adopt            # take over services ipvsadm created
+  sudo lvsctl apply -f lvsctl.hcl --netns director   # another network namespace`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(file, e.stderr)
+			if err != nil {
+				return err
+			}
+			r, closeKernel, err := openReconciler(cmd.Context(), e, g)
+			if err != nil {
+				return err
+			}
+			defer closeKernel()
+			unlock, err := lockState(g.ownership(e).Path)
+			if err != nil {
+				return err
+			}
+			defer unlock()
+			p, err := r.Plan(cmd.Context(), cfg.Services, adopt)
+			if err != nil {
+				return err
+			}
+			if len(p.Ops) == 0 && len(p.Conflicts) == 0 {
+				printPlan(e.stdout, p)
+				return nil
+			}
+			res, err := r.Apply(cmd.Context(), p)
+			if err != nil {
+				if res.RolledBack > 0 {
+					fmt.Fprintf(e.stderr, "lvsctl: apply failed after %d of %d changes; undid them (%d operations)\n", res.Applied, len(p.Ops), res.RolledBack)
+				}
+				return err
+			}
+			for _, op := range p.Ops {
+				fmt.Fprintln(e.stdout, op.String())
+			}
+			fmt.Fprintf(e.stdout, "Applied %s.\n", plural(res.Applied, "change"))
+			printKeys(e.stdout, p.Conflicts, conflictHeading(true))
+			printKeys(e.stdout, p.Foreign, "Foreign services (not created by lvsctl, left alone):")
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&file, "file", "f", "lvsctl.hcl", "configuration `FILE`")
+	cmd.Flags().BoolVar(&adopt, "adopt", false, "take over services in the file that exist but were not created by lvsctl")
+	return cmd
+}
