@@ -17,8 +17,9 @@ all: build
 build:
 	CGO_ENABLED=0 $(GO) build -o bin/lvsctl ./cmd/lvsctl
 
-## test: everything CI runs: vet, host tests, VM tests.
-test: vet test-host test-vm
+## test: everything CI runs: vet, host tests, VM tests (assets first: the
+## host tests use GNU cpio, which vm-assets installs).
+test: vm-assets vet test-host test-vm
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }

@@ -26,24 +26,11 @@ Services in the file that already exist without lvsctl are refused unless
   sudo lvsctl apply -f lvsctl.hcl --netns director   # another network namespace`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadConfig(file, e.stderr)
+			r, p, done, err := prepare(cmd.Context(), e, g, file, adopt, true)
 			if err != nil {
 				return err
 			}
-			r, closeKernel, err := openReconciler(cmd.Context(), e, g)
-			if err != nil {
-				return err
-			}
-			defer closeKernel()
-			unlock, err := lockState(g.ownership(e).Path)
-			if err != nil {
-				return err
-			}
-			defer unlock()
-			p, err := r.Plan(cmd.Context(), cfg.Services, adopt)
-			if err != nil {
-				return err
-			}
+			defer done()
 			if len(p.Ops) == 0 && len(p.Conflicts) == 0 {
 				printPlan(e.stdout, p)
 				return nil

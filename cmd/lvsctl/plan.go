@@ -33,19 +33,11 @@ Exit status: 0 when the kernel already matches, 2 when changes are pending,
   lvsctl plan -f lvsctl.hcl --netns director   # another network namespace`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadConfig(file, e.stderr)
+			_, p, done, err := prepare(cmd.Context(), e, g, file, adopt, false)
 			if err != nil {
 				return err
 			}
-			r, closeKernel, err := openReconciler(cmd.Context(), e, g)
-			if err != nil {
-				return err
-			}
-			defer closeKernel()
-			p, err := r.Plan(cmd.Context(), cfg.Services, adopt)
-			if err != nil {
-				return err
-			}
+			defer done()
 			printPlan(e.stdout, p)
 			if len(p.Ops) > 0 || (len(p.Conflicts) > 0 && !adopt) {
 				return &exitError{code: 2}
@@ -58,14 +50,32 @@ Exit status: 0 when the kernel already matches, 2 when changes are pending,
 	return cmd
 }
 
-// openReconciler opens the target namespace's IPVS table with its
-// ownership record. The caller calls the returned func to close it.
-func openReconciler(ctx context.Context, e *env, g *globals) (*ipvs.Reconciler, func(), error) {
+// prepare validates the file, opens the target namespace's IPVS table with
+// its ownership record (locked, for apply) and plans. The caller calls done
+// to release the kernel and the lock.
+func prepare(ctx context.Context, e *env, g *globals, file string, adopt, lock bool) (r *ipvs.Reconciler, p *ipvs.Plan, done func(), err error) {
+	cfg, err := loadConfig(file, e.stderr)
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	k, err := e.openKernel(ctx, g.netnsPath())
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return &ipvs.Reconciler{Kernel: k, Owned: g.ownership(e)}, func() { k.Close() }, nil
+	unlock := func() {}
+	if lock {
+		if unlock, err = lockState(g.ownership(e).Path); err != nil {
+			k.Close()
+			return nil, nil, nil, err
+		}
+	}
+	done = func() { unlock(); k.Close() }
+	r = &ipvs.Reconciler{Kernel: k, Owned: g.ownership(e)}
+	if p, err = r.Plan(ctx, cfg.Services, adopt); err != nil {
+		done()
+		return nil, nil, nil, err
+	}
+	return r, p, done, nil
 }
 
 func printPlan(w io.Writer, p *ipvs.Plan) {
