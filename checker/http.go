@@ -1,0 +1,322 @@
+package checker
+
+import (
+	"bufio"
+	"context"
+	"crypto/md5"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// HTTPVersion is the protocol version of an HTTP check's requests.
+type HTTPVersion uint8
+
+// HTTP versions. The zero value is HTTP/1.1.
+const (
+	HTTP11 HTTPVersion = iota
+	HTTP10
+)
+
+func (v HTTPVersion) String() string {
+	if v == HTTP10 {
+		return "HTTP/1.0"
+	}
+	return "HTTP/1.1"
+}
+
+// StatusRange is an inclusive range of HTTP status codes; a single code has
+// Min == Max.
+type StatusRange struct{ Min, Max int }
+
+// ParseStatusRanges parses a comma-separated list of codes and ranges:
+// "200", "200-299", "200-299,301,302".
+func ParseStatusRanges(s string) ([]StatusRange, error) {
+	var out []StatusRange
+	for part := range strings.SplitSeq(s, ",") {
+		part = strings.TrimSpace(part)
+		a, b, isRange := strings.Cut(part, "-")
+		lo, err1 := strconv.Atoi(strings.TrimSpace(a))
+		hi, err2 := lo, error(nil)
+		if isRange {
+			hi, err2 = strconv.Atoi(strings.TrimSpace(b))
+		}
+		r := StatusRange{lo, hi}
+		if err1 != nil || err2 != nil {
+			return nil, fmt.Errorf("status %q: want a code (200) or a range (200-299)", part)
+		}
+		if err := r.validate(); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func (r StatusRange) validate() error {
+	if r.Min < 100 || r.Max > 599 || r.Min > r.Max {
+		return fmt.Errorf("status range %d-%d: want codes within 100-599, low to high", r.Min, r.Max)
+	}
+	return nil
+}
+
+func (r StatusRange) String() string {
+	if r.Min == r.Max {
+		return strconv.Itoa(r.Min)
+	}
+	return strconv.Itoa(r.Min) + "-" + strconv.Itoa(r.Max)
+}
+
+// URL is one request of an HTTP check. Every condition that is set must hold.
+type URL struct {
+	// Path is the request target, starting with "/" ("/health?full=1").
+	Path string
+	// Status lists the acceptable status codes; empty means 200-299.
+	Status []StatusRange
+	// Regex, when set, must match the body.
+	Regex *regexp.Regexp
+	// Digest, when set, is the hex MD5 of the body (keepalived's genhash).
+	Digest string
+	// VirtualHost, when set, overrides the check's VirtualHost for this URL.
+	VirtualHost string
+}
+
+// DefaultMaxBody bounds the body an HTTP check reads for Regex and Digest.
+const DefaultMaxBody = 1 << 20
+
+// HTTP is keepalived's HTTP_GET and SSL_GET: the real server is up when a GET
+// of every URL, in order, returns an expected status and a body that matches.
+// Each URL is fetched on a fresh connection that is closed afterwards; the
+// body is read only when Regex or Digest needs it.
+//
+// Requests are written by hand rather than with http.Client so that HTTP/1.0
+// is possible and no connection is ever reused; responses are parsed with
+// net/http (chunked bodies are decoded before Regex and Digest see them).
+type HTTP struct {
+	URLs []URL
+	// TLS makes this an HTTPS check (SSL_GET).
+	TLS bool
+	// VirtualHost is the Host header; empty means the connect address, with
+	// its port unless it is the scheme's default.
+	VirtualHost string
+	// ServerName is the TLS SNI and the name verified in the certificate;
+	// empty means the host of the request's virtualhost (the URL's or the
+	// check's), and no SNI when there is none; with Verify and no name at
+	// all, the certificate must name the connect address.
+	ServerName string
+	// Verify turns on certificate verification against RootCAs (the
+	// system's roots when nil). Off by default, like keepalived: real
+	// servers are usually addressed by IP with self-signed certificates.
+	Verify  bool
+	RootCAs *x509.CertPool
+	Version HTTPVersion
+	// ConnectIP, ConnectPort and BindTo are as for TCP.
+	ConnectIP   netip.Addr
+	ConnectPort uint16
+	BindTo      netip.Addr
+	// Timeout bounds each URL's connect, handshake, request and response;
+	// zero means DefaultTimeout.
+	Timeout time.Duration
+	// MaxBody bounds the body read for Regex and Digest; a longer body fails
+	// the check. Zero means DefaultMaxBody.
+	MaxBody int64
+}
+
+// ReadCAFile reads PEM certificates for HTTP.RootCAs.
+func ReadCAFile(path string) (*x509.CertPool, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(b) {
+		return nil, fmt.Errorf("%s: no PEM certificate found", path)
+	}
+	return pool, nil
+}
+
+// Validate checks the URLs and options.
+func (p *HTTP) Validate() error {
+	var errs []error
+	if len(p.URLs) == 0 {
+		errs = append(errs, errors.New("no url to check"))
+	}
+	for _, u := range p.URLs {
+		if !strings.HasPrefix(u.Path, "/") || strings.ContainsAny(u.Path, " \r\n") {
+			errs = append(errs, fmt.Errorf("url path %q: want an absolute path without spaces", u.Path))
+		}
+		for _, r := range u.Status {
+			if err := r.validate(); err != nil {
+				errs = append(errs, fmt.Errorf("url %s: %w", u.Path, err))
+			}
+		}
+		if u.Digest != "" {
+			if b, err := hex.DecodeString(u.Digest); err != nil || len(b) != md5.Size {
+				errs = append(errs, fmt.Errorf("url %s: digest %q: want 32 hex digits (an MD5 sum)", u.Path, u.Digest))
+			}
+		}
+		if strings.ContainsAny(u.VirtualHost, " \r\n") {
+			errs = append(errs, fmt.Errorf("url %s: virtualhost %q contains spaces", u.Path, u.VirtualHost))
+		}
+	}
+	if strings.ContainsAny(p.VirtualHost, " \r\n") {
+		errs = append(errs, fmt.Errorf("virtualhost %q contains spaces", p.VirtualHost))
+	}
+	if p.RootCAs != nil && !p.Verify {
+		errs = append(errs, errors.New("a CA is set but verification is off"))
+	}
+	if (p.ServerName != "" || p.Verify) && !p.TLS {
+		errs = append(errs, errors.New("server_name and verify need TLS"))
+	}
+	if p.MaxBody < 0 {
+		errs = append(errs, fmt.Errorf("negative max body %d", p.MaxBody))
+	}
+	if err := validateConn(p.ConnectIP, p.BindTo, p.Timeout); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// Probe fetches every URL in turn and stops at the first failure.
+func (p *HTTP) Probe(ctx context.Context, t Target) Result {
+	start := time.Now()
+	reason := ""
+	for i := range p.URLs {
+		u := &p.URLs[i]
+		ok, why := p.get(ctx, t, u)
+		if len(p.URLs) > 1 {
+			why = u.Path + ": " + why
+		}
+		if !ok {
+			return Result{Weight: NoWeight, Reason: why, Took: time.Since(start)}
+		}
+		reason = why
+	}
+	return Result{Up: true, Weight: NoWeight, Reason: reason, Took: time.Since(start)}
+}
+
+func (p *HTTP) get(ctx context.Context, t Target, u *URL) (bool, string) {
+	timeout := timeoutOr(p.Timeout)
+	deadline := time.Now().Add(timeout)
+	addr := connectAddr(t, p.ConnectIP, p.ConnectPort)
+	tcp, err := dial(ctx, addr, p.BindTo, timeout)
+	if err != nil {
+		return false, errReason("connect", err, timeout)
+	}
+	defer tcp.Close()
+	tcp.SetDeadline(deadline)
+	stop := context.AfterFunc(ctx, func() { tcp.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+
+	host := u.VirtualHost
+	if host == "" {
+		host = p.VirtualHost
+	}
+	var conn net.Conn = tcp
+	if p.TLS {
+		tc := tls.Client(tcp, p.tlsConfig(addr, host))
+		if err := tc.HandshakeContext(ctx); err != nil {
+			return false, errReason("tls", err, timeout)
+		}
+		conn = tc
+	}
+	if host == "" {
+		host = hostHeader(addr, p.TLS)
+	}
+
+	req := "GET " + u.Path + " " + p.Version.String() + "\r\nHost: " + host +
+		"\r\nUser-Agent: lvsctl-checker\r\nAccept: */*\r\n"
+	if p.Version == HTTP11 {
+		req += "Connection: close\r\n"
+	}
+	if _, err := io.WriteString(conn, req+"\r\n"); err != nil {
+		return false, errReason("send request", err, timeout)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), &http.Request{Method: http.MethodGet})
+	if err != nil {
+		return false, errReason("read response", err, timeout)
+	}
+	defer resp.Body.Close()
+	status := "status " + strconv.Itoa(resp.StatusCode)
+	if !statusOK(u.Status, resp.StatusCode) {
+		return false, status
+	}
+	if u.Regex == nil && u.Digest == "" {
+		return true, status
+	}
+	limit := p.MaxBody
+	if limit == 0 {
+		limit = DefaultMaxBody
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return false, errReason("read body", err, timeout)
+	}
+	if int64(len(body)) > limit {
+		return false, "body larger than " + strconv.FormatInt(limit, 10) + " bytes"
+	}
+	if u.Digest != "" {
+		sum := md5.Sum(body)
+		if got := hex.EncodeToString(sum[:]); !strings.EqualFold(got, u.Digest) {
+			return false, "digest mismatch: got " + got
+		}
+	}
+	if u.Regex != nil && !u.Regex.Match(body) {
+		return false, "body does not match regex"
+	}
+	return true, status
+}
+
+func (p *HTTP) tlsConfig(addr netip.AddrPort, host string) *tls.Config {
+	name := p.ServerName
+	if name == "" && host != "" {
+		name = host
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			name = h
+		}
+	}
+	if name == "" && p.Verify {
+		name = addr.Addr().Unmap().WithZone("").String() // verified against the certificate's IP SANs
+	}
+	return &tls.Config{
+		ServerName:         name,
+		InsecureSkipVerify: !p.Verify,
+		RootCAs:            p.RootCAs,
+	}
+}
+
+// hostHeader is the Host header for a request to addr: the address, with
+// the port unless it is the default for the scheme.
+func hostHeader(addr netip.AddrPort, tls bool) string {
+	if (!tls && addr.Port() == 80) || (tls && addr.Port() == 443) {
+		a := addr.Addr()
+		if a.Is6() && !a.Is4In6() {
+			return "[" + a.String() + "]"
+		}
+		return a.String()
+	}
+	return addr.String()
+}
+
+func statusOK(want []StatusRange, code int) bool {
+	if len(want) == 0 {
+		return code >= 200 && code <= 299
+	}
+	for _, r := range want {
+		if code >= r.Min && code <= r.Max {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,49 @@
+package checker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"time"
+)
+
+// TCP is keepalived's TCP_CHECK: the real server is up when a TCP connection
+// to it completes within Timeout. The connection is closed at once.
+type TCP struct {
+	// ConnectIP and ConnectPort, when set, replace the target's address and
+	// port (connect_ip, connect_port).
+	ConnectIP   netip.Addr
+	ConnectPort uint16
+	// BindTo, when set, is the source address of the connection (bind_to).
+	BindTo netip.Addr
+	// Timeout bounds the connect (connect_timeout); zero means
+	// DefaultTimeout.
+	Timeout time.Duration
+}
+
+// Probe connects to the target.
+func (p *TCP) Probe(ctx context.Context, t Target) Result {
+	start := time.Now()
+	timeout := timeoutOr(p.Timeout)
+	if err := tcpConnect(ctx, connectAddr(t, p.ConnectIP, p.ConnectPort), p.BindTo, timeout); err != nil {
+		return Result{Weight: NoWeight, Reason: errReason("connect", err, timeout), Took: time.Since(start)}
+	}
+	return Result{Up: true, Weight: NoWeight, Reason: "connected", Took: time.Since(start)}
+}
+
+// Validate checks the addresses and the timeout.
+func (p *TCP) Validate() error {
+	return validateConn(p.ConnectIP, p.BindTo, p.Timeout)
+}
+
+func validateConn(connectIP, bindTo netip.Addr, timeout time.Duration) error {
+	var errs []error
+	if timeout < 0 {
+		errs = append(errs, fmt.Errorf("negative timeout %s", timeout))
+	}
+	if connectIP.IsValid() && bindTo.IsValid() && connectIP.Unmap().Is4() != bindTo.Unmap().Is4() {
+		errs = append(errs, fmt.Errorf("bind_to %s and connect_ip %s are of different families", bindTo, connectIP))
+	}
+	return errors.Join(errs...)
+}
