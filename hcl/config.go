@@ -9,11 +9,17 @@ import (
 	"github.com/hashicorp/hcl/v2/hclparse"
 
 	"github.com/lvsctl/lvsctl/ipvs"
+	"github.com/lvsctl/lvsctl/realserver"
 )
 
 // Config is a decoded, validated lvsctl configuration.
 type Config struct {
 	Services []ipvs.VirtualService // in file order
+	// Pools holds each service's health policy, parallel to Services.
+	Pools []Pool
+	// RealServer is the realserver block: how backends of this cluster
+	// are prepared by `lvsctl realserver start -f`. Nil if absent.
+	RealServer *realserver.Config
 }
 
 // Files maps file names to parsed files for rendering diagnostics.
@@ -45,11 +51,16 @@ func load(p *hclparse.Parser, f *hcl.File, diags hcl.Diagnostics) (*Config, File
 	diags = append(diags, more...)
 	services, more := build(syn)
 	diags = append(diags, more...)
+	var rs *realserver.Config
+	if syn.RealServerSetup != nil {
+		rs, more = buildRealServerSetup(syn, services)
+		diags = append(diags, more...)
+	}
 	sortDiagnostics(diags)
 	if diags.HasErrors() {
 		return nil, files, diags
 	}
-	return &Config{Services: services}, files, diags
+	return &Config{Services: services, RealServer: rs}, files, diags
 }
 
 // sortDiagnostics orders diags by where they point, so that they read top

@@ -23,7 +23,10 @@ const (
 )
 
 var fileSchema = &hcl.BodySchema{
-	Blocks: []hcl.BlockHeaderSchema{{Type: blockVirtualServer, LabelNames: []string{"name"}}},
+	Blocks: []hcl.BlockHeaderSchema{
+		{Type: blockVirtualServer, LabelNames: []string{"name"}},
+		{Type: blockRealServerSetup},
+	},
 }
 
 var serviceSchema = &hcl.BodySchema{
@@ -87,6 +90,8 @@ func (a *attr[T]) ok() bool { return a != nil && !a.Bad }
 // fileSyntax is one configuration file as written.
 type fileSyntax struct {
 	Services []*serviceSyntax
+	// RealServerSetup is the realserver block, if any (realserver.go).
+	RealServerSetup *realServerSetupSyntax
 }
 
 // serviceSyntax is one virtual_server block as written.
@@ -159,7 +164,12 @@ func decodeFile(body hcl.Body) (*fileSyntax, hcl.Diagnostics) {
 	d.diags = append(d.diags, diags...)
 	f := &fileSyntax{}
 	for _, b := range content.Blocks {
-		f.Services = append(f.Services, d.service(b))
+		switch b.Type {
+		case blockVirtualServer:
+			f.Services = append(f.Services, d.service(b))
+		case blockRealServerSetup:
+			f.RealServerSetup = d.realServerSetup(b, f.RealServerSetup)
+		}
 	}
 	return f, d.diags
 }

@@ -19,6 +19,11 @@
 // valid. check blocks, in real_server and as defaults in virtual_server, are
 // reserved for health checks and rejected until lvsctl runs them.
 //
+// One optional realserver block describes the backends' side of DR and TUN
+// for `lvsctl realserver start -f` (apply ignores it): mode ("dr" or "tun")
+// and vips default from the virtual services, so that the director and its
+// backends share one file; tunnel accepts only "ipip" for now.
+//
 // Decoding has three layers: HCL bodies become syntax structs that remember
 // the source range of every value, a build step validates them, and the
 // result is plain ipvs values. Problems are reported as hcl.Diagnostics,

@@ -19,6 +19,8 @@ type env struct {
 	stdout, stderr io.Writer
 	// openKernel opens the IPVS table of a network namespace ("" = ours).
 	openKernel func(ctx context.Context, netnsPath string) (ipvs.Kernel, error)
+	// openLister opens a namespace's IPVS for reading (lvsctl list).
+	openLister func(ctx context.Context, netnsPath string) (lister, error)
 	// stateDir holds the ownership records.
 	stateDir string
 }
@@ -30,7 +32,8 @@ func defaultEnv() *env {
 		openKernel: func(ctx context.Context, netnsPath string) (ipvs.Kernel, error) {
 			return ipvs.Open(ctx, netnsPath)
 		},
-		stateDir: "/var/lib/lvsctl",
+		openLister: openNetlinkLister,
+		stateDir:   "/var/lib/lvsctl",
 	}
 }
 
@@ -102,6 +105,7 @@ foreign.`,
 	root.PersistentFlags().StringVar(&g.netns, "netns", "", "operate in network namespace `NAME` (/run/netns/NAME) or at a namespace PATH")
 	root.PersistentFlags().StringVar(&g.stateFile, "state", "", "ownership record `FILE` (default /var/lib/lvsctl/state.json, or netns/NAME.json beside it with --netns)")
 	root.AddCommand(newValidateCmd(e), newPlanCmd(e, g), newApplyCmd(e, g))
+	root.AddCommand(newRealServerCmd(e, g))
 	return root
 }
 
