@@ -118,7 +118,7 @@ func (l *Lab) Up(host, dev, addr string) error {
 			if err != nil {
 				return err
 			}
-			a.Flags = 0x80 // IFA_F_NODAD: usable at once, even for IPv6
+			a.Flags = unix.IFA_F_NODAD // usable at once, even for IPv6
 			if err := nl.AddrAdd(link, a); err != nil {
 				return fmt.Errorf("%s: add %s to %s: %w", host, addr, dev, err)
 			}
@@ -233,24 +233,29 @@ func (l *Lab) withHandle(host string, fn func(*netlink.Handle) error) error {
 // ServeHTTP starts an HTTP server in host listening on addr ("IP:port")
 // that answers every request with body.
 func (l *Lab) ServeHTTP(host, addr, body string) error {
+	_, err := l.Serve(host, addr, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		io.WriteString(w, body)
+	}))
+	return err
+}
+
+// Serve starts an HTTP server with handler in host on addr. The returned
+// stop closes its listener and connections at once (a backend that dies);
+// Close stops it too.
+func (l *Lab) Serve(host, addr string, handler http.Handler) (stop func(), err error) {
 	var ln net.Listener
-	err := l.Do(host, func() error {
+	err = l.Do(host, func() error {
 		var err error
 		ln, err = net.Listen("tcp", addr)
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("%s: listen %s: %w", host, addr, err)
+		return nil, fmt.Errorf("%s: listen %s: %w", host, addr, err)
 	}
-	srv := &http.Server{
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-			io.WriteString(w, body)
-		}),
-		ReadHeaderTimeout: 5 * time.Second,
-	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}
 	l.servers = append(l.servers, srv)
 	go srv.Serve(ln)
-	return nil
+	return func() { srv.Close() }, nil
 }
 
 // Get fetches url with a new connection made from host and returns the body.

@@ -1,0 +1,389 @@
+// Package daemon is the glue of `lvsctl run`: it keeps the kernel's IPVS
+// table equal to the configuration plus the health of every real server.
+//
+// The model: the configuration gives each virtual service its real servers
+// (ipvs.VirtualService) and a health policy (hcl.Pool). A checker.Pool probes
+// the checked real servers and emits transitions. From the configuration and
+// the current health the daemon derives the desired table: a failed real
+// server is left out, or kept with weight 0 when the pool inhibits on
+// failure; a dynamic weight replaces the configured one; the sorry server
+// joins when no real server is up. Transitions are coalesced for a short
+// window, then only the services they touched are diffed against what the
+// daemon last applied and the difference is written: no kernel dump on the
+// hot path. A periodic resync dumps the kernel once and repairs drift (a
+// real server deleted behind lvsctl's back). A reload swaps the
+// configuration, keeping the health of the real servers that stay.
+//
+// One goroutine, Run's, owns the kernel handle; hooks run in their own
+// goroutines and never block it.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/lvsctl/lvsctl/checker"
+	lvshcl "github.com/lvsctl/lvsctl/hcl"
+	"github.com/lvsctl/lvsctl/ipvs"
+)
+
+// Options configure a Daemon.
+type Options struct {
+	Kernel ipvs.Kernel
+	Owned  ipvs.Ownership
+	Logger *slog.Logger
+	// Clock drives coalescing, resync and the checks; nil is the system clock.
+	Clock checker.Clock
+	// Coalesce is how long transitions gather before one reconcile
+	// (default 50 ms).
+	Coalesce time.Duration
+	// Resync is how often the kernel is dumped to repair drift (default:
+	// the shortest delay_loop of the configuration, at most 60 s).
+	Resync time.Duration
+	// Adopt takes over services of the configuration that exist but were
+	// not created by lvsctl.
+	Adopt bool
+	// FlushOnExit deletes the services lvsctl owns when Run returns;
+	// otherwise the table stays so traffic flows through a restart.
+	FlushOnExit bool
+	// Hooks runs notify and quorum programs; nil runs them with os/exec.
+	Hooks HookRunner
+	// Rand draws check warmups; nil is uniform random.
+	Rand func(time.Duration) time.Duration
+}
+
+// Daemon keeps one namespace's IPVS table. Create it with New and call Run.
+type Daemon struct {
+	o    Options
+	log  *slog.Logger
+	pool *checker.Pool
+
+	cfg      *lvshcl.Config
+	services map[ipvs.ServiceKey]service
+	byTarget map[checker.Target]memberRef
+	health   map[checker.Target]health
+	applied  map[ipvs.ServiceKey]ipvs.VirtualService // what the kernel holds, as far as we know
+	quorumUp map[ipvs.ServiceKey]bool
+
+	dirty map[ipvs.ServiceKey]bool
+	stats Stats
+}
+
+type service struct {
+	vs   ipvs.VirtualService // as configured, normalized
+	pool lvshcl.Pool
+}
+
+type memberRef struct {
+	svc    ipvs.ServiceKey
+	member lvshcl.Member
+}
+
+type health struct {
+	up     bool
+	weight int // dynamic weight or checker.NoWeight
+}
+
+// Stats count what the daemon did, for tests and status.
+type Stats struct {
+	Reconciles int // coalesced health reconciles
+	Resyncs    int // full dumps
+	Writes     int // ops the kernel accepted
+	Repairs    int // ops that repaired drift
+}
+
+// New returns a daemon; nothing happens until Run.
+func New(o Options) *Daemon {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Clock == nil {
+		o.Clock = checker.SystemClock{}
+	}
+	if o.Coalesce <= 0 {
+		o.Coalesce = 50 * time.Millisecond
+	}
+	if o.Hooks == nil {
+		o.Hooks = ExecHooks{Logger: o.Logger}
+	}
+	return &Daemon{
+		o:    o,
+		log:  o.Logger,
+		pool: checker.NewPool(checker.Options{Clock: o.Clock, Rand: o.Rand}),
+	}
+}
+
+// Run applies cfg, starts the checks and keeps the table until ctx is
+// cancelled. Each configuration received on reload replaces the current one
+// (the caller validates it first). It returns an error only if the first
+// apply fails; later kernel errors are logged and retried at the next
+// resync.
+func (d *Daemon) Run(ctx context.Context, cfg *lvshcl.Config, reload <-chan *lvshcl.Config) error {
+	poolCtx, stopPool := context.WithCancel(context.WithoutCancel(ctx))
+	poolDone := make(chan error, 1)
+	go func() { poolDone <- d.pool.Run(poolCtx) }()
+	defer func() {
+		stopPool()
+		<-poolDone
+	}()
+
+	if err := d.load(cfg); err != nil {
+		return err
+	}
+	if err := d.resync(ctx, true); err != nil {
+		return err
+	}
+	d.log.Info("running", "services", len(cfg.Services), "checks", len(d.byTarget), "resync", d.resyncEvery())
+
+	coalesce := d.o.Clock.NewTimer(time.Hour)
+	coalesce.Stop()
+	pending := false
+	resync := d.o.Clock.NewTimer(d.resyncEvery())
+	defer resync.Stop()
+	defer coalesce.Stop()
+	events := d.pool.Events()
+	for {
+		select {
+		case <-ctx.Done():
+			return d.shutdown()
+		case ev, ok := <-events:
+			if !ok {
+				return errors.New("checker pool stopped unexpectedly")
+			}
+			d.observe(ev)
+			if !pending {
+				pending = true
+				coalesce.Reset(d.o.Coalesce)
+			}
+		case <-coalesce.C():
+			pending = false
+			d.reconcile(ctx)
+		case <-resync.C():
+			if err := d.resync(ctx, false); err != nil {
+				d.log.Error("resync failed; retrying at the next one", "err", err)
+			}
+			resync.Reset(d.resyncEvery())
+		case next, ok := <-reload:
+			if !ok {
+				reload = nil
+				continue
+			}
+			if err := d.load(next); err != nil {
+				d.log.Error("reload refused; keeping the running configuration", "err", err)
+				continue
+			}
+			if err := d.resync(ctx, true); err != nil {
+				d.log.Error("reload: apply failed; retrying at the next resync", "err", err)
+			}
+			d.log.Info("reloaded", "services", len(next.Services), "checks", len(d.byTarget))
+			resync.Reset(d.resyncEvery())
+		}
+	}
+}
+
+// Stats returns what the daemon has done so far. Only safe to call from the
+// goroutine that runs Run, or after Run returned.
+func (d *Daemon) Stats() Stats { return d.stats }
+
+// Status returns every checked real server's health.
+func (d *Daemon) Status() []checker.Status { return d.pool.Status() }
+
+// load makes cfg current: it hands the checks to the pool (which keeps the
+// state of servers that stay) and indexes the configuration.
+func (d *Daemon) load(cfg *lvshcl.Config) error {
+	if len(cfg.Pools) != len(cfg.Services) {
+		return fmt.Errorf("configuration has %d services but %d pools", len(cfg.Services), len(cfg.Pools))
+	}
+	services := make(map[ipvs.ServiceKey]service, len(cfg.Services))
+	byTarget := map[checker.Target]memberRef{}
+	var specs []checker.Spec
+	for i, vs := range cfg.Services {
+		vs = vs.Normalize()
+		p := cfg.Pools[i]
+		services[vs.Key] = service{vs: vs, pool: p}
+		for _, m := range p.Members {
+			if m.Check == nil {
+				continue
+			}
+			specs = append(specs, *m.Check)
+			byTarget[m.Check.Target] = memberRef{svc: vs.Key, member: m}
+		}
+	}
+	if err := d.pool.Set(specs); err != nil {
+		return fmt.Errorf("health checks: %w", err)
+	}
+	d.cfg = cfg
+	d.services = services
+	d.byTarget = byTarget
+	// Health starts from what the pool knows: the presumption for new
+	// servers (up, or down with alpha), the current state for the others.
+	old := d.health
+	d.health = make(map[checker.Target]health, len(byTarget))
+	for t := range byTarget {
+		if st, ok := d.pool.Lookup(t); ok {
+			d.health[t] = health{up: st.Up, weight: st.Weight}
+		} else if h, ok := old[t]; ok {
+			d.health[t] = h
+		}
+	}
+	if d.quorumUp == nil {
+		d.quorumUp = map[ipvs.ServiceKey]bool{}
+	}
+	for k := range d.quorumUp {
+		if _, ok := services[k]; !ok {
+			delete(d.quorumUp, k)
+		}
+	}
+	for k := range services {
+		if _, ok := d.quorumUp[k]; !ok {
+			d.quorumUp[k] = true // keepalived starts with quorum presumed
+		}
+	}
+	return nil
+}
+
+// observe records one transition, logs it and runs its notify hook.
+func (d *Daemon) observe(ev checker.Event) {
+	ref, ok := d.byTarget[ev.Target]
+	if !ok {
+		return // a server removed by a reload
+	}
+	d.health[ev.Target] = health{up: ev.Up, weight: ev.Weight}
+	if d.dirty == nil {
+		d.dirty = map[ipvs.ServiceKey]bool{}
+	}
+	d.dirty[ref.svc] = true
+	attrs := []any{"service", ref.svc.String(), "real", ev.Target.Addr.String(), "reason", ev.Reason}
+	switch {
+	case ev.Up && !ev.WasUp:
+		d.log.Info("real server up", attrs...)
+		d.hook(ref.member.NotifyUp, "up", ref.svc, ev)
+	case !ev.Up && ev.WasUp:
+		d.log.Warn("real server down", attrs...)
+		d.hook(ref.member.NotifyDown, "down", ref.svc, ev)
+	default:
+		d.log.Info("real server weight changed", append(attrs, "weight", ev.Weight)...)
+	}
+}
+
+// reconcile writes the difference for the services touched by transitions
+// since the last reconcile, from memory: no dump.
+func (d *Daemon) reconcile(ctx context.Context) {
+	keys := slices.SortedFunc(maps.Keys(d.dirty), ipvs.ServiceKey.Compare)
+	clear(d.dirty)
+	d.stats.Reconciles++
+	var cur, want []ipvs.VirtualService
+	for _, k := range keys {
+		s, ok := d.services[k]
+		if !ok {
+			continue
+		}
+		if a, ok := d.applied[k]; ok {
+			cur = append(cur, a)
+		}
+		w := d.desired(s)
+		want = append(want, w)
+		d.checkQuorum(s)
+	}
+	ops := ipvs.Diff(cur, want)
+	if len(ops) == 0 {
+		return
+	}
+	n, err := d.o.Kernel.Apply(ctx, ops)
+	d.stats.Writes += n
+	for _, op := range ops[:n] {
+		d.log.Info("applied", "op", op.String())
+	}
+	if err != nil {
+		// What the kernel holds is now uncertain: the next resync dumps it.
+		d.log.Error("reconcile failed; the next resync repairs it", "err", err)
+		for _, k := range keys {
+			delete(d.applied, k)
+		}
+		return
+	}
+	for _, w := range want {
+		d.applied[w.Key] = w
+	}
+}
+
+// resync dumps the kernel once and converges every owned service to the
+// desired table. At start and reload every op is expected; later, any op
+// is drift that someone else caused, and is logged as a repair.
+func (d *Daemon) resync(ctx context.Context, expected bool) error {
+	d.stats.Resyncs++
+	want := make([]ipvs.VirtualService, 0, len(d.services))
+	for _, k := range slices.SortedFunc(maps.Keys(d.services), ipvs.ServiceKey.Compare) {
+		want = append(want, d.desired(d.services[k]))
+	}
+	r := &ipvs.Reconciler{Kernel: d.o.Kernel, Owned: d.o.Owned}
+	p, err := r.Plan(ctx, want, d.o.Adopt)
+	if err != nil {
+		return err
+	}
+	if len(p.Conflicts) > 0 && !d.o.Adopt {
+		return fmt.Errorf("%w: %v (run with --adopt to take them over)", ipvs.ErrConflict, p.Conflicts)
+	}
+	for _, op := range p.Ops {
+		if expected {
+			d.log.Info("apply", "op", op.String())
+		} else {
+			d.log.Warn("drift repaired", "op", op.String())
+		}
+	}
+	res, err := r.Apply(ctx, p)
+	d.stats.Writes += res.Applied
+	if !expected {
+		d.stats.Repairs += res.Applied
+	}
+	if err != nil {
+		d.applied = map[ipvs.ServiceKey]ipvs.VirtualService{}
+		return err
+	}
+	d.applied = make(map[ipvs.ServiceKey]ipvs.VirtualService, len(want))
+	for _, w := range want {
+		d.applied[w.Key] = w.Normalize()
+	}
+	return nil
+}
+
+// shutdown leaves the table in place, or deletes what lvsctl owns with
+// FlushOnExit.
+func (d *Daemon) shutdown() error {
+	if !d.o.FlushOnExit {
+		d.log.Info("stopping; the IPVS table stays in place")
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	r := &ipvs.Reconciler{Kernel: d.o.Kernel, Owned: d.o.Owned}
+	p, err := r.Plan(ctx, nil, false)
+	if err != nil {
+		return fmt.Errorf("flush on exit: %w", err)
+	}
+	if _, err := r.Apply(ctx, p); err != nil {
+		return fmt.Errorf("flush on exit: %w", err)
+	}
+	d.log.Info("stopped; removed the services lvsctl owned", "services", len(p.Ops))
+	return nil
+}
+
+func (d *Daemon) resyncEvery() time.Duration {
+	if d.o.Resync > 0 {
+		return d.o.Resync
+	}
+	every := 60 * time.Second
+	for _, s := range d.services {
+		for _, m := range s.pool.Members {
+			if m.Check != nil && m.Check.Timing.DelayLoop > 0 && m.Check.Timing.DelayLoop < every {
+				every = m.Check.Timing.DelayLoop
+			}
+		}
+	}
+	return every
+}

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lvsctl/lvsctl/cmd/internal/daemon"
+	lvshcl "github.com/lvsctl/lvsctl/hcl"
+)
+
+func newRunCmd(e *env, g *globals) *cobra.Command {
+	var (
+		file        string
+		adopt       bool
+		flushOnExit bool
+		logFormat   string
+		logLevel    string
+		resync      time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "run -f FILE",
+		Short: "Run the director daemon: health checks that keep the IPVS table",
+		Long: `run applies the file like "lvsctl apply", then health-checks every real server
+that has a check block and keeps the kernel's table equal to the file plus the
+servers' health:
+
+  - a failed real server is removed, or kept with weight 0 when its virtual
+    service sets inhibit_on_failure = true (established connections drain);
+  - it is restored with its configured (or dynamic) weight when it recovers;
+  - the sorry_server joins when no real server is up;
+  - quorum_up / quorum_down and notify_up / notify_down hooks run (argv, no
+    shell, bounded in time; a failing hook is logged, never fatal).
+
+Transitions are coalesced (50 ms) so a mass failure is one reconcile. Every
+resync interval (the shortest delay_loop, at most 60 s) the kernel is read once
+and anything changed behind lvsctl's back (ipvsadm -d ...) is repaired and
+logged.
+
+Signals: SIGHUP re-reads the file; an invalid file is reported and the running
+configuration is kept; a valid one is applied by difference, and real servers
+that stay keep their health. SIGTERM or SIGINT stop the checks and leave the
+IPVS table in place, so traffic flows through a restart (--flush-on-exit
+removes what lvsctl owns instead). A restart on a converged table writes
+nothing.`,
+		Example: `  sudo lvsctl run -f /etc/lvsctl/lvsctl.hcl
+  sudo lvsctl run -f lvsctl.hcl --log-format json --log-level debug
+  sudo kill -HUP $(pidof lvsctl)    # reload`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			logger, err := newLogger(e.stderr, logFormat, logLevel)
+			if err != nil {
+				return err
+			}
+			cfg, err := loadConfig(file, e.stderr)
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			k, err := e.openKernel(ctx, g.netnsPath())
+			if err != nil {
+				return err
+			}
+			defer k.Close()
+			unlock, err := lockState(g.ownership(e).Path)
+			if err != nil {
+				return err
+			}
+			defer unlock()
+
+			reload := make(chan *lvshcl.Config)
+			go watchReload(ctx, file, logger, reload)
+			d := daemon.New(daemon.Options{
+				Kernel:      k,
+				Owned:       g.ownership(e),
+				Logger:      logger,
+				Adopt:       adopt,
+				FlushOnExit: flushOnExit,
+				Resync:      resync,
+			})
+			logger.Info("starting", "config", file, "netns", g.netns, "pid", os.Getpid())
+			return d.Run(ctx, cfg, reload)
+		},
+	}
+	cmd.Flags().StringVarP(&file, "file", "f", "lvsctl.hcl", "configuration `FILE`")
+	cmd.Flags().BoolVar(&adopt, "adopt", false, "take over services in the file that exist but were not created by lvsctl")
+	cmd.Flags().BoolVar(&flushOnExit, "flush-on-exit", false, "remove the services lvsctl owns when stopping (default: leave the table)")
+	cmd.Flags().StringVar(&logFormat, "log-format", "text", "log format: `text` or json")
+	cmd.Flags().StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	cmd.Flags().DurationVar(&resync, "resync", 0, "how often to read the kernel and repair drift (default: shortest delay_loop, at most 60s)")
+	return cmd
+}
+
+// newLogger builds the daemon's slog logger.
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	o := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, o)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, o)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+}
+
+// watchReload re-reads file on every SIGHUP and hands valid configurations
+// to the daemon; an invalid one is logged with every diagnostic and dropped.
+func watchReload(ctx context.Context, file string, logger *slog.Logger, reload chan<- *lvshcl.Config) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+		}
+		logger.Info("SIGHUP: reloading", "config", file)
+		cfg, files, diags := lvshcl.Load(file)
+		if diags.HasErrors() {
+			var buf bytes.Buffer
+			_ = lvshcl.WriteDiagnostics(&buf, files, diags)
+			logger.Error("reload refused: the file is invalid; keeping the running configuration",
+				"config", file, "errors", len(diags.Errs()), "diagnostics", strings.TrimSpace(buf.String()))
+			continue
+		}
+		select {
+		case reload <- cfg:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
