@@ -40,8 +40,9 @@ func (b *builder) errorAt(subject hcl.Range, context *hcl.Range, summary, detail
 	})
 }
 
-// build validates f and returns its services in file order.
-func build(f *fileSyntax) ([]ipvs.VirtualService, hcl.Diagnostics) {
+// build validates f and returns its services in file order, with their
+// pools.
+func build(f *fileSyntax) ([]ipvs.VirtualService, []Pool, hcl.Diagnostics) {
 	b := &builder{}
 	names := make(map[string]*serviceSyntax)
 	type keyDef struct {
@@ -50,6 +51,7 @@ func build(f *fileSyntax) ([]ipvs.VirtualService, hcl.Diagnostics) {
 	}
 	keys := make(map[ipvs.ServiceKey]keyDef)
 	services := make([]ipvs.VirtualService, 0, len(f.Services))
+	pools := make([]Pool, 0, len(f.Services))
 	for _, s := range f.Services {
 		if prev, dup := names[s.Name]; dup {
 			b.errorAt(s.NameRange, prev.NameRange.Ptr(), "Duplicate virtual_server name",
@@ -58,7 +60,7 @@ func build(f *fileSyntax) ([]ipvs.VirtualService, hcl.Diagnostics) {
 		} else {
 			names[s.Name] = s
 		}
-		vs, keyRange, keyOK := b.service(s)
+		vs, pool, keyRange, keyOK := b.service(s)
 		if keyOK {
 			if prev, dup := keys[vs.Key]; dup {
 				b.errorAt(keyRange, prev.where.Ptr(), "Duplicate virtual service",
@@ -69,8 +71,9 @@ func build(f *fileSyntax) ([]ipvs.VirtualService, hcl.Diagnostics) {
 			}
 		}
 		services = append(services, vs)
+		pools = append(pools, pool)
 	}
-	return services, b.diags
+	return services, pools, b.diags
 }
 
 // serviceDefaults is what a real server inherits from its virtual service.
@@ -83,15 +86,23 @@ type serviceDefaults struct {
 	tunnel ipvs.TunnelConfig
 }
 
-// service builds one virtual service. It also returns the range that names
-// its key (the address or the fwmark) and whether the key is fully known.
-func (b *builder) service(s *serviceSyntax) (ipvs.VirtualService, hcl.Range, bool) {
+// realDef is a real server as built, with what is known of it.
+type realDef struct {
+	syn    *realSyntax
+	addrOK bool
+	portOK bool
+	fwdOK  bool
+}
+
+// service builds one virtual service and its pool. It also returns the
+// range that names its key (the address or the fwmark) and whether the key
+// is fully known.
+func (b *builder) service(s *serviceSyntax) (ipvs.VirtualService, Pool, hcl.Range, bool) {
 	vs := ipvs.VirtualService{Name: s.Name, Scheduler: ipvs.DefaultScheduler}
 	if strings.TrimSpace(s.Name) == "" {
 		b.errorAt(s.NameRange, nil, "Invalid virtual_server name",
 			"The name of a virtual_server must not be empty: it identifies the service in plans and logs.")
 	}
-	b.rejectChecks(s.Checks)
 
 	// The key: address, port and protocol, or fwmark and family.
 	var keyRange hcl.Range
@@ -208,15 +219,10 @@ func (b *builder) service(s *serviceSyntax) (ipvs.VirtualService, hcl.Range, boo
 	}
 
 	// Real servers.
-	type realDef struct {
-		syn    *realSyntax
-		addrOK bool
-		fwdOK  bool
-	}
 	reals := make([]realDef, 0, len(s.RealServers))
 	seen := make(map[ipvs.RealKey]*realSyntax)
 	for _, r := range s.RealServers {
-		rs, addrOK, portOK, fwdOK := b.real(r, def)
+		rs, addrOK, portOK, fwdOK := b.real(r, def, blockRealServer)
 		if addrOK && portOK {
 			if prev, dup := seen[rs.Key()]; dup {
 				b.errorAt(r.Address.Value, prev.Address.Value.Ptr(), "Duplicate real server",
@@ -226,8 +232,23 @@ func (b *builder) service(s *serviceSyntax) (ipvs.VirtualService, hcl.Range, boo
 				seen[rs.Key()] = r
 			}
 		}
-		reals = append(reals, realDef{syn: r, addrOK: addrOK, fwdOK: fwdOK})
+		reals = append(reals, realDef{syn: r, addrOK: addrOK, portOK: portOK, fwdOK: fwdOK})
 		vs.RealServers = append(vs.RealServers, rs)
+	}
+
+	// The sorry server: a real server of its own, kept apart.
+	var sorry *ipvs.RealServer
+	var sorryDef realDef
+	if s.Sorry != nil {
+		rs, addrOK, portOK, fwdOK := b.real(s.Sorry, def, blockSorryServer)
+		if addrOK && portOK {
+			if prev, dup := seen[rs.Key()]; dup {
+				b.errorAt(s.Sorry.Address.Value, prev.Address.Value.Ptr(), "Sorry server is a real server",
+					"The sorry_server %s is also a real_server of this virtual_server, at %s. The sorry server takes the traffic when no real server is up, so it must be another backend (address and port).",
+					rs.Key(), posString(prev.Address.Value))
+			}
+		}
+		sorry, sorryDef = &rs, realDef{syn: s.Sorry, addrOK: addrOK, portOK: portOK, fwdOK: fwdOK}
 	}
 
 	// The family of a fwmark service without family: that of its real
@@ -261,14 +282,23 @@ func (b *builder) service(s *serviceSyntax) (ipvs.VirtualService, hcl.Range, boo
 		vs.Key.Family, famKnown = fam, true
 	}
 	if famKnown {
-		for i, r := range reals {
-			rs := vs.RealServers[i]
+		all := append([]realDef(nil), reals...)
+		servers := append([]ipvs.RealServer(nil), vs.RealServers...)
+		if sorry != nil {
+			all, servers = append(all, sorryDef), append(servers, *sorry)
+		}
+		for i, r := range all {
+			rs := servers[i]
+			what := "Real server"
+			if r.syn == s.Sorry {
+				what = "The sorry server"
+			}
 			if !r.addrOK || !r.fwdOK || rs.Forwarding == ipvs.Tunnel || ipvs.FamilyOf(rs.Addr) == vs.Key.Family {
 				continue
 			}
 			b.errorAt(r.syn.Address.Value, nil, "Real server address family mismatch",
-				"Real server %s is %s but the virtual service is %s (%s). The kernel only forwards to a real server of the other family with forwarding = \"tun\" (and not while the connection sync daemon runs).",
-				rs.Addr, famName(ipvs.FamilyOf(rs.Addr)), famName(vs.Key.Family), famWhy)
+				"%s %s is %s but the virtual service is %s (%s). The kernel only forwards to a real server of the other family with forwarding = \"tun\" (and not while the connection sync daemon runs).",
+				what, rs.Addr, famName(ipvs.FamilyOf(rs.Addr)), famName(vs.Key.Family), famWhy)
 		}
 	}
 
@@ -296,19 +326,27 @@ func (b *builder) service(s *serviceSyntax) (ipvs.VirtualService, hcl.Range, boo
 		vs.OnePacket = true
 	}
 
-	return vs, keyRange, keyOK && famKnown
+	pool := b.pool(s, vs, reals, sorry)
+	return vs, pool, keyRange, keyOK && famKnown
 }
 
-// real builds one real server, with what it inherits from def. It reports
-// whether its address, port and forwarding are known.
-func (b *builder) real(r *realSyntax, def serviceDefaults) (rs ipvs.RealServer, addrOK, portOK, fwdOK bool) {
-	b.rejectChecks(r.Checks)
-
+// real builds one real server (or the sorry server: block names which),
+// with what it inherits from def. It reports whether its address, port and
+// forwarding are known.
+func (b *builder) real(r *realSyntax, def serviceDefaults, block string) (rs ipvs.RealServer, addrOK, portOK, fwdOK bool) {
 	if r.Address == nil {
-		b.errorAt(r.DefRange, nil, "Missing real server address",
-			"Every real_server needs address = \"IP\", the IPv4 or IPv6 address of the backend.")
+		summary := "Missing real server address"
+		if block == blockSorryServer {
+			summary = "Missing sorry server address"
+		}
+		b.errorAt(r.DefRange, nil, summary,
+			"Every %s needs address = \"IP\", the IPv4 or IPv6 address of the backend.", block)
 	} else {
-		rs.Addr, addrOK = b.ip(r.Address, "A real server address")
+		what := "A real server address"
+		if block == blockSorryServer {
+			what = "The sorry server address"
+		}
+		rs.Addr, addrOK = b.ip(r.Address, what)
 	}
 
 	switch {
@@ -342,7 +380,7 @@ func (b *builder) real(r *realSyntax, def serviceDefaults) (rs ipvs.RealServer, 
 		rs.Tunnel, _ = b.tunnel(r.Tunnel)
 		if fwdOK && rs.Forwarding != ipvs.Tunnel {
 			b.errorAt(r.Tunnel.DefRange, nil, "Tunnel block without tunnel forwarding",
-				"A tunnel block only applies to forwarding = \"tun\", and this real server's forwarding is %q. Set forwarding = \"tun\" or remove the block.", rs.Forwarding)
+				"A tunnel block only applies to forwarding = \"tun\", and this %s's forwarding is %q. Set forwarding = \"tun\" or remove the block.", strings.ReplaceAll(block, "_", " "), rs.Forwarding)
 		}
 	} else {
 		rs.Tunnel = def.tunnel
@@ -431,14 +469,6 @@ func (b *builder) tunnel(t *tunnelSyntax) (ipvs.TunnelConfig, bool) {
 		}
 	}
 	return tc, ok
-}
-
-// rejectChecks reports health check blocks, which are not implemented yet.
-func (b *builder) rejectChecks(checks []*checkSyntax) {
-	for _, c := range checks {
-		b.errorAt(c.DefRange, c.Range.Ptr(), "Health checks are not supported yet",
-			"lvsctl does not run health checks yet: `lvsctl run` will add them, as check blocks in real_server with defaults from a check block in virtual_server. Remove this block for now; real servers are used as configured.")
-	}
 }
 
 // ip parses an IP address literal. IPv4-mapped IPv6 addresses are unmapped

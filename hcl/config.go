@@ -49,7 +49,7 @@ func load(p *hclparse.Parser, f *hcl.File, diags hcl.Diagnostics) (*Config, File
 	}
 	syn, more := decodeFile(f.Body)
 	diags = append(diags, more...)
-	services, more := build(syn)
+	services, pools, more := build(syn)
 	diags = append(diags, more...)
 	var rs *realserver.Config
 	if syn.RealServerSetup != nil {
@@ -60,7 +60,7 @@ func load(p *hclparse.Parser, f *hcl.File, diags hcl.Diagnostics) (*Config, File
 	if diags.HasErrors() {
 		return nil, files, diags
 	}
-	return &Config{Services: services, RealServer: rs}, files, diags
+	return &Config{Services: services, Pools: pools, RealServer: rs}, files, diags
 }
 
 // sortDiagnostics orders diags by where they point, so that they read top

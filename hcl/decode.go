@@ -20,7 +20,22 @@ const (
 	blockRealServer    = "real_server"
 	blockTunnel        = "tunnel"
 	blockCheck         = "check"
+	blockSorryServer   = "sorry_server"
+	blockURL           = "url"
 )
+
+// timingAttributes are the check timing attributes: defaults in a
+// virtual_server, overrides in a check block.
+var timingAttributes = []hcl.AttributeSchema{
+	{Name: "delay_loop"},
+	{Name: "connect_timeout"},
+	{Name: "retry"},
+	{Name: "delay_before_retry"},
+	{Name: "warmup"},
+	{Name: "rise"},
+	{Name: "fall"},
+	{Name: "alpha"},
+}
 
 var fileSchema = &hcl.BodySchema{
 	Blocks: []hcl.BlockHeaderSchema{
@@ -30,7 +45,7 @@ var fileSchema = &hcl.BodySchema{
 }
 
 var serviceSchema = &hcl.BodySchema{
-	Attributes: []hcl.AttributeSchema{
+	Attributes: append([]hcl.AttributeSchema{
 		{Name: "address"},
 		{Name: "port"},
 		{Name: "protocol"},
@@ -42,10 +57,16 @@ var serviceSchema = &hcl.BodySchema{
 		{Name: "persistence_timeout"},
 		{Name: "persistence_granularity"},
 		{Name: "one_packet"},
-	},
+		{Name: "inhibit_on_failure"},
+		{Name: "quorum"},
+		{Name: "hysteresis"},
+		{Name: "quorum_up"},
+		{Name: "quorum_down"},
+	}, timingAttributes...),
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: blockRealServer},
 		{Type: blockTunnel},
+		{Type: blockSorryServer},
 	},
 }
 
@@ -57,6 +78,22 @@ var realSchema = &hcl.BodySchema{
 		{Name: "forwarding"},
 		{Name: "upper_threshold"},
 		{Name: "lower_threshold"},
+		{Name: "notify_up"},
+		{Name: "notify_down"},
+	},
+	Blocks: []hcl.BlockHeaderSchema{
+		{Type: blockTunnel},
+	},
+}
+
+// sorrySchema is the sorry_server block: a real server without health
+// policy of its own.
+var sorrySchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "address"},
+		{Name: "port"},
+		{Name: "weight"},
+		{Name: "forwarding"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: blockTunnel},
@@ -114,11 +151,25 @@ type serviceSyntax struct {
 	PersistenceGranularity *attr[cty.Value]
 	OnePacket              *attr[bool]
 
+	// Health policy (check.go).
+	InhibitOnFailure *attr[bool]
+	Quorum           *attr[*big.Float]
+	Hysteresis       *attr[*big.Float]
+	QuorumUp         *attr[[]*attr[string]]
+	QuorumDown       *attr[[]*attr[string]]
+	// Timing holds the defaults of every check of the service.
+	Timing timingSyntax
+
 	Tunnel      *tunnelSyntax
 	RealServers []*realSyntax
-	// Checks are health check blocks. They will give defaults to the checks
-	// of the real servers; today they are rejected.
-	Checks []*checkSyntax
+	// Sorry is the sorry_server block, if any: a real_server without
+	// thresholds, checks or hooks.
+	Sorry *realSyntax
+	// Check is the service's check block, if any: the check of every real
+	// server without one of its own. ExtraChecks are duplicates, reported
+	// and validated all the same.
+	Check       *checkSyntax
+	ExtraChecks []*checkSyntax
 }
 
 // realSyntax is one real_server block as written.
@@ -131,9 +182,12 @@ type realSyntax struct {
 	Forwarding     *attr[string]
 	UpperThreshold *attr[*big.Float]
 	LowerThreshold *attr[*big.Float]
+	NotifyUp       *attr[[]*attr[string]]
+	NotifyDown     *attr[[]*attr[string]]
 
-	Tunnel *tunnelSyntax
-	Checks []*checkSyntax
+	Tunnel      *tunnelSyntax
+	Check       *checkSyntax
+	ExtraChecks []*checkSyntax // duplicates
 }
 
 // tunnelSyntax is one tunnel block as written.
@@ -143,14 +197,6 @@ type tunnelSyntax struct {
 	Type     *attr[string]
 	Port     *attr[*big.Float]
 	Checksum *attr[string]
-}
-
-// checkSyntax is a health check block: check "TYPE" { ... }. Only its
-// header is decoded until lvsctl runs checks.
-type checkSyntax struct {
-	Type     string // first label, "" if none
-	DefRange hcl.Range
-	Range    hcl.Range // the whole block
 }
 
 // decoder collects diagnostics while decoding.
@@ -181,7 +227,7 @@ func (d *decoder) service(b *hcl.Block) *serviceSyntax {
 		DefRange:  b.DefRange,
 	}
 	content, checks := d.content(b.Body, serviceSchema)
-	s.Checks = checks
+	s.Check, s.ExtraChecks = d.oneCheck(checks), tail(checks)
 	a := content.Attributes
 	s.Address = decodeString(d, a["address"])
 	s.Port = decodeNumber(d, a["port"])
@@ -193,13 +239,21 @@ func (d *decoder) service(b *hcl.Block) *serviceSyntax {
 	s.Forwarding = decodeString(d, a["forwarding"])
 	s.PersistenceTimeout = d.raw(a["persistence_timeout"])
 	s.PersistenceGranularity = d.raw(a["persistence_granularity"])
-	s.OnePacket = decode(d, a["one_packet"], cty.Bool, func(v cty.Value) bool { return v.True() })
+	s.OnePacket = decodeBool(d, a["one_packet"])
+	s.InhibitOnFailure = decodeBool(d, a["inhibit_on_failure"])
+	s.Quorum = decodeNumber(d, a["quorum"])
+	s.Hysteresis = decodeNumber(d, a["hysteresis"])
+	s.QuorumUp = d.argv(a["quorum_up"])
+	s.QuorumDown = d.argv(a["quorum_down"])
+	s.Timing = d.timing(a)
 	for _, blk := range content.Blocks {
 		switch blk.Type {
 		case blockRealServer:
 			s.RealServers = append(s.RealServers, d.real(blk))
 		case blockTunnel:
 			s.Tunnel = d.tunnel(blk, s.Tunnel)
+		case blockSorryServer:
+			s.Sorry = d.sorry(blk, s.Sorry)
 		}
 	}
 	return s
@@ -208,7 +262,7 @@ func (d *decoder) service(b *hcl.Block) *serviceSyntax {
 func (d *decoder) real(b *hcl.Block) *realSyntax {
 	r := &realSyntax{DefRange: b.DefRange}
 	content, checks := d.content(b.Body, realSchema)
-	r.Checks = checks
+	r.Check, r.ExtraChecks = d.oneCheck(checks), tail(checks)
 	a := content.Attributes
 	r.Address = decodeString(d, a["address"])
 	r.Port = decodeNumber(d, a["port"])
@@ -216,10 +270,41 @@ func (d *decoder) real(b *hcl.Block) *realSyntax {
 	r.Forwarding = decodeString(d, a["forwarding"])
 	r.UpperThreshold = decodeNumber(d, a["upper_threshold"])
 	r.LowerThreshold = decodeNumber(d, a["lower_threshold"])
+	r.NotifyUp = d.argv(a["notify_up"])
+	r.NotifyDown = d.argv(a["notify_down"])
 	for _, blk := range content.Blocks {
 		if blk.Type == blockTunnel {
 			r.Tunnel = d.tunnel(blk, r.Tunnel)
 		}
+	}
+	return r
+}
+
+// sorry decodes a sorry_server block; prev is an earlier one of the same
+// virtual_server, which makes this one a duplicate.
+func (d *decoder) sorry(b *hcl.Block, prev *realSyntax) *realSyntax {
+	r := &realSyntax{DefRange: b.DefRange}
+	content, diags := b.Body.Content(sorrySchema)
+	d.diags = append(d.diags, diags...)
+	a := content.Attributes
+	r.Address = decodeString(d, a["address"])
+	r.Port = decodeNumber(d, a["port"])
+	r.Weight = decodeNumber(d, a["weight"])
+	r.Forwarding = decodeString(d, a["forwarding"])
+	for _, blk := range content.Blocks {
+		if blk.Type == blockTunnel {
+			r.Tunnel = d.tunnel(blk, r.Tunnel)
+		}
+	}
+	if prev != nil {
+		d.diags = append(d.diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Duplicate sorry_server block",
+			Detail:   "A virtual_server has at most one sorry_server; the first one is at " + posString(prev.DefRange) + ".",
+			Subject:  b.DefRange.Ptr(),
+			Context:  prev.DefRange.Ptr(),
+		})
+		return prev
 	}
 	return r
 }
@@ -248,7 +333,8 @@ func (d *decoder) tunnel(b *hcl.Block, prev *tunnelSyntax) *tunnelSyntax {
 	return t
 }
 
-// content decodes body against schema and also returns its check blocks.
+// content decodes body against schema and also returns its check blocks,
+// decoded by check.go.
 //
 // Check blocks are collected whatever their labels, so that every one of
 // them can be reported the same way; hcl's own label-count diagnostics for
@@ -260,16 +346,6 @@ func (d *decoder) content(body hcl.Body, schema *hcl.BodySchema) (*hcl.BodyConte
 
 	var checks []*checkSyntax
 	if sb, ok := body.(*hclsyntax.Body); ok {
-		for _, b := range sb.Blocks {
-			if b.Type != blockCheck {
-				continue
-			}
-			c := &checkSyntax{DefRange: b.DefRange(), Range: b.Range()}
-			if len(b.Labels) > 0 {
-				c.Type = b.Labels[0]
-			}
-			checks = append(checks, c)
-		}
 		header := func(r *hcl.Range) bool {
 			for _, b := range sb.Blocks {
 				if b.Type == blockCheck && r != nil && hcl.RangeBetween(b.TypeRange, b.OpenBraceRange).Overlaps(*r) {
@@ -279,16 +355,30 @@ func (d *decoder) content(body hcl.Body, schema *hcl.BodySchema) (*hcl.BodyConte
 			return false
 		}
 		diags = slices.DeleteFunc(diags, func(diag *hcl.Diagnostic) bool { return header(diag.Subject) })
-	} else {
-		// Not native syntax: only unlabelled check blocks reach us.
-		for _, b := range content.Blocks {
+		d.diags = append(d.diags, diags...)
+		for _, b := range sb.Blocks {
 			if b.Type == blockCheck {
-				checks = append(checks, &checkSyntax{DefRange: b.DefRange, Range: b.DefRange})
+				checks = append(checks, d.check(b))
 			}
 		}
+		return content, checks
 	}
+	// Not native syntax: only unlabelled check blocks reach us.
 	d.diags = append(d.diags, diags...)
+	for _, b := range content.Blocks {
+		if b.Type == blockCheck {
+			checks = append(checks, &checkSyntax{DefRange: b.DefRange, Range: b.DefRange})
+		}
+	}
 	return content, checks
+}
+
+// tail returns all but the first of s.
+func tail[T any](s []T) []T {
+	if len(s) < 2 {
+		return nil
+	}
+	return s[1:]
 }
 
 // decode evaluates a with no variables or functions, converts the value to
@@ -331,6 +421,10 @@ func decodeString(d *decoder, a *hcl.Attribute) *attr[string] {
 
 func decodeNumber(d *decoder, a *hcl.Attribute) *attr[*big.Float] {
 	return decode(d, a, cty.Number, func(v cty.Value) *big.Float { return v.AsBigFloat() })
+}
+
+func decodeBool(d *decoder, a *hcl.Attribute) *attr[bool] {
+	return decode(d, a, cty.Bool, func(v cty.Value) bool { return v.True() })
 }
 
 // raw evaluates a and keeps its value as it is, for attributes that take

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/lvsctl/lvsctl/checker"
 	lvshcl "github.com/lvsctl/lvsctl/hcl"
 )
 
@@ -62,4 +63,63 @@ virtual_server "web" {
 	//    7:     weight  = -1
 	//
 	// weight must be a whole number from 0 to 2147483647; got -1.
+}
+
+// Health checks and pool policy, for `lvsctl run`: the virtual_server's
+// check and timing are the defaults of its real servers.
+func ExampleParse_healthChecks() {
+	src := `
+virtual_server "web" {
+  address            = "192.0.2.10"
+  port               = 80
+  delay_loop         = 2     # seconds, or "2s"
+  inhibit_on_failure = true
+  quorum             = 2
+  quorum_down        = ["/usr/local/bin/alert", "web lost its quorum"]
+
+  sorry_server { address = "10.0.0.99" }
+
+  check "http" {
+    url {
+      path   = "/healthz"
+      status = "200-299,301"
+    }
+  }
+
+  real_server { address = "10.0.0.1" }
+  real_server {
+    address = "10.0.0.2"
+    check "tcp" { connect_timeout = "500ms" }
+  }
+  real_server {
+    address = "10.0.0.3"
+    check "exec" { command = ["/usr/local/bin/check-web", "--quick"] }
+  }
+}
+`
+	cfg, files, diags := lvshcl.Parse([]byte(src), "lvs.hcl")
+	if diags.HasErrors() {
+		_ = lvshcl.WriteDiagnostics(os.Stdout, files, diags)
+		return
+	}
+	for _, p := range cfg.Pools {
+		fmt.Printf("%s: inhibit %t, quorum %d (down: %q), sorry server %s\n",
+			p.Name, p.InhibitOnFailure, p.Quorum, p.QuorumDown.Argv, p.SorryServer.Key())
+		for _, m := range p.Members {
+			c := m.Check
+			switch pr := c.Prober.(type) {
+			case *checker.HTTP:
+				fmt.Printf("  %s: http %s %v every %s, timeout %s\n", m.Real, pr.URLs[0].Path, pr.URLs[0].Status, c.Timing.DelayLoop, pr.Timeout)
+			case *checker.TCP:
+				fmt.Printf("  %s: tcp every %s, timeout %s\n", m.Real, c.Timing.DelayLoop, pr.Timeout)
+			case *checker.Exec:
+				fmt.Printf("  %s: exec %q every %s, retry %d\n", m.Real, pr.Argv, c.Timing.DelayLoop, c.Timing.Retry)
+			}
+		}
+	}
+	// Output:
+	// web: inhibit true, quorum 2 (down: ["/usr/local/bin/alert" "web lost its quorum"]), sorry server 10.0.0.99:80
+	//   10.0.0.1:80: http /healthz [200-299 301] every 2s, timeout 5s
+	//   10.0.0.2:80: tcp every 2s, timeout 500ms
+	//   10.0.0.3:80: exec ["/usr/local/bin/check-web" "--quick"] every 2s, retry 0
 }

@@ -898,55 +898,7 @@ virtual_server "a" {
 			line: 6, col: 23,
 		},
 
-		// Health checks and unknown names.
-		{
-			name: "check block in virtual_server",
-			src: `virtual_server "a" {
-  address = "192.0.2.1"
-  port    = 80
-  check "tcp" {
-    connect_timeout = "3s"
-  }
-}`,
-			summary: "Health checks are not supported yet", detail: "`lvsctl run` will add them",
-			line: 4, col: 3, ctxLine: 4,
-		},
-		{
-			name: "check block in real_server",
-			src: `virtual_server "a" {
-  address = "192.0.2.1"
-  port    = 80
-  real_server {
-    address = "10.0.0.1"
-    check "http" {}
-  }
-}`,
-			summary: "Health checks are not supported yet", detail: "`lvsctl run` will add them",
-			line: 6, col: 5,
-		},
-		{
-			name: "check block without label",
-			src: `virtual_server "a" {
-  address = "192.0.2.1"
-  port    = 80
-  real_server {
-    address = "10.0.0.1"
-    check {}
-  }
-}`,
-			summary: "Health checks are not supported yet", detail: "Remove this block for now",
-			line: 6, col: 5,
-		},
-		{
-			name: "check block with two labels",
-			src: `virtual_server "a" {
-  address = "192.0.2.1"
-  port    = 80
-  check "http" "extra" {}
-}`,
-			summary: "Health checks are not supported yet", detail: "Remove this block for now",
-			line: 4, col: 3,
-		},
+		// Unknown names (check blocks: check_test.go).
 		{
 			name: "unknown top-level block",
 			src: `virtual_server "a" {
@@ -978,6 +930,13 @@ vrrp_instance "VI_1" {}`,
 			line: 4, col: 3,
 		},
 	}
+	runRejections(t, tests)
+}
+
+// runRejections checks that each source is rejected with its diagnostic,
+// and with no more errors than it expects.
+func runRejections(t *testing.T, tests []rejection) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg, files, diags := lvshcl.Parse([]byte(tt.src), "test.hcl")
@@ -1054,7 +1013,7 @@ virtual_server "web" {
 		{22, "Invalid port"},                            // 70000
 		{25, "Missing tunnel port"},                     // gue
 		{27, "Unsupported argument"},                    // ttl
-		{29, "Health checks are not supported yet"},     // check
+		{29, "Unknown check type"},                      // check "dns"
 		{33, "Invalid family"},                          // ipv5
 		{34, "Granularity without persistence"},         // no timeout
 		{37, "lower_threshold without upper_threshold"}, // 3

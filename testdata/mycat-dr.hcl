@@ -23,9 +23,11 @@
 #       }
 #   }
 #
-# The TCP_CHECK blocks have no equivalent yet: lvsctl will grow check blocks
-# with `lvsctl run`. Until then both Mycat nodes stay in the table whatever
-# their state.
+# delay_loop moves to the virtual_server, where it is the default of every
+# check of the service; the two identical TCP_CHECK blocks become one check
+# block in the virtual_server, the check of every real server without one of
+# its own. connect_port 8066 is the real servers' port, the default. `lvsctl
+# run` checks the nodes; `lvsctl apply` ignores checks and keeps both.
 #
 # DR only rewrites the destination MAC, so each Mycat node must carry the VIP
 # itself (on lo, /32) without answering ARP for it:
@@ -39,6 +41,13 @@ virtual_server "mycat" {
   protocol   = "tcp"
   scheduler  = "rr"   # both nodes are the same size: plain round robin
   forwarding = "dr"
+  delay_loop = 6      # seconds between checks
+
+  check "tcp" {
+    connect_timeout    = 10
+    retry              = 3
+    delay_before_retry = 3
+  }
 
   real_server {
     address = "192.168.1.201"

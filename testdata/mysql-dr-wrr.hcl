@@ -24,7 +24,9 @@
 #       }
 #   }
 #
-# Health checks (TCP_CHECK) are left out until `lvsctl run` supports them.
+# The three TCP_CHECK blocks are the same, so they become one check block in
+# the virtual_server: the check of every real server without its own.
+# connect_port 3306 is the real servers' own port, the default.
 #
 # Weights follow the hardware: .101 is the big box, .103 the old one. With
 # persistence a client sticks to the replica it first reached for 60 s after
@@ -39,6 +41,11 @@ virtual_server "mysql-read" {
   forwarding = "dr"
 
   persistence_timeout = 60 # seconds; "1m" means the same
+
+  delay_loop = 2
+  check "tcp" {
+    connect_timeout = 3
+  }
 
   real_server {
     address = "192.168.1.101"

@@ -24,7 +24,8 @@
 #   virtual_server 192.168.1.100 20101 { ... real_server 192.168.3.102 20101 ... }
 #   virtual_server 192.168.1.100 20201 { ... real_server 192.168.3.102 20201 ... }
 #
-# TCP_CHECK is left out until `lvsctl run` supports health checks.
+# Each TCP_CHECK becomes a check "tcp" block; connect_port is the real
+# server's port, the default, so it is left out.
 #
 # With a single real server per port, wrr and weight 9999 change nothing
 # today; they are kept from the original so that a standby instance can be
@@ -44,10 +45,12 @@ virtual_server "mysql-a1" {
   port       = 10101
   scheduler  = "wrr"
   forwarding = "tun" # tunnel type defaults to ipip; no tunnel block needed
+  delay_loop = 6
 
   real_server {
     address = "192.168.2.101"
     weight  = 9999
+    check "tcp" { connect_timeout = 3 }
   }
 }
 
@@ -56,10 +59,12 @@ virtual_server "mysql-a2" {
   port       = 10201
   scheduler  = "wrr"
   forwarding = "tun"
+  delay_loop = 6
 
   real_server {
     address = "192.168.2.101"
     weight  = 9999
+    check "tcp" { connect_timeout = 3 }
   }
 }
 
@@ -68,10 +73,12 @@ virtual_server "mysql-b1" {
   port       = 20101
   scheduler  = "wrr"
   forwarding = "tun"
+  delay_loop = 6
 
   real_server {
     address = "192.168.3.102"
     weight  = 9999
+    check "tcp" { connect_timeout = 3 }
   }
 }
 
@@ -80,9 +87,11 @@ virtual_server "mysql-b2" {
   port       = 20201
   scheduler  = "wrr"
   forwarding = "tun"
+  delay_loop = 6
 
   real_server {
     address = "192.168.3.102"
     weight  = 9999
+    check "tcp" { connect_timeout = 3 }
   }
 }

@@ -19,7 +19,9 @@
 #       }
 #   }
 #
-# HTTP_GET checks are left out until `lvsctl run` supports them.
+# The two HTTP_GET blocks are the same, so they become one check "http"
+# block in the virtual_server, the check of every real server without its
+# own; status_code 200 becomes status = 200 (default: 200-299).
 #
 # In NAT the replies must come back through the director: the backends'
 # default route points at the director's address on 10.0.0.0/24, and the
@@ -34,6 +36,14 @@ virtual_server "www" {
   protocol   = "tcp"
   scheduler  = "wlc"
   forwarding = "nat"
+  delay_loop = 5
+
+  check "http" {
+    url {
+      path   = "/healthz"
+      status = 200
+    }
+  }
 
   real_server {
     address = "10.0.0.11"

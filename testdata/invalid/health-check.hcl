@@ -1,20 +1,21 @@
-# error: Health checks are not supported yet
+# error: MySQL checks are not supported yet
 #
-# A straight translation of keepalived's TCP_CHECK. lvsctl reserves the check
-# block for `lvsctl run`, and rejects it until then.
+# keepalived has no MySQL check either; lvsctl plans one (issue 5). Until
+# then, a MySQL real server is checked with check "tcp" (does it accept
+# connections?) or check "exec" running a client such as mysqladmin ping.
 
-virtual_server "mycat" {
-  address    = "192.168.1.200"
-  port       = 8066
-  scheduler  = "rr"
+virtual_server "mysql" {
+  address    = "192.168.1.100"
+  port       = 3306
+  scheduler  = "wrr"
   forwarding = "dr"
 
   real_server {
-    address = "192.168.1.201"
+    address = "192.168.1.101"
     weight  = 3
 
-    check "tcp" {
-      connect_timeout = "10s"
+    check "mysql" {
+      connect_timeout = "3s"
     }
   }
 }

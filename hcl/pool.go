@@ -1,0 +1,132 @@
+package hcl
+
+import (
+	"fmt"
+	"math"
+	"net/netip"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/lvsctl/lvsctl/checker"
+	"github.com/lvsctl/lvsctl/ipvs"
+)
+
+// pool builds the health policy of virtual service vs, built from s: its
+// real servers (reals, parallel to vs.RealServers) with their checks and
+// hooks, the sorry server, the quorum and its hooks.
+func (b *builder) pool(s *serviceSyntax, vs ipvs.VirtualService, reals []realDef, sorry *ipvs.RealServer) Pool {
+	p := Pool{
+		Service:          vs.Key,
+		Name:             s.Name,
+		InhibitOnFailure: s.InhibitOnFailure.ok() && s.InhibitOnFailure.Val,
+		SorryServer:      sorry,
+		Quorum:           1,
+		QuorumUp:         b.hook(s.QuorumUp),
+		QuorumDown:       b.hook(s.QuorumDown),
+	}
+
+	quorumOK := s.Quorum == nil
+	if s.Quorum != nil {
+		var q int64
+		q, quorumOK = b.whole(s.Quorum, 1, math.MaxInt32, "Invalid quorum", "quorum")
+		if quorumOK {
+			p.Quorum = int(q)
+		}
+	}
+	if s.Hysteresis != nil {
+		h, ok := b.whole(s.Hysteresis, 0, math.MaxInt32, "Invalid hysteresis", "hysteresis")
+		switch {
+		case ok && quorumOK && int(h) >= p.Quorum:
+			var ctx *hcl.Range
+			quorum := "quorum (1, the default)"
+			if s.Quorum != nil {
+				ctx, quorum = s.Quorum.Value.Ptr(), fmt.Sprintf("quorum (%d, at %s)", p.Quorum, posString(s.Quorum.Value))
+			}
+			b.errorAt(s.Hysteresis.Value, ctx, "Invalid hysteresis",
+				"hysteresis (%d) must be less than %s: the service loses its quorum when the weight of its up real servers falls below quorum - hysteresis, which could never happen. Lower hysteresis or raise quorum.",
+				h, quorum)
+		case ok:
+			p.Hysteresis = int(h)
+		}
+	}
+
+	// Checks: each block is built once; the service's serves every real
+	// server without its own, and is validated even if none uses it.
+	vsTiming := b.timingValues(s.Timing)
+	var svcCheck *builtCheck
+	if s.Check != nil {
+		svcCheck = b.check(s.Check, vsTiming)
+	}
+	for _, c := range s.ExtraChecks {
+		b.check(c, vsTiming)
+	}
+	p.Members = make([]Member, 0, len(reals))
+	for i, r := range reals {
+		rs := vs.RealServers[i]
+		m := Member{
+			Real:       rs.Key(),
+			NotifyUp:   b.hook(r.syn.NotifyUp),
+			NotifyDown: b.hook(r.syn.NotifyDown),
+		}
+		bc, hasCheck := svcCheck, s.Check != nil
+		if r.syn.Check != nil {
+			bc, hasCheck = b.check(r.syn.Check, vsTiming), true
+		}
+		for _, c := range r.syn.ExtraChecks {
+			b.check(c, vsTiming)
+		}
+		if bc != nil {
+			m.Check = b.spec(bc, s.Name, rs, r)
+		}
+		if !hasCheck {
+			for _, h := range []*attr[[]*attr[string]]{r.syn.NotifyUp, r.syn.NotifyDown} {
+				if h != nil {
+					b.diags = append(b.diags, &hcl.Diagnostic{
+						Severity: hcl.DiagWarning,
+						Summary:  h.Name + " never runs",
+						Detail:   "This real server has no health check (no check block of its own, none in its virtual_server), so it is always up and " + h.Name + " never runs. Add a check block.",
+						Subject:  h.Range.Ptr(),
+					})
+				}
+			}
+		}
+		p.Members = append(p.Members, m)
+	}
+	return p
+}
+
+// spec is check bc applied to real server rs (built from r) of service
+// name. It reports what bc cannot do for this server and returns nil if bc
+// or the server is invalid (already reported).
+func (b *builder) spec(bc *builtCheck, name string, rs ipvs.RealServer, r realDef) *checker.Spec {
+	if !bc.ok || !r.addrOK || !r.portOK {
+		return nil
+	}
+	ok := true
+	if bc.needPort && rs.Port == 0 {
+		ok = false
+		if !bc.portReported {
+			bc.portReported = true
+			b.errorAt(bc.syn.DefRange, nil, "Missing connect_port",
+				"Real server %s (at %s) has port 0: a fwmark service forwards every port, so a %q check has no port to connect to. Set connect_port.",
+				rs.Addr, posString(r.syn.Address.Value), bc.syn.Kind)
+		}
+	}
+	if bc.bindTo.IsValid() && !bc.connectIP.IsValid() && bc.bindTo.Is4() != rs.Addr.Is4() {
+		ok = false
+		if !bc.familyReported {
+			bc.familyReported = true
+			b.errorAt(bc.syn.BindTo.Value, nil, "bind_to address family mismatch",
+				"bind_to %s is the source address of the check's connections, and real server %s (at %s) is of the other family. Use a bind_to of the real server's family, or set connect_ip.",
+				bc.bindTo, rs.Addr, posString(r.syn.Address.Value))
+		}
+	}
+	if !ok {
+		return nil
+	}
+	return &checker.Spec{
+		Target: checker.Target{Service: name, Addr: netip.AddrPortFrom(rs.Addr, rs.Port)},
+		Prober: bc.prober,
+		Timing: bc.timing,
+	}
+}
