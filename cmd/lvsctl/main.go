@@ -13,9 +13,11 @@ import (
 	"syscall"
 )
 
-func main() {
+func main() { os.Exit(cli()) }
+
+// cli runs the command line of this process; SIGINT and SIGTERM cancel it.
+func cli() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], defaultEnv())
-	stop()
-	os.Exit(code)
+	defer stop()
+	return run(ctx, os.Args[1:], defaultEnv())
 }

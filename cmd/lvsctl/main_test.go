@@ -19,7 +19,7 @@ import (
 // tests that need another process, e.g. with other credentials).
 func TestMain(m *testing.M) {
 	if os.Getenv("LVSCTL_TEST_AS_CLI") == "1" {
-		os.Exit(run(context.Background(), os.Args[1:], defaultEnv()))
+		os.Exit(cli())
 	}
 	os.Exit(m.Run())
 }

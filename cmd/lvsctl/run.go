@@ -65,6 +65,13 @@ nothing.`,
 			if err != nil {
 				return err
 			}
+			if g.netns != "" {
+				// Checks and hooks must run where the real servers are
+				// reachable: inside the director's namespace.
+				if err := reexecInNetns(g.netnsPath()); err != nil {
+					return err
+				}
+			}
 			ctx := cmd.Context()
 			k, err := e.openKernel(ctx, g.netnsPath())
 			if err != nil {

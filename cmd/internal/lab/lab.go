@@ -156,6 +156,17 @@ func (l *Lab) Enslave(host, dev, bridge string) error {
 	})
 }
 
+// Down takes link dev of host down: a blackhole for whatever routes over it.
+func (l *Lab) Down(host, dev string) error {
+	return l.withHandle(host, func(nl *netlink.Handle) error {
+		link, err := nl.LinkByName(dev)
+		if err != nil {
+			return fmt.Errorf("%s: link %s: %w", host, dev, err)
+		}
+		return nl.LinkSetDown(link)
+	})
+}
+
 // AddAddr adds an address (prefix form) to link dev of host.
 func (l *Lab) AddAddr(host, dev, addr string) error { return l.Up(host, dev, addr) }
 
