@@ -9,12 +9,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	_ "embed"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/lvsctl/lvsctl/cmd/internal/lab"
@@ -22,6 +26,9 @@ import (
 
 //go:embed demo.hcl
 var demoConfig string
+
+//go:embed demo-run.hcl
+var runConfig string
 
 func main() {
 	if os.Getenv("LVSCTL_IN_VM") != "1" {
@@ -45,9 +52,17 @@ func demo(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for i, b := range backends {
-		name := fmt.Sprintf("be%d", i+1)
-		if err := l.ServeHTTP(name, b.String()+":80", fmt.Sprintf("hello from %s (%s)\n", name, b)); err != nil {
+	stops := map[string]func(){}
+	serve := func(i int) error {
+		name, addr := fmt.Sprintf("be%d", i+1), backends[i]
+		stop, err := l.Serve(name, addr.String()+":80", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			fmt.Fprintf(w, "hello from %s (%s)\n", name, addr)
+		}))
+		stops[name] = stop
+		return err
+	}
+	for i := range backends {
+		if err := serve(i); err != nil {
 			return err
 		}
 	}
@@ -103,8 +118,109 @@ func demo(ctx context.Context) error {
 	if err := l.Do("director", func() error { return sh(0, "ipvsadm", "-Ln", "--stats") }); err != nil {
 		return err
 	}
+	if err := daemonDemo(ctx, l, ns, stops, serve); err != nil {
+		return err
+	}
 	fmt.Println("\nDemo complete.")
 	return nil
+}
+
+// daemonDemo runs `lvsctl run` with TCP checks, kills a backend and brings
+// it back, showing the table and the daemon's log at each step.
+func daemonDemo(ctx context.Context, l *lab.Lab, ns string, stops map[string]func(), serve func(int) error) error {
+	cfg := "/tmp/lvsctl-run.hcl"
+	if err := os.WriteFile(cfg, []byte(runConfig), 0o644); err != nil {
+		return err
+	}
+	step("lvsctl run: the daemon health-checks the real servers (%s)", cfg)
+	fmt.Print(indent(runConfig))
+	fmt.Printf("$ lvsctl run -f %s %s &\n", cfg, ns)
+	var log syncBuffer
+	d := exec.Command("lvsctl", "run", "-f", cfg, ns)
+	d.Stdout, d.Stderr = &log, &log
+	if err := d.Start(); err != nil {
+		return err
+	}
+	defer func() {
+		d.Process.Signal(syscall.SIGTERM)
+		d.Wait()
+		step("The daemon's log")
+		fmt.Print(indent(log.String()))
+	}()
+	// The daemon restores be2's weight (0 in the file of the last step, 1
+	// here) and checks both servers once before we break one.
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(log.String(), "msg=running"); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("lvsctl run did not start:\n%s", log.String())
+		}
+	}
+	time.Sleep(1500 * time.Millisecond)
+
+	step("Kill be2's web server: the next check fails and the daemon removes it")
+	stops["be2"]()
+	start := time.Now()
+	if err := waitTable(l, "10.0.2.12", false, 10*time.Second); err != nil {
+		return err
+	}
+	fmt.Printf("  be2 left the table %.1f s after it died\n", time.Since(start).Seconds())
+	if err := l.Do("director", func() error { return sh(0, "ipvsadm", "-Ln") }); err != nil {
+		return err
+	}
+	if err := requests(ctx, l, 3); err != nil {
+		return err
+	}
+
+	step("Start be2 again: the daemon restores it")
+	if err := serve(1); err != nil {
+		return err
+	}
+	start = time.Now()
+	if err := waitTable(l, "10.0.2.12", true, 10*time.Second); err != nil {
+		return err
+	}
+	fmt.Printf("  be2 was back %.1f s after it answered again\n", time.Since(start).Seconds())
+	if err := l.Do("director", func() error { return sh(0, "ipvsadm", "-Ln") }); err != nil {
+		return err
+	}
+	return requests(ctx, l, 4)
+}
+
+// waitTable polls ipvsadm -Ln in the director until addr is (or is not) a
+// real server.
+func waitTable(l *lab.Lab, addr string, present bool, limit time.Duration) error {
+	for deadline := time.Now().Add(limit); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		var out []byte
+		err := l.Do("director", func() error {
+			var err error
+			out, err = exec.Command("ipvsadm", "-Ln").Output()
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if strings.Contains(string(out), "-> "+addr+":") == present {
+			return nil
+		}
+	}
+	return fmt.Errorf("%s present=%v not reached within %v", addr, present, limit)
+}
+
+// syncBuffer is a bytes.Buffer safe for a child's two output streams.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func requests(ctx context.Context, l *lab.Lab, n int) error {

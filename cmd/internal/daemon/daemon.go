@@ -164,6 +164,13 @@ func (d *Daemon) Run(ctx context.Context, cfg *lvshcl.Config, reload <-chan *lvs
 			pending = false
 			d.reconcile(ctx)
 		case <-resync.C():
+			if pending {
+				// Apply known health changes first, so that what the
+				// resync finds is only drift.
+				coalesce.Stop()
+				pending = false
+				d.reconcile(ctx)
+			}
 			if err := d.resync(ctx, false); err != nil {
 				d.log.Error("resync failed; retrying at the next one", "err", err)
 			}

@@ -319,3 +319,16 @@ func TestFlushOnExit(t *testing.T) {
 	svcs, _ = g.k.Services(context.Background())
 	assert.Len(t, svcs, 1, "by default the table stays")
 }
+
+// TestPendingChangeIsNotDrift: a resync that fires while a health change
+// waits to be coalesced applies the change as a reconcile, not a repair.
+func TestPendingChangeIsNotDrift(t *testing.T) {
+	f := newFixture(t)
+	f.start(f.config(2, nil), Options{Resync: 1500 * time.Millisecond, Coalesce: 10 * time.Second})
+	f.until(time.Second, func() bool { return len(f.k.reals(t, web)) == 2 })
+	f.probes.set("10.0.1.2:80", false)
+	f.until(3*time.Second, func() bool { return len(f.k.reals(t, web)) == 1 })
+	require.NoError(t, f.stop())
+	assert.Zero(t, f.d.Stats().Repairs, "the eviction was not drift")
+	assert.Equal(t, 1, f.d.Stats().Reconciles)
+}
