@@ -1375,3 +1375,15 @@ func TestCheckReportsEveryError(t *testing.T) {
 		assert.Equal(t, w.line, diags[i].Subject.Start.Line, "diagnostic %d (%s)", i, diags[i].Summary)
 	}
 }
+
+func TestFlushOnExit(t *testing.T) {
+	for src, want := range map[string]bool{"": false, "flush_on_exit = true\n": true, "flush_on_exit = false\n": false} {
+		cfg, _, diags := lvshcl.Parse([]byte(src), "f.hcl")
+		require.False(t, diags.HasErrors(), diags.Error())
+		assert.Equal(t, want, cfg.FlushOnExit, src)
+	}
+	_, _, diags := lvshcl.Parse([]byte(`flush_on_exit = "maybe"`), "f.hcl")
+	require.True(t, diags.HasErrors())
+	assert.Equal(t, 1, diags[0].Subject.Start.Line)
+	assert.Equal(t, 17, diags[0].Subject.Start.Column)
+}

@@ -17,6 +17,9 @@ type Config struct {
 	Services []ipvs.VirtualService // in file order
 	// Pools holds each service's health policy, parallel to Services.
 	Pools []Pool
+	// FlushOnExit makes `lvsctl run` remove the services it owns when it
+	// stops (top-level flush_on_exit); by default the table stays.
+	FlushOnExit bool
 	// RealServer is the realserver block: how backends of this cluster
 	// are prepared by `lvsctl realserver start -f`. Nil if absent.
 	RealServer *realserver.Config
@@ -60,7 +63,11 @@ func load(p *hclparse.Parser, f *hcl.File, diags hcl.Diagnostics) (*Config, File
 	if diags.HasErrors() {
 		return nil, files, diags
 	}
-	return &Config{Services: services, Pools: pools, RealServer: rs}, files, diags
+	cfg := &Config{Services: services, Pools: pools, RealServer: rs}
+	if syn.FlushOnExit.ok() {
+		cfg.FlushOnExit = syn.FlushOnExit.Val
+	}
+	return cfg, files, diags
 }
 
 // sortDiagnostics orders diags by where they point, so that they read top

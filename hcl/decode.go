@@ -38,6 +38,9 @@ var timingAttributes = []hcl.AttributeSchema{
 }
 
 var fileSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "flush_on_exit"},
+	},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: blockVirtualServer, LabelNames: []string{"name"}},
 		{Type: blockRealServerSetup},
@@ -126,6 +129,8 @@ func (a *attr[T]) ok() bool { return a != nil && !a.Bad }
 
 // fileSyntax is one configuration file as written.
 type fileSyntax struct {
+	// FlushOnExit is the top-level flush_on_exit attribute.
+	FlushOnExit *attr[bool]
 	Services []*serviceSyntax
 	// RealServerSetup is the realserver block, if any (realserver.go).
 	RealServerSetup *realServerSetupSyntax
@@ -209,6 +214,7 @@ func decodeFile(body hcl.Body) (*fileSyntax, hcl.Diagnostics) {
 	content, diags := body.Content(fileSchema)
 	d.diags = append(d.diags, diags...)
 	f := &fileSyntax{}
+	f.FlushOnExit = decode(d, content.Attributes["flush_on_exit"], cty.Bool, func(v cty.Value) bool { return v.True() })
 	for _, b := range content.Blocks {
 		switch b.Type {
 		case blockVirtualServer:

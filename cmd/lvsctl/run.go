@@ -49,8 +49,9 @@ logged.
 Signals: SIGHUP re-reads the file; an invalid file is reported and the running
 configuration is kept; a valid one is applied by difference, and real servers
 that stay keep their health. SIGTERM or SIGINT stop the checks and leave the
-IPVS table in place, so traffic flows through a restart (--flush-on-exit
-removes what lvsctl owns instead). A restart on a converged table writes
+IPVS table in place, so traffic flows through a restart (--flush-on-exit, or
+flush_on_exit = true at the top of the file, removes what lvsctl owns
+instead). A restart on a converged table writes
 nothing.`,
 		Example: `  sudo lvsctl run -f /etc/lvsctl/lvsctl.hcl
   sudo lvsctl run -f lvsctl.hcl --log-format json --log-level debug
@@ -91,7 +92,7 @@ nothing.`,
 				Owned:       g.ownership(e),
 				Logger:      logger,
 				Adopt:       adopt,
-				FlushOnExit: flushOnExit,
+				FlushOnExit: flushOnExit || cfg.FlushOnExit,
 				Resync:      resync,
 			})
 			logger.Info("starting", "config", file, "netns", g.netns, "pid", os.Getpid())

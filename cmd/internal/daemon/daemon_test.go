@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -331,4 +332,37 @@ func TestPendingChangeIsNotDrift(t *testing.T) {
 	require.NoError(t, f.stop())
 	assert.Zero(t, f.d.Stats().Repairs, "the eviction was not drift")
 	assert.Equal(t, 1, f.d.Stats().Reconciles)
+}
+
+// TestQuorumHysteresis: with quorum 4 and hysteresis 1 over three weight-2
+// servers, the pool is lost below 3 and regained only at 5.
+func TestQuorumHysteresis(t *testing.T) {
+	f := newFixture(t)
+	f.start(f.config(3, func(p *lvshcl.Pool) {
+		p.Quorum = 4
+		p.Hysteresis = 1
+		p.QuorumDown = &lvshcl.Hook{Argv: []string{"down"}}
+		p.QuorumUp = &lvshcl.Hook{Argv: []string{"up"}}
+	}), Options{})
+	f.until(time.Second, func() bool { return len(f.k.reals(t, web)) == 3 })
+
+	f.probes.set("10.0.1.1:80", false) // weight 4: not below 3
+	f.until(3*time.Second, func() bool { return len(f.k.reals(t, web)) == 2 })
+	assert.Empty(t, quorumHooks(f.hooks.list()))
+
+	f.probes.set("10.0.1.2:80", false) // weight 2 < 3: lost
+	f.until(3*time.Second, func() bool { return len(f.k.reals(t, web)) == 1 })
+	assert.Equal(t, []string{"down LVSCTL_EVENT=quorum_down"}, quorumHooks(f.hooks.list()))
+
+	f.probes.set("10.0.1.2:80", true) // weight 4 < 5: still lost
+	f.until(3*time.Second, func() bool { return len(f.k.reals(t, web)) == 2 })
+	assert.Equal(t, []string{"down LVSCTL_EVENT=quorum_down"}, quorumHooks(f.hooks.list()))
+
+	f.probes.set("10.0.1.1:80", true) // weight 6 >= 5: regained
+	f.until(3*time.Second, func() bool { return len(f.k.reals(t, web)) == 3 })
+	assert.Equal(t, []string{"down LVSCTL_EVENT=quorum_down", "up LVSCTL_EVENT=quorum_up"}, quorumHooks(f.hooks.list()))
+}
+
+func quorumHooks(all []string) []string {
+	return slices.DeleteFunc(all, func(h string) bool { return strings.HasPrefix(h, "notify-") })
 }
