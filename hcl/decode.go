@@ -131,7 +131,7 @@ func (a *attr[T]) ok() bool { return a != nil && !a.Bad }
 type fileSyntax struct {
 	// FlushOnExit is the top-level flush_on_exit attribute.
 	FlushOnExit *attr[bool]
-	Services []*serviceSyntax
+	Services    []*serviceSyntax
 	// RealServerSetup is the realserver block, if any (realserver.go).
 	RealServerSetup *realServerSetupSyntax
 }
