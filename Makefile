@@ -10,16 +10,20 @@ include .ci/vm.mk
 # Packages with real-kernel tests (func TestVM...), run inside the guest.
 VM_PKGS := $(sort $(dir $(shell grep -rl --include='*_test.go' '^func TestVM' .)))
 
-.PHONY: all build test test-host test-vm demo bench fmt vet clean
+.PHONY: all build test host-deps test-host test-vm demo bench fmt vet clean
 
 all: build
 
 build:
 	CGO_ENABLED=0 $(GO) build -o bin/lvsctl ./cmd/lvsctl
 
-## test: everything CI runs: vet, host tests, VM tests (assets first: the
-## host tests use GNU cpio, which vm-assets installs).
-test: vm-assets vet test-host test-vm
+## test: everything CI runs: vet, host tests, VM tests (packages first: the
+## host tests use keepalived and GNU cpio).
+test: host-deps vm-assets vet test-host test-vm
+
+## host-deps: Debian packages the host tests need (keepalived, iproute2, cpio).
+host-deps:
+	bash .ci/host-deps
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
