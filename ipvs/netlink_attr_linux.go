@@ -484,15 +484,30 @@ func decodeStats(b []byte) (Stats, error) {
 		return Stats{}, fmt.Errorf("stats: %w", err)
 	}
 	var s Stats
-	fields := map[uint16]*uint64{
-		statsAttrConns: &s.Conns, statsAttrInPkts: &s.InPkts, statsAttrOutPkts: &s.OutPkts,
-		statsAttrInBytes: &s.InBytes, statsAttrOutBytes: &s.OutBytes,
-		statsAttrCPS: &s.CPS, statsAttrInPPS: &s.InPPS, statsAttrOutPPS: &s.OutPPS,
-		statsAttrInBPS: &s.InBPS, statsAttrOutBPS: &s.OutBPS,
-	}
 	for _, a := range as {
-		p, ok := fields[a.Type]
-		if !ok {
+		var p *uint64
+		switch a.Type {
+		case statsAttrConns:
+			p = &s.Conns
+		case statsAttrInPkts:
+			p = &s.InPkts
+		case statsAttrOutPkts:
+			p = &s.OutPkts
+		case statsAttrInBytes:
+			p = &s.InBytes
+		case statsAttrOutBytes:
+			p = &s.OutBytes
+		case statsAttrCPS:
+			p = &s.CPS
+		case statsAttrInPPS:
+			p = &s.InPPS
+		case statsAttrOutPPS:
+			p = &s.OutPPS
+		case statsAttrInBPS:
+			p = &s.InBPS
+		case statsAttrOutBPS:
+			p = &s.OutBPS
+		default:
 			continue
 		}
 		if *p, err = getCounter(a); err != nil {

@@ -27,6 +27,8 @@ type Netlink struct {
 	// broken is set when a cancelled request left the socket in an unknown
 	// state.
 	broken error
+	// dumper reads dumps on the raw socket (netlink_dump_linux.go).
+	dumper *dumper
 }
 
 var _ Kernel = (*Netlink)(nil)
@@ -131,38 +133,18 @@ func (n *Netlink) Services(ctx context.Context) ([]VirtualService, error) {
 // dump per service. The dumps are not one atomic snapshot: a service deleted
 // in between is listed without real servers.
 func (n *Netlink) Table(ctx context.Context) ([]ServiceStatus, error) {
-	msgs, err := n.execute(ctx, cmdGetService, netlink.Request|netlink.Dump, nil)
+	listed, err := n.List(ctx)
 	if err != nil {
-		return nil, requestError("list services", err)
+		return nil, err
 	}
-	table := make([]ServiceStatus, 0, len(msgs))
-	for _, m := range msgs {
-		st, err := serviceFromMessage(m.Data)
-		if err != nil {
-			return nil, fmt.Errorf("ipvs: list services: decode kernel reply: %w", err)
-		}
-		req, err := encodeGetDests(st.Service.Key)
-		if err != nil {
-			return nil, fmt.Errorf("ipvs: list real servers of %s: %w", st.Service.Key, err)
-		}
-		dmsgs, err := n.execute(ctx, cmdGetDest, netlink.Request|netlink.Dump, req)
-		if err != nil {
-			return nil, requestError("list real servers of "+st.Service.Key.String(), err)
-		}
-		st.Reals = make([]RealStatus, 0, len(dmsgs))
-		for _, dm := range dmsgs {
-			rs, err := destFromMessage(dm.Data, st.Service.Key.Family)
-			if err != nil {
-				return nil, fmt.Errorf("ipvs: list real servers of %s: decode kernel reply: %w", st.Service.Key, err)
-			}
-			st.Reals = append(st.Reals, rs)
-		}
+	table := make([]ServiceStatus, len(listed))
+	for i, ls := range listed {
+		st := ls.ServiceStatus
 		slices.SortFunc(st.Reals, func(a, b RealStatus) int { return a.Real.Key().Compare(b.Real.Key()) })
-		st.Service.RealServers = make([]RealServer, len(st.Reals))
-		for i, rs := range st.Reals {
-			st.Service.RealServers[i] = rs.Real
+		for j, rs := range st.Reals {
+			st.Service.RealServers[j] = rs.Real
 		}
-		table = append(table, st)
+		table[i] = st
 	}
 	slices.SortFunc(table, func(a, b ServiceStatus) int { return a.Service.Key.Compare(b.Service.Key) })
 	return table, nil

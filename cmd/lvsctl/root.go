@@ -105,6 +105,7 @@ foreign.`,
 	root.PersistentFlags().StringVar(&g.netns, "netns", "", "operate in network namespace `NAME` (/run/netns/NAME) or at a namespace PATH")
 	root.PersistentFlags().StringVar(&g.stateFile, "state", "", "ownership record `FILE` (default /var/lib/lvsctl/state.json, or netns/NAME.json beside it with --netns)")
 	root.AddCommand(newValidateCmd(e), newPlanCmd(e, g), newApplyCmd(e, g), newRunCmd(e, g))
+	root.AddCommand(newListCmd(e, g))
 	root.AddCommand(newRealServerCmd(e, g))
 	return root
 }

@@ -11,6 +11,22 @@
  *
  * Each request is written to CAPTURE_OUT as one line of hex (the whole
  * netlink message, nlmsghdr included). Nothing reaches the kernel.
+ *
+ * It can also play a canned kernel, so that ipvsadm's listing of a given
+ * table can be captured (ipvs/ipvsadm's golden tests):
+ *
+ *   IPVSADM_REPLIES=FILE  lines "CMD MATCH PAYLOAD": CMD is a generic netlink
+ *                         command (decimal), MATCH the hex of the request's
+ *                         attributes (everything after the genl header) or
+ *                         "-" for any, PAYLOAD the hex of one reply's
+ *                         attributes. A dump request is answered with every
+ *                         matching line, then NLMSG_DONE; any other request
+ *                         with the first matching line, or ESRCH if none.
+ *   IPVSADM_CONN=FILE     read instead of /proc/net/ip_vs_conn.
+ *   IPVSADM_HOSTS=FILE    lines "ADDRESS NAME": the only answers
+ *                         gethostbyaddr and gethostbyname give (no DNS).
+ *   IPVSADM_SERVICES=FILE a services(5) file read by getservbyport and
+ *                         getservbyname instead of the system's.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -21,14 +37,17 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <netdb.h>
+#include <arpa/inet.h>
 #include <linux/netlink.h>
 #include <linux/genetlink.h>
 
 #define FAKE_IPVS_ID 0x23
 #define MAXFD 1024
-#define QLEN 16
+#define QLEN 4096
+#define DGRAM_MAX 8192
 
-struct dgram { size_t len; unsigned char buf[512]; };
+struct dgram { size_t len; unsigned char *buf; };
 struct fake { int on; struct dgram q[QLEN]; int head, tail; };
 static struct fake fakes[MAXFD];
 
@@ -94,11 +113,12 @@ int getsockname(int fd, struct sockaddr *a, socklen_t *l)
 static void put(struct fake *f, const void *b, size_t n)
 {
 	struct dgram *d = &f->q[f->tail++ % QLEN];
+	free(d->buf);
+	d->buf = malloc(n);
 	memcpy(d->buf, b, n);
 	d->len = n;
 }
 
-/* msg appends one netlink message with a genl header and raw attributes. */
 static size_t msg(unsigned char *out, uint16_t type, uint16_t flags, uint32_t seq,
 		  uint8_t cmd, const void *attrs, size_t alen)
 {
@@ -121,11 +141,71 @@ static size_t attr(unsigned char *p, uint16_t type, const void *v, uint16_t n)
 	return NLA_ALIGN(a.nla_len);
 }
 
+static int unhex(const char *h, unsigned char *out, size_t max)
+{
+	size_t n = 0;
+	unsigned int v;
+	while (h[0] && h[1] && n < max && sscanf(h, "%2x", &v) == 1) {
+		out[n++] = v;
+		h += 2;
+	}
+	return n;
+}
+
+/* canned appends the IPVSADM_REPLIES lines for cmd that match the request's
+ * attributes and returns how many it queued (at most one unless dump). */
+static int canned(struct fake *f, const struct nlmsghdr *req, uint8_t cmd, int dump)
+{
+	const char *path = getenv("IPVSADM_REPLIES");
+	if (!path)
+		return -1;
+	FILE *in = fopen(path, "r");
+	if (!in)
+		return -1;
+	size_t alen = req->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN;
+	const unsigned char *attrs = (const unsigned char *)NLMSG_DATA(req) + GENL_HDRLEN;
+	char want[2 * 4096 + 1] = "";
+	for (size_t i = 0; i < alen && i < 4096; i++)
+		sprintf(want + 2 * i, "%02x", attrs[i]);
+	static char line[2 * DGRAM_MAX + 64];
+	int count = 0;
+	while (fgets(line, sizeof(line), in)) {
+		unsigned int c;
+		char match[2 * 4096 + 1], payload[2 * DGRAM_MAX + 1];
+		if (sscanf(line, "%u %8192s %16384s", &c, match, payload) != 3 || c != cmd)
+			continue;
+		if (strcmp(match, "-") && strcmp(match, want))
+			continue;
+		static unsigned char a[DGRAM_MAX], out[DGRAM_MAX + 64];
+		int n = unhex(payload, a, sizeof(a));
+		put(f, out, msg(out, FAKE_IPVS_ID, dump ? NLM_F_MULTI : 0, req->nlmsg_seq, cmd, a, n));
+		count++;
+		if (!dump)
+			break;
+	}
+	fclose(in);
+	return count;
+}
+
+static void error_reply(struct fake *f, const struct nlmsghdr *req, int errnum)
+{
+	unsigned char out[512];
+	struct nlmsghdr e = { .nlmsg_len = NLMSG_HDRLEN + sizeof(struct nlmsgerr),
+			      .nlmsg_type = NLMSG_ERROR, .nlmsg_flags = NLM_F_CAPPED,
+			      .nlmsg_seq = req->nlmsg_seq, .nlmsg_pid = 4242 };
+	struct nlmsgerr err = { .error = -errnum, .msg = *req };
+	memcpy(out, &e, sizeof(e));
+	memcpy(out + NLMSG_HDRLEN, &err, sizeof(err));
+	put(f, out, e.nlmsg_len);
+}
+
+/* msg appends one netlink message with a genl header and raw attributes. */
 static void answer(struct fake *f, const struct nlmsghdr *req)
 {
 	const struct genlmsghdr *g = NLMSG_DATA(req);
 	unsigned char out[512], a[128];
 	size_t n = 0;
+	int dump = req->nlmsg_flags & NLM_F_DUMP;
 
 	if (req->nlmsg_type == GENL_ID_CTRL && g->cmd == CTRL_CMD_GETFAMILY) {
 		uint16_t id = FAKE_IPVS_ID;
@@ -141,8 +221,14 @@ static void answer(struct fake *f, const struct nlmsghdr *req)
 		n += attr(a + n, 1, &ver, 4);
 		n += attr(a + n, 2, &size, 4);
 		put(f, out, msg(out, FAKE_IPVS_ID, 0, req->nlmsg_seq, 14 /* SET_INFO */, a, n));
+	} else if (req->nlmsg_type == FAKE_IPVS_ID) {
+		int queued = canned(f, req, g->cmd, dump);
+		if (queued == 0 && !dump) {
+			error_reply(f, req, ESRCH);
+			return;
+		}
 	}
-	if (req->nlmsg_flags & NLM_F_DUMP) {
+	if (dump) {
 		struct nlmsghdr d = { .nlmsg_len = NLMSG_HDRLEN + 4, .nlmsg_type = NLMSG_DONE,
 				      .nlmsg_flags = NLM_F_MULTI, .nlmsg_seq = req->nlmsg_seq,
 				      .nlmsg_pid = 4242 };
@@ -223,4 +309,142 @@ ssize_t recvmsg(int fd, struct msghdr *m, int flags)
 	if (!(flags & MSG_PEEK))
 		f->head++;
 	return (flags & MSG_TRUNC) ? (ssize_t)d->len : (ssize_t)n;
+}
+
+/* The connection table, for ipvsadm -Lc. */
+static const char *conn_path(const char *path)
+{
+	const char *alt = getenv("IPVSADM_CONN");
+	return (alt && !strcmp(path, "/proc/net/ip_vs_conn")) ? alt : path;
+}
+
+FILE *fopen(const char *path, const char *mode)
+{
+	static FILE *(*real)(const char *, const char *);
+	if (!real)
+		real = dlsym(RTLD_NEXT, "fopen");
+	return real(conn_path(path), mode);
+}
+
+FILE *fopen64(const char *path, const char *mode)
+{
+	static FILE *(*real)(const char *, const char *);
+	if (!real)
+		real = dlsym(RTLD_NEXT, "fopen64");
+	return real(conn_path(path), mode);
+}
+
+/* hosts_lookup finds a line of IPVSADM_HOSTS by address (name == NULL) or
+ * by name, and fills a static hostent. */
+static struct hostent *hosts_lookup(const void *addr, socklen_t len, int af, const char *name)
+{
+	static struct hostent h;
+	static char hname[256], *aliases[1], *addrs[2];
+	static unsigned char abuf[16];
+	FILE *in = fopen(getenv("IPVSADM_HOSTS"), "r");
+	char line[512], a[128], n[256];
+	if (!in)
+		return NULL;
+	while (fgets(line, sizeof(line), in)) {
+		unsigned char bin[16];
+		int family = strchr(line, ':') ? AF_INET6 : AF_INET;
+		if (sscanf(line, "%127s %255s", a, n) != 2 || inet_pton(family, a, bin) != 1)
+			continue;
+		int alen = family == AF_INET ? 4 : 16;
+		if (name ? strcmp(name, n) != 0 || family != AF_INET
+			 : family != af || (socklen_t)alen != len || memcmp(bin, addr, alen) != 0)
+			continue;
+		fclose(in);
+		snprintf(hname, sizeof(hname), "%s", n);
+		memcpy(abuf, bin, alen);
+		aliases[0] = NULL;
+		addrs[0] = (char *)abuf;
+		addrs[1] = NULL;
+		h.h_name = hname;
+		h.h_aliases = aliases;
+		h.h_addrtype = family;
+		h.h_length = alen;
+		h.h_addr_list = addrs;
+		return &h;
+	}
+	fclose(in);
+	h_errno = HOST_NOT_FOUND;
+	return NULL;
+}
+
+struct hostent *gethostbyaddr(const void *addr, socklen_t len, int type)
+{
+	static struct hostent *(*real)(const void *, socklen_t, int);
+	if (!real)
+		real = dlsym(RTLD_NEXT, "gethostbyaddr");
+	if (!getenv("IPVSADM_HOSTS"))
+		return real(addr, len, type);
+	return hosts_lookup(addr, len, type, NULL);
+}
+
+struct hostent *gethostbyname(const char *name)
+{
+	static struct hostent *(*real)(const char *);
+	if (!real)
+		real = dlsym(RTLD_NEXT, "gethostbyname");
+	if (!getenv("IPVSADM_HOSTS"))
+		return real(name);
+	return hosts_lookup(NULL, 0, AF_INET, name);
+}
+
+/* services_lookup scans IPVSADM_SERVICES for a port (name == NULL) or a
+ * name or alias, with protocol proto, as nss_files does: first match. */
+static struct servent *services_lookup(int port, const char *name, const char *proto)
+{
+	static struct servent se;
+	static char line[512], *aliases[16];
+	FILE *in = fopen(getenv("IPVSADM_SERVICES"), "r");
+	if (!in)
+		return NULL;
+	while (fgets(line, sizeof(line), in)) {
+		char *hash = strchr(line, '#'), *save, *f, *pp;
+		if (hash)
+			*hash = '\0';
+		char *sname = strtok_r(line, " \t\n", &save), *portproto = strtok_r(NULL, " \t\n", &save);
+		if (!sname || !portproto || !(pp = strchr(portproto, '/')))
+			continue;
+		*pp++ = '\0';
+		int n = 0, match = name ? !strcmp(name, sname) : atoi(portproto) == port;
+		while ((f = strtok_r(NULL, " \t\n", &save)) && n < 15) {
+			aliases[n++] = f;
+			if (name && !strcmp(name, f))
+				match = 1;
+		}
+		aliases[n] = NULL;
+		if (!match || (proto && strcmp(proto, pp)))
+			continue;
+		fclose(in);
+		se.s_name = sname;
+		se.s_aliases = aliases;
+		se.s_port = htons(atoi(portproto));
+		se.s_proto = pp;
+		return &se;
+	}
+	fclose(in);
+	return NULL;
+}
+
+struct servent *getservbyport(int port, const char *proto)
+{
+	static struct servent *(*real)(int, const char *);
+	if (!real)
+		real = dlsym(RTLD_NEXT, "getservbyport");
+	if (!getenv("IPVSADM_SERVICES"))
+		return real(port, proto);
+	return services_lookup(ntohs(port), NULL, proto);
+}
+
+struct servent *getservbyname(const char *name, const char *proto)
+{
+	static struct servent *(*real)(const char *, const char *);
+	if (!real)
+		real = dlsym(RTLD_NEXT, "getservbyname");
+	if (!getenv("IPVSADM_SERVICES"))
+		return real(name, proto);
+	return services_lookup(0, name, proto);
 }
