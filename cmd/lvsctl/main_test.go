@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -21,7 +22,35 @@ func TestMain(m *testing.M) {
 	if os.Getenv("LVSCTL_TEST_AS_CLI") == "1" {
 		os.Exit(cli())
 	}
+	if os.Getenv("LVSCTL_IN_VM") == "1" {
+		if err := preloadSchedulers(); err != nil {
+			fmt.Fprintln(os.Stderr, "preload IPVS schedulers:", err)
+			os.Exit(1)
+		}
+	}
 	os.Exit(m.Run())
+}
+
+// preloadSchedulers loads ip_vs and every scheduler module before the VM
+// tests run. Linux 6.1 deadlocks when a scheduler module is autoloaded while
+// a network namespace is being torn down: the IPVS netlink handler holds
+// the IPVS mutex while request_module waits for modprobe, whose
+// register_pernet_subsys waits for pernet_ops_rwsem, which the netns cleanup
+// worker holds while it waits for the IPVS mutex (ip_vs_dst_event). Tests
+// delete namespaces all the time, so they load every scheduler up front;
+// autoloading itself is covered by cmd/vmexec's smoke test.
+func preloadSchedulers() error {
+	mods := []string{"ip_vs"}
+	for _, s := range ipvs.Schedulers() {
+		if s != "twos" { // Linux 6.2+
+			mods = append(mods, "ip_vs_"+string(s))
+		}
+	}
+	out, err := exec.Command("/sbin/modprobe", append([]string{"-a"}, mods...)...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("modprobe: %v: %s", err, out)
+	}
+	return nil
 }
 
 // harness runs lvsctl commands against one fake kernel.
