@@ -4,10 +4,11 @@
 // A Prober checks one Target (a real server of a named service) once and
 // returns a Result: up or down, an optional dynamic weight, and a short
 // reason fit for a log line ("connect: connection refused", "status 503",
-// "timeout after 2s"). TCP, HTTP (and HTTPS) and Exec are keepalived's
-// TCP_CHECK, HTTP_GET/SSL_GET and MISC_CHECK; other checks, such as MySQL,
-// plug in by implementing Prober. Every probe uses a fresh connection or
-// process and bounds its own time.
+// "timeout after 2s"), or no opinion at all (Keep: the server keeps its
+// state). TCP, HTTP (and HTTPS) and Exec are keepalived's TCP_CHECK,
+// HTTP_GET/SSL_GET and MISC_CHECK; MySQL logs in and checks the server's
+// role and replication; other checks plug in by implementing Prober. Every
+// probe uses a fresh connection or process and bounds its own time.
 //
 // A Pool runs one Spec (Target, Prober, Timing) per real server, each in its
 // own goroutine with one timer, and turns probe results into state with the

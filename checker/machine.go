@@ -32,6 +32,12 @@ func newMachine(now time.Time, alpha bool) machine {
 // delay until the next probe and whether the state or the weight changed.
 func (m *machine) observe(t Timing, now time.Time, r Result) (next time.Duration, changed bool) {
 	m.last, m.lastAt = r, now
+	if r.Keep {
+		// No opinion: state, reason and rise/fall progress stay, the
+		// round is over (no retry), and a first round is not decisive.
+		m.retries = 0
+		return t.DelayLoop, false
+	}
 	if !m.checked {
 		// The first probe decides, without retries, rise or fall.
 		m.checked = true

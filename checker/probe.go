@@ -45,6 +45,12 @@ type Result struct {
 	Reason string
 	// Took is how long the probe ran.
 	Took time.Duration
+	// Keep means the probe has no opinion: the check could not tell, as
+	// when a MySQL server refuses the connection with "Too many
+	// connections". The server keeps its state, its reason and its progress
+	// towards Rise or Fall; the round ends without retries; Up and Weight
+	// are ignored. Before the first decisive probe the presumption stays.
+	Keep bool
 }
 
 // Prober checks one real server once. Probe must return by itself within its
@@ -52,8 +58,8 @@ type Result struct {
 // then ignored), close every connection it opened, and be safe for
 // concurrent use: the Pool calls one Prober value for many targets at once.
 //
-// TCP, HTTP and Exec are the built-in probers; a MySQL check plugs in by
-// implementing Prober (and, optionally, Validator).
+// TCP, HTTP, Exec and MySQL are the built-in probers; other checks plug in
+// by implementing Prober (and, optionally, Validator).
 type Prober interface {
 	Probe(ctx context.Context, target Target) Result
 }

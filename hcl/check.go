@@ -28,6 +28,9 @@ import (
 //	check "http"  { ...tcp, url { path status regex digest virtualhost },
 //	check "https"   virtualhost server_name tls_verify ca_file http_version }
 //	check "exec"  { command env dynamic_weight timeout + timing }
+//	check "mysql" { ...tcp, user password password_file database query tls
+//	                ca_file replication_running max_replication_lag read_only
+//	                too_many_connections_rounds }  (check_mysql.go)
 //
 // Timing: delay_loop connect_timeout retry delay_before_retry warmup rise
 // fall alpha, each taken from the check, else from its virtual_server, else
@@ -39,7 +42,7 @@ const (
 	checkHTTP  = "http"
 	checkHTTPS = "https"
 	checkExec  = "exec"
-	checkMySQL = "mysql" // planned
+	checkMySQL = "mysql"
 )
 
 var connAttributes = []hcl.AttributeSchema{
@@ -86,6 +89,8 @@ func checkSchema(kind string) *hcl.BodySchema {
 		blocks = append(blocks, hcl.BlockHeaderSchema{Type: blockURL})
 	case checkExec:
 		attrs = append(attrs, execAttributes...)
+	case checkMySQL:
+		attrs = append(append(attrs, connAttributes...), mysqlAttributes...)
 	default:
 		return nil
 	}
@@ -100,11 +105,15 @@ func belongsTo(name string) string {
 	}
 	switch {
 	case has(connAttributes):
-		return "tcp, http and https checks"
+		return "tcp, http, https and mysql checks"
+	case name == "ca_file":
+		return "https and mysql checks"
 	case has(httpAttributes), name == blockURL:
 		return "http and https checks"
 	case has(execAttributes):
 		return "exec checks"
+	case has(mysqlAttributes):
+		return "mysql checks"
 	}
 	return ""
 }
@@ -154,6 +163,9 @@ type checkSyntax struct {
 	Env           *attr[[]*envSyntax]
 	DynamicWeight *attr[bool]
 	Timeout       *attr[cty.Value]
+
+	// mysql (with ConnectIP, ConnectPort, BindTo and CAFile).
+	MySQL *mysqlSyntax
 }
 
 // urlSyntax is one url block of an http or https check.
@@ -210,7 +222,7 @@ func (d *decoder) check(b *hclsyntax.Block) *checkSyntax {
 		d.diags = append(d.diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  "Extraneous label for check",
-			Detail:   `A check block has one label, its type: check "tcp" { ... }, "http", "https" or "exec".`,
+			Detail:   `A check block has one label, its type: check "tcp" { ... }, "http", "https", "exec" or "mysql".`,
 			Subject:  r.Ptr(),
 		})
 	}
@@ -260,6 +272,9 @@ func (d *decoder) check(b *hclsyntax.Block) *checkSyntax {
 	c.Env = d.env(a["env"])
 	c.DynamicWeight = decodeBool(d, a["dynamic_weight"])
 	c.Timeout = d.raw(a["timeout"])
+	if c.Kind == checkMySQL {
+		c.MySQL = d.mysql(a)
+	}
 	for _, blk := range content.Blocks {
 		if blk.Type == blockURL {
 			c.URLs = append(c.URLs, d.url(blk))
@@ -555,11 +570,7 @@ func (b *builder) check(c *checkSyntax, vs timingValues) *builtCheck {
 	switch {
 	case !c.HasType:
 		b.errorAt(c.DefRange, nil, "Missing check type",
-			`A check block is labelled with its type: check "tcp" { ... }, "http", "https" or "exec".`)
-		return nil
-	case c.Kind == checkMySQL:
-		b.errorAt(c.TypeRange, nil, "MySQL checks are not supported yet",
-			`lvsctl does not run MySQL checks yet (keepalived has none either; they are planned). Meanwhile, check "tcp" tests that the server accepts connections, and check "exec" can run a script that uses a client such as mysqladmin ping (the real server's address is in $LVSCTL_REAL_ADDR, its port in $LVSCTL_REAL_PORT).`)
+			`A check block is labelled with its type: check "tcp" { ... }, "http", "https", "exec" or "mysql".`)
 		return nil
 	case checkSchema(c.Kind) == nil:
 		hint := ""
@@ -574,7 +585,7 @@ func (b *builder) check(c *checkSyntax, vs timingValues) *builtCheck {
 			hint = ` keepalived's MISC_CHECK is check "exec".`
 		}
 		b.errorAt(c.TypeRange, nil, "Unknown check type",
-			`%q is not a check type. Valid types: "tcp", "http", "https" and "exec" ("mysql" is planned).%s`, c.Type, hint)
+			`%q is not a check type. Valid types: "tcp", "http", "https", "exec" and "mysql".%s`, c.Type, hint)
 		return nil
 	}
 
@@ -607,6 +618,8 @@ func (b *builder) check(c *checkSyntax, vs timingValues) *builtCheck {
 		bc.prober = p
 	case checkExec:
 		bc.prober = b.exec(c, timeout)
+	case checkMySQL:
+		bc.prober = b.mysql(c, bc, timeout)
 	}
 
 	bc.ok = vs.ok && !c.Bad && b.errorCount() == errs

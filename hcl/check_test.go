@@ -553,17 +553,17 @@ func TestCheckRejects(t *testing.T) {
 	runRejections(t, []rejection{
 		// Check blocks.
 		{
-			name: "mysql check",
+			name: "mysql check without user",
 			src: `virtual_server "db" {
   address = "192.0.2.1"
   port    = 3306
   real_server {
     address = "10.0.0.1"
-    check "mysql" { user = "monitor" }
+    check "mysql" { database = "app" }
   }
 }`,
-			summary: "MySQL checks are not supported yet", detail: `check "exec" can run a script`,
-			line: 6, col: 11,
+			summary: "Missing user", detail: `A mysql check needs user`,
+			line: 6, col: 5,
 		},
 		{
 			name: "unknown check type",
@@ -572,7 +572,7 @@ func TestCheckRejects(t *testing.T) {
   port    = 80
   check "dns" {}
 }`,
-			summary: "Unknown check type", detail: `"dns" is not a check type. Valid types: "tcp", "http", "https" and "exec"`,
+			summary: "Unknown check type", detail: `"dns" is not a check type. Valid types: "tcp", "http", "https", "exec" and "mysql".`,
 			line: 4, col: 9,
 		},
 		{
@@ -1316,7 +1316,7 @@ func TestCheckRejects(t *testing.T) {
     connect_port = 80
   }
 }`,
-			summary: "Unsupported argument", detail: "it applies to tcp, http and https checks",
+			summary: "Unsupported argument", detail: "it applies to tcp, http, https and mysql checks",
 			line: 6, col: 5,
 		},
 	})
@@ -1361,7 +1361,7 @@ func TestCheckReportsEveryError(t *testing.T) {
 		{8, "Sorry server is a real server"},
 		{10, "Invalid connect_timeout"},
 		{11, "Missing url path"},
-		{15, "MySQL checks are not supported yet"},
+		{15, "Missing user"},
 		{19, "Invalid notify_up"},
 		{22, "Invalid env variable"},
 		{23, "Unsupported argument"},

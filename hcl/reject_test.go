@@ -905,8 +905,8 @@ virtual_server "a" {
   address = "192.0.2.1"
   port    = 80
 }
-vrrp_instance "VI_1" {}`,
-			summary: "Unsupported block type", detail: `Blocks of type "vrrp_instance" are not expected here.`,
+virtual_server_group "G" {}`,
+			summary: "Unsupported block type", detail: `Blocks of type "virtual_server_group" are not expected here.`,
 			line: 5, col: 1,
 		},
 		{

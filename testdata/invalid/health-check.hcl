@@ -1,8 +1,7 @@
-# error: MySQL checks are not supported yet
+# error: Both password and password_file
 #
-# keepalived has no MySQL check either; lvsctl plans one (issue 5). Until
-# then, a MySQL real server is checked with check "tcp" (does it accept
-# connections?) or check "exec" running a client such as mysqladmin ping.
+# A mysql check takes its password from the configuration or, better, from
+# a file that only the daemon reads: one or the other, not both.
 
 virtual_server "mysql" {
   address    = "192.168.1.100"
@@ -15,6 +14,9 @@ virtual_server "mysql" {
     weight  = 3
 
     check "mysql" {
+      user            = "monitor"
+      password        = "not-here"
+      password_file   = "/etc/lvsctl/mysql-monitor.password"
       connect_timeout = "3s"
     }
   }
