@@ -23,6 +23,9 @@ type Config struct {
 	// RealServer is the realserver block: how backends of this cluster
 	// are prepared by `lvsctl realserver start -f`. Nil if absent.
 	RealServer *realserver.Config
+	// VRRP is the vrrp_instance, vrrp_script and vrrp_sync_group blocks:
+	// the VIPs `lvsctl run` moves between directors. Empty if none.
+	VRRP VRRP
 }
 
 // Files maps file names to parsed files for rendering diagnostics.
@@ -59,11 +62,13 @@ func load(p *hclparse.Parser, f *hcl.File, diags hcl.Diagnostics) (*Config, File
 		rs, more = buildRealServerSetup(syn, services)
 		diags = append(diags, more...)
 	}
+	vr, more := buildVRRP(syn)
+	diags = append(diags, more...)
 	sortDiagnostics(diags)
 	if diags.HasErrors() {
 		return nil, files, diags
 	}
-	cfg := &Config{Services: services, Pools: pools, RealServer: rs}
+	cfg := &Config{Services: services, Pools: pools, RealServer: rs, VRRP: vr}
 	if syn.FlushOnExit.ok() {
 		cfg.FlushOnExit = syn.FlushOnExit.Val
 	}

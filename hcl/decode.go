@@ -44,6 +44,9 @@ var fileSchema = &hcl.BodySchema{
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: blockVirtualServer, LabelNames: []string{"name"}},
 		{Type: blockRealServerSetup},
+		{Type: blockVRRPInstance, LabelNames: []string{"name"}},
+		{Type: blockVRRPScript, LabelNames: []string{"name"}},
+		{Type: blockVRRPSyncGroup, LabelNames: []string{"name"}},
 	},
 }
 
@@ -134,6 +137,9 @@ type fileSyntax struct {
 	Services    []*serviceSyntax
 	// RealServerSetup is the realserver block, if any (realserver.go).
 	RealServerSetup *realServerSetupSyntax
+	// VRRP holds the vrrp_instance, vrrp_script and vrrp_sync_group
+	// blocks (vrrp.go).
+	VRRP vrrpSyntax
 }
 
 // serviceSyntax is one virtual_server block as written.
@@ -221,6 +227,8 @@ func decodeFile(body hcl.Body) (*fileSyntax, hcl.Diagnostics) {
 			f.Services = append(f.Services, d.service(b))
 		case blockRealServerSetup:
 			f.RealServerSetup = d.realServerSetup(b, f.RealServerSetup)
+		case blockVRRPInstance, blockVRRPScript, blockVRRPSyncGroup:
+			d.vrrpBlock(&f.VRRP, b)
 		}
 	}
 	return f, d.diags

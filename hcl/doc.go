@@ -21,9 +21,9 @@
 // The rest of a virtual_server is for `lvsctl run` (apply ignores it) and
 // becomes Config.Pools, one Pool per service in the same order, with one
 // Member per real server in the same order. A check "TYPE" block ("tcp",
-// "http", "https" or "exec") in a real_server is its health check; one in
-// the virtual_server is the check of every real server without its own; a
-// real server with neither is always up. The check timing attributes
+// "http", "https", "exec" or "mysql") in a real_server is its health
+// check; one in the virtual_server is the check of every real server
+// without its own; a real server with neither is always up. The check timing attributes
 // (delay_loop, connect_timeout, retry, delay_before_retry, warmup, rise,
 // fall, alpha) are taken from the check, else from its virtual_server, else
 // from keepalived's defaults (checker.DefaultTiming); durations are a number
@@ -31,8 +31,9 @@
 // inhibit_on_failure, a sorry_server (built like a real_server), quorum and
 // hysteresis with quorum_up and quorum_down hooks; a real_server may set
 // notify_up and notify_down. Hooks and exec commands are argv lists, run
-// without a shell. An http check's regex and an https check's ca_file are
-// compiled and read when the file is loaded. docs/config.md is the full
+// without a shell. An http check's regex, and the ca_file of https and
+// mysql checks and the password_file of mysql checks, are compiled and read
+// when the file is loaded. docs/config.md is the full
 // reference.
 //
 // One optional realserver block describes the backends' side of DR and TUN

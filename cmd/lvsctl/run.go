@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lvsctl/lvsctl/cmd/internal/daemon"
+	"github.com/lvsctl/lvsctl/cmd/internal/director"
 	lvshcl "github.com/lvsctl/lvsctl/hcl"
 )
 
@@ -29,7 +30,7 @@ func newRunCmd(e *env, g *globals) *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "run -f FILE",
-		Short: "Run the director daemon: health checks that keep the IPVS table",
+		Short: "Run the director daemon: health checks that keep the IPVS table, and VRRP",
 		Long: `run applies the file like "lvsctl apply", then health-checks every real server
 that has a check block and keeps the kernel's table equal to the file plus the
 servers' health:
@@ -40,6 +41,12 @@ servers' health:
   - the sorry_server joins when no real server is up;
   - quorum_up / quorum_down and notify_up / notify_down hooks run (argv, no
     shell, bounded in time; a failing hook is logged, never fatal).
+
+It also runs the file's vrrp_instance blocks (VRRP v2/v3, interoperable with
+keepalived) with their track_script, track_interface and track_virtual_server
+tracking, sync groups and notify hooks. A file with VRRP instances and no
+virtual_server never opens IPVS, so a VRRP-only node runs on a kernel
+without it.
 
 Transitions are coalesced (50 ms) so a mass failure is one reconcile. Every
 resync interval (the shortest delay_loop, at most 60 s) the kernel is read once
@@ -52,7 +59,9 @@ that stay keep their health. SIGTERM or SIGINT stop the checks and leave the
 IPVS table in place, so traffic flows through a restart (--flush-on-exit, or
 flush_on_exit = true at the top of the file, removes what lvsctl owns
 instead). A restart on a converged table writes
-nothing.`,
+nothing. On SIGHUP only the VRRP instances whose settings changed restart;
+on SIGTERM every instance leaves gracefully (priority-0 advert, VIPs removed,
+notify_stop).`,
 		Example: `  sudo lvsctl run -f /etc/lvsctl/lvsctl.hcl
   sudo lvsctl run -f lvsctl.hcl --log-format json --log-level debug
   sudo kill -HUP $(pidof lvsctl)    # reload`,
@@ -74,11 +83,6 @@ nothing.`,
 				}
 			}
 			ctx := cmd.Context()
-			k, err := e.openKernel(ctx, g.netnsPath())
-			if err != nil {
-				return err
-			}
-			defer k.Close()
 			unlock, err := lockState(g.ownership(e).Path)
 			if err != nil {
 				return err
@@ -87,14 +91,24 @@ nothing.`,
 
 			reload := make(chan *lvshcl.Config)
 			go watchReload(ctx, file, logger, reload)
-			d := daemon.New(daemon.Options{
-				Kernel:      k,
-				Owned:       g.ownership(e),
-				Logger:      logger,
-				Adopt:       adopt,
-				FlushOnExit: flushOnExit || cfg.FlushOnExit,
-				Resync:      resync,
-			})
+			// IPVS is opened only when the file has virtual services: a
+			// VRRP-only node runs on a kernel without IPVS.
+			startIPVS := func(ctx context.Context, onQuorum func(string, bool)) (director.Daemon, func(), error) {
+				k, err := e.openKernel(ctx, g.netnsPath())
+				if err != nil {
+					return nil, nil, err
+				}
+				return daemon.New(daemon.Options{
+					Kernel:      k,
+					Owned:       g.ownership(e),
+					Logger:      logger,
+					Adopt:       adopt,
+					FlushOnExit: flushOnExit || cfg.FlushOnExit,
+					Resync:      resync,
+					OnQuorum:    onQuorum,
+				}), func() { k.Close() }, nil
+			}
+			d := director.New(director.Options{Logger: logger, StartIPVS: startIPVS})
 			logger.Info("starting", "config", file, "netns", g.netns, "pid", os.Getpid())
 			return d.Run(ctx, cfg, reload)
 		},

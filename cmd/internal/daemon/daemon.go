@@ -55,6 +55,12 @@ type Options struct {
 	Hooks HookRunner
 	// Rand draws check warmups; nil is uniform random.
 	Rand func(time.Duration) time.Duration
+	// OnQuorum, if set, is told the quorum of each virtual service, by
+	// its virtual_server name: of every service when a configuration is
+	// loaded (presumed held for a new one), then on each loss and return.
+	// It is called on Run's goroutine and must not block (VRRP's
+	// track_virtual_server follows it).
+	OnQuorum func(name string, up bool)
 }
 
 // Daemon keeps one namespace's IPVS table. Create it with New and call Run.
@@ -249,6 +255,11 @@ func (d *Daemon) load(cfg *lvshcl.Config) error {
 	for k := range services {
 		if _, ok := d.quorumUp[k]; !ok {
 			d.quorumUp[k] = true // keepalived starts with quorum presumed
+		}
+	}
+	if d.o.OnQuorum != nil {
+		for k, s := range services {
+			d.o.OnQuorum(s.pool.Name, d.quorumUp[k])
 		}
 	}
 	return nil

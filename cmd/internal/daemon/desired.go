@@ -80,9 +80,18 @@ func (d *Daemon) checkQuorum(s service) {
 		d.quorumUp[s.vs.Key] = false
 		d.log.Warn("quorum lost", "service", s.vs.Key.String(), "up_weight", w, "quorum", q)
 		d.hookQuorum(s.pool.QuorumDown, "quorum_down", s)
+		d.tellQuorum(s, false)
 	case !was && w >= q+s.pool.Hysteresis:
 		d.quorumUp[s.vs.Key] = true
 		d.log.Info("quorum regained", "service", s.vs.Key.String(), "up_weight", w, "quorum", q)
 		d.hookQuorum(s.pool.QuorumUp, "quorum_up", s)
+		d.tellQuorum(s, true)
+	}
+}
+
+// tellQuorum passes a quorum change to Options.OnQuorum.
+func (d *Daemon) tellQuorum(s service, up bool) {
+	if d.o.OnQuorum != nil {
+		d.o.OnQuorum(s.pool.Name, up)
 	}
 }
