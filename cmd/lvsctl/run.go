@@ -71,6 +71,9 @@ notify_stop).`,
 			if err != nil {
 				return err
 			}
+			// Probers that log on their own (the MySQL check's "too many
+			// connections") use the default logger: make it the daemon's.
+			slog.SetDefault(logger)
 			cfg, err := loadConfig(file, e.stderr)
 			if err != nil {
 				return err

@@ -27,7 +27,11 @@ It needs no privileges and never touches the kernel.`,
 			for _, s := range cfg.Services {
 				reals += len(s.RealServers)
 			}
-			fmt.Fprintf(e.stdout, "%s: valid (%s, %s)\n", file, plural(len(cfg.Services), "virtual service"), plural(reals, "real server"))
+			what := plural(len(cfg.Services), "virtual service") + ", " + plural(reals, "real server")
+			if n := len(cfg.VRRP.Instances); n > 0 {
+				what += ", " + plural(n, "VRRP instance")
+			}
+			fmt.Fprintf(e.stdout, "%s: valid (%s)\n", file, what)
 			return nil
 		},
 	}
