@@ -26,6 +26,9 @@ type Config struct {
 	// VRRP is the vrrp_instance, vrrp_script and vrrp_sync_group blocks:
 	// the VIPs `lvsctl run` moves between directors. Empty if none.
 	VRRP VRRP
+	// Sync is the sync block: the kernel's connection sync daemon,
+	// following a VRRP instance. Nil if absent.
+	Sync *Sync
 }
 
 // Files maps file names to parsed files for rendering diagnostics.
@@ -64,11 +67,13 @@ func load(p *hclparse.Parser, f *hcl.File, diags hcl.Diagnostics) (*Config, File
 	}
 	vr, more := buildVRRP(syn)
 	diags = append(diags, more...)
+	sy, more := buildSync(f.Body, vr)
+	diags = append(diags, more...)
 	sortDiagnostics(diags)
 	if diags.HasErrors() {
 		return nil, files, diags
 	}
-	cfg := &Config{Services: services, Pools: pools, RealServer: rs, VRRP: vr}
+	cfg := &Config{Services: services, Pools: pools, RealServer: rs, VRRP: vr, Sync: sy}
 	if syn.FlushOnExit.ok() {
 		cfg.FlushOnExit = syn.FlushOnExit.Val
 	}

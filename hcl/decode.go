@@ -47,6 +47,7 @@ var fileSchema = &hcl.BodySchema{
 		{Type: blockVRRPInstance, LabelNames: []string{"name"}},
 		{Type: blockVRRPScript, LabelNames: []string{"name"}},
 		{Type: blockVRRPSyncGroup, LabelNames: []string{"name"}},
+		{Type: blockSync}, // sync.go
 	},
 }
 

@@ -36,6 +36,8 @@ type Options struct {
 	// reload that brings some.
 	StartIPVS func(ctx context.Context, onQuorum func(name string, up bool)) (Daemon, func(), error)
 	VRRP      VRRPOptions
+	// Sync drives the kernel's connection sync daemon (sync.go).
+	Sync SyncOptions
 }
 
 // Director runs one node's configuration. Create it with New and call Run.
@@ -43,6 +45,7 @@ type Director struct {
 	o    Options
 	log  *slog.Logger
 	vrrp *Runner
+	sync *Syncer
 }
 
 // New returns a director; nothing happens until Run.
@@ -53,7 +56,12 @@ func New(o Options) *Director {
 	if o.VRRP.Logger == nil {
 		o.VRRP.Logger = o.Logger
 	}
-	return &Director{o: o, log: o.Logger, vrrp: NewRunner(o.VRRP)}
+	if o.Sync.Logger == nil {
+		o.Sync.Logger = o.Logger
+	}
+	syncer := NewSyncer(o.Sync)
+	o.VRRP.NewInstance = syncer.wrapNewInstance(o.VRRP.NewInstance)
+	return &Director{o: o, log: o.Logger, vrrp: NewRunner(o.VRRP), sync: syncer}
 }
 
 // needsIPVS reports whether cfg needs the IPVS daemon.
@@ -108,6 +116,9 @@ func (d *Director) Run(ctx context.Context, cfg *lvshcl.Config, reload <-chan *l
 	} else {
 		d.log.Info("no virtual services: running VRRP only, without IPVS", "vrrp_instances", len(cfg.VRRP.Instances))
 	}
+	syncDone := make(chan struct{})
+	go func() { defer close(syncDone); d.sync.Run(ctx, cfg.Sync) }()
+	defer func() { cancel(); <-syncDone }()
 	vrrpReload := make(chan lvshcl.VRRP)
 	running++
 	go func() { results <- result{"vrrp", d.vrrp.Run(ctx, cfg.VRRP, vrrpReload)} }()
@@ -140,6 +151,7 @@ func (d *Director) Run(ctx context.Context, cfg *lvshcl.Config, reload <-chan *l
 				continue
 			}
 			send(nil, next, vrrpReload)
+			d.sync.SetConfig(next.Sync)
 			switch {
 			case ipvsReload != nil:
 				send(ipvsReload, next, nil)
