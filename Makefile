@@ -10,12 +10,12 @@ include .ci/vm.mk
 # Packages with real-kernel tests (func TestVM...), run inside the guest.
 VM_PKGS := $(sort $(dir $(shell grep -rl --include='*_test.go' '^func TestVM' .)))
 
-.PHONY: all build test host-deps test-host test-vm demo bench fmt vet clean
+.PHONY: all build test host-deps test-host test-vm demo bench fmt vet clean man install
 
 all: build
 
 build:
-	CGO_ENABLED=0 $(GO) build -o bin/lvsctl ./cmd/lvsctl
+	CGO_ENABLED=0 $(GO) build -buildvcs=auto -o bin/lvsctl ./cmd/lvsctl
 
 ## test: everything CI runs: vet, host tests, VM tests (packages first: the
 ## host tests use keepalived and GNU cpio).
@@ -46,6 +46,25 @@ demo: vm-assets vmexec
 ## bench: Diff on 10k services x 4 real servers.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./ipvs/
+
+## man: man pages (section 8) from the command tree, into docs/man.
+man:
+	LVSCTL_MAN_DIR=$(CURDIR)/docs/man SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct 2>/dev/null || date +%s) \
+		$(GO) test -count=1 -run '^TestManPages$$' ./cmd/lvsctl
+
+## install: binary, systemd unit, example configuration, man pages and
+## completions under $(DESTDIR) (PREFIX=/usr/local by default).
+PREFIX ?= /usr/local
+install: build man
+	install -D -m 0755 bin/lvsctl $(DESTDIR)$(PREFIX)/sbin/lvsctl
+	install -d $(DESTDIR)/lib/systemd/system $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)/etc/lvsctl
+	sed 's|/usr/local/sbin/lvsctl|$(PREFIX)/sbin/lvsctl|g' docs/systemd/lvsctl.service > $(DESTDIR)/lib/systemd/system/lvsctl.service
+	install -m 0644 docs/man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 testdata/web-health.hcl $(DESTDIR)/etc/lvsctl/lvsctl.hcl.example
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	bin/lvsctl completion bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/lvsctl
+	bin/lvsctl completion zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_lvsctl
+	bin/lvsctl completion fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/lvsctl.fish
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

@@ -14,10 +14,11 @@ type machine struct {
 	failRounds int // consecutive failed rounds while up
 	retries    int // retries spent in the current round
 
-	since  time.Time // when up last changed (or the server was added)
-	reason string    // why the server is in its current state
-	last   Result    // latest probe result
-	lastAt time.Time // when it was taken (zero before the first probe)
+	since       time.Time // when up last changed (or the server was added)
+	transitions uint64    // how many times up changed
+	reason      string    // why the server is in its current state
+	last        Result    // latest probe result
+	lastAt      time.Time // when it was taken (zero before the first probe)
 }
 
 func newMachine(now time.Time, alpha bool) machine {
@@ -87,6 +88,7 @@ func (m *machine) set(now time.Time, up bool, w int, reason string) bool {
 	}
 	if up != m.up {
 		m.since = now
+		m.transitions++
 	}
 	m.up, m.weight, m.reason = up, w, reason
 	return true

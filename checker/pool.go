@@ -59,9 +59,12 @@ type Status struct {
 	Checked bool
 	Weight  int       // dynamic weight, or NoWeight
 	Since   time.Time // when Up last changed, or the server was added
-	Reason  string    // why it is in its state
-	Last    Result    // the latest probe
-	LastAt  time.Time // when the latest probe ended; zero if none yet
+	// Transitions counts the changes of Up since the server was added
+	// (the first probe counts when it contradicts the presumption).
+	Transitions uint64
+	Reason      string    // why it is in its state
+	Last        Result    // the latest probe
+	LastAt      time.Time // when the latest probe ended; zero if none yet
 	// Progress towards a transition: consecutive failed rounds of an up
 	// server (towards Fall) or successful rounds of a down one (towards
 	// Rise), and retries spent in the current round.
@@ -94,6 +97,7 @@ type Pool struct {
 	ctx     context.Context // Run's, while it runs
 	stopped bool
 	wg      sync.WaitGroup
+	onProbe func(Target, Result)
 }
 
 // NewPool returns a Pool with no checks.
@@ -240,6 +244,15 @@ func (p *Pool) Status() []Status {
 	return out
 }
 
+// OnProbe makes fn hear the result of every probe (metrics), on the
+// probing server's goroutine, before the result is applied; fn must be
+// safe for concurrent use and must not block. nil stops it.
+func (p *Pool) OnProbe(fn func(Target, Result)) {
+	p.mu.Lock()
+	p.onProbe = fn
+	p.mu.Unlock()
+}
+
 // Lookup returns one server's state.
 func (p *Pool) Lookup(t Target) (Status, bool) {
 	p.mu.Lock()
@@ -302,6 +315,12 @@ func (s *server) run(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
+		s.pool.mu.Lock()
+		onProbe := s.pool.onProbe
+		s.pool.mu.Unlock()
+		if onProbe != nil {
+			onProbe(target, res)
+		}
 		now := clock.Now()
 		s.mu.Lock()
 		wasUp := s.m.up
@@ -344,7 +363,7 @@ func (s *server) status() Status {
 	m := &s.m
 	return Status{
 		Target: s.spec.Target, Up: m.up, Checked: m.checked, Weight: m.weight,
-		Since: m.since, Reason: m.reason, Last: m.last, LastAt: m.lastAt,
+		Since: m.since, Transitions: m.transitions, Reason: m.reason, Last: m.last, LastAt: m.lastAt,
 		FailRounds: m.failRounds, OKRounds: m.okRounds, Retries: m.retries,
 	}
 }

@@ -27,6 +27,7 @@ func newRunCmd(e *env, g *globals) *cobra.Command {
 		logFormat   string
 		logLevel    string
 		resync      time.Duration
+		opsFlags    runOpsFlags // status socket, metrics (run_ops.go)
 	)
 	cmd := &cobra.Command{
 		Use:   "run -f FILE",
@@ -61,7 +62,12 @@ flush_on_exit = true at the top of the file, removes what lvsctl owns
 instead). A restart on a converged table writes
 nothing. On SIGHUP only the VRRP instances whose settings changed restart;
 on SIGTERM every instance leaves gracefully (priority-0 advert, VIPs removed,
-notify_stop).`,
+notify_stop).
+
+"lvsctl status" asks the daemon for its pools, health and VRRP state over a
+root-only unix socket (--socket). --metrics-listen serves Prometheus metrics
+(docs/metrics.md). Under systemd (Type=notify, docs/systemd/lvsctl.service)
+it reports READY, RELOADING and STOPPING and pings the watchdog.`,
 		Example: `  sudo lvsctl run -f /etc/lvsctl/lvsctl.hcl
   sudo lvsctl run -f lvsctl.hcl --log-format json --log-level debug
   sudo kill -HUP $(pidof lvsctl)    # reload`,
@@ -91,9 +97,14 @@ notify_stop).`,
 				return err
 			}
 			defer unlock()
+			ops, err := startRunOps(ctx, opsFlags, e, g, file, cfg, logger)
+			if err != nil {
+				return err
+			}
+			defer ops.stop()
 
 			reload := make(chan *lvshcl.Config)
-			go watchReload(ctx, file, logger, reload)
+			go watchReload(ctx, file, logger, reload, ops)
 			// IPVS is opened only when the file has virtual services: a
 			// VRRP-only node runs on a kernel without IPVS.
 			startIPVS := func(ctx context.Context, onQuorum func(string, bool)) (director.Daemon, func(), error) {
@@ -101,7 +112,7 @@ notify_stop).`,
 				if err != nil {
 					return nil, nil, err
 				}
-				return daemon.New(daemon.Options{
+				return ops.attach(daemon.New(daemon.Options{
 					Kernel:      k,
 					Owned:       g.ownership(e),
 					Logger:      logger,
@@ -109,9 +120,9 @@ notify_stop).`,
 					FlushOnExit: flushOnExit || cfg.FlushOnExit,
 					Resync:      resync,
 					OnQuorum:    onQuorum,
-				}), func() { k.Close() }, nil
+				})), func() { k.Close() }, nil
 			}
-			d := director.New(director.Options{Logger: logger, StartIPVS: startIPVS})
+			d := ops.attachDirector(director.New(director.Options{Logger: logger, StartIPVS: startIPVS}))
 			logger.Info("starting", "config", file, "netns", g.netns, "pid", os.Getpid())
 			return d.Run(ctx, cfg, reload)
 		},
@@ -122,6 +133,7 @@ notify_stop).`,
 	cmd.Flags().StringVar(&logFormat, "log-format", "text", "log format: `text` or json")
 	cmd.Flags().StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	cmd.Flags().DurationVar(&resync, "resync", 0, "how often to read the kernel and repair drift (default: shortest delay_loop, at most 60s)")
+	opsFlags.register(cmd.Flags())
 	return cmd
 }
 
@@ -143,7 +155,8 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 
 // watchReload re-reads file on every SIGHUP and hands valid configurations
 // to the daemon; an invalid one is logged with every diagnostic and dropped.
-func watchReload(ctx context.Context, file string, logger *slog.Logger, reload chan<- *lvshcl.Config) {
+// ops hears each reload's start and outcome (systemd, status).
+func watchReload(ctx context.Context, file string, logger *slog.Logger, reload chan<- *lvshcl.Config, ops *runOps) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -154,16 +167,19 @@ func watchReload(ctx context.Context, file string, logger *slog.Logger, reload c
 		case <-hup:
 		}
 		logger.Info("SIGHUP: reloading", "config", file)
+		ops.reloading()
 		cfg, files, diags := lvshcl.Load(file)
 		if diags.HasErrors() {
 			var buf bytes.Buffer
 			_ = lvshcl.WriteDiagnostics(&buf, files, diags)
 			logger.Error("reload refused: the file is invalid; keeping the running configuration",
 				"config", file, "errors", len(diags.Errs()), "diagnostics", strings.TrimSpace(buf.String()))
+			ops.reloaded(fmt.Errorf("%s, the first: %v", plural(len(diags.Errs()), "error"), diags.Errs()[0]))
 			continue
 		}
 		select {
 		case reload <- cfg:
+			ops.reloaded(nil)
 		case <-ctx.Done():
 			return
 		}

@@ -78,6 +78,7 @@ type Daemon struct {
 
 	dirty map[ipvs.ServiceKey]bool
 	stats Stats
+	view  view // snapshots for status and metrics (observe.go)
 }
 
 type service struct {
@@ -178,7 +179,7 @@ func (d *Daemon) Run(ctx context.Context, cfg *lvshcl.Config, reload <-chan *lvs
 				d.reconcile(ctx)
 			}
 			if err := d.resync(ctx, false); err != nil {
-				d.log.Error("resync failed; retrying at the next one", "err", err)
+				d.log.Error("resync failed; retrying at the next one", errAttrs(err)...)
 			}
 			resync.Reset(d.resyncEvery())
 		case next, ok := <-reload:
@@ -191,7 +192,7 @@ func (d *Daemon) Run(ctx context.Context, cfg *lvshcl.Config, reload <-chan *lvs
 				continue
 			}
 			if err := d.resync(ctx, true); err != nil {
-				d.log.Error("reload: apply failed; retrying at the next resync", "err", err)
+				d.log.Error("reload: apply failed; retrying at the next resync", errAttrs(err)...)
 			}
 			d.log.Info("reloaded", "services", len(next.Services), "checks", len(d.byTarget))
 			resync.Reset(d.resyncEvery())
@@ -292,6 +293,7 @@ func (d *Daemon) observe(ev checker.Event) {
 // reconcile writes the difference for the services touched by transitions
 // since the last reconcile, from memory: no dump.
 func (d *Daemon) reconcile(ctx context.Context) {
+	defer d.passed(PassHealth, d.o.Clock.Now())
 	keys := slices.SortedFunc(maps.Keys(d.dirty), ipvs.ServiceKey.Compare)
 	clear(d.dirty)
 	d.stats.Reconciles++
@@ -315,11 +317,11 @@ func (d *Daemon) reconcile(ctx context.Context) {
 	n, err := d.o.Kernel.Apply(ctx, ops)
 	d.stats.Writes += n
 	for _, op := range ops[:n] {
-		d.log.Info("applied", "op", op.String())
+		d.log.Info("applied", opAttrs(op)...)
 	}
 	if err != nil {
 		// What the kernel holds is now uncertain: the next resync dumps it.
-		d.log.Error("reconcile failed; the next resync repairs it", "err", err)
+		d.log.Error("reconcile failed; the next resync repairs it", errAttrs(err)...)
 		for _, k := range keys {
 			delete(d.applied, k)
 		}
@@ -334,6 +336,7 @@ func (d *Daemon) reconcile(ctx context.Context) {
 // desired table. At start and reload every op is expected; later, any op
 // is drift that someone else caused, and is logged as a repair.
 func (d *Daemon) resync(ctx context.Context, expected bool) error {
+	defer d.passed(passKind(expected), d.o.Clock.Now())
 	d.stats.Resyncs++
 	want := make([]ipvs.VirtualService, 0, len(d.services))
 	for _, k := range slices.SortedFunc(maps.Keys(d.services), ipvs.ServiceKey.Compare) {
@@ -349,9 +352,9 @@ func (d *Daemon) resync(ctx context.Context, expected bool) error {
 	}
 	for _, op := range p.Ops {
 		if expected {
-			d.log.Info("apply", "op", op.String())
+			d.log.Info("apply", opAttrs(op)...)
 		} else {
-			d.log.Warn("drift repaired", "op", op.String())
+			d.log.Warn("drift repaired", opAttrs(op)...)
 		}
 	}
 	res, err := r.Apply(ctx, p)

@@ -43,10 +43,10 @@ func (x ExecHooks) Run(h lvshcl.Hook, env []string) {
 		cmd.Stdout, cmd.Stderr = &out, &out
 		err := cmd.Run()
 		if err != nil {
-			x.Logger.Error("hook failed", "argv", strings.Join(h.Argv, " "), "err", err, "output", firstLine(out.String()))
+			x.Logger.Error("hook failed", append(hookAttrs(h.Argv, env), "err", err, "output", firstLine(out.String()))...)
 			return
 		}
-		x.Logger.Debug("hook ran", "argv", strings.Join(h.Argv, " "))
+		x.Logger.Debug("hook ran", hookAttrs(h.Argv, env)...)
 	}()
 }
 

@@ -1,0 +1,131 @@
+// Package statusapi is how `lvsctl status` asks a running `lvsctl run` for
+// its state: HTTP/1.1 over a unix socket that only root can open (mode
+// 0600), one resource, GET /v1/status, answered with the JSON of Status.
+// Plain HTTP keeps it debuggable:
+//
+//	curl --unix-socket /run/lvsctl/lvsctl.sock http://lvsctl/v1/status
+//
+// Listen serves it (the daemon's side), Get asks (the command's side) and
+// Write prints a Status for people.
+package statusapi
+
+import (
+	"time"
+)
+
+// Path is the resource that serves Status.
+const Path = "/v1/status"
+
+// Status is the state of one `lvsctl run`.
+type Status struct {
+	PID     int       `json:"pid"`
+	Version string    `json:"version"`
+	Started time.Time `json:"started"`
+	// Now is the daemon's clock when it answered: ages are relative to it.
+	Now    time.Time `json:"now"`
+	Netns  string    `json:"netns,omitempty"`
+	Config Config    `json:"config"`
+	// IPVS is false on a node without virtual services (VRRP only).
+	IPVS bool `json:"ipvs"`
+	// LastReconcile is when the daemon last reconciled or resynced.
+	LastReconcile time.Time `json:"last_reconcile,omitzero"`
+	Counters      Counters  `json:"counters"`
+	Pools         []Pool    `json:"pools"`
+	VRRP          []VRRP    `json:"vrrp_instances"`
+}
+
+// Config is the configuration the daemon runs.
+type Config struct {
+	File string `json:"file"`
+	// Generation counts the configurations applied: 1 at start, one more
+	// per accepted reload.
+	Generation int       `json:"generation"`
+	LoadedAt   time.Time `json:"loaded_at,omitzero"`
+	// LastReload is the latest SIGHUP's outcome; nil if there was none.
+	LastReload *Reload `json:"last_reload,omitempty"`
+}
+
+// Reload is one SIGHUP.
+type Reload struct {
+	At    time.Time `json:"at"`
+	OK    bool      `json:"ok"`
+	Error string    `json:"error,omitempty"`
+}
+
+// Counters are what the daemon did since it started.
+type Counters struct {
+	Reconciles int `json:"reconciles"`
+	Resyncs    int `json:"resyncs"`
+	Writes     int `json:"writes"`
+	Repairs    int `json:"repairs"`
+}
+
+// Pool is one virtual service and its real servers.
+type Pool struct {
+	Name    string `json:"name"`
+	Service string `json:"service"` // "TCP 10.0.1.100:80", "FWM 7 ipv4"
+	// Scheduler is the kernel scheduler ("wrr").
+	Scheduler string `json:"scheduler"`
+	QuorumUp  bool   `json:"quorum_up"`
+	// InSync is false while what the kernel holds is uncertain (a write
+	// failed; the next resync repairs it).
+	InSync bool   `json:"in_sync"`
+	Reals  []Real `json:"real_servers"`
+}
+
+// Real server states.
+const (
+	StateUp    = "up"
+	StateDown  = "down"
+	StateSorry = "sorry" // the sorry server
+)
+
+// Real is one real server.
+type Real struct {
+	Address    string `json:"address"`    // "10.0.2.11:80"
+	Forwarding string `json:"forwarding"` // nat, dr, tun
+	State      string `json:"state"`      // up, down, sorry
+	// Checked is false for a real server without a check (always up) and
+	// until the first probe decided (State is then the presumption).
+	HasCheck bool `json:"has_check"`
+	Checked  bool `json:"checked"`
+	// InTable and Weight are what lvsctl last wrote to the kernel.
+	InTable          bool      `json:"in_table"`
+	Weight           uint32    `json:"weight"`
+	ConfiguredWeight uint32    `json:"configured_weight"`
+	Since            time.Time `json:"since,omitzero"`
+	Reason           string    `json:"reason,omitempty"`
+	Transitions      uint64    `json:"transitions"`
+	LastCheck        *Check    `json:"last_check,omitempty"`
+}
+
+// Check results.
+const (
+	ResultSuccess      = "success"
+	ResultFailure      = "failure"
+	ResultInconclusive = "inconclusive" // the check could not tell; the state is kept
+)
+
+// Check is the latest probe of a real server.
+type Check struct {
+	At          time.Time `json:"at"`
+	Result      string    `json:"result"`
+	Reason      string    `json:"reason"`
+	TookSeconds float64   `json:"took_seconds"`
+}
+
+// VRRP is one VRRP instance.
+type VRRP struct {
+	Name         string    `json:"name"`
+	Interface    string    `json:"interface"`
+	VRID         uint8     `json:"vrid"`
+	Version      uint8     `json:"version"`
+	State        string    `json:"state"`
+	Since        time.Time `json:"since,omitzero"`
+	Fault        string    `json:"fault,omitempty"`
+	Priority     uint8     `json:"priority"`
+	BasePriority uint8     `json:"base_priority"`
+	Master       string    `json:"master,omitempty"`
+	SyncGroup    string    `json:"sync_group,omitempty"`
+	Error        string    `json:"error,omitempty"`
+}

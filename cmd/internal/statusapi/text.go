@@ -1,0 +1,171 @@
+package statusapi
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Write prints st for people:
+//
+//	lvsctl run: pid 812, up 2h3m (since 2026-11-21 07:00:01 UTC), lvsctl v0.3.0
+//	config: /etc/lvsctl/lvsctl.hcl, generation 2 (applied 12m ago); last reload 12m ago: ok
+//
+//	virtual_server "web"  TCP 10.0.1.100:80  rr  quorum up
+//	  REAL           STATE  WEIGHT  SINCE     REASON                       LAST CHECK
+//	  10.0.2.11:80   up     1/1     2h3m      connected                    success 0.4ms, 1s ago
+//	  10.0.2.12:80   down   -/1     35s       connect: connection refused  failure 0.3ms, 1s ago
+//
+// WEIGHT is the weight in the kernel's table over the configured weight,
+// "-" when the real server is not in the table.
+func Write(w io.Writer, st Status) error {
+	ew := &errWriter{w: w}
+	ew.printf("lvsctl run: pid %d, up %s (since %s)", st.PID, age(st.Now, st.Started), st.Started.UTC().Format("2006-01-02 15:04:05 MST"))
+	if st.Version != "" {
+		ew.printf(", lvsctl %s", st.Version)
+	}
+	ew.printf("\n")
+	if st.Netns != "" {
+		ew.printf("netns: %s\n", st.Netns)
+	}
+	ew.printf("config: %s, generation %d", st.Config.File, st.Config.Generation)
+	if !st.Config.LoadedAt.IsZero() {
+		ew.printf(" (applied %s ago)", age(st.Now, st.Config.LoadedAt))
+	}
+	if r := st.Config.LastReload; r != nil {
+		ew.printf("; last reload %s ago: ", age(st.Now, r.At))
+		if r.OK {
+			ew.printf("ok")
+		} else {
+			ew.printf("refused (%s)", r.Error)
+		}
+	}
+	ew.printf("\n")
+	if st.IPVS {
+		c := st.Counters
+		ew.printf("ipvs: %d reconciles, %d resyncs, %d writes, %d drift repairs", c.Reconciles, c.Resyncs, c.Writes, c.Repairs)
+		if !st.LastReconcile.IsZero() {
+			ew.printf("; last pass %s ago", age(st.Now, st.LastReconcile))
+		}
+		ew.printf("\n")
+	}
+
+	for _, p := range st.Pools {
+		ew.printf("\nvirtual_server %q  %s  %s  quorum %s", p.Name, p.Service, p.Scheduler, updown(p.QuorumUp))
+		if !p.InSync {
+			ew.printf("  (kernel state uncertain: repaired at the next resync)")
+		}
+		ew.printf("\n")
+		tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "  REAL\tSTATE\tWEIGHT\tSINCE\tREASON\tLAST CHECK")
+		for _, r := range p.Reals {
+			weight := "-"
+			if r.InTable {
+				weight = strconv.FormatUint(uint64(r.Weight), 10)
+			}
+			weight += "/" + strconv.FormatUint(uint64(r.ConfiguredWeight), 10)
+			since, reason, last := "-", r.Reason, "-"
+			if !r.Since.IsZero() {
+				since = age(st.Now, r.Since)
+			}
+			switch {
+			case r.State == StateSorry:
+				reason = "sorry server: in the table while no real server is up"
+				if !r.InTable {
+					reason = "sorry server: standing by"
+				}
+			case !r.HasCheck:
+				reason = "no check"
+			}
+			if c := r.LastCheck; c != nil {
+				last = fmt.Sprintf("%s %s, %s ago", c.Result, seconds(c.TookSeconds), age(st.Now, c.At))
+				if c.Reason != r.Reason {
+					last += ": " + c.Reason
+				}
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", r.Address, r.State, weight, since, oneLine(reason), oneLine(last))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+
+	for _, v := range st.VRRP {
+		ew.printf("\nvrrp_instance %q  %s vrid %d (v%d)  %s", v.Name, v.Interface, v.VRID, v.Version, v.State)
+		if !v.Since.IsZero() {
+			ew.printf(" for %s", age(st.Now, v.Since))
+		}
+		ew.printf("  priority %d (base %d)", v.Priority, v.BasePriority)
+		if v.Master != "" {
+			ew.printf("  master %s", v.Master)
+		}
+		if v.SyncGroup != "" {
+			ew.printf("  sync group %s", v.SyncGroup)
+		}
+		if v.Fault != "" {
+			ew.printf("  fault: %s", oneLine(v.Fault))
+		}
+		if v.Error != "" {
+			ew.printf("  error: %s", oneLine(v.Error))
+		}
+		ew.printf("\n")
+	}
+	return ew.err
+}
+
+func updown(up bool) string {
+	if up {
+		return "up"
+	}
+	return "down"
+}
+
+// age is now-t rounded for reading: 350ms, 12s, 3m5s, 2h3m, 4d2h.
+func age(now, t time.Time) string {
+	d := now.Sub(t)
+	if d < 0 {
+		d = 0
+	}
+	switch {
+	case d < time.Second:
+		return d.Round(time.Millisecond).String()
+	case d < time.Minute:
+		return d.Round(time.Second).String()
+	case d < time.Hour:
+		return strings.TrimSuffix(d.Round(time.Second).String(), "0s")
+	case d < 24*time.Hour:
+		return strings.TrimSuffix(d.Round(time.Minute).String(), "0s")
+	}
+	days := int(d / (24 * time.Hour))
+	return fmt.Sprintf("%dd%dh", days, int((d-time.Duration(days)*24*time.Hour)/time.Hour))
+}
+
+// seconds prints a probe's duration: 0.4ms, 12.3ms, 1.25s.
+func seconds(s float64) string {
+	if s < 1 {
+		return strconv.FormatFloat(s*1000, 'f', 1, 64) + "ms"
+	}
+	return strconv.FormatFloat(s, 'f', 2, 64) + "s"
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// errWriter keeps the first write error.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	e.err = err
+	return n, err
+}
+
+func (e *errWriter) printf(format string, args ...any) { fmt.Fprintf(e, format, args...) }
