@@ -107,6 +107,7 @@ foreign.`,
 	root.AddCommand(newValidateCmd(e), newPlanCmd(e, g), newApplyCmd(e, g), newRunCmd(e, g))
 	root.AddCommand(newListCmd(e, g))
 	root.AddCommand(newRealServerCmd(e, g))
+	root.AddCommand(newImportCmd(e))
 	root.AddCommand(newStatusCmd(e, g), newVersionCmd(e))
 	setupCompletion(root) // last: it completes the flags of every command
 	return root

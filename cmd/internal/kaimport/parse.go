@@ -1,0 +1,561 @@
+package kaimport
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Pos is a place in a keepalived configuration file.
+type Pos struct {
+	File string
+	Line int
+}
+
+func (p Pos) String() string {
+	if p.Line == 0 {
+		return p.File
+	}
+	return fmt.Sprintf("%s:%d", p.File, p.Line)
+}
+
+// Stmt is one keepalived statement: a line's words, and the block that
+// follows it if any ("keyword args... { ... }").
+type Stmt struct {
+	Pos Pos
+	// Words are the line's words as keepalived splits them for most
+	// keywords: on blanks, a double-quoted string being one word without
+	// its quotes.
+	Words []string
+	// Raw is the line as keepalived's handlers see it (comments removed,
+	// parameters substituted), for the commands, which keepalived splits
+	// again with its own quoting rules.
+	Raw      string
+	HasBlock bool
+	Block    []*Stmt
+	End      Pos // the closing brace of the block
+}
+
+// Keyword is the statement's first word.
+func (s *Stmt) Keyword() string { return s.Words[0] }
+
+// Args are the words after the keyword.
+func (s *Stmt) Args() []string { return s.Words[1:] }
+
+// Arg returns the i-th argument, "" if there are fewer.
+func (s *Stmt) Arg(i int) string {
+	if i+1 < len(s.Words) {
+		return s.Words[i+1]
+	}
+	return ""
+}
+
+// ParseError is a syntax error of the keepalived file, at a place.
+type ParseError struct {
+	Pos Pos
+	Msg string
+}
+
+func (e *ParseError) Error() string { return e.Pos.String() + ": " + e.Msg }
+
+// ParseErrors are all the syntax errors found.
+type ParseErrors []*ParseError
+
+func (e ParseErrors) Error() string {
+	var b strings.Builder
+	for i, pe := range e {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(pe.Error())
+	}
+	return b.String()
+}
+
+// line is one logical line: a statement's text or a lone brace.
+type line struct {
+	pos  Pos
+	text string
+}
+
+// reader turns files into logical lines the way keepalived's read_line
+// does: comments, conditional lines, parameter definitions and includes
+// are handled, and the text is cut before and after every brace that is
+// not in double quotes.
+type reader struct {
+	opts   Options
+	lines  []line
+	errs   ParseErrors
+	diags  []Diag
+	defs   map[string]string
+	depth  int
+	opened map[string]bool // files being read (include cycles)
+	files  []string        // in the order they were read
+	// comments show the lines that are not read, for the output.
+	comments []hcomment
+}
+
+const maxIncludeDepth = 32
+
+// readFile reads one file (the top one or an included one) and appends its
+// logical lines.
+func (r *reader) readFile(name string, from *Pos, fromText string) {
+	abs, err := filepath.Abs(name)
+	if err != nil {
+		abs = name
+	}
+	if r.opened[abs] {
+		r.errs = append(r.errs, &ParseError{Pos: *from, Msg: fmt.Sprintf("include cycle: %s includes itself", name)})
+		return
+	}
+	if r.depth >= maxIncludeDepth {
+		r.errs = append(r.errs, &ParseError{Pos: *from, Msg: fmt.Sprintf("includes nested more than %d deep", maxIncludeDepth)})
+		return
+	}
+	data, err := os.ReadFile(name)
+	if err != nil {
+		if from == nil {
+			r.errs = append(r.errs, &ParseError{Pos: Pos{File: name}, Msg: unwrapPath(err).Error()})
+		} else {
+			r.warn(*from, fromText, "include", "not translated: cannot read %s: %v", name, unwrapPath(err))
+		}
+		return
+	}
+	r.opened[abs] = true
+	r.files = append(r.files, name)
+	r.depth++
+	defer func() { r.depth--; delete(r.opened, abs) }()
+
+	// keepalived reads bytes; HCL is UTF-8.
+	text := strings.ToValidUTF8(strings.ReplaceAll(string(data), "\r\n", "\n"), "\uFFFD")
+	src := strings.Split(text, "\n")
+	var multi string // name of the multi-line definition being read
+	for i := 0; i < len(src); i++ {
+		pos := Pos{File: name, Line: i + 1}
+		text, cont, err := decomment(src[i])
+		if err != nil {
+			r.errs = append(r.errs, &ParseError{Pos: pos, Msg: err.Error()})
+			continue
+		}
+		if multi != "" {
+			// A multi-line definition goes on while its lines end in '\'.
+			if text != "" {
+				if r.defs[multi] != "" {
+					r.defs[multi] += "\n"
+				}
+				r.defs[multi] += text
+			}
+			if !cont {
+				multi = ""
+			}
+			continue
+		}
+		if text == "" {
+			if cont {
+				r.errs = append(r.errs, &ParseError{Pos: pos, Msg: `a line ending in '\' continues only a $NAME=... definition; keepalived ignores this line`})
+			}
+			continue
+		}
+		// Conditional lines: "@ID text" only for config id ID, "@^ID text"
+		// for every other.
+		if text[0] == '@' {
+			var ok bool
+			text, ok = r.conditional(pos, text)
+			if !ok {
+				continue
+			}
+		}
+		if name, value, ok := definition(text); ok {
+			r.defs[name] = value
+			if cont {
+				multi = name
+			}
+			continue
+		}
+		if cont {
+			r.errs = append(r.errs, &ParseError{Pos: pos, Msg: `a line ending in '\' continues only a $NAME=... definition; keepalived ignores this line`})
+			continue
+		}
+		if strings.HasPrefix(text, "~SEQ") {
+			r.warn(pos, text, "~SEQ", "not translated: ~SEQ line generators are not supported; write the lines out")
+			continue
+		}
+		text = r.substitute(text, name)
+		for _, t := range strings.Split(text, "\n") {
+			t = strings.TrimSpace(t)
+			if t == "" {
+				continue
+			}
+			if r.include(pos, t) {
+				continue
+			}
+			r.split(pos, t)
+		}
+	}
+	if multi != "" {
+		r.errs = append(r.errs, &ParseError{Pos: Pos{File: name, Line: len(src)}, Msg: fmt.Sprintf("definition $%s continues past the end of the file", multi)})
+	}
+}
+
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// conditional handles an "@ID ..." or "@^ID ..." line: the text without its
+// condition, and whether it is kept.
+func (r *reader) conditional(pos Pos, text string) (string, bool) {
+	line := text
+	neg := strings.HasPrefix(text, "@^")
+	rest := strings.TrimPrefix(strings.TrimPrefix(text, "@"), "^")
+	i := strings.IndexAny(rest, " \t")
+	if i < 0 {
+		return "", false
+	}
+	id, body := rest[:i], rest[i+1:]
+	body = strings.TrimSpace(body)
+	match := r.opts.ConfigID != "" && id == r.opts.ConfigID
+	keep := match != neg
+	if r.opts.ConfigID == "" {
+		if keep {
+			r.note(pos, line, "@^"+id, "kept: without --config-id, keepalived's config id matches no @ID line")
+		} else {
+			r.warn(pos, line, "@"+id, "not translated: this line is only for keepalived -i %s; pass --config-id %s to import it", id, id)
+		}
+	}
+	return body, keep
+}
+
+// definition recognizes "$NAME=value".
+func definition(text string) (name, value string, ok bool) {
+	if len(text) < 3 || text[0] != '$' || !(isAlpha(text[1]) || text[1] == '_') {
+		return "", "", false
+	}
+	i := 2
+	for i < len(text) && (isAlnum(text[i]) || text[i] == '_') {
+		i++
+	}
+	name = text[1:i]
+	rest := strings.TrimLeft(text[i:], " \t")
+	if !strings.HasPrefix(rest, "=") {
+		return "", "", false
+	}
+	return name, strings.TrimSpace(rest[1:]), true
+}
+
+func isAlpha(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+func isAlnum(c byte) bool { return isAlpha(c) || c >= '0' && c <= '9' }
+
+// substitute replaces $NAME and ${NAME} of defined parameters (and the
+// standard _PWD and _INSTANCE) in text.
+func (r *reader) substitute(text, file string) string {
+	if !strings.Contains(text, "$") {
+		return text
+	}
+	lookup := func(name string) (string, bool) {
+		if v, ok := r.defs[name]; ok {
+			return v, true
+		}
+		switch name {
+		case "_PWD":
+			dir, err := filepath.Abs(filepath.Dir(file))
+			return dir, err == nil
+		case "_INSTANCE":
+			return r.opts.ConfigID, r.opts.ConfigID != ""
+		}
+		return "", false
+	}
+	var b strings.Builder
+	for pass := 0; pass < 10 && strings.Contains(text, "$"); pass++ {
+		b.Reset()
+		changed := false
+		for i := 0; i < len(text); i++ {
+			if text[i] != '$' || i+1 >= len(text) {
+				b.WriteByte(text[i])
+				continue
+			}
+			j, braces := i+1, false
+			if text[j] == '{' {
+				braces, j = true, j+1
+			}
+			k := j
+			for k < len(text) && (isAlnum(text[k]) || text[k] == '_') {
+				k++
+			}
+			if k == j || !(isAlpha(text[j]) || text[j] == '_') || (braces && (k >= len(text) || text[k] != '}')) {
+				b.WriteByte(text[i])
+				continue
+			}
+			v, ok := lookup(text[j:k])
+			if !ok {
+				b.WriteByte(text[i])
+				continue
+			}
+			b.WriteString(v)
+			changed = true
+			if braces {
+				k++
+			}
+			i = k - 1
+		}
+		text = b.String()
+		if !changed {
+			break
+		}
+	}
+	return text
+}
+
+// include handles "include PATTERN": every regular file the pattern matches,
+// relative to the including file's directory, is read in its place.
+func (r *reader) include(pos Pos, text string) bool {
+	words, err := splitWords(text)
+	if err != nil || len(words) != 2 || words[0] != "include" {
+		return false
+	}
+	pattern := words[1]
+	if !filepath.IsAbs(pattern) {
+		pattern = filepath.Join(filepath.Dir(pos.File), pattern)
+	}
+	var matches []string
+	for _, p := range expandBraces(pattern) {
+		m, err := filepath.Glob(p)
+		if err != nil {
+			r.errs = append(r.errs, &ParseError{Pos: pos, Msg: fmt.Sprintf("include %s: %v", words[1], err)})
+			return true
+		}
+		matches = append(matches, m...)
+	}
+	sort.Strings(matches)
+	n := 0
+	for _, m := range matches {
+		if st, err := os.Stat(m); err == nil && st.IsDir() {
+			continue
+		}
+		n++
+		r.readFile(m, &pos, text)
+	}
+	if n == 0 {
+		r.warn(pos, text, "include", "not translated: no file matches %s (keepalived skips it too)", pattern)
+	}
+	return true
+}
+
+// expandBraces expands glob braces ("a{b,c}d"), as keepalived's GLOB_BRACE.
+func expandBraces(p string) []string {
+	open := strings.IndexByte(p, '{')
+	if open < 0 {
+		return []string{p}
+	}
+	depth := 0
+	for i := open; i < len(p); i++ {
+		switch p[i] {
+		case '{':
+			depth++
+		case '}':
+			depth--
+			if depth == 0 {
+				var out []string
+				var alts []string
+				start, d := open+1, 0
+				for j := open + 1; j < i; j++ {
+					switch p[j] {
+					case '{':
+						d++
+					case '}':
+						d--
+					case ',':
+						if d == 0 {
+							alts = append(alts, p[start:j])
+							start = j + 1
+						}
+					}
+				}
+				alts = append(alts, p[start:i])
+				for _, a := range alts {
+					out = append(out, expandBraces(p[:open]+a+p[i+1:])...)
+				}
+				return out
+			}
+		}
+	}
+	return []string{p}
+}
+
+// split cuts text at every brace outside double quotes, as keepalived does:
+// "TCP_CHECK { connect_timeout 3 }" is the lines "TCP_CHECK", "{",
+// "connect_timeout 3" and "}".
+func (r *reader) split(pos Pos, text string) {
+	for text != "" {
+		if text[0] == '{' || text[0] == '}' {
+			r.lines = append(r.lines, line{pos, text[:1]})
+			text = strings.TrimSpace(text[1:])
+			continue
+		}
+		i, quote := 0, false
+		for ; i < len(text); i++ {
+			c := text[i]
+			if c == '"' {
+				quote = !quote
+			} else if !quote && (c == '{' || c == '}') {
+				break
+			}
+		}
+		r.lines = append(r.lines, line{pos, strings.TrimSpace(text[:i])})
+		text = strings.TrimSpace(text[i:])
+	}
+}
+
+// decomment removes a comment ('!' or '#' outside double quotes, to the end
+// of the line) and surrounding blanks, and unescapes "\#" and "\!". cont is
+// set when the line ends in a lone '\'.
+func decomment(s string) (text string, cont bool, err error) {
+	s = strings.TrimRight(s, "\r")
+	var b strings.Builder
+	quote := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"':
+			quote = !quote
+		case c == '\\':
+			if i+1 == len(s) {
+				cont = true
+				i++
+				continue
+			}
+			if !quote && (s[i+1] == '#' || s[i+1] == '!') {
+				b.WriteByte(s[i+1])
+				i++
+				continue
+			}
+			b.WriteByte(c)
+			b.WriteByte(s[i+1])
+			i++
+			continue
+		case !quote && (c == '!' || c == '#'):
+			return strings.TrimSpace(b.String()), cont, nil
+		}
+		b.WriteByte(c)
+	}
+	if quote {
+		return "", false, errors.New("unterminated quoted string")
+	}
+	return strings.TrimSpace(b.String()), cont, nil
+}
+
+// splitWords splits a line as keepalived's alloc_strvec: words separated by
+// blanks; a word that starts with a double quote runs to the next one and
+// is taken without its quotes; a double quote also ends an unquoted word.
+func splitWords(s string) ([]string, error) {
+	var words []string
+	i := 0
+	for {
+		for i < len(s) && isBlank(s[i]) {
+			i++
+		}
+		if i >= len(s) {
+			return words, nil
+		}
+		if s[i] == '"' {
+			end := strings.IndexByte(s[i+1:], '"')
+			if end < 0 {
+				return nil, errors.New("unterminated quoted string")
+			}
+			words = append(words, s[i+1:i+1+end])
+			i += end + 2
+			continue
+		}
+		j := i
+		for j < len(s) && !isBlank(s[j]) && s[j] != '"' {
+			j++
+		}
+		words = append(words, s[i:j])
+		i = j
+	}
+}
+
+func isBlank(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\f' || c == '\v' || c == '\n' || c == '\r'
+}
+
+// tree builds the statements from the logical lines.
+func (r *reader) tree() []*Stmt {
+	i := 0
+	var parse func(open *Stmt) []*Stmt
+	parse = func(open *Stmt) []*Stmt {
+		var out []*Stmt
+		for i < len(r.lines) {
+			l := r.lines[i]
+			i++
+			switch l.text {
+			case "}":
+				if open != nil {
+					open.End = l.pos
+					return out
+				}
+				r.errs = append(r.errs, &ParseError{Pos: l.pos, Msg: "unexpected '}': no block is open"})
+			case "{":
+				if len(out) == 0 || out[len(out)-1].HasBlock {
+					r.errs = append(r.errs, &ParseError{Pos: l.pos, Msg: "unexpected '{': a block opens after its keyword"})
+					// Parse it anyway, to stay in step with the braces.
+					parse(&Stmt{Pos: l.pos})
+					continue
+				}
+				last := out[len(out)-1]
+				last.HasBlock = true
+				last.Block = parse(last)
+			default:
+				words, err := splitWords(l.text)
+				if err != nil {
+					r.errs = append(r.errs, &ParseError{Pos: l.pos, Msg: err.Error()})
+					continue
+				}
+				out = append(out, &Stmt{Pos: l.pos, Words: words, Raw: l.text})
+			}
+		}
+		if open != nil && open.Words != nil {
+			r.errs = append(r.errs, &ParseError{Pos: open.Pos, Msg: fmt.Sprintf("block %s is not closed: '}' missing", open.Keyword())})
+		}
+		return out
+	}
+	return parse(nil)
+}
+
+func (r *reader) warn(pos Pos, raw, kw, format string, args ...any) {
+	r.diag(pos, raw, Warning, kw, fmt.Sprintf(format, args...))
+}
+
+func (r *reader) note(pos Pos, raw, kw, format string, args ...any) {
+	r.diag(pos, raw, Note, kw, fmt.Sprintf(format, args...))
+}
+
+func (r *reader) diag(pos Pos, raw string, sev Severity, kw, msg string) {
+	r.diags = append(r.diags, Diag{Pos: pos, Severity: sev, Keyword: kw, Msg: msg})
+	r.comments = append(r.comments, hcomment{fmt.Sprintf("%s: %s: %s", pos, sev, msg), raw})
+}
+
+// Parse reads a keepalived configuration file and the files it includes.
+// Problems that keepalived would get past (an include that matches
+// nothing, a line for another config id) are returned as diagnostics;
+// syntax errors as ParseErrors.
+func Parse(name string, opts Options) ([]*Stmt, []Diag, error) {
+	r, stmts := read(name, opts)
+	if len(r.errs) > 0 {
+		return nil, r.diags, r.errs
+	}
+	return stmts, r.diags, nil
+}
+
+// read reads file name and what it includes into statements.
+func read(name string, opts Options) (*reader, []*Stmt) {
+	r := &reader{opts: opts, defs: map[string]string{}, opened: map[string]bool{}}
+	r.readFile(name, nil, "")
+	return r, r.tree()
+}

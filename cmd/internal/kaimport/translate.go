@@ -1,0 +1,363 @@
+package kaimport
+
+import (
+	"fmt"
+	"math"
+	"net/netip"
+	"strconv"
+	"strings"
+)
+
+// translator turns parsed statements into output blocks, recording what it
+// could not translate.
+type translator struct {
+	opts  Options
+	diags []Diag
+	items []item
+
+	// vrrpVersion is global_defs' vrrp_version (0: not set).
+	vrrpVersion int
+	vsgs        map[string]*Stmt
+	usedVSG     map[string]bool
+	// scripts, instances: the names of the vrrp_script and vrrp_instance
+	// blocks in the output.
+	scripts   map[string]bool
+	instances map[string]bool
+	vipOwner  map[netip.Addr]string
+	names     map[string]bool
+	services  int
+
+	// cur is the top-level statement being translated; out holds the
+	// output of each.
+	cur *Stmt
+	out map[*Stmt][]item
+}
+
+func (t *translator) record(s *Stmt, sev Severity, msg string) {
+	kw := ""
+	if len(s.Words) > 0 {
+		kw = s.Keyword()
+	}
+	t.diags = append(t.diags, Diag{Pos: s.Pos, Severity: sev, Keyword: kw, Msg: msg})
+}
+
+// header is the comment line that introduces a statement that is not
+// translated (or only in part).
+func header(s *Stmt, sev Severity, msg string) string {
+	return fmt.Sprintf("%s: %s: %s", s.Pos, sev, msg)
+}
+
+// stmtLines is statement s as comment lines.
+func stmtLines(s *Stmt, indent string) []string {
+	l := indent + s.Raw
+	if !s.HasBlock {
+		return []string{l}
+	}
+	out := []string{l + " {"}
+	for _, c := range s.Block {
+		out = append(out, stmtLines(c, indent+"  ")...)
+	}
+	return append(out, indent+"}")
+}
+
+// drop records that statement s is not in the output and comments it out
+// in b (at the top level when b is nil).
+func (t *translator) drop(b *hblock, s *Stmt, sev Severity, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if sev == Warning {
+		msg = "not translated: " + msg
+	}
+	t.comment(b, s, sev, msg)
+}
+
+// partly records that statement s was translated with a difference, and
+// shows it in b.
+func (t *translator) partly(b *hblock, s *Stmt, sev Severity, format string, args ...any) {
+	t.comment(b, s, sev, fmt.Sprintf(format, args...))
+}
+
+func (t *translator) comment(b *hblock, s *Stmt, sev Severity, msg string) {
+	t.record(s, sev, msg)
+	c := append(hcomment{header(s, sev, msg)}, stmtLines(s, "")...)
+	if b == nil {
+		t.emit(item{comment: c})
+		return
+	}
+	b.notes = append(b.notes, c)
+}
+
+// unsupported drops s with the reason of its keyword in reasons, or as an
+// unknown keyword.
+func (t *translator) unsupported(b *hblock, s *Stmt, where string, reasons map[string]string) {
+	if r, ok := reasons[s.Keyword()]; ok {
+		sev := Warning
+		if r2, isNote := strings.CutPrefix(r, "note: "); isNote {
+			sev, r = Note, r2
+		}
+		t.drop(b, s, sev, "%s", r)
+		return
+	}
+	t.drop(b, s, Warning, "unknown keyword %q in %s (keepalived 2.2 ignores it too)", s.Keyword(), where)
+}
+
+// Arguments.
+
+// number reads argument i of s as a number in [lo, hi] (a whole one if
+// whole); a bad one is dropped with a warning.
+func (t *translator) number(b *hblock, s *Stmt, i int, lo, hi float64, whole bool) (float64, bool) {
+	a := s.Arg(i)
+	if a == "" {
+		t.drop(b, s, Warning, "%s needs a value", s.Keyword())
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(a, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || (whole && f != math.Trunc(f)) {
+		kind := "a number"
+		if whole {
+			kind = "a whole number"
+		}
+		t.drop(b, s, Warning, "%q is not %s", a, kind)
+		return 0, false
+	}
+	if f < lo || f > hi {
+		t.drop(b, s, Warning, "%s is out of range (%g to %g)", a, lo, hi)
+		return 0, false
+	}
+	return f, true
+}
+
+// duration reads argument i of s as a number of seconds > 0 (>= 0 if zero).
+func (t *translator) duration(b *hblock, s *Stmt, zero bool) (float64, bool) {
+	f, ok := t.number(b, s, 0, 0, 86400, false)
+	if ok && f == 0 && !zero {
+		t.drop(b, s, Warning, "%s 0 is not valid in lvsctl (more than 0 seconds)", s.Keyword())
+		return 0, false
+	}
+	return f, ok
+}
+
+// flag reads the optional true/false argument of a flag keyword.
+func (t *translator) flag(b *hblock, s *Stmt) (bool, bool) {
+	switch strings.ToLower(s.Arg(0)) {
+	case "", "true", "on", "yes":
+		return true, true
+	case "false", "off", "no":
+		return false, true
+	}
+	t.drop(b, s, Warning, "%q is not true or false", s.Arg(0))
+	return false, false
+}
+
+// extraArgs warns about the words after the ones a keyword takes.
+func (t *translator) extraArgs(b *hblock, s *Stmt, n int) {
+	if len(s.Args()) > n {
+		t.partly(b, s, Warning, "the words after %s are ignored (by keepalived too): %s",
+			strings.Join(s.Words[:n+1], " "), strings.Join(s.Args()[n:], " "))
+	}
+}
+
+// setCommand translates a command keyword into the list attribute name of
+// b; hook says that words after the command name a user and group.
+func (t *translator) setCommand(b *hblock, s *Stmt, name string, hook bool) bool {
+	c, err := parseCommand(s)
+	if err != nil {
+		t.drop(b, s, Warning, "%v", err)
+		return false
+	}
+	b.set(name, strList(c.argv))
+	if c.shell {
+		t.partly(b, s, Warning, "the command uses shell syntax, which keepalived 2.x does not interpret (it runs commands without a shell); lvsctl runs it with /bin/sh -c: check that is what you want")
+	}
+	if len(c.extra) > 0 {
+		if hook {
+			t.partly(b, s, Warning, "runs as user %s: lvsctl runs hooks as its own user", strings.Join(c.extra, ":"))
+		} else {
+			t.partly(b, s, Warning, "keepalived runs only %q and ignores %s: quote the whole command line to pass arguments; translated as keepalived runs it",
+				c.argv[0], strings.Join(c.extra, " "))
+		}
+	}
+	return true
+}
+
+// Top level.
+
+// globalReasons explain the global_defs keywords lvsctl does without.
+var globalReasons = map[string]string{
+	"router_id":                    "note: router_id names this host in keepalived's email alerts and SNMP; lvsctl has neither",
+	"notification_email":           "lvsctl sends no email alerts; use notify hooks",
+	"notification_email_from":      "lvsctl sends no email alerts; use notify hooks",
+	"smtp_server":                  "lvsctl sends no email alerts; use notify hooks",
+	"smtp_helo_name":               "lvsctl sends no email alerts; use notify hooks",
+	"smtp_connect_timeout":         "lvsctl sends no email alerts; use notify hooks",
+	"smtp_alert":                   "lvsctl sends no email alerts; use notify hooks",
+	"smtp_alert_vrrp":              "lvsctl sends no email alerts; use notify hooks",
+	"smtp_alert_checker":           "lvsctl sends no email alerts; use notify hooks",
+	"enable_traps":                 "lvsctl has no SNMP agent",
+	"enable_snmp_keepalived":       "lvsctl has no SNMP agent",
+	"enable_snmp_vrrp":             "lvsctl has no SNMP agent",
+	"enable_snmp_checker":          "lvsctl has no SNMP agent",
+	"enable_snmp_rfc":              "lvsctl has no SNMP agent",
+	"enable_snmp_rfcv2":            "lvsctl has no SNMP agent",
+	"enable_snmp_rfcv3":            "lvsctl has no SNMP agent",
+	"snmp_socket":                  "lvsctl has no SNMP agent",
+	"enable_dbus":                  "lvsctl has no D-Bus interface",
+	"script_user":                  "lvsctl runs scripts and hooks as its own user",
+	"enable_script_security":       "lvsctl does not check the ownership of scripts",
+	"lvs_flush":                    "lvsctl never flushes the IPVS table: it changes only the services it owns",
+	"lvs_flush_onstop":             "lvsctl never flushes the IPVS table; flush_on_exit removes only the services it owns",
+	"lvs_timeouts":                 "lvsctl does not set the IPVS connection timeouts (ipvsadm --set)",
+	"lvs_sync_daemon":              "lvsctl does not run the IPVS connection sync daemon",
+	"vrrp_mcast_group4":            "lvsctl sends VRRP adverts to the standard multicast group",
+	"vrrp_mcast_group6":            "lvsctl sends VRRP adverts to the standard multicast group",
+	"vrrp_garp_master_delay":       "set garp_master_delay in each vrrp_instance",
+	"vrrp_garp_master_repeat":      "set garp_master_repeat in each vrrp_instance",
+	"vrrp_garp_master_refresh":     "lvsctl does not repeat gratuitous ARPs while master",
+	"vrrp_strict":                  "lvsctl has no strict RFC mode",
+	"vrrp_iptables":                "lvsctl adds no firewall rules",
+	"vrrp_ipsets":                  "lvsctl adds no firewall rules",
+	"nftables":                     "lvsctl adds no firewall rules",
+	"vrrp_skip_check_adv_addr":     "lvsctl always checks the addresses in adverts",
+	"vrrp_check_unicast_src":       "lvsctl does not check the source of unicast adverts",
+	"dynamic_interfaces":           "lvsctl does not wait for missing interfaces",
+	"vrrp_priority":                "note: process scheduling of keepalived; lvsctl is one process",
+	"checker_priority":             "note: process scheduling of keepalived; lvsctl is one process",
+	"bfd_priority":                 "note: process scheduling of keepalived; lvsctl is one process",
+	"vrrp_no_swap":                 "note: process memory of keepalived; lvsctl is one process",
+	"checker_no_swap":              "note: process memory of keepalived; lvsctl is one process",
+	"vrrp_rt_priority":             "note: process scheduling of keepalived; lvsctl is one process",
+	"checker_rt_priority":          "note: process scheduling of keepalived; lvsctl is one process",
+	"max_auto_priority":            "note: process scheduling of keepalived; lvsctl is one process",
+	"vrrp_rlimit_rttime":           "note: process scheduling of keepalived; lvsctl is one process",
+	"checker_rlimit_rttime":        "note: process scheduling of keepalived; lvsctl is one process",
+	"vrrp_cpu_affinity":            "note: process scheduling of keepalived; lvsctl is one process",
+	"checker_cpu_affinity":         "note: process scheduling of keepalived; lvsctl is one process",
+	"process_names":                "note: process names of keepalived; lvsctl is one process",
+	"vrrp_process_name":            "note: process names of keepalived; lvsctl is one process",
+	"checker_process_name":         "note: process names of keepalived; lvsctl is one process",
+	"default_interface":            "lvsctl has no default interface: every vrrp_instance sets interface",
+	"vrrp_notify_fifo":             "lvsctl has no notify FIFO; use notify hooks",
+	"vrrp_notify_fifo_script":      "lvsctl has no notify FIFO; use notify hooks",
+	"lvs_notify_fifo":              "lvsctl has no notify FIFO; use notify hooks",
+	"lvs_notify_fifo_script":       "lvsctl has no notify FIFO; use notify hooks",
+	"notify_fifo":                  "lvsctl has no notify FIFO; use notify hooks",
+	"notify_fifo_script":           "lvsctl has no notify FIFO; use notify hooks",
+	"vrrp_startup_delay":           "lvsctl does not delay VRRP at start-up",
+	"vrrp_higher_prio_send_advert": "lvsctl does not answer adverts of a higher priority",
+	"net_namespace":                "lvsctl runs in the namespace it is started in (or --netns)",
+	"checker_log_all_failures":     "note: logging only",
+	"vrrp_min_garp":                "lvsctl's gratuitous ARP timing is set per vrrp_instance",
+	"vrrp_garp_interval":           "lvsctl does not space gratuitous ARPs per interface",
+	"vrrp_gna_interval":            "lvsctl does not space unsolicited neighbour adverts per interface",
+	"vrrp_lower_prio_no_advert":    "lvsctl does not change how it answers lower priorities",
+}
+
+// topReasons explain the top-level blocks lvsctl does without.
+var topReasons = map[string]string{
+	"static_ipaddress":     "lvsctl manages no static addresses: add them with the system's network configuration",
+	"static_routes":        "lvsctl manages no routes: add them with the system's network configuration",
+	"static_rules":         "lvsctl manages no routing rules: add them with the system's network configuration",
+	"net_namespace":        "lvsctl runs in the namespace it is started in (or --netns)",
+	"instance":             "lvsctl runs one instance per configuration file",
+	"use_pid_dir":          "note: keepalived's pid files; lvsctl has none",
+	"linkbeat_use_polling": "lvsctl watches links with netlink only",
+	"linkbeat_interfaces":  "lvsctl watches links with netlink only",
+	"vrrp_track_process":   "lvsctl does not track processes; use a vrrp_script",
+	"track_process":        "lvsctl does not track processes; use a vrrp_script",
+	"vrrp_track_file":      "lvsctl does not track files; use a vrrp_script",
+	"track_file":           "lvsctl does not track files; use a vrrp_script",
+	"bfd_instance":         "lvsctl has no BFD",
+	"garp_group":           "lvsctl's gratuitous ARP timing is set per vrrp_instance",
+	"SSL":                  "lvsctl's https checks present no client certificate",
+}
+
+// translate turns the statements of a file into output items, in file
+// order.
+func (t *translator) translate(stmts []*Stmt) {
+	// Definitions used by others, wherever they are in the file.
+	for _, s := range stmts {
+		switch s.Keyword() {
+		case "global_defs":
+			for _, c := range s.Block {
+				if c.Keyword() == "vrrp_version" {
+					if n, err := strconv.Atoi(c.Arg(0)); err == nil && (n == 2 || n == 3) {
+						t.vrrpVersion = n
+					}
+				}
+			}
+		case "virtual_server_group":
+			if name := s.Arg(0); name != "" && t.vsgs[name] == nil {
+				t.vsgs[name] = s
+			}
+		}
+	}
+	// Scripts before instances before sync groups, since each refers to the
+	// ones before (keepalived resolves names after reading everything);
+	// then the rest. Each top-level statement's output is kept apart and
+	// put in file order at the end.
+	pass := func(match func(kw string) bool, fn func(s *Stmt)) {
+		for _, s := range stmts {
+			if match(s.Keyword()) {
+				t.cur = s
+				fn(s)
+			}
+		}
+	}
+	is := func(kw string) func(string) bool { return func(k string) bool { return k == kw } }
+	pass(is("vrrp_script"), func(s *Stmt) { t.emitBlock(t.vrrpScript(s)) })
+	pass(is("vrrp_instance"), func(s *Stmt) { t.emitBlock(t.vrrpInstance(s)) })
+	grouped := map[string]bool{}
+	pass(is("vrrp_sync_group"), func(s *Stmt) { t.emitBlock(t.syncGroup(s, grouped)) })
+	pass(func(kw string) bool { return kw != "vrrp_script" && kw != "vrrp_instance" && kw != "vrrp_sync_group" }, func(s *Stmt) {
+		switch s.Keyword() {
+		case "global_defs":
+			t.globalDefs(s)
+		case "virtual_server":
+			t.virtualServer(s)
+		case "virtual_server_group":
+			// Expanded where it is used; noted below if unused.
+		default:
+			t.unsupported(nil, s, "the top level", topReasons)
+		}
+	})
+	pass(is("virtual_server_group"), func(s *Stmt) {
+		if !t.usedVSG[s.Arg(0)] {
+			t.drop(nil, s, Note, "no virtual_server uses virtual_server_group %s", s.Arg(0))
+		}
+	})
+	for _, s := range stmts {
+		t.items = append(t.items, t.out[s]...)
+	}
+}
+
+// emit adds a top-level item to the output of the current statement.
+func (t *translator) emit(it item) { t.out[t.cur] = append(t.out[t.cur], it) }
+
+func (t *translator) emitBlock(b *hblock) {
+	if b != nil {
+		t.emit(item{block: b})
+	}
+}
+
+func (t *translator) globalDefs(s *Stmt) {
+	// One comment for the whole block.
+	g := newBlock("global_defs")
+	for _, c := range s.Block {
+		switch c.Keyword() {
+		case "vrrp_version":
+			if t.vrrpVersion == 0 {
+				t.drop(g, c, Warning, "vrrp_version must be 2 or 3")
+			}
+			// Otherwise applied to every vrrp_instance without version.
+		default:
+			t.unsupported(g, c, "global_defs", globalReasons)
+		}
+	}
+	if len(g.notes) == 0 {
+		return
+	}
+	c := hcomment{fmt.Sprintf("%s: global_defs", s.Pos)}
+	for _, n := range g.notes {
+		c = append(c, n...)
+	}
+	t.emit(item{comment: c})
+}

@@ -1,0 +1,359 @@
+package kaimport
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	lvshcl "github.com/lvsctl/lvsctl/hcl"
+	"github.com/lvsctl/lvsctl/ipvs"
+)
+
+// importSrc imports one file and checks that the output is valid.
+func importSrc(t *testing.T, src string) (*Result, *lvshcl.Config) {
+	t.Helper()
+	files(t, map[string]string{"k.conf": src})
+	res, err := Import("k.conf", Options{})
+	require.NoError(t, err)
+	cfg, _, diags := lvshcl.Parse(res.HCL, "out.hcl")
+	require.False(t, diags.HasErrors(), "%s\n%s", diags.Error(), res.HCL)
+	return res, cfg
+}
+
+// diagLines renders the diagnostics as lvsctl import prints them.
+func diagLines(res *Result) string {
+	var b strings.Builder
+	for _, d := range res.Diags {
+		b.WriteString(d.String() + "\n")
+	}
+	return b.String()
+}
+
+func TestVirtualServerGroupExpanded(t *testing.T) {
+	res, cfg := importSrc(t, `
+virtual_server_group WEB {
+    10.0.0.1-3 80
+    fwmark 7
+}
+virtual_server group WEB {
+    protocol TCP
+    lb_algo wrr
+    lb_kind DR
+    ip_family inet
+    real_server 10.0.1.1 80 {
+        weight 2
+    }
+}
+`)
+	var keys []string
+	for _, s := range cfg.Services {
+		keys = append(keys, s.Key.String())
+		assert.Equal(t, ipvs.Scheduler("wrr"), s.Scheduler)
+		require.Len(t, s.RealServers, 1)
+		assert.EqualValues(t, 2, s.RealServers[0].Weight)
+	}
+	assert.Equal(t, []string{"TCP 10.0.0.1:80", "TCP 10.0.0.2:80", "TCP 10.0.0.3:80", "FWM 7 ipv4"}, keys)
+	assert.Contains(t, string(res.HCL), `virtual_server "WEB-fwmark-7" {`)
+	assert.Contains(t, string(res.HCL), "# k.conf:4: member fwmark 7 of virtual_server_group WEB")
+	assert.True(t, res.Complete(), diagLines(res))
+	assert.Contains(t, diagLines(res), "k.conf:6: note: virtual_server: lvsctl has no groups: one virtual_server per member of WEB (4)")
+}
+
+func TestChecks(t *testing.T) {
+	res, cfg := importSrc(t, `
+virtual_server 10.0.0.1 80 {
+    protocol TCP
+    delay_loop 4
+    virtualhost www.example.com
+    inhibit_on_failure
+    real_server 10.0.1.1 80 {
+        retry 5                      # real server timing goes into its check
+        HTTP_GET {
+            url {
+                path /health
+                status_code 200-299 301
+                regex "^ok"
+            }
+            connect_port 80
+            http_protocol 1.0
+        }
+    }
+    real_server 10.0.1.2 8080 {
+        inhibit_on_failure false
+        MISC_CHECK {
+            misc_path "/usr/local/bin/check 10.0.1.2"
+            misc_dynamic
+        }
+        TCP_CHECK {
+        }
+    }
+}
+virtual_server 10.0.0.1 443 {
+    protocol TCP
+    lb_algo sh
+    sh-port
+    sorry_server 10.0.1.9 8443
+    sorry_server_lvs_method NAT
+    real_server 10.0.1.1 443 {
+        SSL_GET {
+            url {
+                path /
+                digest 640205B7B0FC66C1EA91C463FAC6334D
+            }
+        }
+    }
+}
+`)
+	out := string(res.HCL)
+	assert.Contains(t, out, `  real_server {
+    address = "10.0.1.1"
+    check "http" {
+      virtualhost  = "www.example.com"
+      http_version = "1.0"
+      retry        = 5
+      url {
+        path   = "/health"
+        status = "200-299,301"
+        regex  = "^ok"
+      }
+    }
+  }`)
+	assert.Contains(t, out, `    check "exec" {
+      command        = ["/usr/local/bin/check", "10.0.1.2"]
+      dynamic_weight = true
+      timeout        = 4
+    }`, "misc_timeout defaults to the delay_loop, as in keepalived")
+	assert.Contains(t, out, `  check "https" {
+    url {
+      path   = "/"
+      digest = "640205b7b0fc66c1ea91c463fac6334d"
+    }
+  }`, "the only real server's check is the service's")
+	assert.Contains(t, out, `scheduler_flags = ["sh-port"]`)
+	assert.Contains(t, out, `  sorry_server {
+    address    = "10.0.1.9"
+    port       = 8443
+    forwarding = "nat"
+  }`)
+	assert.NotContains(t, out, "inhibit_on_failure =")
+	assert.Equal(t, `k.conf:2: warning: virtual_server: inhibit_on_failure is set for 1 of the 2 real servers; lvsctl sets it for a whole virtual_server: not set
+k.conf:25: warning: TCP_CHECK: not translated: lvsctl runs one check per real server; this one is not translated (keepalived needs every checker to pass)
+`, diagLines(res))
+	require.Len(t, cfg.Pools, 2)
+	assert.False(t, cfg.Pools[0].InhibitOnFailure)
+}
+
+func TestCommands(t *testing.T) {
+	res, _ := importSrc(t, `
+vrrp_script chk_a {
+    script /usr/bin/pgrep haproxy          # unquoted: keepalived runs "/usr/bin/pgrep" alone
+}
+vrrp_script chk_b {
+    script "pidof haproxy >/dev/null"
+    weight 10 reverse
+}
+vrrp_instance VI_1 {
+    interface eth0
+    virtual_router_id 9
+    track_script {
+        chk_a
+        chk_b weight -30
+        chk_missing
+    }
+    notify "/usr/local/bin/notify.sh" keepalived_script
+}
+`)
+	out := string(res.HCL)
+	assert.Contains(t, out, `command = ["/usr/bin/pgrep"]`)
+	assert.Contains(t, out, `command = ["/bin/sh", "-c", "pidof haproxy >/dev/null"]`)
+	assert.Contains(t, out, `  track_script      = ["chk_a"]`)
+	assert.Contains(t, out, `  track {
+    script = "chk_b"
+    weight = -30
+  }`)
+	assert.Contains(t, out, `notify            = ["/usr/local/bin/notify.sh"]`)
+	d := diagLines(res)
+	for _, want := range []string{
+		`k.conf:3: warning: script: keepalived runs only "/usr/bin/pgrep" and ignores haproxy`,
+		"k.conf:6: warning: script: the command uses shell syntax",
+		"k.conf:7: warning: weight: lvsctl has no reverse weights",
+		"k.conf:15: warning: chk_missing: not translated: vrrp_script chk_missing is not in the output",
+		"k.conf:17: warning: notify: runs as user keepalived_script",
+	} {
+		assert.Contains(t, d, want)
+	}
+}
+
+func TestVRRP(t *testing.T) {
+	res, cfg := importSrc(t, `
+global_defs {
+    vrrp_version 3
+}
+vrrp_instance VI_1 {
+    interface eth0
+    virtual_router_id 1
+    priority 150
+    advert_int 0.5
+    authentication {
+        auth_type PASS
+        auth_pass 12345678
+    }
+    virtual_ipaddress {
+        10.0.0.1/24
+        10.0.0.2/24 dev eth1
+        10.0.0.3/24 label vip0
+        10.0.0.4/24 scope link
+    }
+}
+vrrp_instance VI_2 {
+    interface eth0
+    virtual_router_id 2
+    version 2
+    authentication {
+        auth_type PASS
+        auth_pass 0123456789
+    }
+    virtual_ipaddress {
+        10.0.0.1/24
+        10.0.0.5
+    }
+}
+vrrp_sync_group G {
+    group {
+        VI_1
+        VI_2
+        VI_9
+    }
+    global_tracking
+}
+`)
+	require.Len(t, cfg.VRRP.Instances, 2)
+	v1, v2 := cfg.VRRP.Instances[0].Config, cfg.VRRP.Instances[1].Config
+	assert.Equal(t, 3, v1.Version)
+	assert.Empty(t, v1.Password, "VRRPv3 has no authentication")
+	assert.Len(t, v1.VIPs, 2, "10.0.0.1 and 10.0.0.4")
+	assert.Equal(t, 2, v2.Version)
+	assert.Equal(t, "01234567", v2.Password, "keepalived sends the first 8 characters")
+	assert.Len(t, v2.VIPs, 1, "10.0.0.1 belongs to VI_1")
+	require.Len(t, cfg.VRRP.Groups, 1)
+	assert.Equal(t, []string{"VI_1", "VI_2"}, cfg.VRRP.Groups[0].Instances)
+	assert.True(t, cfg.VRRP.Groups[0].TrackingWeight)
+	d := diagLines(res)
+	for _, want := range []string{
+		"k.conf:10: note: authentication: VRRPv3 has no authentication",
+		"k.conf:16: warning: 10.0.0.2/24: not translated: lvsctl adds every VIP to the instance's interface eth0, not to eth1",
+		"k.conf:17: warning: 10.0.0.3/24: not translated: the label vip0 does not start with the interface name eth0",
+		"k.conf:18: warning: 10.0.0.4/24: the VIP is translated without scope",
+		"k.conf:27: note: auth_pass: keepalived sends only the first 8 characters",
+		"k.conf:30: warning: 10.0.0.1/24: not translated: 10.0.0.1 is already a VIP of vrrp_instance VI_1",
+		"k.conf:38: warning: VI_9: not translated: vrrp_instance VI_9 is not in the output",
+	} {
+		assert.Contains(t, d, want)
+	}
+}
+
+// TestRejected: what lvsctl refuses and the translation does not foresee
+// is commented out with lvsctl's reason; the rest stays.
+func TestRejected(t *testing.T) {
+	res, cfg := importSrc(t, `
+virtual_server 10.0.0.1 80 {
+    sorry_server 10.0.1.1 80
+    real_server 10.0.1.1 80 {
+    }
+}
+virtual_server 10.0.0.2 80 {
+    real_server 10.0.1.2 80 {
+    }
+}
+`)
+	require.Len(t, cfg.Services, 1)
+	assert.Equal(t, "UDP 10.0.0.2:80", cfg.Services[0].Key.String())
+	assert.Equal(t, 1, res.Services)
+	assert.Contains(t, string(res.HCL), "# k.conf:2: warning: lvsctl rejects the translation: ")
+	assert.Contains(t, string(res.HCL), `# virtual_server "10.0.0.1:80" {`)
+	assert.False(t, res.Complete())
+}
+
+func TestUnknownAndDropped(t *testing.T) {
+	res, _ := importSrc(t, `
+static_routes {
+    10.9.0.0/16 via 10.0.0.254
+}
+frobnicate yes
+virtual_server fwmark 3 {
+    protocol UDP
+    omega
+    persistence_granularity 255.255.255.0
+    real_server 10.0.1.1 {
+        SMTP_CHECK {
+            helo_name x
+        }
+    }
+}
+`)
+	out := string(res.HCL)
+	assert.Contains(t, out, "# k.conf:2: warning: not translated: lvsctl manages no routes")
+	assert.Contains(t, out, "# static_routes {\n#   10.9.0.0/16 via 10.0.0.254\n# }")
+	assert.Contains(t, out, "persistence_timeout     = 360", "keepalived's default with a granularity")
+	assert.Contains(t, out, "    # SMTP_CHECK {\n    #   helo_name x\n    # }")
+	assert.Equal(t, `k.conf:2: warning: static_routes: not translated: lvsctl manages no routes: add them with the system's network configuration
+k.conf:5: warning: frobnicate: not translated: unknown keyword "frobnicate" in the top level (keepalived 2.2 ignores it too)
+k.conf:7: note: protocol: a fwmark service has no protocol
+k.conf:8: warning: omega: not translated: lvsctl does not run quorum_down when it stops
+k.conf:11: warning: SMTP_CHECK: not translated: lvsctl has no SMTP check; the real server is not checked (always up)
+`, diagLines(res))
+}
+
+// TestKeepalivedCorrections: keepalived corrects some mistakes when it
+// checks its configuration; the translation does the same, with a note.
+func TestKeepalivedCorrections(t *testing.T) {
+	res, cfg := importSrc(t, `
+virtual_server 10.0.0.1 53 {
+    ops                       # no protocol: keepalived makes it UDP
+    real_server 10.0.1.1 53 {
+    }
+}
+virtual_server 10.0.0.1 80 {
+    protocol TCP
+    ops                       # not for TCP: reset
+    lb_kind DR
+    sh-port                   # before lb_algo sh: ignored
+    lb_algo sh
+    quorum 5                  # above the total weight 3: lowered to 3
+    hysteresis 4              # not below the quorum: 2
+    real_server 10.0.1.1 8080 {   # DR cannot change ports: 80
+        weight 2
+    }
+    real_server 10.0.1.1 8080 {   # a duplicate: removed
+    }
+    real_server 10.0.1.2 80 {
+    }
+}
+virtual_server 10.0.0.2 80 {
+    protocol TCP
+}
+`)
+	require.Len(t, cfg.Services, 2)
+	udp, tcp := cfg.Services[0], cfg.Services[1]
+	assert.Equal(t, "UDP 10.0.0.1:53", udp.Key.String())
+	assert.True(t, udp.OnePacket)
+	assert.Equal(t, "TCP 10.0.0.1:80", tcp.Key.String())
+	assert.False(t, tcp.OnePacket)
+	assert.Zero(t, tcp.SchedFlags)
+	require.Len(t, tcp.RealServers, 2)
+	assert.EqualValues(t, 80, tcp.RealServers[0].Port)
+	assert.EqualValues(t, 3, cfg.Pools[1].Quorum)
+	assert.EqualValues(t, 2, cfg.Pools[1].Hysteresis)
+	assert.True(t, res.Complete(), diagLines(res))
+	assert.Equal(t, `k.conf:2: note: virtual_server: keepalived programs a UDP service when protocol is not set ("no protocol set - defaulting to UDP"), and so does the translation; for TCP, the keepalived configuration needed protocol TCP
+k.conf:9: note: ops: one-packet scheduling is for UDP: keepalived resets it for this TCP service
+k.conf:11: note: sh-port: keepalived ignores sh-port unless lb_algo sh comes before it
+k.conf:13: note: quorum: the quorum exceeds the real servers' total weight: keepalived lowers it to 3, and so does the translation
+k.conf:14: note: hysteresis: hysteresis must be below the quorum: keepalived sets it to 2, and so does the translation
+k.conf:15: note: real_server: DR cannot change ports: keepalived gives the server the service's port 80
+k.conf:18: note: real_server: real server 10.0.1.1 8080 is already in this virtual_server: keepalived removes the second one
+k.conf:23: note: virtual_server: keepalived ignores a virtual_server without real servers ("has no real servers - ignoring"); so does the translation
+`, diagLines(res))
+}

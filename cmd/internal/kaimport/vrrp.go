@@ -1,0 +1,461 @@
+package kaimport
+
+import (
+	"net/netip"
+	"slices"
+	"strings"
+)
+
+// The VRRP part: vrrp_script, vrrp_instance and vrrp_sync_group, in the
+// schema of hcl/vrrp.go.
+
+var scriptReasons = map[string]string{
+	"user": "lvsctl runs vrrp_script commands as its own user",
+}
+
+func (t *translator) vrrpScript(s *Stmt) *hblock {
+	name := s.Arg(0)
+	if name == "" || !s.HasBlock {
+		t.drop(nil, s, Warning, "a vrrp_script needs a name and a block")
+		return nil
+	}
+	b := newBlock("vrrp_script", name)
+	b.src = s
+	for _, c := range s.Block {
+		switch c.Keyword() {
+		case "script":
+			t.setCommand(b, c, "command", false)
+		case "interval":
+			if f, ok := t.number(b, c, 0, 0, 1<<31, true); ok {
+				if f == 0 {
+					f = 1 // keepalived's minimum
+				}
+				b.set("interval", num(f))
+			}
+		case "timeout":
+			if f, ok := t.number(b, c, 0, 1, 1<<31, true); ok {
+				b.set("timeout", num(f))
+			}
+		case "weight":
+			if f, ok := t.number(b, c, 0, -253, 253, true); ok {
+				b.set("weight", num(f))
+				if c.Arg(1) == "reverse" {
+					t.partly(b, c, Warning, "lvsctl has no reverse weights: the weight applies when the script fails")
+				} else {
+					t.extraArgs(b, c, 1)
+				}
+			}
+		case "rise", "fall":
+			if f, ok := t.number(b, c, 0, 1, 1<<31, true); ok {
+				b.set(c.Keyword(), num(f))
+			}
+		case "init_fail":
+			b.set("init_fail", truth)
+		default:
+			t.unsupported(b, c, "vrrp_script", scriptReasons)
+		}
+	}
+	if !b.has("command") {
+		t.drop(nil, s, Warning, "vrrp_script %s has no (usable) script, so keepalived does not run it", name)
+		return nil
+	}
+	t.scripts[name] = true
+	b.lead = hcomment{s.Pos.String()}
+	return b
+}
+
+var instanceReasons = map[string]string{
+	"state":                      "note: lvsctl has no initial state: an instance starts as backup and the priority decides (keepalived's state only changes the start-up)",
+	"preempt":                    "note: preemption is lvsctl's default",
+	"smtp_alert":                 "lvsctl sends no email alerts; use notify hooks",
+	"dont_track_primary":         "lvsctl always tracks the instance's interface",
+	"use_vmac":                   "lvsctl has no VRRP virtual MAC interfaces",
+	"vmac_xmit_base":             "lvsctl has no VRRP virtual MAC interfaces",
+	"native_ipv6":                "lvsctl has no VRRP virtual MAC interfaces",
+	"accept":                     "lvsctl does not configure accept mode",
+	"no_accept":                  "lvsctl does not configure accept mode",
+	"strict_mode":                "lvsctl has no strict RFC mode",
+	"skip_check_adv_addr":        "lvsctl always checks the addresses in adverts",
+	"check_unicast_src":          "lvsctl does not check the source of unicast adverts",
+	"lvs_sync_daemon_interface":  "lvsctl does not run the IPVS connection sync daemon",
+	"virtual_routes":             "lvsctl adds no routes with the VIPs",
+	"virtual_rules":              "lvsctl adds no routing rules with the VIPs",
+	"virtual_ipaddress_excluded": "lvsctl has no VIPs outside the adverts: list them in virtual_ipaddress",
+	"track_file":                 "lvsctl does not track files; use a vrrp_script",
+	"track_process":              "lvsctl does not track processes; use a vrrp_script",
+	"track_bfd":                  "lvsctl has no BFD",
+	"notify_master_rx_lower_pri": "lvsctl has no such hook",
+	"notify_deleted":             "lvsctl has no such hook",
+	"garp_master_refresh":        "lvsctl does not repeat gratuitous ARPs while master",
+	"garp_master_refresh_repeat": "lvsctl does not repeat gratuitous ARPs while master",
+	"garp_lower_prio_delay":      "lvsctl sends no gratuitous ARPs on adverts of a lower priority",
+	"garp_lower_prio_repeat":     "lvsctl sends no gratuitous ARPs on adverts of a lower priority",
+	"lower_prio_no_advert":       "lvsctl does not change how it answers lower priorities",
+	"higher_prio_send_advert":    "lvsctl does not answer adverts of a higher priority",
+	"debug":                      "note: logging only",
+	"kernel_rx_buf_size":         "note: socket tuning of keepalived",
+	"unicast_ttl":                "lvsctl sends unicast adverts with the standard TTL",
+	"unicast_fault_no_peer":      "lvsctl does not fault an instance without peers",
+	"promote_secondaries":        "lvsctl does not change the interface's promote_secondaries",
+	"track_src_ip":               "lvsctl does not follow the interface's address",
+}
+
+// vipOptions are the words after a VIP's address that lvsctl does not
+// translate; the value says whether they take an argument.
+var vipOptions = map[string]bool{
+	"scope": true, "brd": true, "broadcast": true, "preferred_lft": true, "peer": true, "track_group": true,
+	"no_track": false, "home": false, "-nodad": false, "nodad": false, "noprefixroute": false, "autojoin": false,
+}
+
+func (t *translator) vrrpInstance(s *Stmt) *hblock {
+	name := s.Arg(0)
+	if name == "" || !s.HasBlock {
+		t.drop(nil, s, Warning, "a vrrp_instance needs a name and a block")
+		return nil
+	}
+	b := newBlock("vrrp_instance", name)
+	b.src = s
+	b.lead = hcomment{s.Pos.String()}
+	var (
+		iface     string
+		version   = t.vrrpVersion
+		auth      *Stmt
+		vipStmts  []*Stmt
+		mcastSrc  *Stmt
+		tracks    []*Stmt
+		trackKind []string
+	)
+	for _, c := range s.Block {
+		switch kw := c.Keyword(); kw {
+		case "interface":
+			iface = c.Arg(0)
+			b.set("interface", str(iface))
+			t.extraArgs(b, c, 1)
+		case "virtual_router_id":
+			if f, ok := t.number(b, c, 0, 1, 255, true); ok {
+				b.set(kw, num(f))
+			}
+		case "priority":
+			if f, ok := t.number(b, c, 0, 1, 255, true); ok {
+				b.set(kw, num(f))
+			}
+		case "advert_int":
+			if f, ok := t.number(b, c, 0, 0.01, 255, false); ok {
+				b.set("advert_interval", num(f))
+			}
+		case "version":
+			if f, ok := t.number(b, c, 0, 2, 3, true); ok {
+				version = int(f)
+			}
+		case "nopreempt":
+			b.set("nopreempt", truth)
+		case "preempt_delay":
+			if f, ok := t.number(b, c, 0, 0, 1000, false); ok {
+				b.set(kw, num(f))
+			}
+		case "garp_master_delay":
+			if f, ok := t.number(b, c, 0, 0, 86400, false); ok {
+				b.set(kw, num(f))
+			}
+		case "garp_master_repeat":
+			if f, ok := t.number(b, c, 0, 1, 255, true); ok {
+				b.set(kw, num(f))
+			}
+		case "unicast_src_ip":
+			b.set(kw, str(c.Arg(0)))
+		case "mcast_src_ip":
+			mcastSrc = c
+		case "unicast_peer":
+			var peers []string
+			for _, p := range c.Block {
+				peers = append(peers, p.Keyword())
+				if len(p.Words) > 1 {
+					t.partly(b, p, Warning, "lvsctl sets no per-peer TTL limits")
+				}
+			}
+			if len(peers) == 0 {
+				t.drop(b, c, Note, "an empty unicast_peer block: adverts are multicast")
+				continue
+			}
+			b.set(kw, strList(peers))
+		case "authentication":
+			auth = c
+		case "virtual_ipaddress":
+			vipStmts = append(vipStmts, c.Block...)
+		case "track_script", "track_interface":
+			for _, e := range c.Block {
+				tracks = append(tracks, e)
+				trackKind = append(trackKind, strings.TrimPrefix(kw, "track_"))
+			}
+		case "notify_master", "notify_backup", "notify_fault", "notify_stop", "notify":
+			t.setCommand(b, c, kw, true)
+		default:
+			t.unsupported(b, c, "vrrp_instance", instanceReasons)
+		}
+	}
+	if mcastSrc != nil {
+		if b.has("unicast_src_ip") {
+			t.drop(b, mcastSrc, Warning, "unicast_src_ip is set too; lvsctl has one source address")
+		} else {
+			b.set("unicast_src_ip", str(mcastSrc.Arg(0)))
+		}
+	}
+	if iface == "" {
+		t.drop(nil, s, Warning, "vrrp_instance %s has no interface", name)
+		return nil
+	}
+	if !b.has("virtual_router_id") {
+		t.drop(nil, s, Warning, "vrrp_instance %s has no (valid) virtual_router_id", name)
+		return nil
+	}
+
+	// VIPs.
+	var plain []string
+	var labelled []*hblock
+	seen := map[netip.Addr]bool{}
+	is6 := false
+	for _, v := range vipStmts {
+		text := v.Keyword()
+		var a netip.Addr
+		var err error
+		if strings.Contains(text, "/") {
+			var p netip.Prefix
+			p, err = netip.ParsePrefix(text)
+			a = p.Addr()
+		} else {
+			a, err = netip.ParseAddr(text)
+		}
+		if err != nil {
+			t.drop(b, v, Warning, "%q is not an address", text)
+			continue
+		}
+		if seen[a] {
+			t.drop(b, v, Note, "%s is already a VIP of this instance", a)
+			continue
+		}
+		if owner, ok := t.vipOwner[a]; ok {
+			t.drop(b, v, Warning, "%s is already a VIP of vrrp_instance %s", a, owner)
+			continue
+		}
+		label, dev := "", ""
+		var dropped []string
+		bad := false
+		for i := 1; i < len(v.Words); i++ {
+			w := v.Words[i]
+			switch {
+			case w == "dev" || w == "label":
+				if i+1 >= len(v.Words) {
+					bad = true
+					break
+				}
+				if w == "dev" {
+					dev = v.Words[i+1]
+				} else {
+					label = v.Words[i+1]
+				}
+				i++
+			default:
+				takes, known := vipOptions[w]
+				if !known {
+					bad = true
+					break
+				}
+				dropped = append(dropped, w)
+				if takes {
+					i++
+				}
+			}
+		}
+		switch {
+		case bad:
+			t.drop(b, v, Warning, "cannot read this VIP's options")
+			continue
+		case dev != "" && dev != iface:
+			t.drop(b, v, Warning, "lvsctl adds every VIP to the instance's interface %s, not to %s: use another vrrp_instance on %s", iface, dev, dev)
+			continue
+		case label != "" && !strings.HasPrefix(label, iface):
+			t.drop(b, v, Warning, "the label %s does not start with the interface name %s, which the kernel requires", label, iface)
+			continue
+		}
+		if len(dropped) > 0 {
+			t.partly(b, v, Warning, "the VIP is translated without %s", strings.Join(dropped, ", "))
+		}
+		seen[a] = true
+		t.vipOwner[a] = name
+		if a.Is6() {
+			is6 = true
+		}
+		if label != "" {
+			vb := newBlock("vip")
+			vb.set("address", str(text))
+			vb.set("label", str(label))
+			labelled = append(labelled, vb)
+		} else {
+			plain = append(plain, text)
+		}
+	}
+	if len(plain) > 0 {
+		b.set("virtual_ipaddress", strList(plain))
+	}
+	b.blocks = append(b.blocks, labelled...)
+
+	if version != 0 {
+		b.set("version", num(float64(version)))
+	}
+	if auth != nil {
+		t.authentication(b, auth, version == 3 || (version == 0 && is6))
+	}
+
+	// Tracking: plain names in lists, names with a weight in track blocks.
+	lists := map[string][]string{}
+	for i, e := range tracks {
+		kind := trackKind[i]
+		target := e.Keyword()
+		if kind == "script" && !t.scripts[target] {
+			t.drop(b, e, Warning, "vrrp_script %s is not in the output (missing, or not translated)", target)
+			continue
+		}
+		if e.Arg(0) == "" {
+			lists[kind] = append(lists[kind], target)
+			continue
+		}
+		if e.Arg(0) != "weight" {
+			t.drop(b, e, Warning, "cannot read this tracked %s: expected NAME [weight N]", kind)
+			continue
+		}
+		f, ok := t.number(b, &Stmt{Pos: e.Pos, Words: e.Words[1:], Raw: e.Raw}, 0, -253, 253, true)
+		if !ok {
+			continue
+		}
+		if e.Arg(2) == "reverse" {
+			t.partly(b, e, Warning, "lvsctl has no reverse weights: the weight applies when the %s is down", kind)
+		}
+		tb := newBlock("track")
+		tb.set(kind, str(target))
+		tb.set("weight", num(f))
+		b.add(tb)
+	}
+	for _, kind := range []string{"script", "interface"} {
+		if l := lists[kind]; len(l) > 0 {
+			b.set("track_"+kind, strList(l))
+		}
+	}
+	// track blocks after the vip blocks.
+	slices.SortStableFunc(b.blocks, func(x, y *hblock) int { return blockRank(x.typ) - blockRank(y.typ) })
+	t.instances[name] = true
+	return b
+}
+
+func blockRank(typ string) int {
+	switch typ {
+	case "authentication":
+		return 0
+	case "vip":
+		return 1
+	case "track":
+		return 2
+	}
+	return 3
+}
+
+// authentication translates an authentication block into b.
+func (t *translator) authentication(b *hblock, s *Stmt, v3 bool) {
+	if v3 {
+		t.drop(b, s, Note, "VRRPv3 has no authentication; keepalived sends none either")
+		return
+	}
+	var typ, pass *Stmt
+	for _, c := range s.Block {
+		switch c.Keyword() {
+		case "auth_type":
+			typ = c
+		case "auth_pass":
+			pass = c
+		default:
+			t.drop(b, c, Warning, "unknown keyword %q in authentication (keepalived 2.2 ignores it too)", c.Keyword())
+		}
+	}
+	switch {
+	case typ == nil || pass == nil:
+		t.drop(b, s, Warning, "authentication needs auth_type and auth_pass; keepalived sends no authentication without them")
+		return
+	case strings.ToUpper(typ.Arg(0)) == "AH":
+		t.drop(b, s, Warning, "lvsctl does not support IPsec AH authentication (RFC 3768 removed it): the other routers must send none, or PASS")
+		return
+	case strings.ToUpper(typ.Arg(0)) != "PASS":
+		t.drop(b, s, Warning, "unknown auth_type %q", typ.Arg(0))
+		return
+	}
+	pw := pass.Arg(0)
+	if pw == "" {
+		t.drop(b, s, Warning, "auth_pass is empty")
+		return
+	}
+	ab := newBlock("authentication")
+	if len(pw) > 8 {
+		t.record(pass, Note, "keepalived sends only the first 8 characters of the password; so does the translation")
+		ab.note(header(pass, Note, "keepalived sends only the first 8 characters of the password; so does the translation"))
+		pw = pw[:8]
+	}
+	ab.set("password", str(pw))
+	b.blocks = append([]*hblock{ab}, b.blocks...)
+}
+
+var groupReasons = map[string]string{
+	"smtp_alert":              "lvsctl sends no email alerts; use notify hooks",
+	"track_script":            "lvsctl tracks in each vrrp_instance, not in sync groups: track in every member instead",
+	"track_interface":         "lvsctl tracks in each vrrp_instance, not in sync groups: track in every member instead",
+	"track_file":              "lvsctl does not track files",
+	"track_process":           "lvsctl does not track processes",
+	"track_bfd":               "lvsctl has no BFD",
+	"notify_priority_changes": "lvsctl has no such hook",
+}
+
+func (t *translator) syncGroup(s *Stmt, grouped map[string]bool) *hblock {
+	name := s.Arg(0)
+	if name == "" || !s.HasBlock {
+		t.drop(nil, s, Warning, "a vrrp_sync_group needs a name and a block")
+		return nil
+	}
+	b := newBlock("vrrp_sync_group", name)
+	b.src = s
+	b.lead = hcomment{s.Pos.String()}
+	var members []string
+	for _, c := range s.Block {
+		switch kw := c.Keyword(); kw {
+		case "group":
+			for _, m := range c.Block {
+				for _, n := range m.Words {
+					switch {
+					case !t.instances[n]:
+						t.drop(b, m, Warning, "vrrp_instance %s is not in the output (missing, or not translated)", n)
+					case grouped[n]:
+						t.drop(b, m, Warning, "vrrp_instance %s is already in another sync group", n)
+					case slices.Contains(members, n):
+					default:
+						members = append(members, n)
+					}
+				}
+			}
+		case "notify_master", "notify_backup", "notify_fault", "notify_stop", "notify":
+			t.setCommand(b, c, kw, true)
+		case "global_tracking", "sync_group_tracking_weight":
+			b.set("sync_group_tracking_weight", truth)
+		default:
+			if _, ok := groupReasons[kw]; !ok && !c.HasBlock && len(c.Words) == 1 && t.instances[kw] {
+				t.drop(b, c, Warning, "keepalived 2.x ignores an instance name here (members go in group { }); it is not a member")
+				continue
+			}
+			t.unsupported(b, c, "vrrp_sync_group", groupReasons)
+		}
+	}
+	if len(members) == 0 {
+		t.drop(nil, s, Warning, "vrrp_sync_group %s has no member that is in the output", name)
+		return nil
+	}
+	for _, m := range members {
+		grouped[m] = true
+	}
+	b.set("group", strList(members))
+	return b
+}

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/lvsctl/lvsctl/ipvs"
+)
+
+const kaTestdata = "../../testdata/keepalived"
+
+// TestImportClassic imports the classic keepalived configurations: each is
+// complete, passes validate, and programs the same table as the
+// hand-written lvsctl file of testdata/ for the same deployment.
+func TestImportClassic(t *testing.T) {
+	for _, tc := range []struct{ conf, hcl string }{
+		{"mycat-dr.conf", "mycat-dr.hcl"},
+		{"mysql-dr-wrr.conf", "mysql-dr-wrr.hcl"},
+		{"mysql-tun.conf", "mysql-tun.hcl"},
+		{"haproxy-vrrp.conf", ""},
+	} {
+		t.Run(tc.conf, func(t *testing.T) {
+			h := newHarness(t)
+			out := filepath.Join(t.TempDir(), "lvsctl.hcl")
+			require.Equal(t, 0, h.run("import", "keepalived", filepath.Join(kaTestdata, tc.conf), "-o", out), h.errOut.String())
+			assert.Empty(t, h.out.String())
+			assert.Regexp(t, `keepalived/`+tc.conf+`: imported \d+ virtual services?, \d+ vrrp instances?; complete\n$`, h.errOut.String())
+			st, err := os.Stat(out)
+			require.NoError(t, err)
+			assert.Equal(t, os.FileMode(0o600), st.Mode().Perm(), "it may hold VRRP passwords")
+
+			require.Equal(t, 0, h.run("validate", "-f", out), h.errOut.String())
+			if tc.hcl == "" {
+				return
+			}
+			require.Equal(t, 0, h.run("apply", "-f", out), h.errOut.String())
+			got, err := h.kernel.Services(t.Context())
+			require.NoError(t, err)
+			want := loadHCL(t, filepath.Join("../../testdata", tc.hcl))
+			assert.Empty(t, ipvs.Diff(got, want), "the same table as testdata/%s", tc.hcl)
+			assert.Len(t, got, len(want))
+		})
+	}
+}
+
+func TestImportToStdout(t *testing.T) {
+	h := newHarness(t)
+	require.Equal(t, 0, h.run("import", "keepalived", filepath.Join(kaTestdata, "mysql-tun.conf")))
+	golden, err := os.ReadFile(filepath.Join(kaTestdata, "golden", "mysql-tun.conf.hcl"))
+	require.NoError(t, err)
+	// The golden file names the input relative to testdata/keepalived.
+	assert.Equal(t, string(golden), strings.ReplaceAll(h.out.String(), kaTestdata+"/", ""))
+}
+
+func TestImportIncomplete(t *testing.T) {
+	h := newHarness(t)
+	in := filepath.Join(kaTestdata, "samples", "keepalived.conf.SSL_GET")
+	require.Equal(t, exitIncomplete, h.run("import", "keepalived", in))
+	assert.Contains(t, h.out.String(), `virtual_server "192.168.200.100:443" {`, "the output is written all the same")
+	assert.Contains(t, h.errOut.String(), "keepalived.conf.SSL_GET:19: warning: authentication: not translated: lvsctl does not support IPsec AH authentication")
+	assert.Contains(t, h.errOut.String(), "keepalived.conf.SSL_GET: imported 2 virtual services, 1 vrrp instance; incomplete: 5 warnings")
+}
+
+func TestImportErrors(t *testing.T) {
+	h := newHarness(t)
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "k.conf")
+	require.NoError(t, os.WriteFile(bad, []byte("virtual_server 10.0.0.1 80 {\n  real_server 10.0.1.1 80 {\n}\n"), 0o644))
+	require.Equal(t, 1, h.run("import", "keepalived", bad))
+	assert.Empty(t, h.out.String())
+	assert.Equal(t, bad+":1: error: block virtual_server is not closed: '}' missing\n", h.errOut.String())
+
+	require.Equal(t, 1, h.run("import", "keepalived", filepath.Join(dir, "missing.conf")))
+	assert.Equal(t, filepath.Join(dir, "missing.conf")+": error: no such file or directory\n", h.errOut.String())
+
+	require.Equal(t, 1, h.run("import", "keepalived"))
+	assert.Contains(t, h.errOut.String(), "accepts 1 arg(s), received 0")
+}

@@ -1,0 +1,41 @@
+# lvsctl configuration imported from haproxy-vrrp.conf by `lvsctl import keepalived`.
+# Comments that start with "FILE:LINE:" show keepalived statements that are
+# not translated, or translated with a difference: review them.
+
+# haproxy-vrrp.conf:5: global_defs
+# haproxy-vrrp.conf:6: note: router_id names this host in keepalived's email alerts and SNMP; lvsctl has neither
+# router_id lb1
+
+# haproxy-vrrp.conf:9
+vrrp_script "chk_haproxy" {
+  command  = ["/usr/bin/killall", "-0", "haproxy"]
+  interval = 2
+  weight   = -20
+  rise     = 2
+  fall     = 3
+}
+
+# haproxy-vrrp.conf:17
+vrrp_instance "VI_HAPROXY" {
+  interface         = "eth0"
+  virtual_router_id = 60
+  priority          = 100
+  advert_interval   = 1
+  nopreempt         = true
+  unicast_src_ip    = "10.0.0.11"
+  unicast_peer      = ["10.0.0.12"]
+  track_script      = ["chk_haproxy"]
+  notify_master     = ["/etc/keepalived/notify.sh", "MASTER"]
+  notify_backup     = ["/etc/keepalived/notify.sh", "BACKUP"]
+  notify_fault      = ["/etc/keepalived/notify.sh", "FAULT"]
+  notify_stop       = ["/etc/keepalived/notify.sh", "STOP"]
+  # haproxy-vrrp.conf:18: note: lvsctl has no initial state: an instance starts as backup and the priority decides (keepalived's state only changes the start-up)
+  # state BACKUP
+  authentication {
+    password = "h4pr0xy"
+  }
+  vip {
+    address = "10.0.0.100/24"
+    label   = "eth0:vip"
+  }
+}

@@ -1,0 +1,88 @@
+# lvsctl configuration imported from samples/keepalived.conf.SMTP_CHECK by `lvsctl import keepalived`.
+# Comments that start with "FILE:LINE:" show keepalived statements that are
+# not translated, or translated with a difference: review them.
+
+# keepalived removes its virtual servers when it stops; so does `lvsctl run` with this.
+flush_on_exit = true
+
+# samples/keepalived.conf.SMTP_CHECK:15: global_defs
+# samples/keepalived.conf.SMTP_CHECK:16: warning: not translated: lvsctl sends no email alerts; use notify hooks
+# notification_email {
+#   acassen
+# }
+# samples/keepalived.conf.SMTP_CHECK:19: warning: not translated: lvsctl sends no email alerts; use notify hooks
+# notification_email_from Alexandre.Cassen@firewall.loc
+# samples/keepalived.conf.SMTP_CHECK:20: warning: not translated: lvsctl sends no email alerts; use notify hooks
+# smtp_server 192.168.200.1
+# samples/keepalived.conf.SMTP_CHECK:21: warning: not translated: lvsctl sends no email alerts; use notify hooks
+# smtp_connect_timeout 30
+# samples/keepalived.conf.SMTP_CHECK:22: note: router_id names this host in keepalived's email alerts and SNMP; lvsctl has neither
+# router_id LVS_DEVEL
+
+# samples/keepalived.conf.SMTP_CHECK:25: virtual_server 192.168.200.100 25
+virtual_server "192.168.200.100:25" {
+  address    = "192.168.200.100"
+  port       = 25
+  scheduler  = "rr"
+  forwarding = "nat"
+  delay_loop = 60
+
+  real_server {
+    address = "172.16.1.10"
+    weight  = 1
+    # samples/keepalived.conf.SMTP_CHECK:39: warning: not translated: lvsctl has no SMTP check; the real server is not checked (always up)
+    # SMTP_CHECK {
+    #   connect_timeout 30
+    #   retry 2
+    #   delay_before_retry 5
+    #   helo_name "foo.bar.com"
+    # }
+  }
+
+  real_server {
+    address = "172.16.1.11"
+    weight  = 1
+    # samples/keepalived.conf.SMTP_CHECK:58: warning: not translated: lvsctl has no SMTP check; the real server is not checked (always up)
+    # SMTP_CHECK {
+    #   connect_timeout 10
+    #   retry 2
+    #   delay_before_retry 5
+    #   helo_name foo.bar.com
+    #   host {
+    #     connect_ip 172.16.1.11
+    #   }
+    #   host {
+    #     connect_ip  192.168.155.10
+    #   }
+    #   host {
+    #     connect_ip  64.233.167.99
+    #   }
+    # }
+  }
+
+  real_server {
+    address = "172.16.1.12"
+    weight  = 1
+    # samples/keepalived.conf.SMTP_CHECK:89: warning: not translated: lvsctl has no SMTP check; the real server is not checked (always up)
+    # SMTP_CHECK {
+    #   connect_timeout 10
+    #   retry 2
+    #   delay_before_retry 5
+    #   helo_name "foo.bar.com"
+    #   host {
+    #     connect_ip 172.16.1.12
+    #     connect_port 25
+    #     bindto 172.16.1.2
+    #   }
+    #   host {
+    #     connect_ip  192.168.155.11
+    #     connect_port 25
+    #     bindto 192.168.155.2
+    #   }
+    #   host {
+    #     connect_ip  64.233.167.100
+    #     connect_port 587
+    #   }
+    # }
+  }
+}

@@ -1,0 +1,42 @@
+# lvsctl configuration imported from samples/keepalived.conf.UDP_CHECK by `lvsctl import keepalived`.
+# Comments that start with "FILE:LINE:" show keepalived statements that are
+# not translated, or translated with a difference: review them.
+
+# keepalived removes its virtual servers when it stops; so does `lvsctl run` with this.
+flush_on_exit = true
+
+# samples/keepalived.conf.UDP_CHECK:4: global_defs
+# samples/keepalived.conf.UDP_CHECK:5: warning: not translated: lvsctl sends no email alerts; use notify hooks
+# notification_email {
+#   acassen
+# }
+# samples/keepalived.conf.UDP_CHECK:8: warning: not translated: lvsctl sends no email alerts; use notify hooks
+# notification_email_from Alexandre.Cassen@firewall.loc
+# samples/keepalived.conf.UDP_CHECK:9: warning: not translated: lvsctl sends no email alerts; use notify hooks
+# smtp_server 192.168.200.1
+# samples/keepalived.conf.UDP_CHECK:10: warning: not translated: lvsctl sends no email alerts; use notify hooks
+# smtp_connect_timeout 30
+# samples/keepalived.conf.UDP_CHECK:11: note: router_id names this host in keepalived's email alerts and SNMP; lvsctl has neither
+# router_id LVS_DEVEL
+
+# samples/keepalived.conf.UDP_CHECK:14: virtual_server 10.10.10.2 1358
+virtual_server "10.10.10.2:1358/udp" {
+  address             = "10.10.10.2"
+  port                = 1358
+  protocol            = "udp"
+  scheduler           = "rr"
+  forwarding          = "nat"
+  persistence_timeout = 50
+  delay_loop          = 6
+
+  real_server {
+    address = "192.168.200.6"
+    weight  = 1
+    # samples/keepalived.conf.UDP_CHECK:23: warning: not translated: lvsctl has no UDP check; the real server is not checked (always up)
+    # UDP_CHECK {
+    #   connect_timeout 3
+    #   retry 3
+    #   delay_before_retry 3
+    # }
+  }
+}

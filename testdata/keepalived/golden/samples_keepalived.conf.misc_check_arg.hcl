@@ -1,0 +1,40 @@
+# lvsctl configuration imported from samples/keepalived.conf.misc_check_arg by `lvsctl import keepalived`.
+# Comments that start with "FILE:LINE:" show keepalived statements that are
+# not translated, or translated with a difference: review them.
+
+# keepalived removes its virtual servers when it stops; so does `lvsctl run` with this.
+flush_on_exit = true
+
+# samples/keepalived.conf.misc_check_arg:3: global_defs
+# samples/keepalived.conf.misc_check_arg:4: warning: not translated: lvsctl sends no email alerts; use notify hooks
+# notification_email {
+#   acassen
+# }
+# samples/keepalived.conf.misc_check_arg:7: warning: not translated: lvsctl sends no email alerts; use notify hooks
+# notification_email_from Alexandre.Cassen@firewall.loc
+# samples/keepalived.conf.misc_check_arg:8: warning: not translated: lvsctl sends no email alerts; use notify hooks
+# smtp_server 192.168.200.1
+# samples/keepalived.conf.misc_check_arg:9: warning: not translated: lvsctl sends no email alerts; use notify hooks
+# smtp_connect_timeout 30
+# samples/keepalived.conf.misc_check_arg:10: note: router_id names this host in keepalived's email alerts and SNMP; lvsctl has neither
+# router_id LVS_DEVEL
+
+# samples/keepalived.conf.misc_check_arg:13: virtual_server 10.10.10.2 1358
+virtual_server "10.10.10.2:1358" {
+  address             = "10.10.10.2"
+  port                = 1358
+  scheduler           = "rr"
+  forwarding          = "nat"
+  persistence_timeout = 50
+  delay_loop          = 6
+
+  check "exec" {
+    command = ["/usr/local/bin/script.sh", "arg1", "arg2"]
+    timeout = 6
+  }
+
+  real_server {
+    address = "192.168.200.6"
+    weight  = 1
+  }
+}

@@ -1,0 +1,59 @@
+# lvsctl configuration imported from samples/keepalived.conf.sample by `lvsctl import keepalived`.
+# Comments that start with "FILE:LINE:" show keepalived statements that are
+# not translated, or translated with a difference: review them.
+
+# keepalived removes its virtual servers when it stops; so does `lvsctl run` with this.
+flush_on_exit = true
+
+# samples/keepalived.conf.sample:3: global_defs
+# samples/keepalived.conf.sample:4: warning: not translated: lvsctl sends no email alerts; use notify hooks
+# notification_email {
+#   acassen
+# }
+# samples/keepalived.conf.sample:7: warning: not translated: lvsctl sends no email alerts; use notify hooks
+# notification_email_from Alexandre.Cassen@firewall.loc
+# samples/keepalived.conf.sample:8: warning: not translated: lvsctl sends no email alerts; use notify hooks
+# smtp_server 192.168.200.1
+# samples/keepalived.conf.sample:9: warning: not translated: lvsctl sends no email alerts; use notify hooks
+# smtp_connect_timeout 30
+# samples/keepalived.conf.sample:10: note: router_id names this host in keepalived's email alerts and SNMP; lvsctl has neither
+# router_id LVS_DEVEL
+
+# samples/keepalived.conf.sample:13
+vrrp_instance "VI_1" {
+  interface         = "eth0"
+  virtual_router_id = 50
+  priority          = 100
+  advert_interval   = 1
+  nopreempt         = true
+  virtual_ipaddress = ["192.168.200.11", "192.168.200.12", "192.168.200.13"]
+}
+
+# samples/keepalived.conf.sample:26: virtual_server 10.10.10.2 1358
+virtual_server "10.10.10.2:1358" {
+  address             = "10.10.10.2"
+  port                = 1358
+  scheduler           = "rr"
+  forwarding          = "nat"
+  persistence_timeout = 50
+  delay_loop          = 6
+
+  check "http" {
+    connect_timeout    = 3
+    retry              = 3
+    delay_before_retry = 3
+    url {
+      path   = "/testurl3/test.jsp"
+      digest = "640205b7b0fc66c1ea91c463fac6334d"
+    }
+  }
+
+  sorry_server {
+    address = "192.168.200.200"
+  }
+
+  real_server {
+    address = "192.168.200.2"
+    weight  = 1
+  }
+}

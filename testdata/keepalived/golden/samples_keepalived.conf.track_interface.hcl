@@ -1,0 +1,36 @@
+# lvsctl configuration imported from samples/keepalived.conf.track_interface by `lvsctl import keepalived`.
+# Comments that start with "FILE:LINE:" show keepalived statements that are
+# not translated, or translated with a difference: review them.
+
+# samples/keepalived.conf.track_interface:3: global_defs
+# samples/keepalived.conf.track_interface:4: note: router_id names this host in keepalived's email alerts and SNMP; lvsctl has neither
+# router_id LVS_DEVEL
+
+# samples/keepalived.conf.track_interface:7: warning: not translated: lvsctl manages no routes: add them with the system's network configuration
+# static_routes {
+#   192.168.210.0/24 via 192.168.200.254 dev eth0
+#   192.168.211.0/24 via 192.168.200.254 dev eth0
+#   192.168.212.0/24 dev eth3
+#   192.168.213.0/24 dev eth1
+# }
+
+# samples/keepalived.conf.track_interface:14
+vrrp_instance "VI_1" {
+  interface         = "eth0.1"
+  virtual_router_id = 51
+  priority          = 100
+  virtual_ipaddress = ["192.168.200.16"]
+  track_interface   = ["eth0", "eth1"]
+  # samples/keepalived.conf.track_interface:15: note: lvsctl has no initial state: an instance starts as backup and the priority decides (keepalived's state only changes the start-up)
+  # state MASTER
+  # samples/keepalived.conf.track_interface:28: warning: not translated: lvsctl adds no routes with the VIPs
+  # virtual_routes {
+  #   192.168.110.0/24 via 192.168.200.254 dev eth1
+  #   192.168.111.0/24 dev eth2
+  #   192.168.112.0/24 via 192.168.100.254
+  # }
+  # samples/keepalived.conf.track_interface:25: warning: not translated: lvsctl adds every VIP to the instance's interface eth0.1, not to eth1: use another vrrp_instance on eth1
+  # 192.168.200.17 dev eth1
+  # samples/keepalived.conf.track_interface:26: warning: not translated: lvsctl adds every VIP to the instance's interface eth0.1, not to eth2: use another vrrp_instance on eth2
+  # 192.168.200.18 dev eth2
+}

@@ -1,0 +1,159 @@
+# lvsctl configuration imported from samples/keepalived.conf.vrrp.localcheck by `lvsctl import keepalived`.
+# Comments that start with "FILE:LINE:" show keepalived statements that are
+# not translated, or translated with a difference: review them.
+
+# samples/keepalived.conf.vrrp.localcheck:11
+vrrp_script "chk_sshd" {
+  command  = ["killall", "-0", "sshd"]
+  interval = 2
+  weight   = -4
+  rise     = 2
+  fall     = 2
+}
+
+# samples/keepalived.conf.vrrp.localcheck:19
+vrrp_script "chk_haproxy" {
+  command  = ["killall", "-0", "haproxy"]
+  interval = 2
+}
+
+# samples/keepalived.conf.vrrp.localcheck:24
+vrrp_script "chk_http_port" {
+  command  = ["/bin/sh", "-c", "</dev/tcp/127.0.0.1/80"]
+  interval = 1
+  weight   = -2
+  # samples/keepalived.conf.vrrp.localcheck:25: warning: the command uses shell syntax, which keepalived 2.x does not interpret (it runs commands without a shell); lvsctl runs it with /bin/sh -c: check that is what you want
+  # script "</dev/tcp/127.0.0.1/80"
+}
+
+# samples/keepalived.conf.vrrp.localcheck:30
+vrrp_script "chk_https_port" {
+  command  = ["/bin/sh", "-c", "</dev/tcp/127.0.0.1/443"]
+  interval = 1
+  weight   = -2
+  # samples/keepalived.conf.vrrp.localcheck:31: warning: the command uses shell syntax, which keepalived 2.x does not interpret (it runs commands without a shell); lvsctl runs it with /bin/sh -c: check that is what you want
+  # script "</dev/tcp/127.0.0.1/443"
+}
+
+# samples/keepalived.conf.vrrp.localcheck:36
+vrrp_script "chk_smtp_port" {
+  command  = ["/bin/sh", "-c", "</dev/tcp/127.0.0.1/25"]
+  interval = 1
+  weight   = -2
+  # samples/keepalived.conf.vrrp.localcheck:37: warning: the command uses shell syntax, which keepalived 2.x does not interpret (it runs commands without a shell); lvsctl runs it with /bin/sh -c: check that is what you want
+  # script "</dev/tcp/127.0.0.1/25"
+}
+
+# samples/keepalived.conf.vrrp.localcheck:42
+vrrp_instance "VI_1" {
+  interface         = "eth0"
+  virtual_router_id = 51
+  priority          = 100
+  virtual_ipaddress = ["192.168.200.18/25"]
+  track_script      = ["chk_sshd", "chk_http_port", "chk_https_port", "chk_smtp_port"]
+  track_interface   = ["eth3"]
+  # samples/keepalived.conf.vrrp.localcheck:44: note: lvsctl has no initial state: an instance starts as backup and the priority decides (keepalived's state only changes the start-up)
+  # state MASTER
+  track {
+    interface = "eth1"
+    weight    = 2
+  }
+  track {
+    interface = "eth2"
+    weight    = -2
+  }
+  track {
+    script = "chk_haproxy"
+    weight = 2
+  }
+}
+
+# samples/keepalived.conf.vrrp.localcheck:64
+vrrp_instance "VI_2" {
+  interface         = "eth1"
+  virtual_router_id = 52
+  priority          = 100
+  virtual_ipaddress = ["192.168.201.18/26"]
+  track_script      = ["chk_http_port", "chk_https_port", "chk_smtp_port"]
+  track_interface   = ["eth3"]
+  # samples/keepalived.conf.vrrp.localcheck:66: note: lvsctl has no initial state: an instance starts as backup and the priority decides (keepalived's state only changes the start-up)
+  # state MASTER
+  track {
+    interface = "eth0"
+    weight    = 2
+  }
+  track {
+    interface = "eth2"
+    weight    = -2
+  }
+  track {
+    script = "chk_haproxy"
+    weight = 2
+  }
+}
+
+# samples/keepalived.conf.vrrp.localcheck:85
+vrrp_instance "VI_3" {
+  interface         = "eth0"
+  virtual_router_id = 53
+  priority          = 100
+  virtual_ipaddress = ["192.168.200.19/27"]
+}
+
+# samples/keepalived.conf.vrrp.localcheck:94
+vrrp_instance "VI_4" {
+  interface         = "eth1"
+  virtual_router_id = 54
+  priority          = 100
+  virtual_ipaddress = ["192.168.201.19/28"]
+}
+
+# samples/keepalived.conf.vrrp.localcheck:103
+vrrp_instance "VI_5" {
+  interface         = "eth0"
+  virtual_router_id = 55
+  priority          = 100
+  virtual_ipaddress = ["192.168.200.20/27"]
+  # samples/keepalived.conf.vrrp.localcheck:104: note: lvsctl has no initial state: an instance starts as backup and the priority decides (keepalived's state only changes the start-up)
+  # state MASTER
+}
+
+# samples/keepalived.conf.vrrp.localcheck:114
+vrrp_instance "VI_6" {
+  interface         = "eth0"
+  virtual_router_id = 56
+  priority          = 100
+  virtual_ipaddress = ["192.168.200.21/27"]
+  # samples/keepalived.conf.vrrp.localcheck:115: note: lvsctl has no initial state: an instance starts as backup and the priority decides (keepalived's state only changes the start-up)
+  # state MASTER
+}
+
+# samples/keepalived.conf.vrrp.localcheck:124
+vrrp_instance "VI_7" {
+  interface         = "eth0"
+  virtual_router_id = 57
+  priority          = 100
+  virtual_ipaddress = ["192.168.200.22/27"]
+  # samples/keepalived.conf.vrrp.localcheck:125: note: lvsctl has no initial state: an instance starts as backup and the priority decides (keepalived's state only changes the start-up)
+  # state MASTER
+}
+
+# samples/keepalived.conf.vrrp.localcheck:134
+vrrp_instance "VI_8" {
+  interface         = "eth0"
+  virtual_router_id = 58
+  priority          = 100
+  virtual_ipaddress = ["192.168.200.23/27"]
+  # samples/keepalived.conf.vrrp.localcheck:135: note: lvsctl has no initial state: an instance starts as backup and the priority decides (keepalived's state only changes the start-up)
+  # state MASTER
+}
+
+# samples/keepalived.conf.vrrp.localcheck:144
+vrrp_instance "VI_9" {
+  interface         = "eth0"
+  virtual_router_id = 59
+  priority          = 100
+  virtual_ipaddress = ["192.168.200.24/27"]
+  # samples/keepalived.conf.vrrp.localcheck:145: note: lvsctl has no initial state: an instance starts as backup and the priority decides (keepalived's state only changes the start-up)
+  # state MASTER
+}

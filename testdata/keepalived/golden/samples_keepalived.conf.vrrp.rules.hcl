@@ -1,0 +1,32 @@
+# lvsctl configuration imported from samples/keepalived.conf.vrrp.rules by `lvsctl import keepalived`.
+# Comments that start with "FILE:LINE:" show keepalived statements that are
+# not translated, or translated with a difference: review them.
+
+# samples/keepalived.conf.vrrp.rules:5: global_defs
+# samples/keepalived.conf.vrrp.rules:6: note: router_id names this host in keepalived's email alerts and SNMP; lvsctl has neither
+# router_id LVS_DEVEL
+
+# samples/keepalived.conf.vrrp.rules:9: warning: not translated: lvsctl manages no routing rules: add them with the system's network configuration
+# static_rules {
+#   from 192.168.100.0/24 table 1
+#   to 192.168.100./24 table 1
+# }
+
+# samples/keepalived.conf.vrrp.rules:14
+vrrp_instance "VI_1" {
+  interface         = "eth0"
+  virtual_router_id = 51
+  priority          = 100
+  virtual_ipaddress = ["192.168.200.16"]
+  # samples/keepalived.conf.vrrp.rules:15: note: lvsctl has no initial state: an instance starts as backup and the priority decides (keepalived's state only changes the start-up)
+  # state MASTER
+  # samples/keepalived.conf.vrrp.rules:24: warning: not translated: lvsctl adds no routing rules with the VIPs
+  # virtual_rules {
+  #   from 192.168.200.0/24 table 2
+  #   to 192.168.200./24 table 2
+  # }
+  # samples/keepalived.conf.vrrp.rules:21: warning: not translated: lvsctl adds every VIP to the instance's interface eth0, not to eth1: use another vrrp_instance on eth1
+  # 192.168.200.17 dev eth1
+  # samples/keepalived.conf.vrrp.rules:22: warning: not translated: lvsctl adds every VIP to the instance's interface eth0, not to eth2: use another vrrp_instance on eth2
+  # 192.168.200.18 dev eth2
+}

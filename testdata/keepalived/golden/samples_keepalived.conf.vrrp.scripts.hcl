@@ -1,0 +1,50 @@
+# lvsctl configuration imported from samples/keepalived.conf.vrrp.scripts by `lvsctl import keepalived`.
+# Comments that start with "FILE:LINE:" show keepalived statements that are
+# not translated, or translated with a difference: review them.
+
+# samples/keepalived.conf.vrrp.scripts:6
+vrrp_sync_group "G1" {
+  group         = ["VI_2", "VI_3"]
+  notify_master = ["/usr/local/bin/vrrp.mast", "arg1", "arg2"]
+  notify_backup = ["/usr/local/bin/vrrp.back", "arg1", "arg2"]
+  notify_fault  = ["/usr/local/bin/vrrp.fault", "arg1", "arg2"]
+}
+
+# samples/keepalived.conf.vrrp.scripts:16
+vrrp_instance "VI_1" {
+  interface         = "eth0"
+  virtual_router_id = 51
+  priority          = 100
+  advert_interval   = 1
+  virtual_ipaddress = ["192.168.200.16", "192.168.200.17", "192.168.200.18"]
+  notify_master     = ["/usr/local/bin/vrrp.sh", "MASTER", "VI_1"]
+  notify_backup     = ["/usr/local/bin/vrrp.sh", "BACKUP", "VI_1"]
+  notify_fault      = ["/usr/local/bin/vrrp.sh", "FAULT", "VI_1"]
+  # samples/keepalived.conf.vrrp.scripts:17: note: lvsctl has no initial state: an instance starts as backup and the priority decides (keepalived's state only changes the start-up)
+  # state MASTER
+  # samples/keepalived.conf.vrrp.scripts:19: warning: not translated: lvsctl sends no email alerts; use notify hooks
+  # smtp_alert
+  authentication {
+    password = "1111"
+  }
+}
+
+# samples/keepalived.conf.vrrp.scripts:38
+vrrp_instance "VI_2" {
+  interface         = "eth0"
+  virtual_router_id = 52
+  priority          = 150
+  virtual_ipaddress = ["192.168.200.100/27"]
+  # samples/keepalived.conf.vrrp.scripts:40: note: lvsctl has no initial state: an instance starts as backup and the priority decides (keepalived's state only changes the start-up)
+  # state MASTER
+}
+
+# samples/keepalived.conf.vrrp.scripts:48
+vrrp_instance "VI_3" {
+  interface         = "eth0"
+  virtual_router_id = 53
+  priority          = 150
+  virtual_ipaddress = ["192.168.200.101/27"]
+  # samples/keepalived.conf.vrrp.scripts:50: note: lvsctl has no initial state: an instance starts as backup and the priority decides (keepalived's state only changes the start-up)
+  # state MASTER
+}

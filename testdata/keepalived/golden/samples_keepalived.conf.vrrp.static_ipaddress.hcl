@@ -1,0 +1,31 @@
+# lvsctl configuration imported from samples/keepalived.conf.vrrp.static_ipaddress by `lvsctl import keepalived`.
+# Comments that start with "FILE:LINE:" show keepalived statements that are
+# not translated, or translated with a difference: review them.
+
+# samples/keepalived.conf.vrrp.static_ipaddress:3: global_defs
+# samples/keepalived.conf.vrrp.static_ipaddress:4: note: router_id names this host in keepalived's email alerts and SNMP; lvsctl has neither
+# router_id LVS_DEVEL
+
+# samples/keepalived.conf.vrrp.static_ipaddress:7: warning: not translated: lvsctl manages no static addresses: add them with the system's network configuration
+# static_ipaddress {
+#   192.168.200.16 dev eth0 scope link
+#   192.168.200.17 dev eth1 scope link
+#   192.168.200.18 dev eth2
+# }
+
+# samples/keepalived.conf.vrrp.static_ipaddress:13
+vrrp_instance "VI_1" {
+  interface         = "eth0"
+  virtual_router_id = 51
+  priority          = 100
+  virtual_ipaddress = ["192.168.200.20"]
+  # samples/keepalived.conf.vrrp.static_ipaddress:14: note: lvsctl has no initial state: an instance starts as backup and the priority decides (keepalived's state only changes the start-up)
+  # state MASTER
+  # samples/keepalived.conf.vrrp.static_ipaddress:21: warning: not translated: lvsctl adds no routes with the VIPs
+  # virtual_routes {
+  #   src 192.168.100.1 192.168.109.0/24 via 192.168.200.254 dev eth1
+  #   192.168.110.0/24 via 192.168.200.254 dev eth1
+  #   192.168.111.0/24 dev eth2
+  #   192.168.112.0/24 via 192.168.100.254
+  # }
+}
