@@ -202,8 +202,10 @@ func TestVMStatusAndMetrics(t *testing.T) {
 				down = time.Since(killed)
 			}
 			// The health gauge moves first; the eviction follows after
-			// the coalescing window.
-			return down != 0 && value(t, mfs, "lvsctl_real_server_in_table", rl) == 0
+			// the coalescing window. The kernel (in_table) may show it a
+			// moment before the daemon publishes its operation counters.
+			return down != 0 && value(t, mfs, "lvsctl_real_server_in_table", rl) == 0 &&
+				value(t, mfs, "lvsctl_reconcile_operations_total", map[string]string{"op": "delete_real_server"}) == 1
 		})
 		t.Logf("health gauge down %v after the kill, evicted in the metrics after %v",
 			down.Round(time.Millisecond), time.Since(killed).Round(time.Millisecond))
