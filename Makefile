@@ -43,9 +43,17 @@ demo: vm-assets vmexec
 	CGO_ENABLED=0 $(GO) build -o bin/lvsdemo ./cmd/lvsdemo
 	LVSCTL_VM_FILES=$(CURDIR)/bin/lvsctl:/usr/bin/lvsctl $(VMEXEC) $(CURDIR)/bin/lvsdemo
 
-## bench: Diff on 10k services x 4 real servers.
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./ipvs/
+## bench: issue 11's benchmark (docs/BENCHMARKS.md). Host: Diff micro-benchmark,
+## checker CPU and peak RSS for 10k TCP checks, daemon mass failure (fake
+## kernel). Then one VM boot: lvsctl vs ipvsadm at 250 and 2,500 services x 4
+## (LVSCTL_BENCH_SIZES, LVSCTL_BENCH_RUNS), printing one table.
+bench: vm-assets vmexec
+	$(GO) test -count=1 -run '^$$' -bench . -benchmem ./ipvs/
+	$(GO) test -c -o bin/checker.test ./checker
+	/usr/bin/time -f 'checker process peak RSS: %M KiB' bin/checker.test -test.run '^$$' -test.bench 'PoolTCP/10000$$'
+	$(GO) test -count=1 -run '^$$' -bench MassFailure ./cmd/internal/daemon/
+	set -o pipefail; CGO_ENABLED=0 LVSCTL_BENCH=1 LVSCTL_BENCH_HOST_CPU="$$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $$(nproc) cores" \
+		$(GO) test -count=1 -timeout 60m -exec $(VMEXEC) -run '^TestVMBench$$' -v ./cmd/lvsctl | sed -n '/^=== lvsctl VM benchmark/,/^$$/p;/^--- \|^FAIL\|^ok/p'
 
 ## man: man pages (section 8) from the command tree, into docs/man.
 man:

@@ -1,0 +1,370 @@
+package main
+
+// The kernel benchmark of issue 11: lvsctl against ipvsadm on the same
+// tables, in one guest boot, one table printed at the end. It runs only
+// with LVSCTL_BENCH=1 (make bench); TestVMBenchSmoke runs the same code on
+// a 50-service table in every VM test run so that the harness does not rot,
+// and asserts correctness (same tables, write counts) but never timings.
+//
+// Knobs (passed into the guest by vmexec, like every LVSCTL_ variable):
+// LVSCTL_BENCH_SIZES (services, comma separated; default 250,2500: 1k and
+// 10k kernel objects at 4 real servers each), LVSCTL_BENCH_RUNS (default
+// 3), LVSCTL_BENCH_HOST_CPU (the host's CPU model, for the header).
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/lvsctl/lvsctl/cmd/internal/lab"
+	lvshcl "github.com/lvsctl/lvsctl/hcl"
+	"github.com/lvsctl/lvsctl/ipvs"
+)
+
+const benchRealsPer = 4
+
+// benchRow is one line of the table: lvsctl's and the anchor's samples,
+// and lvsctl's kernel writes (-1: not counted).
+type benchRow struct {
+	what, anchor string
+	services     int
+	lv, an       []time.Duration
+	writes       int
+}
+
+func benchMedian(d []time.Duration) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+// benchRules is the table of n TCP services x 4 NAT real servers, as
+// ipvsadm -R rules and as lvsctl HCL: the same kernel objects.
+func benchRules(n int) (rules, hcl []byte) {
+	var r, h bytes.Buffer
+	for i := 0; i < n; i++ {
+		vip := fmt.Sprintf("10.%d.%d.%d", i>>12, i>>4&0xff, 1+i&0xf)
+		fmt.Fprintf(&r, "-A -t %s:80 -s wlc\n", vip)
+		fmt.Fprintf(&h, "virtual_server \"s%d\" {\n  address    = %q\n  port       = 80\n  scheduler  = \"wlc\"\n  forwarding = \"nat\"\n", i, vip)
+		for j := 0; j < benchRealsPer; j++ {
+			rip := fmt.Sprintf("172.%d.%d.%d", 16+j, i>>8, i&0xff)
+			fmt.Fprintf(&r, "-a -t %s:80 -r %s:8080 -m -w %d\n", vip, rip, j+1)
+			fmt.Fprintf(&h, "  real_server {\n    address = %q\n    port    = 8080\n    weight  = %d\n  }\n", rip, j+1)
+		}
+		h.WriteString("}\n")
+	}
+	return r.Bytes(), h.Bytes()
+}
+
+// benchSelf runs this test binary as the lvsctl command and times it.
+func benchSelf(t *testing.T, args ...string) (time.Duration, string) {
+	t.Helper()
+	self, err := os.Executable()
+	require.NoError(t, err)
+	cmd := exec.Command(self, args...)
+	cmd.Env = append(os.Environ(), "LVSCTL_TEST_AS_CLI=1")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	err = cmd.Run()
+	d := time.Since(start)
+	require.NoError(t, err, "lvsctl %s: %s", strings.Join(args, " "), stderr.String())
+	return d, stdout.String()
+}
+
+// benchIpvsadm times one ipvsadm process in host's namespace.
+func benchIpvsadm(t *testing.T, l *lab.Lab, host string, stdin []byte, args ...string) (time.Duration, []byte) {
+	t.Helper()
+	start := time.Now()
+	r := ipvsadmIn(t, l, host, stdin, args...)
+	d := time.Since(start)
+	require.Zero(t, r.code, "ipvsadm %s: %s", strings.Join(args, " "), r.stderr)
+	return d, r.stdout
+}
+
+var appliedRe = regexp.MustCompile(`Applied (\d+) changes?\.`)
+
+// appliedWrites is the number of writes lvsctl apply reported.
+func appliedWrites(t *testing.T, out string) int {
+	if strings.Contains(out, "No changes") {
+		return 0
+	}
+	m := appliedRe.FindStringSubmatch(out)
+	require.NotNil(t, m, "lvsctl apply output: %.300s", out)
+	n, _ := strconv.Atoi(m[1])
+	return n
+}
+
+// benchRun starts `lvsctl run` on a converged table and returns the time
+// until it logs "running" and the number of ops it applied at start.
+func benchRun(t *testing.T, cfg, ns, state string) (time.Duration, int) {
+	t.Helper()
+	self, err := os.Executable()
+	require.NoError(t, err)
+	cmd := exec.Command(self, "run", "-f", cfg, "--netns", ns, "--state", state)
+	cmd.Env = append(os.Environ(), "LVSCTL_TEST_AS_CLI=1")
+	stderr, err := cmd.StderrPipe()
+	require.NoError(t, err)
+	start := time.Now()
+	require.NoError(t, cmd.Start())
+	sc := bufio.NewScanner(stderr)
+	var took time.Duration
+	writes := 0
+	var log strings.Builder
+	for sc.Scan() {
+		line := sc.Text()
+		log.WriteString(line + "\n")
+		if strings.Contains(line, "msg=apply ") || strings.Contains(line, "msg=\"drift repaired\"") {
+			writes++
+		}
+		if strings.Contains(line, "msg=running") {
+			took = time.Since(start)
+			break
+		}
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+	cmd.Wait()
+	require.NotZero(t, took, "lvsctl run never logged running:\n%s", log.String())
+	return took, writes
+}
+
+// countWrites counts the ops a kernel accepts.
+type countWrites struct {
+	ipvs.Kernel
+	n int
+}
+
+func (k *countWrites) Apply(ctx context.Context, ops []ipvs.Op) (int, error) {
+	n, err := k.Kernel.Apply(ctx, ops)
+	k.n += n
+	return n, err
+}
+
+// benchSize measures every row for one table size.
+func benchSize(t *testing.T, n, runs int) []benchRow {
+	l := lab.New(fmt.Sprintf("vmb%d-", n))
+	t.Cleanup(func() { l.Close() })
+	require.NoError(t, l.AddHost("lv"))
+	require.NoError(t, l.AddHost("adm"))
+	ns := l.NSPath("lv")
+	dir := t.TempDir()
+	rules, hcl := benchRules(n)
+	cfg := filepath.Join(dir, "bench.hcl")
+	require.NoError(t, os.WriteFile(cfg, hcl, 0o644))
+	state := filepath.Join(dir, "state.json")
+	objects := n * (1 + benchRealsPer)
+
+	// (1) Cold apply from an empty table vs ipvsadm -R of the same rules.
+	cold := benchRow{what: "cold apply", anchor: "ipvsadm -R", services: n}
+	for i := 0; i < runs; i++ {
+		if i > 0 {
+			benchIpvsadm(t, l, "lv", nil, "-C")
+			benchIpvsadm(t, l, "adm", nil, "-C")
+			require.NoError(t, os.Remove(state))
+		}
+		da, _ := benchIpvsadm(t, l, "adm", rules, "-R")
+		dl, out := benchSelf(t, "apply", "-f", cfg, "--netns", ns, "--state", state)
+		cold.an, cold.lv = append(cold.an, da), append(cold.lv, dl)
+		cold.writes = appliedWrites(t, out)
+		require.Equal(t, objects, cold.writes, "a cold apply is one write per object")
+	}
+	_, want := benchIpvsadm(t, l, "adm", nil, "-S", "-n")
+	_, got := benchIpvsadm(t, l, "lv", nil, "-S", "-n")
+	require.Equal(t, bytes.Count(want, []byte("\n")), objects)
+	if !bytes.Equal(want, got) {
+		t.Fatalf("lvsctl apply and ipvsadm -R built different tables: %s", firstDiff(want, got))
+	}
+
+	// (2) Converged re-apply vs one ipvsadm -S -n. (5) shares the anchor.
+	re := benchRow{what: "converged re-apply", anchor: "ipvsadm -S -n", services: n}
+	for i := 0; i < runs; i++ {
+		da, _ := benchIpvsadm(t, l, "lv", nil, "-S", "-n")
+		dl, out := benchSelf(t, "apply", "-f", cfg, "--netns", ns, "--state", state)
+		re.an, re.lv = append(re.an, da), append(re.lv, dl)
+		re.writes = max(re.writes, appliedWrites(t, out))
+	}
+	require.Zero(t, re.writes, "a converged re-apply writes nothing")
+
+	// (3) One weight change, from the decoded config to the kernel's ack:
+	// (a) as lvsctl apply does it (Reconciler: one full dump, a full diff,
+	// one write), (b) as the daemon's health path does it (Diff of the one
+	// service from memory, one write). Anchor: one ipvsadm -e.
+	decoded, _, diags := lvshcl.Load(cfg)
+	require.False(t, diags.HasErrors(), diags.Error())
+	ctx := context.Background()
+	kk, err := ipvs.Open(ctx, ns)
+	require.NoError(t, err)
+	defer kk.Close()
+	k := &countWrites{Kernel: kk}
+	mid := n / 2
+	wa := benchRow{what: "weight change (apply: dump+diff)", anchor: "ipvsadm -e", services: n}
+	wb := benchRow{what: "weight change (daemon: no dump)", anchor: "ipvsadm -e", services: n}
+	svc := decoded.Services[mid]
+	edit := func(w uint32) []ipvs.VirtualService {
+		desired := slices.Clone(decoded.Services)
+		s := desired[mid]
+		s.RealServers = slices.Clone(s.RealServers)
+		s.RealServers[0].Weight = w
+		desired[mid] = s
+		return desired
+	}
+	for i := 0; i < runs; i++ {
+		desired := edit(uint32(100 + i))
+		k.n = 0
+		start := time.Now()
+		r := &ipvs.Reconciler{Kernel: k, Owned: ipvs.StateFile{Path: state}}
+		p, err := r.Plan(ctx, desired, false)
+		require.NoError(t, err)
+		_, err = r.Apply(ctx, p)
+		require.NoError(t, err)
+		wa.lv = append(wa.lv, time.Since(start))
+		wa.writes = max(wa.writes, k.n)
+		require.Equal(t, 1, k.n, "one weight change is one write")
+
+		cur := desired[mid].Normalize()
+		next := edit(uint32(200 + i))[mid].Normalize()
+		k.n = 0
+		start = time.Now()
+		_, err = k.Apply(ctx, ipvs.Diff([]ipvs.VirtualService{cur}, []ipvs.VirtualService{next}))
+		require.NoError(t, err)
+		wb.lv = append(wb.lv, time.Since(start))
+		wb.writes = max(wb.writes, k.n)
+		require.Equal(t, 1, k.n)
+
+		da, _ := benchIpvsadm(t, l, "lv", nil, "-e", "-t", svc.Key.Addr.String()+":80",
+			"-r", svc.RealServers[0].Addr.String()+":8080", "-m", "-w", strconv.Itoa(300+i))
+		wa.an, wb.an = append(wa.an, da), append(wb.an, da)
+	}
+	// Back to the configured weight so that (5) starts converged.
+	_, out := benchSelf(t, "apply", "-f", cfg, "--netns", ns, "--state", state)
+	require.Equal(t, 1, appliedWrites(t, out))
+
+	// (4) lvsctl list -Ln vs ipvsadm -Ln.
+	ls := benchRow{what: "list -Ln", anchor: "ipvsadm -Ln", services: n, writes: -1}
+	for i := 0; i < runs; i++ {
+		da, outA := benchIpvsadm(t, l, "lv", nil, "-Ln")
+		dl, outL := benchSelf(t, "list", "-Ln", "--netns", ns)
+		ls.an, ls.lv = append(ls.an, da), append(ls.lv, dl)
+		if i == 0 && outA != nil && string(outA) != outL {
+			t.Errorf("ipvsadm -Ln and lvsctl list -Ln differ: %s", firstDiff(outA, []byte(outL)))
+		}
+	}
+
+	// (5) lvsctl run start-up on the converged table, until "running".
+	st := benchRow{what: "run start-up (converged)", anchor: "ipvsadm -S -n", services: n, an: re.an}
+	for i := 0; i < runs; i++ {
+		d, w := benchRun(t, cfg, ns, state)
+		st.lv = append(st.lv, d)
+		st.writes = max(st.writes, w)
+	}
+	require.Zero(t, st.writes, "a daemon start on a converged table writes nothing")
+	return []benchRow{cold, re, wa, wb, ls, st}
+}
+
+// benchMachine describes the guest (and the host, when told).
+func benchMachine() string {
+	model := "?"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				model = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	rel, _ := os.ReadFile("/proc/sys/kernel/osrelease")
+	s := fmt.Sprintf("guest: QEMU/TCG (no KVM), vCPU %q x%d, kernel %s", model, numCPU(), strings.TrimSpace(string(rel)))
+	if h := os.Getenv("LVSCTL_BENCH_HOST_CPU"); h != "" {
+		s += "; host: " + h
+	}
+	return s
+}
+
+func numCPU() int {
+	b, _ := os.ReadFile("/proc/cpuinfo")
+	return bytes.Count(b, []byte("\nprocessor")) + 1
+}
+
+// benchTable formats the rows.
+func benchTable(rows []benchRow, runs int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\nmedians of %d runs; objects = services x 5; tools timed as processes except the weight rows (in-process, from decoded config to ack)\n", benchMachine(), runs)
+	fmt.Fprintf(&b, "| %-33s | %7s | %6s | %10s | %-13s | %10s | %6s |\n", "measure", "objects", "writes", "lvsctl", "anchor", "anchor t", "ratio")
+	fmt.Fprintf(&b, "|%s|%s|%s|%s|%s|%s|%s|\n", strings.Repeat("-", 35), strings.Repeat("-", 9), strings.Repeat("-", 8),
+		strings.Repeat("-", 12), strings.Repeat("-", 15), strings.Repeat("-", 12), strings.Repeat("-", 8))
+	for _, r := range rows {
+		w := "-"
+		if r.writes >= 0 {
+			w = strconv.Itoa(r.writes)
+		}
+		lv, an := benchMedian(r.lv), benchMedian(r.an)
+		fmt.Fprintf(&b, "| %-33s | %7d | %6s | %10s | %-13s | %10s | %6.2f |\n", r.what, r.services*(1+benchRealsPer), w,
+			lv.Round(100*time.Microsecond), r.anchor, an.Round(100*time.Microsecond), float64(lv)/float64(an))
+	}
+	return b.String()
+}
+
+func benchAll(t *testing.T, sizes []int, runs int) {
+	var rows []benchRow
+	for _, n := range sizes {
+		start := time.Now()
+		rows = append(rows, benchSize(t, n, runs)...)
+		t.Logf("%d services measured in %v", n, time.Since(start).Round(time.Second))
+	}
+	table := benchTable(rows, runs)
+	t.Logf("benchmark table:\n%s", table)
+	if os.Getenv("LVSCTL_BENCH") == "1" {
+		fmt.Printf("\n=== lvsctl VM benchmark\n%s\n", table)
+	}
+}
+
+// TestVMBenchSmoke is the benchmark on a 50-service table: correctness of
+// the harness only, no timing is asserted.
+func TestVMBenchSmoke(t *testing.T) {
+	requireVM(t)
+	benchAll(t, []int{50}, 1)
+}
+
+// TestVMBench is the benchmark (make bench; LVSCTL_BENCH=1).
+func TestVMBench(t *testing.T) {
+	requireVM(t)
+	if os.Getenv("LVSCTL_BENCH") != "1" {
+		t.Skip("benchmark: set LVSCTL_BENCH=1 (make bench)")
+	}
+	sizes := []int{250, 2500}
+	if s := os.Getenv("LVSCTL_BENCH_SIZES"); s != "" {
+		sizes = nil
+		for _, f := range strings.Split(s, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			require.NoError(t, err, "LVSCTL_BENCH_SIZES")
+			sizes = append(sizes, n)
+		}
+	}
+	runs := 3
+	if s := os.Getenv("LVSCTL_BENCH_RUNS"); s != "" {
+		var err error
+		runs, err = strconv.Atoi(s)
+		require.NoError(t, err, "LVSCTL_BENCH_RUNS")
+	}
+	benchAll(t, sizes, runs)
+}
