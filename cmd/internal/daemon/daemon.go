@@ -306,9 +306,9 @@ func (d *Daemon) reconcile(ctx context.Context) {
 		if a, ok := d.applied[k]; ok {
 			cur = append(cur, a)
 		}
-		w := d.desired(s)
+		w, upWeight := d.desired(s)
 		want = append(want, w)
-		d.checkQuorum(s)
+		d.checkQuorum(s, upWeight)
 	}
 	ops := ipvs.Diff(cur, want)
 	if len(ops) == 0 {
@@ -340,7 +340,8 @@ func (d *Daemon) resync(ctx context.Context, expected bool) error {
 	d.stats.Resyncs++
 	want := make([]ipvs.VirtualService, 0, len(d.services))
 	for _, k := range slices.SortedFunc(maps.Keys(d.services), ipvs.ServiceKey.Compare) {
-		want = append(want, d.desired(d.services[k]))
+		w, _ := d.desired(d.services[k])
+		want = append(want, w)
 	}
 	r := &ipvs.Reconciler{Kernel: d.o.Kernel, Owned: d.o.Owned}
 	p, err := r.Plan(ctx, want, d.o.Adopt)

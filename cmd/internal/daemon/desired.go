@@ -8,8 +8,9 @@ import (
 // desired is the table entry of s given the current health: configured real
 // servers that are up (with their dynamic weight, if any), failed ones at
 // weight 0 when the pool inhibits or left out otherwise, and the sorry
-// server when none is up.
-func (d *Daemon) desired(s service) ipvs.VirtualService {
+// server when none is up. It also returns the sum of the weights of the up
+// real servers, the measure of the pool's quorum.
+func (d *Daemon) desired(s service) (vs ipvs.VirtualService, upWeight int) {
 	out := s.vs
 	out.RealServers = make([]ipvs.RealServer, 0, len(s.vs.RealServers)+1)
 	up := 0
@@ -21,6 +22,7 @@ func (d *Daemon) desired(s service) ipvs.VirtualService {
 				r.Weight = uint32(h.weight)
 			}
 			up++
+			upWeight += int(r.Weight)
 		case s.pool.InhibitOnFailure:
 			r.Weight = 0
 		default:
@@ -31,7 +33,7 @@ func (d *Daemon) desired(s service) ipvs.VirtualService {
 	if up == 0 && s.pool.SorryServer != nil {
 		out.RealServers = append(out.RealServers, *s.pool.SorryServer)
 	}
-	return out
+	return out, upWeight
 }
 
 // memberHealth returns the health of real server k of s, and whether it is
@@ -50,41 +52,25 @@ func (d *Daemon) memberHealth(s service, k ipvs.RealKey) (health, bool) {
 	return health{}, false
 }
 
-// upWeight is the sum of the weights of s's up real servers, the measure of
-// its quorum.
-func (d *Daemon) upWeight(s service) int {
-	sum := 0
-	for _, r := range d.desired(s).RealServers {
-		if s.pool.SorryServer != nil && r.Key() == s.pool.SorryServer.Key() {
-			continue
-		}
-		if h, checked := d.memberHealth(s, r.Key()); checked && !h.up {
-			continue
-		}
-		sum += int(r.Weight)
-	}
-	return sum
-}
-
 // checkQuorum runs the quorum hooks when s crosses its quorum (with
-// hysteresis: down below Quorum-Hysteresis, up again at Quorum+Hysteresis).
-func (d *Daemon) checkQuorum(s service) {
+// hysteresis: down below Quorum-Hysteresis, up again at Quorum+Hysteresis);
+// w is its up weight, from desired.
+func (d *Daemon) checkQuorum(s service, w int) {
 	q := s.pool.Quorum
 	if q <= 0 {
 		q = 1
 	}
-	w := d.upWeight(s)
 	was := d.quorumUp[s.vs.Key]
 	switch {
 	case was && w < q-s.pool.Hysteresis:
 		d.quorumUp[s.vs.Key] = false
 		d.log.Warn("quorum lost", "service", s.vs.Key.String(), "up_weight", w, "quorum", q)
-		d.hookQuorum(s.pool.QuorumDown, "quorum_down", s)
+		d.hookQuorum(s.pool.QuorumDown, "quorum_down", s, w)
 		d.tellQuorum(s, false)
 	case !was && w >= q+s.pool.Hysteresis:
 		d.quorumUp[s.vs.Key] = true
 		d.log.Info("quorum regained", "service", s.vs.Key.String(), "up_weight", w, "quorum", q)
-		d.hookQuorum(s.pool.QuorumUp, "quorum_up", s)
+		d.hookQuorum(s.pool.QuorumUp, "quorum_up", s, w)
 		d.tellQuorum(s, true)
 	}
 }

@@ -76,13 +76,13 @@ func (d *Daemon) hook(h *lvshcl.Hook, event string, svc ipvs.ServiceKey, ev chec
 }
 
 // hookQuorum runs a quorum_up or quorum_down hook.
-func (d *Daemon) hookQuorum(h *lvshcl.Hook, event string, s service) {
+func (d *Daemon) hookQuorum(h *lvshcl.Hook, event string, s service, upWeight int) {
 	if h == nil || len(h.Argv) == 0 {
 		return
 	}
 	d.o.Hooks.Run(*h, []string{
 		"LVSCTL_EVENT=" + event,
 		"LVSCTL_SERVICE=" + s.vs.Key.String(),
-		"LVSCTL_UP_WEIGHT=" + strconv.Itoa(d.upWeight(s)),
+		"LVSCTL_UP_WEIGHT=" + strconv.Itoa(upWeight),
 	})
 }
