@@ -68,6 +68,20 @@ func ParseProtocol(s string) (Protocol, error) {
 	return 0, fmt.Errorf("unknown protocol %q (want tcp, udp or sctp)", s)
 }
 
+// Name is the lowercase name ParseProtocol reads ("tcp", "udp", "sctp"),
+// or "" for a protocol IPVS does not know.
+func (p Protocol) Name() string {
+	switch p {
+	case TCP:
+		return "tcp"
+	case UDP:
+		return "udp"
+	case SCTP:
+		return "sctp"
+	}
+	return ""
+}
+
 func (p Protocol) String() string {
 	switch p {
 	case TCP:

@@ -244,13 +244,8 @@ func familyAddr(f ipvs.Family, a netip.Addr) string {
 }
 
 func protocolName(p ipvs.Protocol) string {
-	switch p {
-	case ipvs.TCP:
-		return "tcp"
-	case ipvs.UDP:
-		return "udp"
-	case ipvs.SCTP:
-		return "sctp"
+	if n := p.Name(); n != "" {
+		return n
 	}
 	return p.String()
 }

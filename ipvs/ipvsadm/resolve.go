@@ -100,18 +100,6 @@ func (r *SystemResolver) HostAddr(name string) (netip.Addr, bool) {
 	return addrs[0].Unmap(), true
 }
 
-func protoName(p ipvs.Protocol) string {
-	switch p {
-	case ipvs.TCP:
-		return "tcp"
-	case ipvs.UDP:
-		return "udp"
-	case ipvs.SCTP:
-		return "sctp"
-	}
-	return ""
-}
-
 func (r *SystemResolver) load() {
 	r.once.Do(func() {
 		path := r.ServicesFile
@@ -128,7 +116,7 @@ func (r *SystemResolver) load() {
 
 // ServiceName is getservbyport over /etc/services.
 func (r *SystemResolver) ServiceName(port uint16, proto ipvs.Protocol) (string, bool) {
-	pn := protoName(proto)
+	pn := proto.Name()
 	if pn == "" {
 		return "", false
 	}
@@ -143,7 +131,7 @@ func (r *SystemResolver) ServiceName(port uint16, proto ipvs.Protocol) (string, 
 
 // ServicePort is getservbyname over /etc/services.
 func (r *SystemResolver) ServicePort(name string, proto ipvs.Protocol) (uint16, bool) {
-	pn := protoName(proto)
+	pn := proto.Name()
 	if pn == "" {
 		return 0, false
 	}
