@@ -440,15 +440,22 @@ type RealServer struct {
 // Key returns the identity of r within its service.
 func (r RealServer) Key() RealKey { return RealKey{Addr: r.Addr, Port: r.Port} }
 
+// normalize returns k as Normalize leaves it: address unmapped, family set.
+// It is all that reading a service's identity needs.
+func (k ServiceKey) normalize() ServiceKey {
+	k.Addr = k.Addr.Unmap()
+	if k.Family == 0 {
+		k.Family = FamilyOf(k.Addr)
+	}
+	return k
+}
+
 // Normalize returns s in the form the kernel reports it: addresses unmapped,
 // real servers sorted, defaults made explicit and fields that do not apply
 // cleared. Diff compares normalized values.
 func (s VirtualService) Normalize() VirtualService {
 	n := s
-	n.Key.Addr = n.Key.Addr.Unmap()
-	if n.Key.Family == 0 {
-		n.Key.Family = FamilyOf(n.Key.Addr)
-	}
+	n.Key = s.Key.normalize()
 	if n.Scheduler == "" {
 		n.Scheduler = DefaultScheduler
 	}

@@ -64,13 +64,13 @@ func (r *Reconciler) Plan(ctx context.Context, desired []VirtualService, adopt b
 	want := make(map[ServiceKey]bool, len(desired))
 	p := &Plan{owned: owned, Adopted: adopt}
 	for _, s := range desired {
-		k := s.Normalize().Key
+		k := s.Key.normalize()
 		want[k] = true
 		p.want = append(p.want, k)
 	}
 	var current []VirtualService
 	for _, s := range kernel {
-		k := s.Normalize().Key
+		k := s.Key.normalize()
 		switch {
 		case isOwned[k]:
 			current = append(current, s)
@@ -90,7 +90,7 @@ func (r *Reconciler) Plan(ctx context.Context, desired []VirtualService, adopt b
 		// plan shows only what apply could do once they are resolved.
 		var ours []VirtualService
 		for _, s := range desired {
-			if !slices.Contains(p.Conflicts, s.Normalize().Key) {
+			if !slices.Contains(p.Conflicts, s.Key.normalize()) {
 				ours = append(ours, s)
 			}
 		}
@@ -164,7 +164,7 @@ func (r *Reconciler) rollback(ctx context.Context, p *Plan, keys []ServiceKey) (
 	}
 	var current []VirtualService
 	for _, s := range now {
-		if touched[s.Normalize().Key] {
+		if touched[s.Key.normalize()] {
 			current = append(current, s)
 		}
 	}
