@@ -23,6 +23,12 @@ type dumper struct {
 	rc  syscall.RawConn
 	buf []byte
 	seq uint32
+	// Pipelined writes (netlink_batch_linux.go): the batch size, the
+	// reused request buffer and the first sequence number of the batch in
+	// flight.
+	batch int
+	wbuf  []byte
+	first uint32
 }
 
 // dump sends one dump request and calls each with the payload (after the
@@ -32,14 +38,7 @@ func (n *Netlink) dump(ctx context.Context, cmd uint8, attrs []byte, each func(d
 	if n.c == nil {
 		return errors.New("ipvs: netlink socket is closed")
 	}
-	if n.dumper == nil {
-		d := &dumper{seq: uint32(time.Now().UnixNano())}
-		if rc, err := n.c.SyscallConn(); err == nil {
-			d.rc, d.buf = rc, make([]byte, os.Getpagesize())
-		}
-		n.dumper = d
-	}
-	if n.dumper.rc == nil {
+	if n.raw() == nil {
 		msgs, err := n.execute(ctx, cmd, netlink.Request|netlink.Dump, attrs)
 		if err != nil {
 			return err
@@ -78,6 +77,22 @@ func (n *Netlink) dump(ctx context.Context, cmd uint8, attrs []byte, each func(d
 		n.broken = errBroken
 	}
 	return err
+}
+
+// raw returns the raw socket access, or nil when the connection has no
+// file descriptor (tests' fake families).
+func (n *Netlink) raw() *dumper {
+	if n.dumper == nil {
+		d := &dumper{seq: uint32(time.Now().UnixNano())}
+		if rc, err := n.c.SyscallConn(); err == nil {
+			d.rc, d.buf = rc, make([]byte, os.Getpagesize())
+		}
+		n.dumper = d
+	}
+	if n.dumper.rc == nil {
+		return nil
+	}
+	return n.dumper
 }
 
 const nlmsgHdrLen = 16

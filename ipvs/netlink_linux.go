@@ -166,15 +166,24 @@ func (n *Netlink) Info(ctx context.Context) (Info, error) {
 	return info, nil
 }
 
-// Apply performs ops in order, one acknowledged request each, and stops at
-// the first failure, which it returns as an *OpError with a message that
-// says what went wrong; the kernel's errno stays reachable with errors.Is
-// (unix.EEXIST, ...). It returns how many ops the kernel accepted.
+// Apply performs ops in order, one acknowledged request each, pipelined in
+// batches (netlink_batch_linux.go), and stops after the batch holding the
+// first failure, which it returns as an *OpError with a message that says
+// what went wrong; the kernel's errno stays reachable with errors.Is
+// (unix.EEXIST, ...). It returns how many ops, from the first, the kernel
+// accepted before the failure; OpError.Later counts the ops after it, sent
+// in the same batch, that the kernel accepted too.
 //
-// Cancelling ctx stops Apply before the next request with ctx's error. If it
-// interrupts a request in flight, whether the kernel applied that op is
-// unknown (it is not counted): dump the table to find out.
+// Cancelling ctx stops Apply before the next batch with ctx's error. If it
+// interrupts a batch in flight, whether the kernel applied those ops is
+// unknown (they are not counted): dump the table to find out.
 func (n *Netlink) Apply(ctx context.Context, ops []Op) (int, error) {
+	if n.c == nil {
+		return 0, errors.New("ipvs: netlink socket is closed")
+	}
+	if n.raw() != nil {
+		return n.applyPipelined(ctx, ops)
+	}
 	for i, op := range ops {
 		if err := ctx.Err(); err != nil {
 			return i, err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -84,11 +85,11 @@ func serviceAttrs(s VirtualService) []string {
 		a = append(a, "flags="+strings.Join(f, ","))
 	}
 	if s.Persistence > 0 {
-		a = append(a, fmt.Sprintf("persistence=%ds", int64(s.Persistence.Seconds())))
+		a = append(a, "persistence="+strconv.FormatInt(int64(s.Persistence.Seconds()), 10)+"s")
 	} else {
 		a = append(a, "persistence=off")
 	}
-	a = append(a, fmt.Sprintf("granularity=/%d", s.PersistenceMask))
+	a = append(a, "granularity=/"+strconv.Itoa(int(s.PersistenceMask)))
 	if s.OnePacket {
 		a = append(a, "ops=on")
 	} else {
@@ -117,9 +118,9 @@ func realAttrs(r RealServer) []string {
 	if r.Forwarding == Tunnel {
 		a = append(a, "tunnel="+strings.ReplaceAll(r.Tunnel.String(), " ", "/"))
 	}
-	a = append(a, fmt.Sprintf("weight=%d", r.Weight),
-		fmt.Sprintf("upper_threshold=%d", r.UpperThreshold),
-		fmt.Sprintf("lower_threshold=%d", r.LowerThreshold))
+	a = append(a, "weight="+strconv.FormatUint(uint64(r.Weight), 10),
+		"upper_threshold="+strconv.FormatUint(uint64(r.UpperThreshold), 10),
+		"lower_threshold="+strconv.FormatUint(uint64(r.LowerThreshold), 10))
 	return a
 }
 
@@ -158,7 +159,9 @@ type Kernel interface {
 	// Services dumps every virtual service with its real servers.
 	Services(ctx context.Context) ([]VirtualService, error)
 	// Apply performs ops in order and stops at the first failure. It
-	// returns how many ops the kernel accepted; a failure is an *OpError.
+	// returns how many ops, from the first, the kernel accepted; a
+	// failure is an *OpError. A kernel that pipelines requests may also
+	// have applied ops after the failed one: OpError.Later counts them.
 	Apply(ctx context.Context, ops []Op) (int, error)
 	// Close releases the kernel handle.
 	Close() error
@@ -168,6 +171,18 @@ type Kernel interface {
 type OpError struct {
 	Op  Op
 	Err error
+	// Later is how many ops after Op the kernel accepted anyway: requests
+	// sent in the same pipelined batch are processed even after one fails.
+	Later int
+}
+
+// appliedAfter is how many ops after a failed one the kernel accepted.
+func appliedAfter(err error) int {
+	var oe *OpError
+	if errors.As(err, &oe) {
+		return oe.Later
+	}
+	return 0
 }
 
 func (e *OpError) Error() string {

@@ -128,6 +128,7 @@ func (r *Reconciler) Apply(ctx context.Context, p *Plan) (Result, error) {
 		return Result{}, fmt.Errorf("record ownership: %w", err)
 	}
 	n, err := r.Kernel.Apply(ctx, p.Ops)
+	n += appliedAfter(err)
 	res := Result{Applied: n}
 	if err == nil {
 		if err := r.Owned.Save(p.want); err != nil {
@@ -135,7 +136,9 @@ func (r *Reconciler) Apply(ctx context.Context, p *Plan) (Result, error) {
 		}
 		return res, nil
 	}
-	if n == 0 {
+	var oe *OpError
+	if n == 0 && errors.As(err, &oe) {
+		// A clean rejection of the first op: nothing was applied.
 		if serr := r.Owned.Save(p.owned); serr != nil {
 			return res, errors.Join(err, fmt.Errorf("record ownership: %w", serr))
 		}

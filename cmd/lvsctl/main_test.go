@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"testing"
 
@@ -20,7 +21,7 @@ import (
 // tests that need another process, e.g. with other credentials).
 func TestMain(m *testing.M) {
 	if os.Getenv("LVSCTL_TEST_AS_CLI") == "1" {
-		os.Exit(cli())
+		os.Exit(profiledCLI())
 	}
 	if os.Getenv("LVSCTL_IN_VM") == "1" {
 		if err := preloadSchedulers(); err != nil {
@@ -235,4 +236,29 @@ func TestNoIPVSOnThisHost(t *testing.T) {
 	assert.Equal(t, 1, code)
 	assert.Equal(t, "lvsctl: the kernel has no IPVS support (try: modprobe ip_vs)\n", errOut.String())
 	assert.Empty(t, out.String())
+}
+
+// profiledCLI runs the CLI; with LVSCTL_BENCH_PROFILE=1 it writes a CPU
+// profile of the whole command into LVSCTL_VM_OUTDIR (which vmexec copies
+// back to the host), named after the subcommand and the process.
+func profiledCLI() int {
+	dir := os.Getenv("LVSCTL_VM_OUTDIR")
+	if os.Getenv("LVSCTL_BENCH_PROFILE") != "1" || dir == "" || len(os.Args) < 2 ||
+		// run --netns re-executes itself, and the profiling timer would
+		// survive execve and kill the new image: profile that one.
+		os.Args[1] == "run" && os.Getenv(enteredEnv) == "" {
+		return cli()
+	}
+	f, err := os.Create(filepath.Join(dir, fmt.Sprintf("%s-%d.cpu.pprof", os.Args[1], os.Getpid())))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "profile:", err)
+		return 1
+	}
+	defer f.Close()
+	if err := pprof.StartCPUProfile(f); err != nil {
+		fmt.Fprintln(os.Stderr, "profile:", err)
+		return 1
+	}
+	defer pprof.StopCPUProfile()
+	return cli()
 }

@@ -281,7 +281,19 @@ func makeSpec(nonce, cwd string, args, environ []string) (spec, []string) {
 		sp.Args = append(sp.Args, "-test."+name+"="+guest)
 	}
 	for _, kv := range environ {
-		k, _, _ := strings.Cut(kv, "=")
+		k, v, _ := strings.Cut(kv, "=")
+		if k == "LVSCTL_VM_OUTDIR" {
+			// A directory of files the test (or programs it runs) leaves
+			// for the host, such as profiles: the guest sees its own
+			// directory under the same variable.
+			if v != "" {
+				guest := path.Join(guestOutDir, strconv.Itoa(len(sp.Outputs)))
+				sp.Outputs = append(sp.Outputs, output{Path: guest, Dir: true})
+				hostOuts = append(hostOuts, absJoin(cwd, v))
+				sp.Env = append(sp.Env, k+"="+guest)
+			}
+			continue
+		}
 		if strings.HasPrefix(k, "LVSCTL_") || k == "CI" || k == "GOTRACEBACK" || k == "GODEBUG" {
 			sp.Env = append(sp.Env, kv)
 		}

@@ -24,7 +24,9 @@
 //
 // Host and guest frame their messages on ttyS1 as described in protocol.go.
 // Assets are located via LVSCTL_VM_CACHE (default ~/.cache/lvsctl-vm). Other
-// knobs: LVSCTL_VM_MEM (MiB, default 1024), LVSCTL_VM_TIMEOUT (default 20m),
+// knobs: LVSCTL_VM_OUTDIR (a host directory: the guest sees a directory of
+// its own under the same variable, and whatever is written there, such as
+// profiles, is copied back), LVSCTL_VM_MEM (MiB, default 1024), LVSCTL_VM_TIMEOUT (default 20m),
 // LVSCTL_VM_APPEND (extra kernel command line), LVSCTL_VM_BOOT_TIMEOUT (boot
 // watchdog, default 60s), LVSCTL_VM_DEBUG=1 (timings), LVSCTL_VM_KEEP=1 (keep the
 // temp dir with initramfs and logs).

@@ -45,19 +45,19 @@ func TestMakeSpec(t *testing.T) {
 	sp, hostOuts := makeSpec("n", "/pkg", []string{
 		"-test.v=true", "-test.gocoverdir=/tmp/b/gocoverdir", "-test.coverprofile=/tmp/b/c.out",
 		"-test.outputdir=/out", "-test.cpuprofile=cpu.out", "-test.run=X",
-	}, []string{"HOME=/root", "LVSCTL_FOO=1", "CI=true", "LVSCTL_IN_VM=0", "PATH=/x"})
+	}, []string{"HOME=/root", "LVSCTL_FOO=1", "CI=true", "LVSCTL_IN_VM=0", "PATH=/x", "LVSCTL_VM_OUTDIR=prof"})
 	wantArgs := "-test.v=true -test.gocoverdir=/test/out/0 -test.coverprofile=/test/out/1 " +
 		"-test.outputdir=/out -test.cpuprofile=/test/out/2 -test.run=X"
 	if got := strings.Join(sp.Args, " "); got != wantArgs {
 		t.Errorf("args %q", got)
 	}
-	if got := strings.Join(hostOuts, " "); got != "/tmp/b/gocoverdir /tmp/b/c.out /out/cpu.out" {
+	if got := strings.Join(hostOuts, " "); got != "/tmp/b/gocoverdir /tmp/b/c.out /out/cpu.out /pkg/prof" {
 		t.Errorf("host outputs %q", got)
 	}
-	if len(sp.Outputs) != 3 || !sp.Outputs[0].Dir || sp.Outputs[1].Dir {
+	if len(sp.Outputs) != 4 || !sp.Outputs[0].Dir || sp.Outputs[1].Dir || !sp.Outputs[3].Dir || sp.Outputs[3].Path != "/test/out/3" {
 		t.Errorf("outputs %+v", sp.Outputs)
 	}
-	if got := strings.Join(sp.Env, " "); got != "LVSCTL_FOO=1 CI=true LVSCTL_IN_VM=0 LVSCTL_IN_VM=1" {
+	if got := strings.Join(sp.Env, " "); got != "LVSCTL_FOO=1 CI=true LVSCTL_IN_VM=0 LVSCTL_VM_OUTDIR=/test/out/3 LVSCTL_IN_VM=1" {
 		t.Errorf("env %q", got)
 	}
 }

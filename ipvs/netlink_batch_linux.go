@@ -1,0 +1,236 @@
+package ipvs
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/mdlayher/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// Pipelined writes. ipvsadm sends one request and waits for its
+// acknowledgement before the next; a table of 50,000 objects is 50,000
+// round trips. Apply instead packs a batch of requests into one datagram:
+// the kernel handles the messages of a datagram one after another, each
+// under the generic netlink lock, and queues one acknowledgement per
+// request on the socket, which Apply then reads. The requests and the
+// kernel's work are the same; the system calls and context switches are
+// one per batch instead of two per object.
+//
+// The kernel does not stop at a rejected message: the rest of the
+// datagram is still processed. Ops after a failed one in the same batch
+// may therefore be applied; OpError.Later counts those that were. Ops that
+// depend on the failed one (real servers of a service that could not be
+// added) fail in turn and are not counted.
+
+const (
+	// ackRoom is what one queued acknowledgement may cost the socket's
+	// receive buffer (the skb's true size, rounded up generously).
+	ackRoom = 2048
+	// maxBatch bounds a batch, and so the datagram and the burst of
+	// acknowledgements.
+	maxBatch = 1024
+	minBatch = 16
+	// wantRcvBuf is the receive buffer Apply asks for (SO_RCVBUFFORCE,
+	// which needs CAP_NET_ADMIN, as programming IPVS does anyway).
+	wantRcvBuf = 4 << 20
+)
+
+// batchSize sizes batches so that every acknowledgement of one batch fits
+// in the socket's receive buffer: an acknowledgement that does not fit is
+// dropped by the kernel and the socket reports ENOBUFS.
+func (d *dumper) batchSize() int {
+	if d.batch > 0 {
+		return d.batch
+	}
+	rcvbuf := 0
+	_ = d.rc.Control(func(fd uintptr) {
+		if unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, wantRcvBuf) != nil {
+			_ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF, wantRcvBuf)
+		}
+		rcvbuf, _ = unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF)
+	})
+	d.batch = min(max(rcvbuf/ackRoom, minBatch), maxBatch)
+	return d.batch
+}
+
+// applyPipelined is Apply over the raw socket.
+func (n *Netlink) applyPipelined(ctx context.Context, ops []Op) (int, error) {
+	d := n.dumper
+	size := d.batchSize()
+	for start := 0; start < len(ops); start += size {
+		if err := ctx.Err(); err != nil {
+			return start, err
+		}
+		if n.broken != nil {
+			return start, n.broken
+		}
+		end := min(start+size, len(ops))
+		req, sent, encErr := d.encodeBatch(uint16(n.family.ID), ops[start:end])
+		c := n.c
+		interrupted := make(chan struct{})
+		stop := context.AfterFunc(ctx, func() {
+			defer close(interrupted)
+			_ = c.SetDeadline(time.Unix(1, 0))
+		})
+		fail, failErr, later, err := d.exchange(req, sent)
+		if !stop() {
+			<-interrupted
+			_ = c.SetDeadline(time.Time{})
+			if err != nil {
+				n.broken = errBroken
+				return start, fmt.Errorf("ipvs: request interrupted (the ops of the interrupted batch may or may not be applied): %w", ctx.Err())
+			}
+		}
+		if err != nil {
+			// Lost or garbled acknowledgements: what the batch did is
+			// unknown, and so is what the socket still holds.
+			n.broken = errBroken
+			return start, fmt.Errorf("ipvs: apply %d ops: %w (the table must be read back)", sent, err)
+		}
+		if fail >= 0 {
+			i := start + fail
+			return i, &OpError{Op: ops[i], Err: opFailure(ops[i], failErr), Later: later}
+		}
+		if encErr != nil {
+			i := start + sent
+			return i, &OpError{Op: ops[i], Err: encErr}
+		}
+	}
+	return len(ops), nil
+}
+
+// encodeBatch packs ops into one buffer of netlink messages with
+// consecutive sequence numbers. It stops at an op that cannot be encoded,
+// returning how many it packed and the encoding error.
+func (d *dumper) encodeBatch(family uint16, ops []Op) ([]byte, int, error) {
+	b := d.wbuf[:0]
+	d.first = d.seq + 1
+	for i, op := range ops {
+		cmd, attrs, err := encodeOp(op)
+		if err != nil {
+			d.wbuf = b
+			return b, i, err
+		}
+		d.seq++
+		l := nlmsgHdrLen + 4 + len(attrs)
+		at := len(b)
+		b = append(b, make([]byte, (l+3)&^3)...)
+		m := b[at:]
+		binary.NativeEndian.PutUint32(m[0:], uint32(l))
+		binary.NativeEndian.PutUint16(m[4:], family)
+		binary.NativeEndian.PutUint16(m[6:], uint16(netlink.Request|netlink.Acknowledge))
+		binary.NativeEndian.PutUint32(m[8:], d.seq)
+		m[16], m[17] = cmd, genlVersion
+		copy(m[20:], attrs)
+	}
+	d.wbuf = b
+	return b, len(ops), nil
+}
+
+// exchange sends one batch of n requests and reads their n
+// acknowledgements. fail is the index of the first rejected request (-1:
+// none) with the kernel's error, later the number of requests after it
+// that the kernel accepted. err means the exchange itself failed.
+func (d *dumper) exchange(req []byte, n int) (fail int, failErr error, later int, err error) {
+	fail = -1
+	if n == 0 {
+		return fail, nil, 0, nil
+	}
+	var serr error
+	if err := d.rc.Write(func(fd uintptr) bool {
+		serr = unix.Sendto(int(fd), req, 0, nil)
+		return serr != unix.EAGAIN
+	}); err != nil {
+		return fail, nil, 0, err
+	}
+	if serr != nil {
+		return fail, nil, 0, serr
+	}
+	for acked := 0; acked < n; {
+		var (
+			got, flags int
+			rerr       error
+		)
+		if err := d.rc.Read(func(fd uintptr) bool {
+			got, _, flags, _, rerr = unix.Recvmsg(int(fd), d.buf, nil, 0)
+			return rerr != unix.EAGAIN && rerr != unix.EINTR
+		}); err != nil {
+			return fail, nil, 0, err
+		}
+		if rerr != nil {
+			if rerr == unix.ENOBUFS {
+				return fail, nil, 0, errors.New("acknowledgements lost: the socket's receive buffer overflowed")
+			}
+			return fail, nil, 0, rerr
+		}
+		if flags&unix.MSG_TRUNC != 0 {
+			return fail, nil, 0, fmt.Errorf("netlink reply larger than %d bytes", len(d.buf))
+		}
+		for b := d.buf[:got]; len(b) >= nlmsgHdrLen; {
+			l := int(binary.NativeEndian.Uint32(b[0:]))
+			if l < nlmsgHdrLen || l > len(b) {
+				return fail, nil, 0, fmt.Errorf("malformed netlink message (length %d of %d)", l, len(b))
+			}
+			typ := binary.NativeEndian.Uint16(b[4:])
+			hflags := netlink.HeaderFlags(binary.NativeEndian.Uint16(b[6:]))
+			seq := binary.NativeEndian.Uint32(b[8:])
+			body := b[nlmsgHdrLen:l]
+			if next := (l + 3) &^ 3; next < len(b) {
+				b = b[next:]
+			} else {
+				b = nil
+			}
+			if typ != unix.NLMSG_ERROR {
+				return fail, nil, 0, fmt.Errorf("unexpected netlink message type %d in reply to a write", typ)
+			}
+			if idx := int(seq - d.first); idx != acked {
+				return fail, nil, 0, fmt.Errorf("netlink acknowledgement for request %d, want %d", seq, d.first+uint32(acked))
+			}
+			acked++
+			if len(body) < 4 {
+				return fail, nil, 0, errors.New("short netlink acknowledgement")
+			}
+			code := int32(binary.NativeEndian.Uint32(body))
+			switch {
+			case code == 0 && fail >= 0:
+				later++
+			case code < 0 && fail < 0:
+				fail, failErr = acked-1, ackError(body, hflags, code)
+			}
+		}
+	}
+	return fail, failErr, later, nil
+}
+
+// ackError is the error of a rejecting acknowledgement, reported as
+// genetlink.Conn.Execute does (errors.Is finds the errno), with the
+// kernel's extended-acknowledgement message if there is one. The body is
+// struct nlmsgerr: the errno, the request's header and (unless the kernel
+// capped it) the request's payload, then the TLVs.
+func ackError(body []byte, flags netlink.HeaderFlags, code int32) error {
+	oerr := &netlink.OpError{Op: "receive", Err: unix.Errno(-code)}
+	if flags&netlink.AcknowledgeTLVs == 0 || len(body) < 4+nlmsgHdrLen {
+		return oerr
+	}
+	off := 4 + nlmsgHdrLen
+	if flags&netlink.Capped == 0 {
+		off = 4 + int(binary.NativeEndian.Uint32(body[4:]))
+	}
+	if off > len(body) {
+		return oerr
+	}
+	ad, err := netlink.NewAttributeDecoder(body[off:])
+	if err != nil {
+		return oerr
+	}
+	for ad.Next() {
+		if ad.Type() == unix.NLMSGERR_ATTR_MSG {
+			oerr.Message = ad.String()
+		}
+	}
+	return oerr
+}
