@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -42,8 +43,15 @@ Services in the file that already exist without lvsctl are refused unless
 				}
 				return err
 			}
+			// One write per 64 KiB, not per change: a cold apply of a
+			// large table prints tens of thousands of lines.
+			w := bufio.NewWriterSize(e.stdout, 64<<10)
 			for _, op := range p.Ops {
-				fmt.Fprintln(e.stdout, op.String())
+				w.WriteString(op.String())
+				w.WriteByte('\n')
+			}
+			if err := w.Flush(); err != nil {
+				return err
 			}
 			fmt.Fprintf(e.stdout, "Applied %s.\n", plural(res.Applied, "change"))
 			printKeys(e.stdout, p.Conflicts, conflictHeading(true))

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -78,7 +79,9 @@ func prepare(ctx context.Context, e *env, g *globals, file string, adopt, lock b
 	return r, p, done, nil
 }
 
-func printPlan(w io.Writer, p *ipvs.Plan) {
+func printPlan(out io.Writer, p *ipvs.Plan) {
+	w := bufio.NewWriterSize(out, 64<<10) // a large plan is many lines
+	defer w.Flush()
 	var add, change, del int
 	for _, op := range p.Ops {
 		switch op.Kind {
