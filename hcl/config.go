@@ -2,11 +2,12 @@ package hcl
 
 import (
 	"cmp"
+	"fmt"
 	"io"
+	"os"
 	"slices"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclparse"
 
 	"github.com/lvsctl/lvsctl/ipvs"
 	"github.com/lvsctl/lvsctl/realserver"
@@ -37,20 +38,24 @@ type Files map[string]*hcl.File
 // Load reads and validates one file. On any error it returns nil Config and
 // all diagnostics.
 func Load(filename string) (*Config, Files, hcl.Diagnostics) {
-	p := hclparse.NewParser()
-	f, diags := p.ParseHCLFile(filename)
-	return load(p, f, diags)
+	src, err := os.ReadFile(filename)
+	if err != nil {
+		return nil, Files{}, hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Failed to read file",
+			Detail:   fmt.Sprintf("The configuration file %q could not be read.", filename),
+		}}
+	}
+	return Parse(src, filename)
 }
 
 // Parse is Load for in-memory source.
 func Parse(src []byte, filename string) (*Config, Files, hcl.Diagnostics) {
-	p := hclparse.NewParser()
-	f, diags := p.ParseHCL(src, filename)
-	return load(p, f, diags)
+	f, diags := parseConfig(src, filename)
+	return load(Files{filename: f}, f, diags)
 }
 
-func load(p *hclparse.Parser, f *hcl.File, diags hcl.Diagnostics) (*Config, Files, hcl.Diagnostics) {
-	files := Files(p.Files())
+func load(files Files, f *hcl.File, diags hcl.Diagnostics) (*Config, Files, hcl.Diagnostics) {
 	if diags.HasErrors() || f == nil {
 		// The structure of a file with syntax errors is a guess; decoding
 		// it would mostly add noise.
