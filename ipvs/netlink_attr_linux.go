@@ -33,19 +33,39 @@ const attrTypeMask = ^uint16(netlink.Nested | netlink.NetByteOrder)
 
 // parseAttrs splits b into attributes with their flag bits cleared.
 func parseAttrs(b []byte) ([]netlink.Attribute, error) {
-	as, err := netlink.UnmarshalAttributes(b)
-	if err != nil {
-		return nil, err
-	}
-	for i := range as {
-		as[i].Type &= attrTypeMask
-	}
-	return as, nil
+	return parseAttrsInto(make([]netlink.Attribute, 0, 16), b)
 }
 
-// attrData returns the data of the first attribute of type typ in b.
+// parseAttrsInto is parseAttrs appending to dst, so that hot decoders can
+// pass an array on their stack. Unlike netlink.UnmarshalAttributes it does
+// not copy: each attribute's Data aliases b, and decoders must copy what
+// they keep (they decode into values at once).
+func parseAttrsInto(dst []netlink.Attribute, b []byte) ([]netlink.Attribute, error) {
+	for len(b) > 0 {
+		if len(b) < 4 {
+			return nil, errors.New("invalid attribute; length too short or too large")
+		}
+		l := int(binary.NativeEndian.Uint16(b))
+		if l < 4 || l > len(b) {
+			return nil, errors.New("invalid attribute; length too short or too large")
+		}
+		dst = append(dst, netlink.Attribute{
+			Length: uint16(l),
+			Type:   binary.NativeEndian.Uint16(b[2:]) & attrTypeMask,
+			Data:   b[4:l:l],
+		})
+		next := (l + 3) &^ 3
+		if next > len(b) {
+			next = len(b)
+		}
+		b = b[next:]
+	}
+	return dst, nil
+}
+
 func attrData(b []byte, typ uint16) ([]byte, bool, error) {
-	as, err := parseAttrs(b)
+	var arr [24]netlink.Attribute
+	as, err := parseAttrsInto(arr[:0], b)
 	if err != nil {
 		return nil, false, err
 	}
@@ -260,7 +280,8 @@ func encodeService(s VirtualService, full bool) ([]byte, error) {
 // GET_SERVICE reply into a normalized service (without real servers) and its
 // statistics.
 func decodeService(b []byte) (ServiceStatus, error) {
-	as, err := parseAttrs(b)
+	var arr [24]netlink.Attribute
+	as, err := parseAttrsInto(arr[:0], b)
 	if err != nil {
 		return ServiceStatus{}, err
 	}
@@ -392,7 +413,8 @@ func normalizeReal(r RealServer) RealServer {
 // reply. svc is the family of the service, which is the real server's when
 // the kernel (before 3.18) does not say.
 func decodeDest(b []byte, svc Family) (RealStatus, error) {
-	as, err := parseAttrs(b)
+	var arr [24]netlink.Attribute
+	as, err := parseAttrsInto(arr[:0], b)
 	if err != nil {
 		return RealStatus{}, err
 	}
@@ -479,7 +501,8 @@ func decodeStatsPair(stats32, stats64 []byte) (Stats, error) {
 // attribute. Counters may be u32 or u64; PAD and unknown attributes are
 // skipped.
 func decodeStats(b []byte) (Stats, error) {
-	as, err := parseAttrs(b)
+	var arr [24]netlink.Attribute
+	as, err := parseAttrsInto(arr[:0], b)
 	if err != nil {
 		return Stats{}, fmt.Errorf("stats: %w", err)
 	}
