@@ -80,16 +80,17 @@ it reports READY, RELOADING and STOPPING and pings the watchdog.`,
 			// Probers that log on their own (the MySQL check's "too many
 			// connections") use the default logger: make it the daemon's.
 			slog.SetDefault(logger)
-			cfg, err := loadConfig(file, e.stderr)
-			if err != nil {
-				return err
-			}
 			if g.netns != "" {
 				// Checks and hooks must run where the real servers are
-				// reachable: inside the director's namespace.
+				// reachable: inside the director's namespace. The
+				// re-executed process reads (and reports on) the file.
 				if err := reexecInNetns(g.netnsPath()); err != nil {
 					return err
 				}
+			}
+			cfg, err := loadConfig(file, e.stderr)
+			if err != nil {
+				return err
 			}
 			ctx := cmd.Context()
 			unlock, err := lockState(g.ownership(e).Path)
