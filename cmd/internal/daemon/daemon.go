@@ -10,9 +10,14 @@
 // joins when no real server is up. Transitions are coalesced for a short
 // window, then only the services they touched are diffed against what the
 // daemon last applied and the difference is written: no kernel dump on the
-// hot path. A periodic resync dumps the kernel once and repairs drift (a
-// real server deleted behind lvsctl's back). A reload swaps the
-// configuration, keeping the health of the real servers that stay.
+// hot path. The window adapts: a lone transition is applied after Coalesce
+// (50 ms); in a storm, say half the servers failing and seen over one
+// delay_loop, successive windows double up to CoalesceMax (500 ms), so the
+// storm takes a handful of reconciles, and the last window closes Coalesce
+// after the last transition (see Options.Coalesce). A periodic resync
+// dumps the kernel once and repairs drift (a real server deleted behind
+// lvsctl's back). A reload swaps the configuration, keeping the health of
+// the real servers that stay.
 //
 // One goroutine, Run's, owns the kernel handle; hooks run in their own
 // goroutines and never block it.
@@ -40,8 +45,18 @@ type Options struct {
 	// Clock drives coalescing, resync and the checks; nil is the system clock.
 	Clock checker.Clock
 	// Coalesce is how long transitions gather before one reconcile
-	// (default 50 ms).
+	// (default 50 ms): a transition opens a window that closes, and its
+	// reconcile runs, Coalesce after the latest transition (so a lone
+	// failure is applied after Coalesce) or once the window has lasted its
+	// length. The first window of a burst lasts Coalesce; while transitions
+	// keep coming (a mass failure seen over a delay_loop), each window is
+	// twice as long as the previous, up to CoalesceMax; a quiet period of
+	// a window's length brings it back to Coalesce.
 	Coalesce time.Duration
+	// CoalesceMax caps the window, and so bounds how long a transition
+	// waits during a storm (default DefaultCoalesceMax; a value below
+	// Coalesce, such as -1, keeps every window at Coalesce).
+	CoalesceMax time.Duration
 	// Resync is how often the kernel is dumped to repair drift (default:
 	// the shortest delay_loop of the configuration, at most 60 s).
 	Resync time.Duration
@@ -62,6 +77,13 @@ type Options struct {
 	// track_virtual_server follows it).
 	OnQuorum func(name string, up bool)
 }
+
+// DefaultCoalesceMax is the default Options.CoalesceMax: with the default
+// Coalesce, windows of 50, 100, 200 and 400 ms cover the first 750 ms of a
+// storm, so failures spread over a 1 s delay_loop take five reconciles, and
+// no transition waits more than half a second, little next to the
+// delay_loop x fall it took to detect it.
+const DefaultCoalesceMax = 500 * time.Millisecond
 
 // Daemon keeps one namespace's IPVS table. Create it with New and call Run.
 type Daemon struct {
@@ -115,6 +137,10 @@ func New(o Options) *Daemon {
 	if o.Coalesce <= 0 {
 		o.Coalesce = 50 * time.Millisecond
 	}
+	if o.CoalesceMax == 0 {
+		o.CoalesceMax = DefaultCoalesceMax
+	}
+	o.CoalesceMax = max(o.CoalesceMax, o.Coalesce)
 	if o.Hooks == nil {
 		o.Hooks = ExecHooks{Logger: o.Logger}
 	}
@@ -149,7 +175,7 @@ func (d *Daemon) Run(ctx context.Context, cfg *lvshcl.Config, reload <-chan *lvs
 
 	coalesce := d.o.Clock.NewTimer(time.Hour)
 	coalesce.Stop()
-	pending := false
+	window := coalescer{min: d.o.Coalesce, max: d.o.CoalesceMax}
 	resync := d.o.Clock.NewTimer(d.resyncEvery())
 	defer resync.Stop()
 	defer coalesce.Stop()
@@ -162,20 +188,26 @@ func (d *Daemon) Run(ctx context.Context, cfg *lvshcl.Config, reload <-chan *lvs
 			if !ok {
 				return errors.New("checker pool stopped unexpectedly")
 			}
-			d.observe(ev)
-			if !pending {
-				pending = true
-				coalesce.Reset(d.o.Coalesce)
+			// The window is armed before observe runs the notify hook:
+			// a test that sees the hook knows the timer is set.
+			if wait, opened := window.event(d.o.Clock.Now(), ev.At); opened {
+				coalesce.Reset(wait)
 			}
+			d.observe(ev)
 		case <-coalesce.C():
-			pending = false
+			if wait, closes := window.due(d.o.Clock.Now()); !closes {
+				if wait > 0 { // transitions keep coming: extend
+					coalesce.Reset(wait)
+				}
+				continue
+			}
 			d.reconcile(ctx)
 		case <-resync.C():
-			if pending {
+			if window.open {
 				// Apply known health changes first, so that what the
 				// resync finds is only drift.
 				coalesce.Stop()
-				pending = false
+				window.close()
 				d.reconcile(ctx)
 			}
 			if err := d.resync(ctx, false); err != nil {

@@ -159,7 +159,9 @@ func (f *fixture) start(cfg *lvshcl.Config, o Options) {
 	}
 	o.Clock = f.clk
 	o.Hooks = f.hooks
-	o.Rand = func(time.Duration) time.Duration { return 0 }
+	if o.Rand == nil {
+		o.Rand = func(time.Duration) time.Duration { return 0 }
+	}
 	f.d = New(o)
 	ctx, cancel := context.WithCancel(context.Background())
 	f.cancel = cancel
