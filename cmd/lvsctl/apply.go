@@ -21,7 +21,12 @@ kernel rejects a change (say, a scheduler this kernel lacks), the changes
 already made are undone and the error names the service and the operation.
 Only services lvsctl created are edited or deleted; others are left alone.
 Services in the file that already exist without lvsctl are refused unless
---adopt is given.`,
+--adopt is given.
+
+An unchanged file is not parsed again: apply keeps the decoded table of the
+last file it applied without any diagnostic next to the ownership record
+(STATE.config-cache) and uses it while the file's bytes (SHA-256) and the
+lvsctl binary are the same. The kernel is always read.`,
 		Example: `  sudo lvsctl apply -f /etc/lvsctl/lvsctl.hcl
   sudo lvsctl apply -f lvsctl.hcl --adopt            # take over services ipvsadm created
   sudo lvsctl apply -f lvsctl.hcl --netns director   # another network namespace`,

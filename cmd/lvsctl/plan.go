@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/spf13/cobra"
 
@@ -55,9 +56,21 @@ Exit status: 0 when the kernel already matches, 2 when changes are pending,
 // its ownership record (locked, for apply) and plans. The caller calls done
 // to release the kernel and the lock.
 func prepare(ctx context.Context, e *env, g *globals, file string, adopt, lock bool) (r *ipvs.Reconciler, p *ipvs.Plan, done func(), err error) {
-	cfg, err := loadConfig(file, e.stderr)
-	if err != nil {
-		return nil, nil, nil, err
+	// An unchanged file that apply applied before is not parsed again
+	// (configcache.go); apply records a file that decoded cleanly.
+	cache := cacheFor(g.ownership(e).Path)
+	src, readErr := os.ReadFile(file)
+	desired, cached := []ipvs.VirtualService(nil), false
+	if readErr == nil {
+		desired, cached = cache.load(src)
+	}
+	remember := false
+	if !cached {
+		cfg, clean, err := decodeConfig(file, src, e.stderr)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		desired, remember = cfg.Services, clean && readErr == nil
 	}
 	k, err := e.openKernel(ctx, g.netnsPath())
 	if err != nil {
@@ -70,9 +83,13 @@ func prepare(ctx context.Context, e *env, g *globals, file string, adopt, lock b
 			return nil, nil, nil, err
 		}
 	}
+	if lock && remember {
+		// Best effort: without it the next apply parses again.
+		_ = cache.store(src, desired)
+	}
 	done = func() { unlock(); k.Close() }
 	r = &ipvs.Reconciler{Kernel: k, Owned: g.ownership(e)}
-	if p, err = r.Plan(ctx, cfg.Services, adopt); err != nil {
+	if p, err = r.Plan(ctx, desired, adopt); err != nil {
 		done()
 		return nil, nil, nil, err
 	}
