@@ -7,9 +7,11 @@ package main
 // and asserts correctness (same tables, write counts) but never timings.
 //
 // Knobs (passed into the guest by vmexec, like every LVSCTL_ variable):
-// LVSCTL_BENCH_SIZES (services, comma separated; default 250,2500: 1k and
-// 10k kernel objects at 4 real servers each), LVSCTL_BENCH_RUNS (default
-// 3), LVSCTL_BENCH_HOST_CPU (the host's CPU model, for the header).
+// LVSCTL_BENCH_SIZES (services, comma separated; default 200,10000,20000:
+// 1k, 50k and 100k kernel objects at 4 real servers each),
+// LVSCTL_BENCH_RUNS (default 3), LVSCTL_BENCH_HOST_CPU (the host's CPU
+// model, for the header), LVSCTL_BENCH_PROFILE=1 with LVSCTL_VM_OUTDIR
+// (a CPU profile of every lvsctl command, copied back to the host).
 
 import (
 	"bufio"
@@ -181,6 +183,8 @@ func benchSize(t *testing.T, n, runs int) []benchRow {
 			benchIpvsadm(t, l, "lv", nil, "-C")
 			benchIpvsadm(t, l, "adm", nil, "-C")
 			require.NoError(t, os.Remove(state))
+			// A cold apply is the first of its file: no decoded table.
+			require.NoError(t, os.Remove(state+".config-cache"))
 		}
 		da, _ := benchIpvsadm(t, l, "adm", rules, "-R")
 		dl, out := benchSelf(t, "apply", "-f", cfg, "--netns", ns, "--state", state)
@@ -196,14 +200,26 @@ func benchSize(t *testing.T, n, runs int) []benchRow {
 	}
 
 	// (2) Converged re-apply vs one ipvsadm -S -n. (5) shares the anchor.
-	re := benchRow{what: "converged re-apply", anchor: "ipvsadm -S -n", services: n}
+	// "unchanged": the same file again, as config management re-runs it
+	// (the decoded table comes from the cache the cold apply left);
+	// "edited": a comment added each time, so the file is parsed again.
+	re := benchRow{what: "re-apply, converged, file unchanged", anchor: "ipvsadm -S -n", services: n}
+	reEdit := benchRow{what: "re-apply, converged, file edited", anchor: "ipvsadm -S -n", services: n}
+	require.FileExists(t, state+".config-cache", "the cold apply remembers the decoded table")
+	edited := filepath.Join(dir, "edited.hcl")
 	for i := 0; i < runs; i++ {
 		da, _ := benchIpvsadm(t, l, "lv", nil, "-S", "-n")
 		dl, out := benchSelf(t, "apply", "-f", cfg, "--netns", ns, "--state", state)
 		re.an, re.lv = append(re.an, da), append(re.lv, dl)
 		re.writes = max(re.writes, appliedWrites(t, out))
+
+		require.NoError(t, os.WriteFile(edited, append(fmt.Appendf(nil, "# edit %d\n", i), hcl...), 0o644))
+		dl, out = benchSelf(t, "apply", "-f", edited, "--netns", ns, "--state", state)
+		reEdit.an, reEdit.lv = append(reEdit.an, da), append(reEdit.lv, dl)
+		reEdit.writes = max(reEdit.writes, appliedWrites(t, out))
 	}
 	require.Zero(t, re.writes, "a converged re-apply writes nothing")
+	require.Zero(t, reEdit.writes, "a converged re-apply writes nothing")
 
 	// (3) One weight change, from the decoded config to the kernel's ack:
 	// (a) as lvsctl apply does it (Reconciler: one full dump, a full diff,
@@ -278,7 +294,7 @@ func benchSize(t *testing.T, n, runs int) []benchRow {
 		st.writes = max(st.writes, w)
 	}
 	require.Zero(t, st.writes, "a daemon start on a converged table writes nothing")
-	return []benchRow{cold, re, wa, wb, ls, st}
+	return []benchRow{cold, re, reEdit, wa, wb, ls, st}
 }
 
 // benchMachine describes the guest (and the host, when told).
@@ -309,8 +325,8 @@ func numCPU() int {
 func benchTable(rows []benchRow, runs int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s\nmedians of %d runs; objects = services x 5; tools timed as processes except the weight rows (in-process, from decoded config to ack)\n", benchMachine(), runs)
-	fmt.Fprintf(&b, "| %-33s | %7s | %6s | %10s | %-13s | %10s | %6s |\n", "measure", "objects", "writes", "lvsctl", "anchor", "anchor t", "ratio")
-	fmt.Fprintf(&b, "|%s|%s|%s|%s|%s|%s|%s|\n", strings.Repeat("-", 35), strings.Repeat("-", 9), strings.Repeat("-", 8),
+	fmt.Fprintf(&b, "| %-36s | %7s | %6s | %10s | %-13s | %10s | %6s |\n", "measure", "objects", "writes", "lvsctl", "anchor", "anchor t", "ratio")
+	fmt.Fprintf(&b, "|%s|%s|%s|%s|%s|%s|%s|\n", strings.Repeat("-", 38), strings.Repeat("-", 9), strings.Repeat("-", 8),
 		strings.Repeat("-", 12), strings.Repeat("-", 15), strings.Repeat("-", 12), strings.Repeat("-", 8))
 	for _, r := range rows {
 		w := "-"
@@ -318,7 +334,7 @@ func benchTable(rows []benchRow, runs int) string {
 			w = strconv.Itoa(r.writes)
 		}
 		lv, an := benchMedian(r.lv), benchMedian(r.an)
-		fmt.Fprintf(&b, "| %-33s | %7d | %6s | %10s | %-13s | %10s | %6.2f |\n", r.what, r.services*(1+benchRealsPer), w,
+		fmt.Fprintf(&b, "| %-36s | %7d | %6s | %10s | %-13s | %10s | %6.2f |\n", r.what, r.services*(1+benchRealsPer), w,
 			lv.Round(100*time.Microsecond), r.anchor, an.Round(100*time.Microsecond), float64(lv)/float64(an))
 	}
 	return b.String()
@@ -351,7 +367,7 @@ func TestVMBench(t *testing.T) {
 	if os.Getenv("LVSCTL_BENCH") != "1" {
 		t.Skip("benchmark: set LVSCTL_BENCH=1 (make bench)")
 	}
-	sizes := []int{250, 2500}
+	sizes := []int{200, 10000, 20000}
 	if s := os.Getenv("LVSCTL_BENCH_SIZES"); s != "" {
 		sizes = nil
 		for _, f := range strings.Split(s, ",") {
