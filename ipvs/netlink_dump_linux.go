@@ -56,13 +56,32 @@ func (n *Netlink) dump(ctx context.Context, cmd uint8, attrs []byte, each func(d
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	err := n.guard(ctx, func() error { return n.dumper.run(uint16(n.family.ID), cmd, attrs, each) })
+	var kerr *netlink.OpError
+	if err != nil && !errors.As(err, &kerr) {
+		// Not the kernel's answer: the socket may hold the rest of the reply.
+		n.broken = errBroken
+	}
+	return err
+}
+
+// guard runs fn, a sequence of requests on the raw socket, so that
+// cancelling ctx interrupts it: the socket's deadline moves to the past,
+// and a request it cut short leaves the Netlink broken. A listing guards
+// its thousands of dumps once, not once each.
+func (n *Netlink) guard(ctx context.Context, fn func() error) error {
+	if n.guarded {
+		return fn()
+	}
 	c := n.c
 	interrupted := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
 		defer close(interrupted)
 		_ = c.SetDeadline(time.Unix(1, 0))
 	})
-	err := n.dumper.run(uint16(n.family.ID), cmd, attrs, each)
+	n.guarded = true
+	err := fn()
+	n.guarded = false
 	if !stop() {
 		<-interrupted
 		_ = c.SetDeadline(time.Time{})
@@ -70,11 +89,6 @@ func (n *Netlink) dump(ctx context.Context, cmd uint8, attrs []byte, each func(d
 			n.broken = errBroken
 			return fmt.Errorf("ipvs: request interrupted: %w", ctx.Err())
 		}
-	}
-	var kerr *netlink.OpError
-	if err != nil && !errors.As(err, &kerr) {
-		// Not the kernel's answer: the socket may hold the rest of the reply.
-		n.broken = errBroken
 	}
 	return err
 }
@@ -101,7 +115,8 @@ const nlmsgHdrLen = 16
 func (d *dumper) run(family uint16, cmd uint8, attrs []byte, each func([]byte) error) error {
 	d.seq++
 	seq := d.seq
-	req := make([]byte, nlmsgHdrLen+4+len(attrs))
+	req := append(d.wbuf[:0], make([]byte, nlmsgHdrLen+4+len(attrs))...)
+	d.wbuf = req
 	binary.NativeEndian.PutUint32(req[0:], uint32(len(req)))
 	binary.NativeEndian.PutUint16(req[4:], family)
 	binary.NativeEndian.PutUint16(req[6:], uint16(netlink.Request|netlink.Dump))

@@ -29,6 +29,8 @@ type Netlink struct {
 	broken error
 	// dumper reads dumps on the raw socket (netlink_dump_linux.go).
 	dumper *dumper
+	// guarded is set while a guard holds ctx's cancellation hook.
+	guarded bool
 }
 
 var _ Kernel = (*Netlink)(nil)

@@ -30,6 +30,18 @@ const (
 // --nosort shows. Like Table it is one GET_SERVICE dump, then one GET_DEST
 // dump per service, and not one atomic snapshot.
 func (n *Netlink) List(ctx context.Context) ([]ListedService, error) {
+	if n.c == nil || n.raw() == nil {
+		return n.list(ctx)
+	}
+	var out []ListedService
+	err := n.guard(ctx, func() (err error) {
+		out, err = n.list(ctx)
+		return err
+	})
+	return out, err
+}
+
+func (n *Netlink) list(ctx context.Context) ([]ListedService, error) {
 	var out []ListedService
 	err := n.dump(ctx, cmdGetService, nil, func(b []byte) error {
 		ls, err := listedFromMessage(b)
