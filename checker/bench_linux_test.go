@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -32,10 +33,12 @@ func TestMain(m *testing.M) {
 }
 
 // serveListeners is the benchmark's backend process: n loopback listeners
-// that accept and close, their addresses printed on one line, until stdin
-// closes. It runs in its own process so that its CPU time is not counted
-// as the checker's.
-func serveListeners(n string) {
+// that accept and close ("100"), or that serve HTTP ("http:100": 200 "ok"
+// for any GET), their addresses printed on one line, until stdin closes. It
+// runs in its own process so that its CPU time is not counted as the
+// checker's.
+func serveListeners(spec string) {
+	n, isHTTP := strings.CutPrefix(spec, "http:")
 	count, _ := strconv.Atoi(n)
 	var addrs []string
 	for range count {
@@ -45,6 +48,12 @@ func serveListeners(n string) {
 			os.Exit(1)
 		}
 		addrs = append(addrs, ln.Addr().String())
+		if isHTTP {
+			go http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				io.WriteString(w, "ok\n")
+			}))
+			continue
+		}
 		go func() {
 			for {
 				c, err := ln.Accept()
@@ -79,20 +88,48 @@ func procCPU(pid int) time.Duration {
 	return time.Duration(ut+st) * (time.Second / 100) // USER_HZ is 100 on Linux
 }
 
+// peakRSS is this process's peak resident set size in bytes (VmHWM).
+func peakRSS() float64 {
+	b, _ := os.ReadFile("/proc/self/status")
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+			return kb * 1024
+		}
+	}
+	return 0
+}
+
 // BenchmarkPoolTCP runs N TCP checks with delay_loop 1s against loopback
 // listeners (100 of them, in a child process) for a few seconds and reports
 // the checker process's CPU use as a percentage of one core, checks per
-// second, and heap allocations per check.
+// second, heap allocations per check, and memory.
 func BenchmarkPoolTCP(b *testing.B) {
 	for _, n := range []int{1000, 10000} {
-		b.Run(strconv.Itoa(n), func(b *testing.B) { benchPoolTCP(b, n) })
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			pid, addrs := backends(b, "100")
+			benchPool(b, n, pid, addrs, &checker.TCP{Timeout: time.Second})
+		})
 	}
 }
 
-// backends starts the listener process and returns its pid and addresses.
-func backends(b *testing.B, n int) (int, []netip.AddrPort) {
+// BenchmarkPoolHTTP is BenchmarkPoolTCP for HTTP checks: a GET of one URL,
+// status only, against loopback HTTP servers (100 listeners in a child
+// process), a new connection per check.
+func BenchmarkPoolHTTP(b *testing.B) {
+	for _, n := range []int{1000} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			pid, addrs := backends(b, "http:100")
+			benchPool(b, n, pid, addrs, &checker.HTTP{URLs: []checker.URL{{Path: "/health"}}, Timeout: time.Second})
+		})
+	}
+}
+
+// backends starts the listener process (see serveListeners for spec) and
+// returns its pid and addresses.
+func backends(b *testing.B, spec string) (int, []netip.AddrPort) {
 	helper := exec.Command(os.Args[0])
-	helper.Env = append(os.Environ(), listenersEnv+"="+strconv.Itoa(n))
+	helper.Env = append(os.Environ(), listenersEnv+"="+spec)
 	stdin, err := helper.StdinPipe()
 	if err != nil {
 		b.Fatal(err)
@@ -121,7 +158,7 @@ func backends(b *testing.B, n int) (int, []netip.AddrPort) {
 // another, no pool, reporting CPU time per probe (most of it the kernel's
 // connect and close, both ends of the handshake on loopback).
 func BenchmarkTCPProbe(b *testing.B) {
-	_, addrs := backends(b, 100)
+	_, addrs := backends(b, "100")
 	tcp := &checker.TCP{Timeout: time.Second}
 	ctx := context.Background()
 	b.ReportAllocs()
@@ -138,15 +175,34 @@ func BenchmarkTCPProbe(b *testing.B) {
 	b.ReportMetric(float64((sys1-sys0).Microseconds())/float64(i), "sys-µs/probe")
 }
 
-func benchPoolTCP(b *testing.B, n int) {
-	pid, addrs := backends(b, 100)
+// BenchmarkHTTPProbe is the floor under BenchmarkPoolHTTP, as
+// BenchmarkTCPProbe is under BenchmarkPoolTCP.
+func BenchmarkHTTPProbe(b *testing.B) {
+	_, addrs := backends(b, "http:100")
+	h := &checker.HTTP{URLs: []checker.URL{{Path: "/health"}}, Timeout: time.Second}
+	ctx := context.Background()
+	b.ReportAllocs()
+	user0, sys0 := cpuTime()
+	i := 0
+	for b.Loop() {
+		if r := h.Probe(ctx, checker.Target{Addr: addrs[i%len(addrs)]}); !r.Up {
+			b.Fatal(r.Reason)
+		}
+		i++
+	}
+	user1, sys1 := cpuTime()
+	b.ReportMetric(float64((user1-user0+sys1-sys0).Microseconds())/float64(i), "cpu-µs/probe")
+	b.ReportMetric(float64((sys1-sys0).Microseconds())/float64(i), "sys-µs/probe")
+}
 
+// benchPool runs n checks of prober with delay_loop 1s, spread over addrs,
+// and reports the checker process's use of CPU and memory.
+func benchPool(b *testing.B, n, pid int, addrs []netip.AddrPort, prober checker.Prober) {
 	var probes, failures atomic.Int64
 	var mu sync.Mutex
 	reasons := map[string]int{}
-	tcp := &checker.TCP{Timeout: time.Second}
 	counting := checker.ProberFunc(func(ctx context.Context, t checker.Target) checker.Result {
-		r := tcp.Probe(ctx, t)
+		r := prober.Probe(ctx, t)
 		probes.Add(1)
 		if !r.Up && ctx.Err() == nil {
 			failures.Add(1)
@@ -205,4 +261,5 @@ func benchPoolTCP(b *testing.B, n int) {
 	b.ReportMetric(float64(failures.Load()), "failed")
 	b.ReportMetric(float64(goroutines), "goroutines")
 	b.ReportMetric(float64(ms1.StackInuse+ms1.HeapInuse)/(1<<20), "MiB-heap+stacks")
+	b.ReportMetric(peakRSS()/(1<<20), "MiB-peak-rss")
 }

@@ -210,7 +210,7 @@ func (p *HTTP) get(ctx context.Context, t Target, u *URL) (bool, string) {
 	timeout := timeoutOr(p.Timeout)
 	deadline := time.Now().Add(timeout)
 	addr := connectAddr(t, p.ConnectIP, p.ConnectPort)
-	tcp, err := dial(ctx, addr, p.BindTo, timeout)
+	tcp, err := dialConn(ctx, addr, p.BindTo, timeout)
 	if err != nil {
 		return false, errReason("connect", err, timeout)
 	}
@@ -223,7 +223,7 @@ func (p *HTTP) get(ctx context.Context, t Target, u *URL) (bool, string) {
 	if host == "" {
 		host = p.VirtualHost
 	}
-	var conn net.Conn = tcp
+	conn := tcp
 	if p.TLS {
 		tc := tls.Client(tcp, p.tlsConfig(addr, host))
 		if err := tc.HandshakeContext(ctx); err != nil {

@@ -9,7 +9,10 @@ import (
 )
 
 // TCP is keepalived's TCP_CHECK: the real server is up when a TCP connection
-// to it completes within Timeout. The connection is closed at once.
+// to it completes within Timeout. The connection is closed at once, with a
+// reset (SO_LINGER 0) rather than a FIN, as HAProxy's checks do: the check
+// then leaves no TIME_WAIT socket behind, which at thousands of checks a
+// second would pile up by the hundred thousand and overflow the kernel's table.
 type TCP struct {
 	// ConnectIP and ConnectPort, when set, replace the target's address and
 	// port (connect_ip, connect_port).

@@ -118,3 +118,19 @@ func TestTCPValidate(t *testing.T) {
 	err := (&checker.TCP{Timeout: -1, ConnectIP: netip.MustParseAddr("10.0.0.1"), BindTo: netip.MustParseAddr("::1")}).Validate()
 	assert.EqualError(t, err, "negative timeout -1ns\nbind_to ::1 and connect_ip 10.0.0.1 are of different families")
 }
+
+// A TCP check closes its connection with a reset, leaving no TIME_WAIT
+// socket behind: the server reads ECONNRESET, not EOF.
+func TestTCPClosesWithReset(t *testing.T) {
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	addr := ln.Addr().(*net.TCPAddr).AddrPort()
+	r := (&checker.TCP{}).Probe(context.Background(), checker.Target{Addr: addr})
+	require.True(t, r.Up, r.Reason)
+	c, err := ln.Accept()
+	require.NoError(t, err)
+	defer c.Close()
+	_, err = c.Read(make([]byte, 1))
+	assert.ErrorIs(t, err, syscall.ECONNRESET)
+}
