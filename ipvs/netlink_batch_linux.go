@@ -140,59 +140,20 @@ func (d *dumper) exchange(req []byte, n int) (fail int, failErr error, later int
 	if n == 0 {
 		return fail, nil, 0, nil
 	}
-	var serr error
-	if err := d.rc.Write(func(fd uintptr) bool {
-		serr = unix.Sendto(int(fd), req, 0, nil)
-		return serr != unix.EAGAIN
-	}); err != nil {
+	if err := d.send(req); err != nil {
 		return fail, nil, 0, err
 	}
-	if serr != nil {
-		return fail, nil, 0, serr
-	}
 	for acked := 0; acked < n; {
-		var (
-			got, flags int
-			rerr       error
-		)
-		if err := d.rc.Read(func(fd uintptr) bool {
-			got, _, flags, _, rerr = unix.Recvmsg(int(fd), d.buf, nil, 0)
-			return rerr != unix.EAGAIN && rerr != unix.EINTR
-		}); err != nil {
-			return fail, nil, 0, err
-		}
-		if rerr != nil {
-			if rerr == unix.ENOBUFS {
-				return fail, nil, 0, errors.New("acknowledgements lost: the socket's receive buffer overflowed")
-			}
-			return fail, nil, 0, rerr
-		}
-		if flags&unix.MSG_TRUNC != 0 {
-			return fail, nil, 0, fmt.Errorf("netlink reply larger than %d bytes", len(d.buf))
-		}
-		for b := d.buf[:got]; len(b) >= nlmsgHdrLen; {
-			l := int(binary.NativeEndian.Uint32(b[0:]))
-			if l < nlmsgHdrLen || l > len(b) {
-				return fail, nil, 0, fmt.Errorf("malformed netlink message (length %d of %d)", l, len(b))
-			}
-			typ := binary.NativeEndian.Uint16(b[4:])
-			hflags := netlink.HeaderFlags(binary.NativeEndian.Uint16(b[6:]))
-			seq := binary.NativeEndian.Uint32(b[8:])
-			body := b[nlmsgHdrLen:l]
-			if next := (l + 3) &^ 3; next < len(b) {
-				b = b[next:]
-			} else {
-				b = nil
-			}
+		err := d.recv(func(typ uint16, hflags netlink.HeaderFlags, seq uint32, body []byte) error {
 			if typ != unix.NLMSG_ERROR {
-				return fail, nil, 0, fmt.Errorf("unexpected netlink message type %d in reply to a write", typ)
+				return fmt.Errorf("unexpected netlink message type %d in reply to a write", typ)
 			}
 			if idx := int(seq - d.first); idx != acked {
-				return fail, nil, 0, fmt.Errorf("netlink acknowledgement for request %d, want %d", seq, d.first+uint32(acked))
+				return fmt.Errorf("netlink acknowledgement for request %d, want %d", seq, d.first+uint32(acked))
 			}
 			acked++
 			if len(body) < 4 {
-				return fail, nil, 0, errors.New("short netlink acknowledgement")
+				return errors.New("short netlink acknowledgement")
 			}
 			code := int32(binary.NativeEndian.Uint32(body))
 			switch {
@@ -201,6 +162,13 @@ func (d *dumper) exchange(req []byte, n int) (fail int, failErr error, later int
 			case code < 0 && fail < 0:
 				fail, failErr = acked-1, ackError(body, hflags, code)
 			}
+			return nil
+		})
+		if err == unix.ENOBUFS {
+			return -1, nil, 0, errors.New("acknowledgements lost: the socket's receive buffer overflowed")
+		}
+		if err != nil {
+			return -1, nil, 0, err
 		}
 	}
 	return fail, failErr, later, nil

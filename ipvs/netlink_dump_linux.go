@@ -115,54 +115,25 @@ const nlmsgHdrLen = 16
 func (d *dumper) run(family uint16, cmd uint8, attrs []byte, each func([]byte) error) error {
 	d.seq++
 	seq := d.seq
-	req := append(d.wbuf[:0], make([]byte, nlmsgHdrLen+4+len(attrs))...)
-	d.wbuf = req
+	if n := nlmsgHdrLen + 4 + len(attrs); cap(d.wbuf) < n {
+		d.wbuf = make([]byte, n)
+	}
+	req := d.wbuf[:nlmsgHdrLen+4+len(attrs)]
+	clear(req[:nlmsgHdrLen+4])
 	binary.NativeEndian.PutUint32(req[0:], uint32(len(req)))
 	binary.NativeEndian.PutUint16(req[4:], family)
 	binary.NativeEndian.PutUint16(req[6:], uint16(netlink.Request|netlink.Dump))
 	binary.NativeEndian.PutUint32(req[8:], seq)
 	req[16], req[17] = cmd, genlVersion
 	copy(req[20:], attrs)
-	var serr error
-	if err := d.rc.Write(func(fd uintptr) bool {
-		// No address: an unconnected netlink socket sends to the kernel.
-		serr = unix.Sendto(int(fd), req, 0, nil)
-		return serr != unix.EAGAIN
-	}); err != nil {
+	if err := d.send(req); err != nil {
 		return err
 	}
-	if serr != nil {
-		return serr
-	}
 	for {
-		var (
-			got, flags int
-			rerr       error
-		)
-		if err := d.rc.Read(func(fd uintptr) bool {
-			got, _, flags, _, rerr = unix.Recvmsg(int(fd), d.buf, nil, 0)
-			return rerr != unix.EAGAIN && rerr != unix.EINTR
-		}); err != nil {
-			return err
-		}
-		if rerr != nil {
-			return rerr
-		}
-		if flags&unix.MSG_TRUNC != 0 {
-			return fmt.Errorf("netlink reply larger than %d bytes", len(d.buf))
-		}
-		for b := d.buf[:got]; len(b) >= nlmsgHdrLen; {
-			l := int(binary.NativeEndian.Uint32(b[0:]))
-			if l < nlmsgHdrLen || l > len(b) {
-				return fmt.Errorf("malformed netlink message (length %d of %d)", l, len(b))
-			}
-			typ := binary.NativeEndian.Uint16(b[4:])
-			mseq := binary.NativeEndian.Uint32(b[8:])
-			body := b[nlmsgHdrLen:l]
-			if next := (l + 3) &^ 3; next < len(b) {
-				b = b[next:]
-			} else {
-				b = nil
+		done := false
+		err := d.recv(func(typ uint16, _ netlink.HeaderFlags, mseq uint32, body []byte) error {
+			if done {
+				return nil
 			}
 			if mseq != seq {
 				return fmt.Errorf("netlink reply for request %d, want %d", mseq, seq)
@@ -172,6 +143,7 @@ func (d *dumper) run(family uint16, cmd uint8, attrs []byte, each func([]byte) e
 				if len(body) < 4 {
 					return errors.New("short netlink done or error message")
 				}
+				done = true
 				if e := int32(binary.NativeEndian.Uint32(body)); e < 0 {
 					// Reported as genetlink.Conn.Execute does: errors.Is
 					// finds the errno.
@@ -179,14 +151,68 @@ func (d *dumper) run(family uint16, cmd uint8, attrs []byte, each func([]byte) e
 				}
 				return nil
 			case unix.NLMSG_NOOP, unix.NLMSG_OVERRUN:
-				continue
+				return nil
 			}
 			if len(body) < 4 {
 				return errors.New("short generic netlink message")
 			}
-			if err := each(body[4:]); err != nil {
-				return err
-			}
+			return each(body[4:])
+		})
+		if err != nil || done {
+			return err
 		}
 	}
+}
+
+// send writes one datagram of requests to the kernel.
+func (d *dumper) send(req []byte) error {
+	var serr error
+	if err := d.rc.Write(func(fd uintptr) bool {
+		// No address: an unconnected netlink socket sends to the kernel.
+		serr = unix.Sendto(int(fd), req, 0, nil)
+		return serr != unix.EAGAIN
+	}); err != nil {
+		return err
+	}
+	return serr
+}
+
+// recv reads one datagram into the reused buffer and calls each with every
+// netlink message in it: its type, flags, sequence number and payload.
+func (d *dumper) recv(each func(typ uint16, flags netlink.HeaderFlags, seq uint32, body []byte) error) error {
+	var (
+		got, flags int
+		rerr       error
+	)
+	if err := d.rc.Read(func(fd uintptr) bool {
+		got, _, flags, _, rerr = unix.Recvmsg(int(fd), d.buf, nil, 0)
+		return rerr != unix.EAGAIN && rerr != unix.EINTR
+	}); err != nil {
+		return err
+	}
+	if rerr != nil {
+		return rerr
+	}
+	if flags&unix.MSG_TRUNC != 0 {
+		return fmt.Errorf("netlink reply larger than %d bytes", len(d.buf))
+	}
+	for b := d.buf[:got]; len(b) >= nlmsgHdrLen; {
+		l := int(binary.NativeEndian.Uint32(b[0:]))
+		if l < nlmsgHdrLen || l > len(b) {
+			return fmt.Errorf("malformed netlink message (length %d of %d)", l, len(b))
+		}
+		typ := binary.NativeEndian.Uint16(b[4:])
+		hflags := netlink.HeaderFlags(binary.NativeEndian.Uint16(b[6:]))
+		seq := binary.NativeEndian.Uint32(b[8:])
+		body := b[nlmsgHdrLen:l]
+		if next := (l + 3) &^ 3; next < len(b) {
+			b = b[next:]
+		} else {
+			b = nil
+		}
+		if err := each(typ, hflags, seq, body); err != nil {
+			return err
+		}
+	}
+	return nil
 }
