@@ -56,7 +56,11 @@ func (n *Netlink) dump(ctx context.Context, cmd uint8, attrs []byte, each func(d
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	err := n.guard(ctx, func() error { return n.dumper.run(uint16(n.family.ID), cmd, attrs, each) })
+	d := n.dumper
+	if cmd == cmdGetService && n.svcDumper != nil {
+		d = n.svcDumper
+	}
+	err := n.guard(ctx, func() error { return d.run(uint16(n.family.ID), cmd, attrs, each) })
 	var kerr *netlink.OpError
 	if err != nil && !errors.As(err, &kerr) {
 		// Not the kernel's answer: the socket may hold the rest of the reply.
@@ -73,11 +77,14 @@ func (n *Netlink) guard(ctx context.Context, fn func() error) error {
 	if n.guarded {
 		return fn()
 	}
-	c := n.c
+	c, svc := n.c, n.svc
 	interrupted := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
 		defer close(interrupted)
 		_ = c.SetDeadline(time.Unix(1, 0))
+		if svc != nil {
+			_ = svc.SetDeadline(time.Unix(1, 0))
+		}
 	})
 	n.guarded = true
 	err := fn()
@@ -85,6 +92,9 @@ func (n *Netlink) guard(ctx context.Context, fn func() error) error {
 	if !stop() {
 		<-interrupted
 		_ = c.SetDeadline(time.Time{})
+		if svc != nil {
+			_ = svc.SetDeadline(time.Time{})
+		}
 		if err != nil {
 			n.broken = errBroken
 			return fmt.Errorf("ipvs: request interrupted: %w", ctx.Err())
@@ -92,6 +102,16 @@ func (n *Netlink) guard(ctx context.Context, fn func() error) error {
 	}
 	return err
 }
+
+// svcDumpBuf is the receive buffer of the service dump's own socket. The
+// kernel sizes each dump message to the largest buffer the socket has read
+// with, and IPVS resumes a service dump by walking its hash table from the
+// start, skipping what it already sent: with page-sized messages of a few
+// dozen services that walk is quadratic in the number of services, a tenth
+// of a 100,000-object listing. Real-server dumps stay on the main socket
+// and its page: one or two messages each, where 32 KiB allocations per
+// message would cost more than they save.
+const svcDumpBuf = 32 << 10
 
 // raw returns the raw socket access, or nil when the connection has no
 // file descriptor (tests' fake families).

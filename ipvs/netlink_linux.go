@@ -31,6 +31,11 @@ type Netlink struct {
 	dumper *dumper
 	// guarded is set while a guard holds ctx's cancellation hook.
 	guarded bool
+	// svc, when set, is a second socket in the same namespace for the
+	// GET_SERVICE dump, read with a large buffer (netlink_dump_linux.go);
+	// svcDumper reads it.
+	svc       *genetlink.Conn
+	svcDumper *dumper
 }
 
 var _ Kernel = (*Netlink)(nil)
@@ -90,6 +95,14 @@ func Open(ctx context.Context, netnsPath string) (*Netlink, error) {
 		}
 		return nil, err
 	}
+	// Best effort: without it the service dump shares the main socket.
+	if svc, err := genetlink.Dial(cfg); err == nil {
+		if rc, err := svc.SyscallConn(); err == nil {
+			n.svc, n.svcDumper = svc, &dumper{rc: rc, buf: make([]byte, svcDumpBuf), seq: uint32(time.Now().UnixNano())}
+		} else {
+			svc.Close()
+		}
+	}
 	return n, nil
 }
 
@@ -113,6 +126,10 @@ func (n *Netlink) Close() error {
 	}
 	err := n.c.Close()
 	n.c = nil
+	if n.svc != nil {
+		n.svc.Close()
+		n.svc = nil
+	}
 	return err
 }
 

@@ -58,8 +58,9 @@ func (n *Netlink) list(ctx context.Context) ([]ListedService, error) {
 	if err != nil {
 		return nil, requestError("list services", err)
 	}
+	var arena realsArena
 	for i := range out {
-		if err := n.addReals(ctx, &out[i].ServiceStatus); err != nil {
+		if err := n.addReals(ctx, &out[i].ServiceStatus, &arena); err != nil {
 			return nil, err
 		}
 	}
@@ -93,31 +94,47 @@ func (n *Netlink) ListService(ctx context.Context, k ServiceKey) (ListedService,
 	if err != nil {
 		return ListedService{}, fmt.Errorf("ipvs: get service %s: decode kernel reply: %w", k, err)
 	}
-	if err := n.addReals(ctx, &ls.ServiceStatus); err != nil {
+	if err := n.addReals(ctx, &ls.ServiceStatus, &realsArena{}); err != nil {
 		return ListedService{}, err
 	}
 	return ls, nil
 }
 
+// realsArena holds the real servers of a whole listing in two large
+// slices, which each service's real servers are windows of: growing a
+// slice per service was a tenth of the listing's allocations.
+type realsArena struct {
+	reals   []RealStatus
+	servers []RealServer
+}
+
 // addReals dumps the real servers of st's service into st, in the kernel's
 // order.
-func (n *Netlink) addReals(ctx context.Context, st *ServiceStatus) error {
+func (n *Netlink) addReals(ctx context.Context, st *ServiceStatus, arena *realsArena) error {
 	key := st.Service.Key
 	req, err := encodeGetDests(key)
 	if err != nil {
 		return fmt.Errorf("ipvs: list real servers of %s: %w", key, err)
 	}
-	st.Reals = []RealStatus{}
-	st.Service.RealServers = []RealServer{}
+	if len(arena.reals) > 1<<16 { // start afresh so the old array can go
+		*arena = realsArena{}
+	}
+	start := len(arena.reals)
 	err = n.dump(ctx, cmdGetDest, req, func(b []byte) error {
 		rs, err := destFromMessage(b, key.Family)
 		if err != nil {
 			return &decodeError{err}
 		}
-		st.Reals = append(st.Reals, rs)
-		st.Service.RealServers = append(st.Service.RealServers, rs.Real)
+		arena.reals = append(arena.reals, rs)
+		arena.servers = append(arena.servers, rs.Real)
 		return nil
 	})
+	if end := len(arena.reals); end > start {
+		st.Reals = arena.reals[start:end:end]
+		st.Service.RealServers = arena.servers[start:end:end]
+	} else {
+		st.Reals, st.Service.RealServers = []RealStatus{}, []RealServer{}
+	}
 	var derr *decodeError
 	if errors.As(err, &derr) {
 		return fmt.Errorf("ipvs: list real servers of %s: decode kernel reply: %w", key, derr.err)
