@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
@@ -70,20 +69,16 @@ func (n *Netlink) applyPipelined(ctx context.Context, ops []Op) (int, error) {
 		}
 		end := min(start+size, len(ops))
 		req, sent, encErr := d.encodeBatch(uint16(n.family.ID), ops[start:end])
-		c := n.c
-		interrupted := make(chan struct{})
-		stop := context.AfterFunc(ctx, func() {
-			defer close(interrupted)
-			_ = c.SetDeadline(time.Unix(1, 0))
+		var (
+			fail, later int
+			failErr     error
+		)
+		err := n.guard(ctx, func() (err error) {
+			fail, failErr, later, err = d.exchange(req, sent)
+			return err
 		})
-		fail, failErr, later, err := d.exchange(req, sent)
-		if !stop() {
-			<-interrupted
-			_ = c.SetDeadline(time.Time{})
-			if err != nil {
-				n.broken = errBroken
-				return start, fmt.Errorf("ipvs: request interrupted (the ops of the interrupted batch may or may not be applied): %w", ctx.Err())
-			}
+		if cerr := ctx.Err(); err != nil && cerr != nil && errors.Is(err, cerr) {
+			return start, err // interrupted: the batch may or may not be applied
 		}
 		if err != nil {
 			// Lost or garbled acknowledgements: what the batch did is
