@@ -89,9 +89,13 @@ func (a *Advertisement) MarshalBinary() ([]byte, error) {
 	if n > 255 {
 		return nil, fmt.Errorf("vrrp: %d addresses, at most 255 fit an advertisement", n)
 	}
+	// The family is the wire's: an IPv6 advertisement carries 16-byte
+	// addresses, and an IPv4-mapped one (::ffff:a.b.c.d) is one of them.
+	// The codec encodes whatever it decodes; which addresses an instance
+	// may hold is the instance's rule (New refuses mapped ones).
 	is6 := n > 0 && a.Addresses[0].Is6()
 	for _, ip := range a.Addresses {
-		if !ip.IsValid() || ip.Is6() != is6 || ip.Is4In6() {
+		if !ip.IsValid() || ip.Is6() != is6 {
 			return nil, fmt.Errorf("vrrp: address %v: all addresses must be valid and of one family", ip)
 		}
 	}

@@ -1,6 +1,7 @@
 package vrrp
 
 import (
+	"bytes"
 	"errors"
 	"net/netip"
 	"testing"
@@ -220,4 +221,28 @@ func TestUnmarshalIPv6Family(t *testing.T) {
 	assert.Equal(t, a, got)
 	assert.True(t, VerifyChecksum(b, src, dst))
 	assert.False(t, VerifyChecksum(b, ip4("fe80::2"), dst))
+}
+
+// TestRoundTripMappedIPv6 is what FuzzUnmarshal found: an IPv6 advert
+// whose address is IPv4-mapped (::ffff:48.48.48.48) decoded, but the
+// encoder refused it, so a received advert could not be sent back as is.
+// The codec round-trips what it decodes; instances still refuse mapped
+// VIPs in their configuration.
+func TestRoundTripMappedIPv6(t *testing.T) {
+	wire := mustHex(t, "31 01 64 01 00 64 00 00 00 00 00 00 00 00 00 00 00 00 ff ff 30 30 30 30")
+	src, dst := ip4("fe80::1"), GroupIPv6
+	var a Advertisement
+	a.Src, a.Dst = src, dst
+	require.NoError(t, a.UnmarshalBinary(wire))
+	require.Equal(t, []netip.Addr{ip4("::ffff:48.48.48.48")}, a.Addresses)
+	out, err := a.MarshalBinary()
+	require.NoError(t, err)
+	want := bytes.Clone(wire)
+	want[6], want[7] = out[6], out[7]
+	assert.Equal(t, want, out)
+	assert.True(t, VerifyChecksum(out, src, dst))
+
+	_, err = New(Config{Interface: "eth0", VRID: 1, Priority: 100, Version: 3,
+		VIPs: []VIP{{Prefix: netip.MustParsePrefix("::ffff:48.48.48.48/128")}}})
+	assert.Error(t, err, "an instance must not hold a mapped VIP")
 }
