@@ -10,16 +10,16 @@ include .ci/vm.mk
 # Packages with real-kernel tests (func TestVM...), run inside the guest.
 VM_PKGS := $(sort $(dir $(shell grep -rl --include='*_test.go' '^func TestVM' .)))
 
-.PHONY: all build test host-deps test-host test-vm demo bench fmt vet clean man install
+.PHONY: all build test host-deps test-host fuzz test-vm demo bench fmt vet clean man install
 
 all: build
 
 build:
 	CGO_ENABLED=0 $(GO) build -buildvcs=auto -o bin/lvsctl ./cmd/lvsctl
 
-## test: everything CI runs: vet, host tests, VM tests (packages first: the
-## host tests use keepalived and GNU cpio).
-test: host-deps vm-assets vet test-host test-vm
+## test: everything CI runs: vet, host tests, fuzzing, VM tests (packages
+## first: the host tests use keepalived and GNU cpio).
+test: host-deps vm-assets vet test-host fuzz test-vm
 
 ## host-deps: Debian packages the host tests need (keepalived, iproute2, cpio).
 host-deps:
@@ -32,6 +32,10 @@ vet:
 ## test-host: unit and network-namespace tests (root for the latter).
 test-host:
 	$(GO) test -count=1 -skip '^TestVM' ./...
+
+## fuzz: every fuzz target for FUZZTIME (default 10s) on top of its corpus.
+fuzz:
+	GO=$(GO) bash .ci/fuzz
 
 ## test-vm: tests that need kernel IPVS, run in a QEMU guest.
 test-vm: vm-assets vmexec
