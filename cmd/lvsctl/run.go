@@ -171,11 +171,13 @@ func watchReload(ctx context.Context, file string, logger *slog.Logger, reload c
 		ops.reloading()
 		cfg, files, diags := lvshcl.Load(file)
 		if diags.HasErrors() {
+			// The outcome reaches status and systemd before the
+			// diagnostics are rendered for the log.
+			ops.reloaded(fmt.Errorf("%s, the first: %v", plural(len(diags.Errs()), "error"), diags.Errs()[0]))
 			var buf bytes.Buffer
 			_ = lvshcl.WriteDiagnostics(&buf, files, diags)
 			logger.Error("reload refused: the file is invalid; keeping the running configuration",
 				"config", file, "errors", len(diags.Errs()), "diagnostics", strings.TrimSpace(buf.String()))
-			ops.reloaded(fmt.Errorf("%s, the first: %v", plural(len(diags.Errs()), "error"), diags.Errs()[0]))
 			continue
 		}
 		select {
