@@ -8,11 +8,32 @@ import (
 	"strings"
 )
 
-// Ownership is the record of which services lvsctl created, so that it
+// Ownership keeps the record of which services lvsctl owns, so that it
 // edits and deletes only those. StateFile keeps it on disk.
 type Ownership interface {
-	Load() ([]ServiceKey, error)
-	Save([]ServiceKey) error
+	Load() (Record, error)
+	Save(Record) error
+}
+
+// Record is the ownership record. A key is owned once the kernel has
+// accepted the write that created (or the decision that adopted) its
+// service; before its first write, Apply records the keys it may create as
+// intended. A key that is intended but never confirmed (the apply was
+// killed) is not owned: Plan takes it over only if the service found there
+// is one the interrupted apply could have left (see Reconciler.Plan).
+type Record struct {
+	// Owned keys are confirmed: lvsctl created or adopted these services.
+	Owned []ServiceKey
+	// Intended keys may have been created by an apply that did not finish.
+	Intended []ServiceKey
+}
+
+func (r Record) normalize() Record {
+	return Record{Owned: sortedSet(r.Owned), Intended: sortedSet(r.Intended)}
+}
+
+func (r Record) equal(o Record) bool {
+	return slices.Equal(r.Owned, o.Owned) && slices.Equal(r.Intended, o.Intended)
 }
 
 // Reconciler converges the services it owns in a Kernel to a desired table.
@@ -32,13 +53,35 @@ type Plan struct {
 	// Conflicts are desired services that already exist in the kernel but
 	// were not created by lvsctl. Apply refuses them unless adopted.
 	Conflicts []ServiceKey
+	// Unconfirmed are the Conflicts whose keys an interrupted apply
+	// intended to create: what is there now may be its work or someone
+	// else's, and differs from the desired table, so it is not taken over.
+	Unconfirmed []ServiceKey
+	// Recovered services were intended by an interrupted apply, exist, and
+	// are consistent with the desired table (same service attributes, every
+	// real server one the table has, as is): Apply takes them over.
+	Recovered []ServiceKey
 	// Adopted conflicts are taken over: edited to match the config and
 	// owned from now on.
 	Adopted bool
 
-	owned  []ServiceKey     // the ownership record as loaded
+	loaded Record           // the ownership record as loaded, normalized
+	taken  []ServiceKey     // owned after this apply's decision, before any write
 	before []VirtualService // kernel state of every service the ops may touch
 	want   []ServiceKey     // keys of the desired table
+}
+
+// Pending reports whether Apply has anything to do: ops to make, conflicts
+// to refuse or adopt, or an ownership record to rewrite.
+func (p *Plan) Pending() bool {
+	return len(p.Ops) > 0 || len(p.Conflicts) > 0 || !p.intent().equal(p.loaded)
+}
+
+// intent is the record Apply writes before its first op: the keys owned
+// now (including what this plan takes over) and, as intended, every other
+// key it may create.
+func (p *Plan) intent() Record {
+	return Record{Owned: p.taken, Intended: setMinus(p.want, p.taken)}
 }
 
 // ErrConflict is returned by Apply when the desired table names services
@@ -48,35 +91,60 @@ var ErrConflict = errors.New("services exist in the kernel but were not created 
 // Plan dumps the kernel once and computes the ops that converge it to
 // desired. With adopt, services that exist but are not owned are taken over
 // instead of reported as conflicts.
+//
+// A key the record holds as intended but not confirmed (an apply was
+// killed before it confirmed its writes) is not owned. If a service exists
+// there, Plan takes it over only when it is consistent with desired: the
+// same service attributes, and each of its real servers one that desired
+// lists, with the same attributes. That is all an interrupted apply of this
+// table can have left, so re-applying converges. Anything else there is a
+// conflict (listed in Unconfirmed too), and a key desired no longer names
+// is foreign: neither is ever edited or deleted without adopt.
 func (r *Reconciler) Plan(ctx context.Context, desired []VirtualService, adopt bool) (*Plan, error) {
 	kernel, err := r.Kernel.Services(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read IPVS table: %w", err)
 	}
-	owned, err := r.Owned.Load()
+	rec, err := r.Owned.Load()
 	if err != nil {
 		return nil, fmt.Errorf("load ownership record: %w", err)
 	}
-	isOwned := make(map[ServiceKey]bool, len(owned))
-	for _, k := range owned {
+	rec = rec.normalize()
+	isOwned := make(map[ServiceKey]bool, len(rec.Owned))
+	for _, k := range rec.Owned {
 		isOwned[k] = true
 	}
-	want := make(map[ServiceKey]bool, len(desired))
-	p := &Plan{owned: owned, Adopted: adopt}
-	for _, s := range desired {
+	intended := make(map[ServiceKey]bool, len(rec.Intended))
+	for _, k := range rec.Intended {
+		intended[k] = true
+	}
+	want := make(map[ServiceKey]int, len(desired))
+	p := &Plan{loaded: rec, Adopted: adopt}
+	for i, s := range desired {
 		k := s.Key.normalize()
-		want[k] = true
+		want[k] = i
 		p.want = append(p.want, k)
 	}
+	p.want = sortedSet(p.want)
+	taken := slices.Clone(rec.Owned)
 	var current []VirtualService
 	for _, s := range kernel {
 		k := s.Key.normalize()
+		i, wanted := want[k]
 		switch {
 		case isOwned[k]:
 			current = append(current, s)
-		case want[k]:
+		case wanted && intended[k] && consistent(s, desired[i]):
+			p.Recovered = append(p.Recovered, k)
+			taken = append(taken, k)
+			current = append(current, s)
+		case wanted:
 			p.Conflicts = append(p.Conflicts, k)
+			if intended[k] {
+				p.Unconfirmed = append(p.Unconfirmed, k)
+			}
 			if adopt {
+				taken = append(taken, k)
 				current = append(current, s)
 			}
 		default:
@@ -85,12 +153,15 @@ func (r *Reconciler) Plan(ctx context.Context, desired []VirtualService, adopt b
 	}
 	slices.SortFunc(p.Foreign, ServiceKey.Compare)
 	slices.SortFunc(p.Conflicts, ServiceKey.Compare)
+	slices.SortFunc(p.Unconfirmed, ServiceKey.Compare)
+	slices.SortFunc(p.Recovered, ServiceKey.Compare)
+	p.taken = sortedSet(taken)
 	if len(p.Conflicts) > 0 && !adopt {
 		// Leave the conflicting services out of the diff entirely so the
 		// plan shows only what apply could do once they are resolved.
 		var ours []VirtualService
 		for _, s := range desired {
-			if !slices.Contains(p.Conflicts, s.Key.normalize()) {
+			if _, found := slices.BinarySearchFunc(p.Conflicts, s.Key.normalize(), ServiceKey.Compare); !found {
 				ours = append(ours, s)
 			}
 		}
@@ -101,6 +172,23 @@ func (r *Reconciler) Plan(ctx context.Context, desired []VirtualService, adopt b
 	return p, nil
 }
 
+// consistent reports whether the kernel's service have is what applying
+// want can leave when interrupted: want's service attributes, and only real
+// servers of want, each with want's attributes.
+func consistent(have, want VirtualService) bool {
+	have, want = have.Normalize(), want.Normalize()
+	if !sameServiceAttrs(have, want) {
+		return false
+	}
+	for _, r := range have.RealServers {
+		i, found := slices.BinarySearchFunc(want.RealServers, r.Key(), func(w RealServer, k RealKey) int { return w.Key().Compare(k) })
+		if !found || want.RealServers[i] != r {
+			return false
+		}
+	}
+	return true
+}
+
 // Result is what Apply did.
 type Result struct {
 	// Applied counts the ops the kernel accepted (before any rollback).
@@ -109,50 +197,72 @@ type Result struct {
 	RolledBack int
 }
 
-// Apply performs p. It records ownership of every service it may create
-// before the first write, so a crash never leaves an unowned service
-// behind. If the kernel rejects an op, Apply undoes the ops already made
-// (restoring every touched service to its state at Plan time) and returns
-// the rejection: a table is never left half-applied. The kernel must not
-// have been changed by anyone else since Plan.
+// Apply performs p. Before the first write it records every key it may
+// create as intended (not owned), and the services it takes over as owned;
+// once the kernel has accepted every op it rewrites the record with exactly
+// the desired keys owned. A killed apply thus leaves a valid record that
+// owns nothing it did not confirm. Each write of the record is skipped
+// when it would not change it, so a converged re-apply writes nothing.
+//
+// If the kernel rejects an op, Apply undoes the ops already made
+// (restoring every touched service to its state at Plan time) and the
+// record as loaded, and returns the rejection: a table is never left
+// half-applied. The kernel must not have been changed by anyone else since
+// Plan.
 func (r *Reconciler) Apply(ctx context.Context, p *Plan) (Result, error) {
 	if len(p.Conflicts) > 0 && !p.Adopted {
 		names := make([]string, len(p.Conflicts))
 		for i, k := range p.Conflicts {
 			names[i] = k.String()
 		}
-		return Result{}, fmt.Errorf("%w: %s (remove them, or adopt them with --adopt)", ErrConflict, strings.Join(names, ", "))
+		hint := "remove them, or adopt them with --adopt"
+		if len(p.Unconfirmed) > 0 {
+			hint = fmt.Sprintf("%d of them where an interrupted apply may have created services, and differing from the configuration; %s", len(p.Unconfirmed), hint)
+		}
+		return Result{}, fmt.Errorf("%w: %s (%s)", ErrConflict, strings.Join(names, ", "), hint)
 	}
-	intent := union(p.owned, p.want)
-	if err := r.Owned.Save(intent); err != nil {
-		return Result{}, fmt.Errorf("record ownership: %w", err)
+	intent := p.intent()
+	if err := r.save(p.loaded, intent); err != nil {
+		return Result{}, err
 	}
 	n, err := r.Kernel.Apply(ctx, p.Ops)
 	n += appliedAfter(err)
 	res := Result{Applied: n}
 	if err == nil {
-		if err := r.Owned.Save(p.want); err != nil {
-			return res, fmt.Errorf("record ownership: %w", err)
+		if err := r.save(intent, Record{Owned: p.want}); err != nil {
+			return res, err
 		}
 		return res, nil
 	}
 	var oe *OpError
 	if n == 0 && errors.As(err, &oe) {
 		// A clean rejection of the first op: nothing was applied.
-		if serr := r.Owned.Save(p.owned); serr != nil {
-			return res, errors.Join(err, fmt.Errorf("record ownership: %w", serr))
+		if serr := r.save(intent, p.loaded); serr != nil {
+			return res, errors.Join(err, serr)
 		}
 		return res, err
 	}
-	undone, rerr := r.rollback(context.WithoutCancel(ctx), p, intent)
+	undone, rerr := r.rollback(context.WithoutCancel(ctx), p, union(intent.Owned, intent.Intended))
 	res.RolledBack = undone
 	if rerr != nil {
-		return res, errors.Join(err, fmt.Errorf("roll back %d applied ops: %w (the ownership record keeps every service it may have created)", n, rerr))
+		return res, errors.Join(err, fmt.Errorf("roll back %d applied ops: %w (the ownership record keeps every service it may have created as intended)", n, rerr))
 	}
-	if serr := r.Owned.Save(p.owned); serr != nil {
-		return res, errors.Join(err, fmt.Errorf("record ownership: %w", serr))
+	if serr := r.save(intent, p.loaded); serr != nil {
+		return res, errors.Join(err, serr)
 	}
 	return res, fmt.Errorf("%w (rolled back the %d ops already applied)", err, n)
+}
+
+// save writes rec unless the record is already old.
+func (r *Reconciler) save(old, rec Record) error {
+	rec = rec.normalize()
+	if rec.equal(old.normalize()) {
+		return nil
+	}
+	if err := r.Owned.Save(rec); err != nil {
+		return fmt.Errorf("record ownership: %w", err)
+	}
+	return nil
 }
 
 // rollback restores the services named in keys to their state at Plan time.
@@ -176,7 +286,26 @@ func (r *Reconciler) rollback(ctx context.Context, p *Plan, keys []ServiceKey) (
 }
 
 func union(a, b []ServiceKey) []ServiceKey {
-	out := slices.Concat(a, b)
+	return sortedSet(slices.Concat(a, b))
+}
+
+// sortedSet returns keys sorted without duplicates, in a new slice.
+func sortedSet(keys []ServiceKey) []ServiceKey {
+	if len(keys) == 0 {
+		return nil
+	}
+	out := slices.Clone(keys)
 	slices.SortFunc(out, ServiceKey.Compare)
 	return slices.Compact(out)
+}
+
+// setMinus returns the keys of a, a sorted set, that b, a sorted set, lacks.
+func setMinus(a, b []ServiceKey) []ServiceKey {
+	var out []ServiceKey
+	for _, k := range a {
+		if _, found := slices.BinarySearchFunc(b, k, ServiceKey.Compare); !found {
+			out = append(out, k)
+		}
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package ipvs
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -124,12 +125,56 @@ func TestReconcileMissingScheduler(t *testing.T) {
 
 func TestStateFile(t *testing.T) {
 	f := StateFile{Path: filepath.Join(t.TempDir(), "sub", "state.json")}
-	keys, err := f.Load()
+	rec, err := f.Load()
 	require.NoError(t, err)
-	assert.Empty(t, keys)
-	want := []ServiceKey{tcp("10.0.0.2", 80), {Family: IPv6, FWMark: 3}, tcp("2001:db8::1", 443)}
+	assert.Zero(t, rec)
+	want := Record{
+		Owned:    []ServiceKey{tcp("10.0.0.2", 80), {Family: IPv6, FWMark: 3}, tcp("2001:db8::1", 443), tcp("10.0.0.2", 80)},
+		Intended: []ServiceKey{tcp("10.0.0.3", 80)},
+	}
 	require.NoError(t, f.Save(want))
 	got, err := f.Load()
 	require.NoError(t, err)
-	assert.Equal(t, []ServiceKey{tcp("10.0.0.2", 80), tcp("2001:db8::1", 443), {Family: IPv6, FWMark: 3}}, got)
+	assert.Equal(t, Record{
+		Owned:    []ServiceKey{tcp("10.0.0.2", 80), tcp("2001:db8::1", 443), {Family: IPv6, FWMark: 3}},
+		Intended: []ServiceKey{tcp("10.0.0.3", 80)},
+	}, got)
+	b, err := os.ReadFile(f.Path)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), `"version": 2`)
+}
+
+// TestStateFileVersions reads what earlier releases wrote and refuses what
+// it does not understand, naming the file.
+func TestStateFileVersions(t *testing.T) {
+	for _, tc := range []struct {
+		name, doc string
+		want      Record
+		err       string
+	}{
+		{name: "version 1: every key confirmed", doc: `{"version": 1, "services": ["TCP 10.0.0.1:80", "FWM 7 ipv4"]}`,
+			want: Record{Owned: []ServiceKey{tcp("10.0.0.1", 80), {Family: IPv4, FWMark: 7}}}},
+		{name: "version 1, empty", doc: `{"version": 1, "services": null}`},
+		{name: "version 2", doc: `{"version": 2, "services": ["TCP 10.0.0.1:80"], "intended": ["TCP 10.0.0.2:80"]}`,
+			want: Record{Owned: []ServiceKey{tcp("10.0.0.1", 80)}, Intended: []ServiceKey{tcp("10.0.0.2", 80)}}},
+		{name: "version 1 with intended keys", doc: `{"version": 1, "services": [], "intended": ["TCP 10.0.0.2:80"]}`, err: `version 1 state file has no "intended" keys`},
+		{name: "unknown version", doc: `{"version": 3, "services": []}`, err: "unsupported state version 3 (this lvsctl reads versions 1 and 2)"},
+		{name: "no version", doc: `{"services": []}`, err: "unsupported state version 0"},
+		{name: "corrupt", doc: `{"version": 2, "services": [`, err: "unexpected end of JSON input"},
+		{name: "bad intended key", doc: `{"version": 2, "services": [], "intended": ["XYZ 1"]}`, err: "state.json: "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := StateFile{Path: filepath.Join(t.TempDir(), "state.json")}
+			require.NoError(t, os.WriteFile(f.Path, []byte(tc.doc), 0o600))
+			got, err := f.Load()
+			if tc.err != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), f.Path)
+				assert.Contains(t, err.Error(), tc.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, got)
+		})
+	}
 }

@@ -12,9 +12,16 @@ import (
 
 // StateFile keeps the ownership record as JSON in one file:
 //
-//	{"version": 1, "services": ["TCP 10.0.0.1:80", "FWM 7 ipv4"]}
+//	{"version": 2, "services": ["TCP 10.0.0.1:80", "FWM 7 ipv4"],
+//	 "intended": ["TCP 10.0.0.2:80"]}
 //
-// A missing file is an empty record. Save replaces the file atomically.
+// services are the owned keys, intended the keys an unfinished apply may
+// have created (Record). Version 1 files, written by earlier releases, have
+// no intended keys and every key confirmed; they are read as such and
+// rewritten as version 2 by the next apply that changes the record. A
+// missing file is an empty record; a file that does not parse, or of
+// another version, is an error naming the file. Save replaces the file
+// atomically (a synced temporary file renamed over it).
 type StateFile struct {
 	Path string
 }
@@ -24,34 +31,44 @@ var _ Ownership = StateFile{}
 type stateDoc struct {
 	Version  int          `json:"version"`
 	Services []ServiceKey `json:"services"`
+	Intended []ServiceKey `json:"intended,omitempty"`
 }
 
-const stateVersion = 1
+const stateVersion = 2
 
 // Load reads the record.
-func (f StateFile) Load() ([]ServiceKey, error) {
+func (f StateFile) Load() (Record, error) {
 	b, err := os.ReadFile(f.Path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+		return Record{}, nil
 	}
 	if err != nil {
-		return nil, err
+		return Record{}, err
 	}
 	var doc stateDoc
 	if err := json.Unmarshal(b, &doc); err != nil {
-		return nil, fmt.Errorf("%s: %w", f.Path, err)
+		return Record{}, fmt.Errorf("%s: %w", f.Path, err)
 	}
-	if doc.Version != stateVersion {
-		return nil, fmt.Errorf("%s: unsupported state version %d", f.Path, doc.Version)
+	switch doc.Version {
+	case 1:
+		if doc.Intended != nil {
+			return Record{}, fmt.Errorf("%s: a version 1 state file has no \"intended\" keys", f.Path)
+		}
+		return Record{Owned: doc.Services}, nil
+	case stateVersion:
+		return Record{Owned: doc.Services, Intended: doc.Intended}, nil
+	default:
+		return Record{}, fmt.Errorf("%s: unsupported state version %d (this lvsctl reads versions 1 and %d)", f.Path, doc.Version, stateVersion)
 	}
-	return doc.Services, nil
 }
 
 // Save writes the record, creating the directory if needed.
-func (f StateFile) Save(keys []ServiceKey) error {
-	keys = slices.Clone(keys)
-	slices.SortFunc(keys, ServiceKey.Compare)
-	b, err := json.MarshalIndent(stateDoc{Version: stateVersion, Services: slices.Compact(keys)}, "", "  ")
+func (f StateFile) Save(rec Record) error {
+	rec = rec.normalize()
+	if rec.Owned == nil {
+		rec.Owned = []ServiceKey{} // "services": [], not null
+	}
+	b, err := json.MarshalIndent(stateDoc{Version: stateVersion, Services: rec.Owned, Intended: rec.Intended}, "", "  ")
 	if err != nil {
 		return err
 	}
@@ -77,14 +94,23 @@ func (f StateFile) Save(keys []ServiceKey) error {
 	return os.Rename(tmp.Name(), f.Path)
 }
 
-// MemOwnership is an in-memory Ownership for tests.
-type MemOwnership struct{ Keys []ServiceKey }
+// MemOwnership is an in-memory Ownership for tests: Keys are the owned
+// keys, Intended the intended ones.
+type MemOwnership struct {
+	Keys     []ServiceKey
+	Intended []ServiceKey
+	// Saves counts the calls to Save.
+	Saves int
+}
 
-// Load returns the keys.
-func (m *MemOwnership) Load() ([]ServiceKey, error) { return slices.Clone(m.Keys), nil }
+// Load returns the record.
+func (m *MemOwnership) Load() (Record, error) {
+	return Record{Owned: slices.Clone(m.Keys), Intended: slices.Clone(m.Intended)}, nil
+}
 
-// Save stores the keys.
-func (m *MemOwnership) Save(k []ServiceKey) error {
-	m.Keys = slices.Clone(k)
+// Save stores the record.
+func (m *MemOwnership) Save(r Record) error {
+	m.Keys, m.Intended = slices.Clone(r.Owned), slices.Clone(r.Intended)
+	m.Saves++
 	return nil
 }
