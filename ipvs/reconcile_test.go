@@ -178,3 +178,12 @@ func TestStateFileVersions(t *testing.T) {
 		})
 	}
 }
+
+// TestStateFileEmpty: an empty record reads back as the zero Record.
+func TestStateFileEmpty(t *testing.T) {
+	f := StateFile{Path: filepath.Join(t.TempDir(), "state.json")}
+	require.NoError(t, f.Save(Record{}))
+	got, err := f.Load()
+	require.NoError(t, err)
+	assert.Zero(t, got)
+}

@@ -36,7 +36,7 @@ type stateDoc struct {
 
 const stateVersion = 2
 
-// Load reads the record.
+// Load reads the record: sorted sets, nil when empty.
 func (f StateFile) Load() (Record, error) {
 	b, err := os.ReadFile(f.Path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -54,9 +54,9 @@ func (f StateFile) Load() (Record, error) {
 		if doc.Intended != nil {
 			return Record{}, fmt.Errorf("%s: a version 1 state file has no \"intended\" keys", f.Path)
 		}
-		return Record{Owned: doc.Services}, nil
+		return Record{Owned: doc.Services}.normalize(), nil
 	case stateVersion:
-		return Record{Owned: doc.Services, Intended: doc.Intended}, nil
+		return Record{Owned: doc.Services, Intended: doc.Intended}.normalize(), nil
 	default:
 		return Record{}, fmt.Errorf("%s: unsupported state version %d (this lvsctl reads versions 1 and %d)", f.Path, doc.Version, stateVersion)
 	}
