@@ -21,12 +21,8 @@ type machine struct {
 	lastAt      time.Time // when it was taken (zero before the first probe)
 }
 
-func newMachine(now time.Time, alpha bool) machine {
-	m := machine{up: !alpha, weight: NoWeight, since: now, reason: "not checked yet"}
-	if alpha {
-		m.reason = "not checked yet (alpha)"
-	}
-	return m
+func newMachine(now time.Time, p Presumption) machine {
+	return machine{up: p.Up, weight: NoWeight, since: now, reason: p.Reason}
 }
 
 // observe applies the result of a probe that ended at now. It returns the

@@ -178,6 +178,13 @@ func (p *MySQL) Validate() error {
 	return errors.Join(errs...)
 }
 
+// TestsRole reports whether the check tests the server's role: a read_only
+// requirement, running replication or a maximum lag. Such a server is
+// never presumed up before a probe has seen its role (RoleProber).
+func (p *MySQL) TestsRole() bool {
+	return p.ReadOnly != ReadOnlyAny || p.ReplicationRunning || p.MaxReplicationLag > 0
+}
+
 // Probe logs in and checks every condition, in order: the query, read_only,
 // replication.
 func (p *MySQL) Probe(ctx context.Context, t Target) Result {

@@ -17,6 +17,35 @@ type Spec struct {
 	Target Target
 	Prober Prober
 	Timing Timing
+	// Presume, when set, is what a new server is taken to be until its
+	// first probe decides (as any first probe does: without retries, rise
+	// or fall). Nil is the default presumption: down with Timing.Alpha or
+	// a RoleProber that tests a role, up otherwise. A server already in
+	// the pool keeps its state whatever Presume says.
+	Presume *Presumption
+}
+
+// Presumption is the state of a server before its first probe.
+type Presumption struct {
+	Up bool
+	// Reason is shown as the server's reason until the first probe, such
+	// as "presumed from the table, not yet checked".
+	Reason string
+}
+
+// presumption is what a new server of spec is taken to be before its first
+// probe.
+func (s Spec) presumption() Presumption {
+	if s.Presume != nil {
+		return *s.Presume
+	}
+	if rp, ok := s.Prober.(RoleProber); ok && rp.TestsRole() {
+		return Presumption{Up: false, Reason: "not checked yet (its role is unknown until a probe succeeds)"}
+	}
+	if s.Timing.Alpha {
+		return Presumption{Up: false, Reason: "not checked yet (alpha)"}
+	}
+	return Presumption{Up: true, Reason: "not checked yet"}
 }
 
 // Event is a health transition of one real server: it went up or down, or
@@ -138,8 +167,8 @@ func (p *Pool) Events() <-chan Event { return p.events }
 // their state, counters and schedule, so a failed server stays failed and a
 // healthy one is not re-checked from scratch; they switch to the new Prober
 // at their next probe and to the new Timing at once (the next probe comes no
-// later than the new DelayLoop from now). Alpha only matters for new
-// servers. New servers start with their warmup; servers not in specs are
+// later than the new DelayLoop from now). Alpha and Presume only matter
+// for new servers. New servers start with their warmup; servers not in specs are
 // stopped, and Set returns once their goroutines have exited, so no event
 // about them follows. Invalid specs (a nil Prober, a bad Timing, a Prober
 // whose Validate fails, a duplicate Target) make Set change nothing and
@@ -184,7 +213,7 @@ func (p *Pool) Set(specs []Spec) error {
 			s.update(spec, now)
 			continue
 		}
-		s := &server{pool: p, spec: spec, m: newMachine(now, spec.Timing.Alpha)}
+		s := &server{pool: p, spec: spec, m: newMachine(now, spec.presumption())}
 		p.servers[spec.Target] = s
 		if p.ctx != nil {
 			p.start(s, now)

@@ -64,6 +64,19 @@ type Prober interface {
 	Probe(ctx context.Context, target Target) Result
 }
 
+// RoleProber is implemented by probers whose check tests a server's role
+// (primary or replica, replication running) and not only that it answers.
+// A server that answers may still have the wrong role, so the Pool never
+// presumes one up on its own: with TestsRole true, a new server is down
+// until its first successful probe, whatever Timing.Alpha says (a
+// Spec.Presume from what is known, such as the kernel's table at a restart,
+// still applies). Checks of reachability (TCP, HTTP) keep keepalived's
+// Alpha semantics by not implementing it, or by returning false.
+type RoleProber interface {
+	Prober
+	TestsRole() bool
+}
+
 // Validator is implemented by probers that can check their configuration.
 // Pool.Set calls it for every Spec and refuses the whole set on any error.
 type Validator interface {

@@ -32,7 +32,8 @@ const WarmupDelayLoop time.Duration = -1
 // after Rise consecutive successful rounds.
 //
 // The first round after a server is added is decisive: as in keepalived, the
-// server is presumed up (down with Alpha) until then, and that round's single
+// server is presumed up (down with Alpha, or when its Prober tests a role:
+// RoleProber; or as Spec.Presume says) until then, and that round's single
 // probe sets its state whatever Rise, Fall and Retry say. It starts after a
 // random delay of up to Warmup.
 type Timing struct {
@@ -45,7 +46,8 @@ type Timing struct {
 	Rise   int
 	Fall   int
 	// Alpha presumes a new server down until its first check succeeds
-	// (keepalived's alpha); otherwise it is presumed up.
+	// (keepalived's alpha); otherwise it is presumed up, unless its check
+	// tests a role (RoleProber) or Spec.Presume says otherwise.
 	Alpha bool
 }
 

@@ -49,6 +49,17 @@ tracking, sync groups and notify hooks. A file with VRRP instances and no
 virtual_server never opens IPVS, so a VRRP-only node runs on a kernel
 without it.
 
+Until its first probe, a real server's state is presumed. At a restart (its
+virtual service is already in the kernel) it comes from the table: in it
+with a weight = up; absent, or at weight 0 under inhibit_on_failure = down;
+the first probe confirms or corrects it. A restart on a converged table thus
+writes nothing until a probe disagrees, whatever the servers' health, and
+"lvsctl status" says "presumed from the table, not yet checked". At a cold
+start a server is presumed up (down with alpha = true), except that a check
+that tests a role (mysql with read_only, replication_running or
+max_replication_lag) never presumes one up: such a server joins only after
+a successful probe. Servers added by SIGHUP follow the cold-start rule.
+
 Transitions are coalesced (50 ms) so a mass failure is one reconcile. Every
 resync interval (the shortest delay_loop, at most 60 s) the kernel is read once
 and anything changed behind lvsctl's back (ipvsadm -d ...) is repaired and
@@ -59,8 +70,7 @@ configuration is kept; a valid one is applied by difference, and real servers
 that stay keep their health. SIGTERM or SIGINT stop the checks and leave the
 IPVS table in place, so traffic flows through a restart (--flush-on-exit, or
 flush_on_exit = true at the top of the file, removes what lvsctl owns
-instead). A restart on a converged table writes
-nothing. On SIGHUP only the VRRP instances whose settings changed restart;
+instead). On SIGHUP only the VRRP instances whose settings changed restart;
 on SIGTERM every instance leaves gracefully (priority-0 advert, VIPs removed,
 notify_stop).
 

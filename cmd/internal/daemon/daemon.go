@@ -165,13 +165,18 @@ func (d *Daemon) Run(ctx context.Context, cfg *lvshcl.Config, reload <-chan *lvs
 		<-poolDone
 	}()
 
-	if err := d.load(cfg); err != nil {
+	presumed, err := d.presumeFromTable(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if err := d.load(cfg, presumed); err != nil {
 		return err
 	}
 	if err := d.resync(ctx, true); err != nil {
 		return err
 	}
-	d.log.Info("running", "services", len(cfg.Services), "checks", len(d.byTarget), "resync", d.resyncEvery())
+	d.log.Info("running", "services", len(cfg.Services), "checks", len(d.byTarget),
+		"presumed_from_table", len(presumed), "writes", d.stats.Writes, "resync", d.resyncEvery())
 
 	coalesce := d.o.Clock.NewTimer(time.Hour)
 	coalesce.Stop()
@@ -219,7 +224,7 @@ func (d *Daemon) Run(ctx context.Context, cfg *lvshcl.Config, reload <-chan *lvs
 				reload = nil
 				continue
 			}
-			if err := d.load(next); err != nil {
+			if err := d.load(next, nil); err != nil {
 				d.log.Error("reload refused; keeping the running configuration", "err", err)
 				continue
 			}
@@ -240,8 +245,10 @@ func (d *Daemon) Stats() Stats { return d.stats }
 func (d *Daemon) Status() []checker.Status { return d.pool.Status() }
 
 // load makes cfg current: it hands the checks to the pool (which keeps the
-// state of servers that stay) and indexes the configuration.
-func (d *Daemon) load(cfg *lvshcl.Config) error {
+// state of servers that stay) and indexes the configuration. presumed
+// gives new servers their state until their first probe (from the kernel's
+// table, at start); the others get the pool's default presumption.
+func (d *Daemon) load(cfg *lvshcl.Config, presumed map[checker.Target]checker.Presumption) error {
 	if len(cfg.Pools) != len(cfg.Services) {
 		return fmt.Errorf("configuration has %d services but %d pools", len(cfg.Services), len(cfg.Pools))
 	}
@@ -256,7 +263,11 @@ func (d *Daemon) load(cfg *lvshcl.Config) error {
 			if m.Check == nil {
 				continue
 			}
-			specs = append(specs, *m.Check)
+			spec := *m.Check
+			if p, ok := presumed[spec.Target]; ok {
+				spec.Presume = &p
+			}
+			specs = append(specs, spec)
 			byTarget[m.Check.Target] = memberRef{svc: vs.Key, member: m}
 		}
 	}
@@ -267,7 +278,8 @@ func (d *Daemon) load(cfg *lvshcl.Config) error {
 	d.services = services
 	d.byTarget = byTarget
 	// Health starts from what the pool knows: the presumption for new
-	// servers (up, or down with alpha), the current state for the others.
+	// servers (from the table; otherwise up, or down with alpha or a check
+	// that tests a role), the current state for the others.
 	old := d.health
 	d.health = make(map[checker.Target]health, len(byTarget))
 	for t := range byTarget {
