@@ -673,7 +673,7 @@ func rangeOf[T any](a *attr[T]) hcl.Range {
 
 // posString formats the start of r as hcl does: "file.hcl:3,14".
 func posString(r hcl.Range) string {
-	return fmt.Sprintf("%s:%d,%d", r.Filename, r.Start.Line, r.Start.Column)
+	return fmt.Sprintf("%s:%d:%d", r.Filename, r.Start.Line, r.Start.Column)
 }
 
 func famName(f ipvs.Family) string {

@@ -114,7 +114,7 @@ func TestMySQLCheckRejects(t *testing.T) {
     password_file = "/etc/lvsctl/monitor.pw"
   }
 }`,
-			summary: "Both password and password_file", detail: "already set by password at test.hcl:6,5",
+			summary: "Both password and password_file", detail: "already set by password at test.hcl:6:5",
 			line: 7, col: 5,
 		},
 		{

@@ -619,7 +619,7 @@ func TestCheckRejects(t *testing.T) {
     check "exec" {}
   }
 }`,
-			summary: "Duplicate check block", detail: "the first one is at test.hcl:6,5",
+			summary: "Duplicate check block", detail: "the first one is at test.hcl:6:5",
 			line: 7, col: 5, errors: 2, // and Missing command
 		},
 		{
@@ -809,7 +809,7 @@ func TestCheckRejects(t *testing.T) {
   quorum     = 3
   hysteresis = 3
 }`,
-			summary: "Invalid hysteresis", detail: "hysteresis (3) must be less than quorum (3, at test.hcl:4,16)",
+			summary: "Invalid hysteresis", detail: "hysteresis (3) must be less than quorum (3, at test.hcl:4:16)",
 			line: 5, col: 16, ctxLine: 4,
 		},
 		{
@@ -900,7 +900,7 @@ func TestCheckRejects(t *testing.T) {
   real_server { address = "10.0.0.1" }
   sorry_server { address = "10.0.0.1" }
 }`,
-			summary: "Sorry server is a real server", detail: "The sorry_server 10.0.0.1:80 is also a real_server of this virtual_server, at test.hcl:4,27.",
+			summary: "Sorry server is a real server", detail: "The sorry_server 10.0.0.1:80 is also a real_server of this virtual_server, at test.hcl:4:27.",
 			line: 5, col: 28, ctxLine: 4,
 		},
 		{
@@ -915,7 +915,7 @@ func TestCheckRejects(t *testing.T) {
   }
   sorry_server { address = "10.0.0.2" }
 }`,
-			summary: "Duplicate sorry_server block", detail: "the first one is at test.hcl:5,3",
+			summary: "Duplicate sorry_server block", detail: "the first one is at test.hcl:5:3",
 			line: 9, col: 3, ctxLine: 5, errors: 2, // and the first is a real server
 		},
 		{
@@ -996,7 +996,7 @@ func TestCheckRejects(t *testing.T) {
     bind_to    = "2001:db8::1"
   }
 }`,
-			summary: "bind_to address family mismatch", detail: "to connect_ip 10.0.0.1 (at test.hcl:5,18)",
+			summary: "bind_to address family mismatch", detail: "to connect_ip 10.0.0.1 (at test.hcl:5:18)",
 			line: 6, col: 18,
 		},
 		{
@@ -1010,7 +1010,7 @@ func TestCheckRejects(t *testing.T) {
   real_server { address = "2001:db8::2" }
   real_server { address = "2001:db8::3" }
 }`,
-			summary: "bind_to address family mismatch", detail: "real server 2001:db8::2 (at test.hcl:7,27) is of the other family",
+			summary: "bind_to address family mismatch", detail: "real server 2001:db8::2 (at test.hcl:7:27) is of the other family",
 			line: 5, col: 27, // once for the block
 		},
 		{
@@ -1027,7 +1027,7 @@ func TestCheckRejects(t *testing.T) {
     check "http" {}
   }
 }`,
-			summary: "Missing connect_port", detail: "Real server 10.0.0.1 (at test.hcl:4,15) has port 0",
+			summary: "Missing connect_port", detail: "Real server 10.0.0.1 (at test.hcl:4:15) has port 0",
 			line: 5, col: 5,
 		},
 
@@ -1277,7 +1277,7 @@ func TestCheckRejects(t *testing.T) {
     }
   }
 }`,
-			summary: "Duplicate env variable", detail: "MODE is already set at test.hcl:7,7.",
+			summary: "Duplicate env variable", detail: "MODE is already set at test.hcl:7:7.",
 			line: 8, col: 7, ctxLine: 7,
 		},
 		{

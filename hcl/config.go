@@ -2,9 +2,6 @@ package hcl
 
 import (
 	"cmp"
-	"fmt"
-	"io"
-	"os"
 	"slices"
 
 	"github.com/hashicorp/hcl/v2"
@@ -35,24 +32,15 @@ type Config struct {
 // Files maps file names to parsed files for rendering diagnostics.
 type Files map[string]*hcl.File
 
-// Load reads and validates one file. On any error it returns nil Config and
-// all diagnostics.
+// Load reads and validates one file under the default limits (see
+// Limits). On any error it returns nil Config and all diagnostics.
 func Load(filename string) (*Config, Files, hcl.Diagnostics) {
-	src, err := os.ReadFile(filename)
-	if err != nil {
-		return nil, Files{}, hcl.Diagnostics{{
-			Severity: hcl.DiagError,
-			Summary:  "Failed to read file",
-			Detail:   fmt.Sprintf("The configuration file %q could not be read.", filename),
-		}}
-	}
-	return Parse(src, filename)
+	return Limits{}.Load(filename)
 }
 
 // Parse is Load for in-memory source.
 func Parse(src []byte, filename string) (*Config, Files, hcl.Diagnostics) {
-	f, diags := parseConfig(src, filename)
-	return load(Files{filename: f}, f, diags)
+	return Limits{}.Parse(src, filename)
 }
 
 func load(files Files, f *hcl.File, diags hcl.Diagnostics) (*Config, Files, hcl.Diagnostics) {
@@ -103,30 +91,4 @@ func sortDiagnostics(diags hcl.Diagnostics) {
 			cmp.Compare(a.Subject.Start.Byte, b.Subject.Start.Byte),
 		)
 	})
-}
-
-// WriteDiagnostics renders diags as hcl does, each with its file, line and
-// a source snippet, without color or wrapping.
-//
-// hcl's writer prints every line from Subject to Context. Where Context is
-// another place rather than the surroundings of Subject (the first
-// definition of a duplicate, say), the snippet shows Subject alone; the
-// Detail names the other place.
-func WriteDiagnostics(w io.Writer, files Files, diags hcl.Diagnostics) error {
-	shown := make(hcl.Diagnostics, len(diags))
-	for i, d := range diags {
-		if d != nil && d.Subject != nil && d.Context != nil && !contains(*d.Context, *d.Subject) {
-			c := *d
-			c.Context = nil
-			d = &c
-		}
-		shown[i] = d
-	}
-	return hcl.NewDiagnosticTextWriter(w, files, 0, false).WriteDiagnostics(shown)
-}
-
-// contains reports whether outer covers inner.
-func contains(outer, inner hcl.Range) bool {
-	return outer.Filename == inner.Filename &&
-		outer.Start.Byte <= inner.Start.Byte && inner.End.Byte <= outer.End.Byte
 }

@@ -411,19 +411,22 @@ virtual_server "web2" {
 	got := out.String()
 	t.Log("\n" + got)
 
-	// hcl's text writer: summary, "on FILE line N, in BLOCK:", the
-	// numbered source line, then the detail.
-	assert.Contains(t, got, "Error: Unknown scheduler\n\n"+
-		"  on lvs.hcl line 4, in virtual_server \"web\":\n"+
-		"   4:   scheduler = \"fastest\"\n\n"+
-		"\"fastest\" is not an IPVS scheduler. Valid schedulers: rr, wrr, lc, wlc, lblc, lblcr, dh, sh, sed, nq, fo, ovf, mh, twos.\n")
-	assert.Contains(t, got, "Error: Duplicate virtual service\n\n"+
-		"  on lvs.hcl line 7, in virtual_server \"web2\":\n"+
-		"   7:   address = \"192.0.2.10\"\n\n"+
-		"TCP 192.0.2.10:80 is already defined by virtual_server \"web\", first defined at lvs.hcl:2,15.")
+	// FILE:LINE:COL: severity and summary, the detail, the block, the
+	// numbered source line and the offending range marked.
+	assert.True(t, strings.HasPrefix(got, "lvs.hcl:4:15: Error: Unknown scheduler\n"), got)
+	assert.Contains(t, got, "lvs.hcl:4:15: Error: Unknown scheduler\n"+
+		"  \"fastest\" is not an IPVS scheduler. Valid schedulers: rr, wrr, lc, wlc, lblc, lblcr, dh, sh, sed, nq, fo, ovf, mh, twos.\n"+
+		"  in virtual_server \"web\":\n"+
+		"    4 |   scheduler = \"fastest\"\n"+
+		"      |               ^^^^^^^^^\n\n")
+	assert.Contains(t, got, "lvs.hcl:7:13: Error: Duplicate virtual service\n"+
+		"  TCP 192.0.2.10:80 is already defined by virtual_server \"web\", first defined at lvs.hcl:2:15.")
+	assert.Contains(t, got, "  in virtual_server \"web2\":\n"+
+		"    7 |   address = \"192.0.2.10\"\n"+
+		"      |             ^^^^^^^^^^^^\n\n")
 	// The first definition is named in the detail, not dumped as a
 	// snippet running from line 2 to line 7.
-	assert.NotContains(t, got, "   3:")
+	assert.NotContains(t, got, "    3 |")
 }
 
 // render formats diags for test failure messages.

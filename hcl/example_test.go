@@ -57,12 +57,11 @@ virtual_server "web" {
 	_, files, diags := lvshcl.Parse([]byte(src), "lvs.hcl")
 	_ = lvshcl.WriteDiagnostics(os.Stdout, files, diags)
 	// Output:
-	// Error: Invalid weight
-	//
-	//   on lvs.hcl line 7, in virtual_server "web":
-	//    7:     weight  = -1
-	//
-	// weight must be a whole number from 0 to 2147483647; got -1.
+	// lvs.hcl:7:15: Error: Invalid weight
+	//   weight must be a whole number from 0 to 2147483647; got -1.
+	//   in virtual_server "web":
+	//     7 |     weight  = -1
+	//       |               ^^
 }
 
 // Health checks and pool policy, for `lvsctl run`: the virtual_server's

@@ -175,7 +175,7 @@ realserver { mode = "dr" }`,
   real_server { address = "2001:db8::11" }
 }
 realserver {}`,
-			summary: "VIP not supported yet", detail: `virtual_server "v6" (at test.hcl:2,16) has VIP 2001:db8::1`,
+			summary: "VIP not supported yet", detail: `virtual_server "v6" (at test.hcl:2:16) has VIP 2001:db8::1`,
 			line: 7, col: 1, ctxLine: 2,
 		},
 		{
@@ -203,7 +203,7 @@ realserver {}`,
   vips = ["192.0.2.1",
           "192.0.2.1"]
 }`,
-			summary: "Duplicate VIP", detail: "already listed at test.hcl:3,11",
+			summary: "Duplicate VIP", detail: "already listed at test.hcl:3:11",
 			line: 4, col: 11, ctxLine: 3,
 		},
 		{
@@ -236,7 +236,7 @@ realserver {}`,
   real_server { address = "10.0.7.2" }
 }
 realserver {}`,
-			summary: "Tunnel type not supported yet", detail: `encapsulated with gre (at test.hcl:5,19)`,
+			summary: "Tunnel type not supported yet", detail: `encapsulated with gre (at test.hcl:5:19)`,
 			line: 2, col: 16, ctxLine: 5,
 		},
 		{
@@ -248,7 +248,7 @@ realserver {}`,
 realserver {
   mode = "dr"
 }`,
-			summary: "Duplicate realserver block", detail: "the first one is at test.hcl:1,1",
+			summary: "Duplicate realserver block", detail: "the first one is at test.hcl:1:1",
 			line: 5, col: 1, ctxLine: 1,
 		},
 		{

@@ -310,7 +310,7 @@ virtual_server "b" {
   protocol = "TCP"
 }`,
 			summary: "Duplicate virtual service",
-			detail:  `TCP 192.0.2.1:80 is already defined by virtual_server "a", first defined at test.hcl:2,13.`,
+			detail:  `TCP 192.0.2.1:80 is already defined by virtual_server "a", first defined at test.hcl:2:13.`,
 			line:    6, col: 14, ctxLine: 2,
 		},
 		{
@@ -323,7 +323,7 @@ virtual_server "b" {
   real_server { address = "10.0.0.1" }
 }`,
 			summary: "Duplicate virtual service",
-			detail:  `FWM 7 ipv4 is already defined by virtual_server "a", first defined at test.hcl:2,12.`,
+			detail:  `FWM 7 ipv4 is already defined by virtual_server "a", first defined at test.hcl:2:12.`,
 			line:    5, col: 12, ctxLine: 2,
 		},
 		{
@@ -337,7 +337,7 @@ virtual_server "a" {
   port    = 81
 }`,
 			summary: "Duplicate virtual_server name",
-			detail:  `A virtual_server named "a" is already defined at test.hcl:1,16.`,
+			detail:  `A virtual_server named "a" is already defined at test.hcl:1:16.`,
 			line:    5, col: 16, ctxLine: 1,
 		},
 		{
@@ -361,7 +361,7 @@ virtual_server "a" {
   }
 }`,
 			summary: "Duplicate real server",
-			detail:  "Real server 10.0.0.1:80 is already defined in this virtual_server at test.hcl:4,27.",
+			detail:  "Real server 10.0.0.1:80 is already defined in this virtual_server at test.hcl:4:27.",
 			line:    6, col: 15, ctxLine: 4,
 		},
 
@@ -675,7 +675,7 @@ virtual_server "a" {
   tunnel {}
   tunnel {}
 }`,
-			summary: "Duplicate tunnel block", detail: "the first one is at test.hcl:5,3.",
+			summary: "Duplicate tunnel block", detail: "the first one is at test.hcl:5:3.",
 			line: 6, col: 3, ctxLine: 5,
 		},
 		{

@@ -327,7 +327,7 @@ vrrp_instance "A" {
   interface         = "eth0"
   virtual_router_id = 2
 }`,
-			summary: "Duplicate vrrp_instance name", detail: "already defined at test.hcl:1,15",
+			summary: "Duplicate vrrp_instance name", detail: "already defined at test.hcl:1:15",
 			line: 5, col: 15, ctxLine: 1,
 		},
 		{
@@ -413,7 +413,7 @@ vrrp_instance "B" {
   virtual_ipaddress = ["10.0.0.1/24"]
   vip { address = "10.0.0.1/32" }
 }`,
-			summary: "Duplicate VIP", detail: "already listed at test.hcl:4,24",
+			summary: "Duplicate VIP", detail: "already listed at test.hcl:4:24",
 			line: 5, col: 19, ctxLine: 4,
 		},
 		{
@@ -424,7 +424,7 @@ vrrp_instance "B" {
   version           = 3
   virtual_ipaddress = ["10.0.0.1", "2001:db8::1"]
 }`,
-			summary: "VIP address family mismatch", detail: "2001:db8::1/128 is IPv6 but the instance's first VIP (at test.hcl:5,24) is IPv4",
+			summary: "VIP address family mismatch", detail: "2001:db8::1/128 is IPv6 but the instance's first VIP (at test.hcl:5:24) is IPv4",
 			line: 5, col: 36, ctxLine: 5,
 		},
 		{
@@ -519,7 +519,7 @@ vrrp_instance "B" {
   authentication { password = "a" }
   authentication { password = "b" }
 }`,
-			summary: "Duplicate authentication block", detail: "the first one is at test.hcl:4,3",
+			summary: "Duplicate authentication block", detail: "the first one is at test.hcl:4:3",
 			line: 5, col: 3, ctxLine: 4,
 		},
 		{
@@ -670,7 +670,7 @@ vrrp_instance "B" {
   virtual_router_id = 1
   unicast_peer      = ["10.0.0.3", "10.0.0.3"]
 }`,
-			summary: "Duplicate unicast_peer", detail: "already listed at test.hcl:4,24",
+			summary: "Duplicate unicast_peer", detail: "already listed at test.hcl:4:24",
 			line: 4, col: 36, ctxLine: 4,
 		},
 		{
@@ -751,7 +751,7 @@ vrrp_instance "A" {
     weight    = -10
   }
 }`,
-			summary: "Duplicate track", detail: `interface "eth1" is already tracked by this instance at test.hcl:4,24`,
+			summary: "Duplicate track", detail: `interface "eth1" is already tracked by this instance at test.hcl:4:24`,
 			line: 5, col: 3, ctxLine: 4,
 		},
 		{
@@ -877,7 +877,7 @@ vrrp_instance "A" {
 vrrp_script "chk" {
   command = ["/bin/false"]
 }`,
-			summary: "Duplicate vrrp_script name", detail: "already defined at test.hcl:1,13",
+			summary: "Duplicate vrrp_script name", detail: "already defined at test.hcl:1:13",
 			line: 4, col: 13, ctxLine: 1,
 		},
 		// vrrp_sync_group.
@@ -921,7 +921,7 @@ vrrp_sync_group "G2" {
 vrrp_sync_group "G" {
   group = ["A", "A"]
 }`,
-			summary: "Duplicate sync group member", detail: "already listed at test.hcl:6,12",
+			summary: "Duplicate sync group member", detail: "already listed at test.hcl:6:12",
 			line: 6, col: 17, ctxLine: 6,
 		},
 		{
@@ -952,7 +952,7 @@ vrrp_sync_group "G" {
 vrrp_sync_group "G" {
   group = []
 }`,
-			summary: "Duplicate vrrp_sync_group name", detail: "already defined at test.hcl:5,17",
+			summary: "Duplicate vrrp_sync_group name", detail: "already defined at test.hcl:5:17",
 			line: 8, col: 17, ctxLine: 5, errors: 2,
 		},
 		{
