@@ -671,7 +671,7 @@ func rangeOf[T any](a *attr[T]) hcl.Range {
 	return a.Range
 }
 
-// posString formats the start of r as hcl does: "file.hcl:3,14".
+// posString formats the start of r as diagnostics do: "file.hcl:3:14".
 func posString(r hcl.Range) string {
 	return fmt.Sprintf("%s:%d:%d", r.Filename, r.Start.Line, r.Start.Column)
 }

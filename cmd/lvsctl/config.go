@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -11,17 +12,33 @@ import (
 	lvshcl "github.com/lvsctl/lvsctl/hcl"
 )
 
-// loadConfig decodes and validates the file, printing every diagnostic with
-// its file:line:col and source snippet. Any error means exit 1 and nothing
-// reaches the kernel.
-func loadConfig(file string, stderr io.Writer) (*lvshcl.Config, error) {
-	cfg, _, err := decodeConfig(file, nil, stderr)
+// configOptions say how a configuration file is read and reported. The zero
+// value is the defaults.
+type configOptions struct {
+	// limits bound the file before it is parsed (zero fields: defaults).
+	limits lvshcl.Limits
+	// maxErrors is the most diagnostics printed, the rest counted in one
+	// line: 0 means lvshcl.DefaultMaxDiagnostics, a negative number all.
+	maxErrors int
+}
+
+// configOptions returns the options the global flags set.
+func (g *globals) configOptions() configOptions {
+	return configOptions{limits: lvshcl.Limits{MaxSize: g.maxConfigSize}}
+}
+
+// loadConfig decodes and validates the file, printing every diagnostic (up
+// to opt.maxErrors) with its file:line:col and source snippet. Any error
+// means exit 1 and nothing reaches the kernel. Printing stops when ctx is
+// cancelled (SIGINT, SIGTERM), with ctx's error.
+func loadConfig(ctx context.Context, file string, stderr io.Writer, opt configOptions) (*lvshcl.Config, error) {
+	cfg, _, err := decodeConfig(ctx, file, nil, stderr, opt)
 	return cfg, err
 }
 
 // decodeConfig is loadConfig for src, the file's bytes (nil: read the
 // file). clean reports that there were no diagnostics at all.
-func decodeConfig(file string, src []byte, stderr io.Writer) (cfg *lvshcl.Config, clean bool, err error) {
+func decodeConfig(ctx context.Context, file string, src []byte, stderr io.Writer, opt configOptions) (cfg *lvshcl.Config, clean bool, err error) {
 	if os.Getenv("GOGC") == "" {
 		// Parsing a large file is nearly all short-lived garbage (the
 		// syntax tree): collect half as often while it runs, which makes
@@ -33,13 +50,17 @@ func decodeConfig(file string, src []byte, stderr io.Writer) (cfg *lvshcl.Config
 		diags hcl.Diagnostics
 	)
 	if src == nil {
-		cfg, files, diags = lvshcl.Load(file)
+		cfg, files, diags = opt.limits.Load(file)
 	} else {
-		cfg, files, diags = lvshcl.Parse(src, file)
+		cfg, files, diags = opt.limits.Parse(src, file)
 	}
 	if len(diags) > 0 {
-		if err := lvshcl.WriteDiagnostics(stderr, files, diags); err != nil {
-			return nil, false, err
+		max := opt.maxErrors
+		if max == 0 {
+			max = lvshcl.DefaultMaxDiagnostics
+		}
+		if err := lvshcl.RenderDiagnostics(ctx, stderr, files, diags, max); err != nil {
+			return nil, false, fmt.Errorf("%s: %w", file, err)
 		}
 	}
 	if diags.HasErrors() {

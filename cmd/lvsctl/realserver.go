@@ -136,7 +136,7 @@ func (in *realServerInput) config(cmd *cobra.Command, e *env) (*realserver.Confi
 		if flagged {
 			return nil, errors.New("give either -f FILE or --vip/--mode/--tunnel, not both")
 		}
-		cfg, err := loadConfig(in.file, e.stderr)
+		cfg, err := loadConfig(cmd.Context(), in.file, e.stderr, configOptions{})
 		if err != nil {
 			return nil, err
 		}

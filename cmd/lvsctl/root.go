@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	lvshcl "github.com/lvsctl/lvsctl/hcl"
 	"github.com/lvsctl/lvsctl/ipvs"
 )
 
@@ -57,6 +58,8 @@ func (e *exitError) Unwrap() error { return e.err }
 type globals struct {
 	netns     string
 	stateFile string
+	// maxConfigSize is --max-config-size: the largest configuration file.
+	maxConfigSize int64
 }
 
 // netnsPath turns --netns NAME into /run/netns/NAME; a value with a slash is
@@ -104,7 +107,8 @@ foreign.`,
 	root.SetErr(e.stderr)
 	root.PersistentFlags().StringVar(&g.netns, "netns", "", "operate in network namespace `NAME` (/run/netns/NAME) or at a namespace PATH")
 	root.PersistentFlags().StringVar(&g.stateFile, "state", "", "ownership record `FILE` (default /var/lib/lvsctl/state.json, or netns/NAME.json beside it with --netns)")
-	root.AddCommand(newValidateCmd(e), newPlanCmd(e, g), newApplyCmd(e, g), newRunCmd(e, g))
+	root.PersistentFlags().Int64Var(&g.maxConfigSize, "max-config-size", lvshcl.DefaultMaxSize, "refuse configuration files larger than `BYTES`")
+	root.AddCommand(newValidateCmd(e, g), newPlanCmd(e, g), newApplyCmd(e, g), newRunCmd(e, g))
 	root.AddCommand(newListCmd(e, g))
 	root.AddCommand(newRealServerCmd(e, g))
 	root.AddCommand(newImportCmd(e))

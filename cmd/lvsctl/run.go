@@ -98,7 +98,7 @@ it reports READY, RELOADING and STOPPING and pings the watchdog.`,
 					return err
 				}
 			}
-			cfg, err := loadConfig(file, e.stderr)
+			cfg, err := loadConfig(cmd.Context(), file, e.stderr, g.configOptions())
 			if err != nil {
 				return err
 			}

@@ -4,10 +4,15 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	lvshcl "github.com/lvsctl/lvsctl/hcl"
 )
 
-func newValidateCmd(e *env) *cobra.Command {
-	var file string
+func newValidateCmd(e *env, g *globals) *cobra.Command {
+	var (
+		file      string
+		maxErrors int
+	)
 	cmd := &cobra.Command{
 		Use:   "validate -f FILE",
 		Short: "Check a configuration file and report every error",
@@ -15,11 +20,20 @@ func newValidateCmd(e *env) *cobra.Command {
 the kernel: addresses, ports, schedulers and their flags, forwarding and tunnel
 settings, persistence granularity, duplicates, and address families. Every
 error is reported at once with file:line:col and the offending source.
+The first --max-errors diagnostics are printed (0: all), then a count of the
+rest; secret values (passwords) are shown as *** in every snippet. Files
+larger than --max-config-size, or nested more than 100 levels deep, are
+refused before they are parsed.
 It needs no privileges and never touches the kernel.`,
 		Example: `  lvsctl validate -f /etc/lvsctl/lvsctl.hcl`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadConfig(file, e.stderr)
+			opt := g.configOptions()
+			opt.maxErrors = maxErrors
+			if maxErrors == 0 {
+				opt.maxErrors = -1 // all
+			}
+			cfg, err := loadConfig(cmd.Context(), file, e.stderr, opt)
 			if err != nil {
 				return err
 			}
@@ -36,5 +50,6 @@ It needs no privileges and never touches the kernel.`,
 		},
 	}
 	cmd.Flags().StringVarP(&file, "file", "f", "lvsctl.hcl", "configuration `FILE`")
+	cmd.Flags().IntVar(&maxErrors, "max-errors", lvshcl.DefaultMaxDiagnostics, "print at most `N` diagnostics, then count the rest (0: print all)")
 	return cmd
 }
