@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -73,8 +74,7 @@ file:line) or when a file cannot be read or written.`,
 				if _, err := e.stdout.Write(res.HCL); err != nil {
 					return &exitError{code: 1, err: err}
 				}
-			} else if err := os.WriteFile(out, res.HCL, 0o600); err != nil {
-				// The file may hold VRRP passwords, as keepalived.conf does.
+			} else if err := writePrivate(out, res.HCL); err != nil {
 				return &exitError{code: 1, err: err}
 			}
 			what := fmt.Sprintf("%s, %s", plural(res.Services, "virtual service"), plural(res.Instances, "vrrp instance"))
@@ -90,4 +90,49 @@ file:line) or when a file cannot be read or written.`,
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write the lvsctl file to `OUT` (default: standard output)")
 	cmd.Flags().StringVar(&configID, "config-id", "", "keepalived's config id (keepalived -i `ID`): which conditional @ID lines apply")
 	return cmd
+}
+
+// writePrivate writes data to name atomically: into a temporary file of
+// the same directory, created 0600, renamed over name. The output may hold
+// VRRP passwords, as keepalived.conf does, so it is never readable by
+// others, not even for a moment: mode 0600, or the mode of the file it
+// replaces when that is stricter (0400). A symbolic link is followed: its
+// target is replaced.
+func writePrivate(name string, data []byte) (err error) {
+	if target, err := filepath.EvalSymlinks(name); err == nil {
+		name = target
+	}
+	mode := os.FileMode(0o600)
+	if st, err := os.Stat(name); err == nil {
+		if !st.Mode().IsRegular() {
+			return fmt.Errorf("write %s: not a regular file", name)
+		}
+		mode &= st.Mode().Perm()
+	}
+	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if err := f.Chmod(mode); err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	if _, err := f.Write(data); err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	if err := os.Rename(f.Name(), name); err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	return nil
 }

@@ -81,3 +81,58 @@ func TestImportErrors(t *testing.T) {
 	require.Equal(t, 1, h.run("import", "keepalived"))
 	assert.Contains(t, h.errOut.String(), "accepts 1 arg(s), received 0")
 }
+
+// TestImportOutputPrivate: -o writes 0600 over an existing file of any
+// mode (keeping a stricter one), by a rename, leaving nothing behind.
+func TestImportOutputPrivate(t *testing.T) {
+	in := filepath.Join(kaTestdata, "haproxy-vrrp.conf") // it holds a VRRP password
+	for _, tc := range []struct {
+		name     string
+		existing os.FileMode // 0: no file
+		want     os.FileMode
+	}{
+		{"new file", 0, 0o600},
+		{"over a 0644 file", 0o644, 0o600},
+		{"over a 0666 file", 0o666, 0o600},
+		{"over a stricter 0400 file", 0o400, 0o400},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			out := filepath.Join(dir, "lvsctl.hcl")
+			if tc.existing != 0 {
+				require.NoError(t, os.WriteFile(out, []byte("old contents\n"), 0o600))
+				require.NoError(t, os.Chmod(out, tc.existing))
+			}
+			h := newHarness(t)
+			require.Equal(t, 0, h.run("import", "keepalived", in, "-o", out), h.errOut.String())
+			st, err := os.Stat(out)
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, st.Mode().Perm())
+			got, err := os.ReadFile(out)
+			require.NoError(t, err)
+			assert.Contains(t, string(got), `password = "h4pr0xy"`)
+			entries, err := os.ReadDir(dir)
+			require.NoError(t, err)
+			require.Len(t, entries, 1, "no temporary file is left")
+		})
+	}
+}
+
+// TestImportOutputSymlink: -o through a symbolic link replaces its target,
+// not the link.
+func TestImportOutputSymlink(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "real.hcl")
+	require.NoError(t, os.WriteFile(target, nil, 0o644))
+	link := filepath.Join(dir, "lvsctl.hcl")
+	require.NoError(t, os.Symlink("real.hcl", link))
+	h := newHarness(t)
+	require.Equal(t, 0, h.run("import", "keepalived", filepath.Join(kaTestdata, "mysql-tun.conf"), "-o", link), h.errOut.String())
+	st, err := os.Lstat(link)
+	require.NoError(t, err)
+	assert.Equal(t, os.ModeSymlink, st.Mode().Type())
+	st, err = os.Stat(target)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), st.Mode().Perm())
+	assert.NotZero(t, st.Size())
+}
