@@ -2,6 +2,8 @@ package kaimport
 
 import (
 	"errors"
+	"fmt"
+	"io/fs"
 	"strconv"
 	"strings"
 )
@@ -72,21 +74,25 @@ func unescape(s string) (string, int) {
 	c := s[0]
 	switch {
 	case c == 'x' && len(s) > 1 && isHex(s[1]):
+		// keepalived takes every hex digit that follows, keeping the low
+		// byte.
+		var v byte
 		n := 1
-		for n < len(s) && isHex(s[n]) && n < 3 {
-			n++
+		for ; n < len(s) && isHex(s[n]); n++ {
+			d, _ := strconv.ParseUint(s[n:n+1], 16, 8)
+			v = v<<4 | byte(d)
 		}
-		v, _ := strconv.ParseUint(s[1:n], 16, 8)
-		return string(rune(byte(v))), n
+		return string(rune(v)), n
 	case c == 'c' && len(s) > 1:
 		return string(rune(s[1] & 0x1f)), 2
 	case c >= '0' && c <= '7':
+		// Up to three octal digits, keeping the low byte.
+		v := c - '0'
 		n := 1
-		for n < len(s) && n < 3 && s[n] >= '0' && s[n] <= '7' {
-			n++
+		for ; n < len(s) && n < 3 && s[n] >= '0' && s[n] <= '7'; n++ {
+			v = v<<3 | (s[n] - '0')
 		}
-		v, _ := strconv.ParseUint(s[:n], 8, 8)
-		return string(rune(byte(v))), n
+		return string(rune(v)), n
 	}
 	switch c {
 	case 'a':
@@ -113,9 +119,13 @@ func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' ||
 
 // command is a keepalived command line turned into an argv.
 type command struct {
+	// words are the program and its arguments, as keepalived splits them.
+	words []string
+	// argv is what lvsctl runs: words, or /bin/sh -c and the line
+	// keepalived gives the shell.
 	argv []string
-	// shell is set when the line needs a shell (argv is /bin/sh -c LINE).
-	shell bool
+	// meta is set when shell syntax is outside quotes in the line.
+	meta bool
 	// extra are the words after the command line: ignored by keepalived
 	// for scripts, the user and group of notify hooks.
 	extra []string
@@ -130,17 +140,97 @@ func parseCommand(s *Stmt) (command, error) {
 	if len(words) < 2 || strings.TrimSpace(words[1]) == "" {
 		return command{}, errors.New("the command is missing")
 	}
-	line := words[1]
-	argv, meta, err := splitQuoted(line)
+	argv, meta, err := splitQuoted(words[1])
 	if err != nil {
 		return command{}, err
 	}
 	if len(argv) == 0 {
 		return command{}, errors.New("the command is empty")
 	}
-	c := command{argv: argv, extra: words[2:]}
-	if meta {
-		c.argv, c.shell = []string{"/bin/sh", "-c", line}, true
+	return command{words: argv, argv: argv, meta: meta, extra: words[2:]}, nil
+}
+
+// cmdStr is the line keepalived hands to system() when it runs a command
+// with a shell (its cmd_str_r): every word in single quotes, except a
+// first word that starts with '<' or '>'. keepalived does not escape a
+// single quote inside a word.
+func cmdStr(words []string) string {
+	var b strings.Builder
+	for i, w := range words {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		if i == 0 && (strings.HasPrefix(w, "<") || strings.HasPrefix(w, ">")) {
+			b.WriteString(w)
+			continue
+		}
+		b.WriteString("'" + w + "'")
 	}
-	return c, nil
+	return b.String()
+}
+
+// keepalived's search path for a bare program name is its own PATH;
+// under systemd, which sets none in keepalived.service, that is systemd's
+// default.
+var searchPath = []string{"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"}
+
+// How keepalived 2.2 runs a command (lib/notify.c, check_script_secure and
+// system_call_script): a first word that starts with "<" and a path is run
+// by system(), that is /bin/sh -c; otherwise the program is looked up (in
+// the PATH when it has no '/'), and keepalived disables the command when
+// it does not exist or is not executable for the command's user; an
+// executable that libmagic does not call an executable (a script without
+// a "#!" line) is run by system() too; the rest is executed directly,
+// with its words as arguments: no shell, so ';', '|', '$(...)' are plain
+// arguments.
+type runKind int
+
+const (
+	runDirect  runKind = iota // execve: verified, or not checkable
+	runShell                  // system(): /bin/sh -c cmdStr
+	runUnknown                // the program is not on this machine
+	runRefused                // keepalived disables the command
+)
+
+// classify says how keepalived runs words, judged from the files of this
+// machine (fsys), and why.
+func classify(fsys fileSource, words []string) (runKind, string) {
+	w0 := words[0]
+	if rest, ok := strings.CutPrefix(w0, "<"); ok && strings.HasPrefix(strings.TrimLeft(rest, " \t"), "/") {
+		return runShell, fmt.Sprintf("%q starts with '<' and a path (a test that the file opens), which keepalived runs with system()", w0)
+	}
+	prog := w0
+	if !strings.Contains(w0, "/") {
+		prog = ""
+		for _, dir := range searchPath {
+			if st, err := fsys.stat(dir + "/" + w0); err == nil && !st.IsDir() {
+				prog = dir + "/" + w0
+				break
+			}
+		}
+		if prog == "" {
+			return runUnknown, fmt.Sprintf("%s is in none of %s on this machine", w0, strings.Join(searchPath, ":"))
+		}
+	}
+	st, err := fsys.stat(prog)
+	if errors.Is(err, fs.ErrNotExist) {
+		return runUnknown, fmt.Sprintf("%s does not exist on this machine", prog)
+	} else if err != nil {
+		return runUnknown, fmt.Sprintf("%s cannot be examined on this machine (%v)", prog, unwrapPath(err))
+	}
+	if !st.Mode().IsRegular() {
+		return runRefused, fmt.Sprintf("%s is not a regular file (mode %v) on this machine", prog, st.Mode())
+	}
+	if st.Mode().Perm()&0o111 == 0 {
+		return runRefused, fmt.Sprintf("%s is not executable (mode %v) on this machine", prog, st.Mode().Perm())
+	}
+	head, err := fsys.head(prog, 4)
+	if err != nil {
+		return runUnknown, fmt.Sprintf("%s cannot be read on this machine (%v)", prog, unwrapPath(err))
+	}
+	if strings.HasPrefix(string(head), "#!") || string(head) == "\x7fELF" {
+		return runDirect, ""
+	}
+	return runShell, fmt.Sprintf("%s has no \"#!\" line and is not an ELF binary (on this machine): keepalived built with libmagic runs such a file with system(); "+
+		"Debian's keepalived 2.2.7 is built without it: its execve fails (exec format error), the script does not run and keepalived takes that as exit status 0", prog)
 }

@@ -46,7 +46,7 @@ func TestGolden(t *testing.T) {
 	t.Chdir(testdata)
 	for _, in := range inputs(t) {
 		t.Run(in, func(t *testing.T) {
-			res, err := Import(in, Options{})
+			res, err := Import(in, Options{FS: os.DirFS(".")})
 			require.NoError(t, err)
 
 			_, files, diags := lvshcl.Parse(res.HCL, "out.hcl")
@@ -90,7 +90,7 @@ func TestSamplesComplete(t *testing.T) {
 	t.Chdir(testdata)
 	var complete []string
 	for _, in := range inputs(t) {
-		res, err := Import(in, Options{})
+		res, err := Import(in, Options{FS: os.DirFS(".")})
 		require.NoError(t, err, in)
 		if base, ok := strings.CutPrefix(in, "samples/"); ok && res.Complete() {
 			complete = append(complete, base)

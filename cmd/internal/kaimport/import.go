@@ -3,6 +3,7 @@ package kaimport
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/netip"
 	"slices"
 	"strings"
@@ -23,6 +24,38 @@ type Options struct {
 	// OutputName names the output in its validation ("lvsctl.hcl" if
 	// empty).
 	OutputName string
+	// FS, when set, is where the import reads everything instead of the
+	// host: the configuration, the files it includes, the programs its
+	// commands name and /etc/passwd. Absolute names are taken from its
+	// root, and so are relative ones.
+	FS fs.FS
+	// Limits bound what the reader takes in; a zero field is the one of
+	// DefaultLimits.
+	Limits Limits
+}
+
+func (o Options) files() fileSource {
+	if o.FS != nil {
+		return fsFiles{o.FS}
+	}
+	return hostFiles{}
+}
+
+func (o Options) limits() Limits {
+	l, d := o.Limits, DefaultLimits
+	if l.FileSize <= 0 {
+		l.FileSize = d.FileSize
+	}
+	if l.TotalSize <= 0 {
+		l.TotalSize = d.TotalSize
+	}
+	if l.Files <= 0 {
+		l.Files = d.Files
+	}
+	if l.Depth <= 0 {
+		l.Depth = d.Depth
+	}
+	return l
 }
 
 // Result is an imported configuration.
@@ -55,6 +88,7 @@ func Import(name string, opts Options) (*Result, error) {
 	}
 	t := &translator{
 		opts:      opts,
+		fs:        r.fs,
 		diags:     r.diags,
 		vsgs:      map[string]*Stmt{},
 		usedVSG:   map[string]bool{},

@@ -44,7 +44,7 @@ var checkReasons = map[string]string{
 	"log_all_failures":          "note: logging only",
 	"fast_recovery":             "lvsctl has no fast recovery: a failed server is probed once per delay_loop",
 	"tls_compliant":             "note: lvsctl's https checks close TLS connections properly anyway",
-	"user":                      "lvsctl runs exec checks as its own user",
+	"user":                      "lvsctl runs commands as its own user: see the warning at misc_path",
 	"regex_no_match":            "lvsctl has no inverted regex match",
 	"regex_options":             "lvsctl's regex takes no options",
 	"regex_stack":               "note: PCRE tuning",
@@ -362,7 +362,7 @@ func (t *translator) vsBody(s *Stmt) *vsSpec {
 				spec.hysteresis = c
 			}
 		case "quorum_up", "quorum_down":
-			t.setCommand(b, c, kw, true)
+			t.setCommand(b, c, kw, true, nil)
 		case "virtualhost":
 			spec.vhost = c
 		case "real_server":
@@ -504,7 +504,7 @@ func (t *translator) realServer(vs *hblock, s *Stmt, typ string) *realSpec {
 				rs.inhibit = &v
 			}
 		case "notify_up", "notify_down":
-			t.setCommand(b, c, kw, true)
+			t.setCommand(b, c, kw, true, nil)
 		case "alpha":
 			if v, ok := t.flag(b, c); ok && v {
 				times = append(times, timing{&hattr{"alpha", truth}, c})
@@ -614,7 +614,7 @@ func (t *translator) check(s *Stmt, kind string) *hblock {
 		case kw == "enable_sni" && kind == "https":
 			// lvsctl sends the virtualhost as SNI by default.
 		case kw == "misc_path" && kind == "exec":
-			t.setCommand(b, c, "command", false)
+			t.setCommand(b, c, "command", false, userStmt(s))
 		case kw == "misc_timeout" && kind == "exec":
 			if f, ok := t.duration(b, c, false); ok {
 				b.set("timeout", num(f))

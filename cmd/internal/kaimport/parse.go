@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -87,6 +88,8 @@ type line struct {
 // not in double quotes.
 type reader struct {
 	opts   Options
+	fs     fileSource
+	lim    Limits
 	lines  []line
 	errs   ParseErrors
 	diags  []Diag
@@ -94,34 +97,57 @@ type reader struct {
 	depth  int
 	opened map[string]bool // files being read (include cycles)
 	files  []string        // in the order they were read
+	// read and size count the files read and their bytes, for the
+	// limits; stop is set when one is reached: nothing more is read.
+	read int
+	size int64
+	stop bool
 	// comments show the lines that are not read, for the output.
 	comments []hcomment
 }
 
-const maxIncludeDepth = 32
-
 // readFile reads one file (the top one or an included one) and appends its
 // logical lines.
 func (r *reader) readFile(name string, from *Pos, fromText string) {
-	abs, err := filepath.Abs(name)
-	if err != nil {
-		abs = name
+	if r.stop {
+		return
 	}
+	at := Pos{File: name}
+	if from != nil {
+		at = *from
+	}
+	abs := r.fs.abs(name)
 	if r.opened[abs] {
-		r.errs = append(r.errs, &ParseError{Pos: *from, Msg: fmt.Sprintf("include cycle: %s includes itself", name)})
+		r.errs = append(r.errs, &ParseError{Pos: at, Msg: fmt.Sprintf("include cycle: %s includes itself", name)})
 		return
 	}
-	if r.depth >= maxIncludeDepth {
-		r.errs = append(r.errs, &ParseError{Pos: *from, Msg: fmt.Sprintf("includes nested more than %d deep", maxIncludeDepth)})
+	if r.depth >= r.lim.Depth {
+		r.limit(at, "includes nested more than %d deep", r.lim.Depth)
 		return
 	}
-	data, err := os.ReadFile(name)
-	if err != nil {
-		if from == nil {
-			r.errs = append(r.errs, &ParseError{Pos: Pos{File: name}, Msg: unwrapPath(err).Error()})
-		} else {
-			r.warn(*from, fromText, "include", "not translated: cannot read %s: %v", name, unwrapPath(err))
-		}
+	if r.read >= r.lim.Files {
+		r.limit(at, "more than %d files to read (each file an include matches counts): does an include fan out?", r.lim.Files)
+		return
+	}
+	r.read++
+	data, err := r.fs.readFile(name, r.lim.FileSize)
+	switch {
+	case errors.Is(err, errNotRegular):
+		r.limit(at, "%s: refused: %v; the import reads only regular files", name, unwrapPath(err))
+		return
+	case errors.Is(err, errTooBig):
+		r.limit(at, "%s: refused: %v (the limit of one file)", name, unwrapPath(err))
+		return
+	case err != nil && from == nil:
+		r.errs = append(r.errs, &ParseError{Pos: at, Msg: unwrapPath(err).Error()})
+		return
+	case err != nil:
+		r.warn(*from, fromText, "include", "not translated: cannot read %s: %v", name, unwrapPath(err))
+		return
+	}
+	r.size += int64(len(data))
+	if r.size > r.lim.TotalSize {
+		r.limit(at, "%s: refused: the files read reach more than %d bytes in all", name, r.lim.TotalSize)
 		return
 	}
 	r.opened[abs] = true
@@ -198,6 +224,12 @@ func (r *reader) readFile(name string, from *Pos, fromText string) {
 	if multi != "" {
 		r.errs = append(r.errs, &ParseError{Pos: Pos{File: name, Line: len(src)}, Msg: fmt.Sprintf("definition $%s continues past the end of the file", multi)})
 	}
+}
+
+// limit records a limit reached at pos, and stops reading.
+func (r *reader) limit(pos Pos, format string, args ...any) {
+	r.errs = append(r.errs, &ParseError{Pos: pos, Msg: fmt.Sprintf(format, args...)})
+	r.stop = true
 }
 
 func unwrapPath(err error) error {
@@ -323,9 +355,17 @@ func (r *reader) include(pos Pos, text string) bool {
 	if !filepath.IsAbs(pattern) {
 		pattern = filepath.Join(filepath.Dir(pos.File), pattern)
 	}
+	if r.stop {
+		return true
+	}
+	patterns, ok := expandBraces(pattern, r.lim.Files)
+	if !ok {
+		r.limit(pos, "include %s: its braces make more than %d patterns", words[1], r.lim.Files)
+		return true
+	}
 	var matches []string
-	for _, p := range expandBraces(pattern) {
-		m, err := filepath.Glob(p)
+	for _, p := range patterns {
+		m, err := r.fs.glob(p)
 		if err != nil {
 			r.errs = append(r.errs, &ParseError{Pos: pos, Msg: fmt.Sprintf("include %s: %v", words[1], err)})
 			return true
@@ -333,11 +373,19 @@ func (r *reader) include(pos Pos, text string) bool {
 		matches = append(matches, m...)
 	}
 	sort.Strings(matches)
+	matches = slices.DeleteFunc(matches, func(m string) bool {
+		st, err := r.fs.stat(m)
+		return err == nil && st.IsDir()
+	})
+	if left := r.lim.Files - r.read; left == 0 && len(matches) > 0 {
+		r.limit(pos, "include %s: more than %d files to read (each file an include matches counts): does an include fan out?", words[1], r.lim.Files)
+		return true
+	} else if len(matches) > left {
+		r.limit(pos, "include %s: %d files match, more than the %d left of the limit of %d files to read", words[1], len(matches), left, r.lim.Files)
+		return true
+	}
 	n := 0
 	for _, m := range matches {
-		if st, err := os.Stat(m); err == nil && st.IsDir() {
-			continue
-		}
 		n++
 		r.readFile(m, &pos, text)
 	}
@@ -347,21 +395,27 @@ func (r *reader) include(pos Pos, text string) bool {
 	return true
 }
 
-// expandBraces expands glob braces ("a{b,c}d"), as keepalived's GLOB_BRACE.
-func expandBraces(p string) []string {
-	open := strings.IndexByte(p, '{')
-	if open < 0 {
-		return []string{p}
-	}
-	depth := 0
-	for i := open; i < len(p); i++ {
-		switch p[i] {
-		case '{':
-			depth++
-		case '}':
-			depth--
-			if depth == 0 {
-				var out []string
+// expandBraces expands glob braces ("a{b,c}d"), as keepalived's GLOB_BRACE;
+// false when that makes more than max patterns.
+func expandBraces(p string, max int) ([]string, bool) {
+	var out []string
+	var expand func(p string) bool
+	expand = func(p string) bool {
+		open := strings.IndexByte(p, '{')
+		if open < 0 {
+			out = append(out, p)
+			return len(out) <= max
+		}
+		depth := 0
+		for i := open; i < len(p); i++ {
+			switch p[i] {
+			case '{':
+				depth++
+			case '}':
+				depth--
+				if depth != 0 {
+					continue
+				}
 				var alts []string
 				start, d := open+1, 0
 				for j := open + 1; j < i; j++ {
@@ -379,13 +433,17 @@ func expandBraces(p string) []string {
 				}
 				alts = append(alts, p[start:i])
 				for _, a := range alts {
-					out = append(out, expandBraces(p[:open]+a+p[i+1:])...)
+					if !expand(p[:open] + a + p[i+1:]) {
+						return false
+					}
 				}
-				return out
+				return true
 			}
 		}
+		out = append(out, p)
+		return len(out) <= max
 	}
-	return []string{p}
+	return out, expand(p)
 }
 
 // split cuts text at every brace outside double quotes, as keepalived does:
@@ -555,7 +613,7 @@ func Parse(name string, opts Options) ([]*Stmt, []Diag, error) {
 
 // read reads file name and what it includes into statements.
 func read(name string, opts Options) (*reader, []*Stmt) {
-	r := &reader{opts: opts, defs: map[string]string{}, opened: map[string]bool{}}
+	r := &reader{opts: opts, fs: opts.files(), lim: opts.limits(), defs: map[string]string{}, opened: map[string]bool{}}
 	r.readFile(name, nil, "")
 	return r, r.tree()
 }

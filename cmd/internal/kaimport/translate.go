@@ -12,6 +12,7 @@ import (
 // could not translate.
 type translator struct {
 	opts  Options
+	fs    fileSource
 	diags []Diag
 	items []item
 
@@ -26,6 +27,15 @@ type translator struct {
 	vipOwner  map[netip.Addr]string
 	names     map[string]bool
 	services  int
+
+	// scriptUser and scriptSecurity are global_defs' script_user and
+	// enable_script_security (nil if absent), in the top-level statements
+	// *Top; cmds are the commands translated, with their user.
+	scriptUser, scriptUserTop         *Stmt
+	scriptSecurity, scriptSecurityTop *Stmt
+	cmds                              []cmdRef
+	passwd                            map[string]bool
+	defaultNoted                      bool
 
 	// cur is the top-level statement being translated; out holds the
 	// output of each.
@@ -97,7 +107,50 @@ func (t *translator) unsupported(b *hblock, s *Stmt, where string, reasons map[s
 		t.drop(b, s, sev, "%s", r)
 		return
 	}
-	t.drop(b, s, Warning, "unknown keyword %q in %s (keepalived 2.2 ignores it too)", s.Keyword(), where)
+	t.unknown(b, s, where)
+}
+
+// unknown drops a statement whose keyword keepalived does not know. Its
+// text is not shown, only its keyword if that looks like one: the line may
+// come from a file that is not keepalived's (include /etc/shadow), whose
+// contents must not end up in the output or on the terminal.
+func (t *translator) unknown(b *hblock, s *Stmt, where string) {
+	kw := s.Keyword()
+	var msg, shown string
+	if looksLikeKeyword(kw) {
+		msg = fmt.Sprintf("not translated: unknown keyword %q in %s (keepalived 2.2 ignores it too); the rest of the line is not shown", kw, where)
+		shown = kw + " ..."
+	} else {
+		kw = "?"
+		msg = fmt.Sprintf("not translated: this line of %s is not a keepalived statement, and is not shown (it may come from a file that is not keepalived's); keepalived 2.2 ignores it too", where)
+	}
+	if s.HasBlock {
+		msg += "; so is its block"
+	}
+	t.diags = append(t.diags, Diag{Pos: s.Pos, Severity: Warning, Keyword: kw, Msg: msg})
+	c := hcomment{header(s, Warning, msg)}
+	if shown != "" {
+		c = append(c, shown)
+	}
+	if b == nil {
+		t.emit(item{comment: c})
+		return
+	}
+	b.notes = append(b.notes, c)
+}
+
+// looksLikeKeyword: letters, digits, '_' and '-', at most 64, starting with
+// a letter or '_': what keepalived's keywords are made of.
+func looksLikeKeyword(w string) bool {
+	if w == "" || len(w) > 64 || !(isAlpha(w[0]) || w[0] == '_') {
+		return false
+	}
+	for i := 0; i < len(w); i++ {
+		if !isAlnum(w[i]) && w[i] != '_' && w[i] != '-' {
+			return false
+		}
+	}
+	return true
 }
 
 // Arguments.
@@ -157,24 +210,56 @@ func (t *translator) extraArgs(b *hblock, s *Stmt, n int) {
 }
 
 // setCommand translates a command keyword into the list attribute name of
-// b; hook says that words after the command name a user and group.
-func (t *translator) setCommand(b *hblock, s *Stmt, name string, hook bool) bool {
+// b; hook says that words after the command name a user and group; user is
+// the "user" statement of the command's block (nil if none).
+func (t *translator) setCommand(b *hblock, s *Stmt, name string, hook bool, user *Stmt) bool {
 	c, err := parseCommand(s)
 	if err != nil {
 		t.drop(b, s, Warning, "%v", err)
 		return false
 	}
-	b.set(name, strList(c.argv))
-	if c.shell {
-		t.partly(b, s, Warning, "the command uses shell syntax, which keepalived 2.x does not interpret (it runs commands without a shell); lvsctl runs it with /bin/sh -c: check that is what you want")
+	kind, why := classify(t.fs, c.words)
+	var warn, note []string
+	meta := ""
+	if c.meta {
+		meta = "; the shell syntax in the line (; | & $ < > ( ) or a backquote) reaches it as plain arguments, as under keepalived"
 	}
-	if len(c.extra) > 0 {
-		if hook {
-			t.partly(b, s, Warning, "runs as user %s: lvsctl runs hooks as its own user", strings.Join(c.extra, ":"))
-		} else {
-			t.partly(b, s, Warning, "keepalived runs only %q and ignores %s: quote the whole command line to pass arguments; translated as keepalived runs it",
-				c.argv[0], strings.Join(c.extra, " "))
+	switch kind {
+	case runShell:
+		c.argv = []string{"/bin/sh", "-c", cmdStr(c.words)}
+		w := fmt.Sprintf("keepalived runs this command with a shell: %s; so does the translation: %s. "+
+			"/bin/sh is dash on Debian and Ubuntu, not bash: bash's /dev/tcp, [[ ]] and the like fail there, under keepalived as here", why, hclList(c.argv))
+		for i, x := range c.words {
+			if strings.Contains(x, "'") && (i > 0 || !strings.HasPrefix(x, "<") && !strings.HasPrefix(x, ">")) {
+				w += "; a word holds a single quote, which keepalived does not escape: the shell reads what follows it as shell syntax"
+				break
+			}
 		}
+		warn = append(warn, w)
+	case runRefused:
+		warn = append(warn, fmt.Sprintf("keepalived does not run this command: %s, and keepalived disables such a command; lvsctl will fail to start it (translated to run %q directly)", why, c.words[0]))
+	case runUnknown:
+		note = append(note, fmt.Sprintf("%s, so the import cannot check how keepalived runs it: translated to run it directly, without a shell, as keepalived runs a binary or a script with a \"#!\" line%s", why, meta))
+	case runDirect:
+		if c.meta {
+			note = append(note, fmt.Sprintf("keepalived runs %s directly, without a shell%s; so does the translation", c.words[0], meta))
+		}
+	}
+	b.set(name, strList(c.argv))
+	if len(c.extra) > 0 && !hook {
+		warn = append(warn, fmt.Sprintf("keepalived runs only %q and ignores %s: quote the whole command line to pass arguments; translated as keepalived runs it",
+			c.words[0], strings.Join(c.extra, " ")))
+	}
+	if w, n := t.userDiag(s, c, t.runAs(c, hook, user)); w != "" {
+		warn = append(warn, w)
+	} else if n != "" {
+		note = append(note, n)
+	}
+	if len(warn) > 0 {
+		t.partly(b, s, Warning, "%s", strings.Join(warn, "; "))
+	}
+	if len(note) > 0 {
+		t.partly(b, s, Note, "%s", strings.Join(note, "; "))
 	}
 	return true
 }
@@ -201,8 +286,6 @@ var globalReasons = map[string]string{
 	"enable_snmp_rfcv3":            "lvsctl has no SNMP agent",
 	"snmp_socket":                  "lvsctl has no SNMP agent",
 	"enable_dbus":                  "lvsctl has no D-Bus interface",
-	"script_user":                  "lvsctl runs scripts and hooks as its own user",
-	"enable_script_security":       "lvsctl does not check the ownership of scripts",
 	"lvs_flush":                    "lvsctl never flushes the IPVS table: it changes only the services it owns",
 	"lvs_flush_onstop":             "lvsctl never flushes the IPVS table; flush_on_exit removes only the services it owns",
 	"lvs_timeouts":                 "lvsctl does not set the IPVS connection timeouts (ipvsadm --set)",
@@ -278,10 +361,15 @@ func (t *translator) translate(stmts []*Stmt) {
 		switch s.Keyword() {
 		case "global_defs":
 			for _, c := range s.Block {
-				if c.Keyword() == "vrrp_version" {
+				switch c.Keyword() {
+				case "vrrp_version":
 					if n, err := strconv.Atoi(c.Arg(0)); err == nil && (n == 2 || n == 3) {
 						t.vrrpVersion = n
 					}
+				case "script_user":
+					t.scriptUser, t.scriptUserTop = c, s
+				case "enable_script_security":
+					t.scriptSecurity, t.scriptSecurityTop = c, s
 				}
 			}
 		case "virtual_server_group":
@@ -324,6 +412,7 @@ func (t *translator) translate(stmts []*Stmt) {
 			t.drop(nil, s, Note, "no virtual_server uses virtual_server_group %s", s.Arg(0))
 		}
 	})
+	t.scriptDiags()
 	for _, s := range stmts {
 		t.items = append(t.items, t.out[s]...)
 	}
@@ -343,6 +432,8 @@ func (t *translator) globalDefs(s *Stmt) {
 	g := newBlock("global_defs")
 	for _, c := range s.Block {
 		switch c.Keyword() {
+		case "script_user", "enable_script_security":
+			// Reported once the commands are known (scriptDiags).
 		case "vrrp_version":
 			if t.vrrpVersion == 0 {
 				t.drop(g, c, Warning, "vrrp_version must be 2 or 3")

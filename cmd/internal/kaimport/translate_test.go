@@ -1,6 +1,7 @@
 package kaimport
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -12,10 +13,21 @@ import (
 )
 
 // importSrc imports one file and checks that the output is valid.
-func importSrc(t *testing.T, src string) (*Result, *lvshcl.Config) {
+// programs are made executables (ELF binaries for the import), in the
+// temporary directory that stands for the machine's root.
+func importSrc(t *testing.T, src string, programs ...string) (*Result, *lvshcl.Config) {
 	t.Helper()
-	files(t, map[string]string{"k.conf": src})
-	res, err := Import("k.conf", Options{})
+	fs := map[string]string{"k.conf": src}
+	for _, p := range programs {
+		fs[strings.TrimPrefix(p, "/")] = "\x7fELF"
+	}
+	files(t, fs)
+	for _, p := range programs {
+		require.NoError(t, os.Chmod(strings.TrimPrefix(p, "/"), 0o755))
+	}
+	// The commands' programs are looked for in the temporary directory
+	// only, not on the host.
+	res, err := Import("k.conf", Options{FS: os.DirFS(".")})
 	require.NoError(t, err)
 	cfg, _, diags := lvshcl.Parse(res.HCL, "out.hcl")
 	require.False(t, diags.HasErrors(), "%s\n%s", diags.Error(), res.HCL)
@@ -105,7 +117,7 @@ virtual_server 10.0.0.1 443 {
         }
     }
 }
-`)
+`, "/usr/local/bin/check")
 	out := string(res.HCL)
 	assert.Contains(t, out, `  real_server {
     address = "10.0.1.1"
@@ -124,7 +136,7 @@ virtual_server 10.0.0.1 443 {
       command        = ["/usr/local/bin/check", "10.0.1.2"]
       dynamic_weight = true
       timeout        = 4
-    }`, "misc_timeout defaults to the delay_loop, as in keepalived")
+`, "misc_timeout defaults to the delay_loop, as in keepalived")
 	assert.Contains(t, out, `  check "https" {
     url {
       path   = "/"
@@ -139,6 +151,7 @@ virtual_server 10.0.0.1 443 {
   }`)
 	assert.NotContains(t, out, "inhibit_on_failure =")
 	assert.Equal(t, `k.conf:2: warning: virtual_server: inhibit_on_failure is set for 1 of the 2 real servers; lvsctl sets it for a whole virtual_server: not set
+k.conf:22: note: misc_path: `+defaultUserNote+`
 k.conf:25: warning: TCP_CHECK: not translated: lvsctl runs one check per real server; this one is not translated (keepalived needs every checker to pass)
 `, diagLines(res))
 	require.Len(t, cfg.Pools, 2)
@@ -164,10 +177,10 @@ vrrp_instance VI_1 {
     }
     notify "/usr/local/bin/notify.sh" keepalived_script
 }
-`)
+`, "/usr/bin/pgrep", "/usr/bin/pidof", "/usr/local/bin/notify.sh")
 	out := string(res.HCL)
 	assert.Contains(t, out, `command = ["/usr/bin/pgrep"]`)
-	assert.Contains(t, out, `command = ["/bin/sh", "-c", "pidof haproxy >/dev/null"]`)
+	assert.Contains(t, out, `command = ["pidof", "haproxy", ">/dev/null"]`, "keepalived finds pidof in its PATH and runs it without a shell")
 	assert.Contains(t, out, `  track_script      = ["chk_a"]`)
 	assert.Contains(t, out, `  track {
     script = "chk_b"
@@ -177,10 +190,11 @@ vrrp_instance VI_1 {
 	d := diagLines(res)
 	for _, want := range []string{
 		`k.conf:3: warning: script: keepalived runs only "/usr/bin/pgrep" and ignores haproxy`,
-		"k.conf:6: warning: script: the command uses shell syntax",
+		"k.conf:3: note: script: " + defaultUserNote,
+		"k.conf:6: note: script: keepalived runs pidof directly, without a shell; the shell syntax in the line (; | & $ < > ( ) or a backquote) reaches it as plain arguments, as under keepalived; so does the translation",
 		"k.conf:7: warning: weight: lvsctl has no reverse weights",
 		"k.conf:15: warning: chk_missing: not translated: vrrp_script chk_missing is not in the output",
-		"k.conf:17: warning: notify: runs as user keepalived_script",
+		"k.conf:17: warning: notify: keepalived runs this command as user keepalived_script (the words after the command); lvsctl runs every command as its own user",
 	} {
 		assert.Contains(t, d, want)
 	}
@@ -299,7 +313,7 @@ virtual_server fwmark 3 {
 	assert.Contains(t, out, "persistence_timeout     = 360", "keepalived's default with a granularity")
 	assert.Contains(t, out, "    # SMTP_CHECK {\n    #   helo_name x\n    # }")
 	assert.Equal(t, `k.conf:2: warning: static_routes: not translated: lvsctl manages no routes: add them with the system's network configuration
-k.conf:5: warning: frobnicate: not translated: unknown keyword "frobnicate" in the top level (keepalived 2.2 ignores it too)
+k.conf:5: warning: frobnicate: not translated: unknown keyword "frobnicate" in the top level (keepalived 2.2 ignores it too); the rest of the line is not shown
 k.conf:7: note: protocol: a fwmark service has no protocol
 k.conf:8: warning: omega: not translated: lvsctl does not run quorum_down when it stops
 k.conf:11: warning: SMTP_CHECK: not translated: lvsctl has no SMTP check; the real server is not checked (always up)
@@ -357,3 +371,6 @@ k.conf:18: note: real_server: real server 10.0.1.1 8080 is already in this virtu
 k.conf:23: note: virtual_server: keepalived ignores a virtual_server without real servers ("has no real servers - ignoring"); so does the translation
 `, diagLines(res))
 }
+
+const defaultUserNote = "keepalived runs the commands without a user of their own (this one and the others of these files) as user keepalived_script if it exists, else as root; " +
+	"this machine's /etc/passwd has no keepalived_script, so the import takes root, as lvsctl runs them: if the director has that user, they ran unprivileged there"

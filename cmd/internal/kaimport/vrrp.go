@@ -10,7 +10,7 @@ import (
 // schema of hcl/vrrp.go.
 
 var scriptReasons = map[string]string{
-	"user": "lvsctl runs vrrp_script commands as its own user",
+	"user": "lvsctl runs commands as its own user: see the warning at script",
 }
 
 func (t *translator) vrrpScript(s *Stmt) *hblock {
@@ -24,7 +24,7 @@ func (t *translator) vrrpScript(s *Stmt) *hblock {
 	for _, c := range s.Block {
 		switch c.Keyword() {
 		case "script":
-			t.setCommand(b, c, "command", false)
+			t.setCommand(b, c, "command", false, userStmt(s))
 		case "interval":
 			if f, ok := t.number(b, c, 0, 0, 1<<31, true); ok {
 				if f == 0 {
@@ -188,7 +188,7 @@ func (t *translator) vrrpInstance(s *Stmt) *hblock {
 				trackKind = append(trackKind, strings.TrimPrefix(kw, "track_"))
 			}
 		case "notify_master", "notify_backup", "notify_fault", "notify_stop", "notify":
-			t.setCommand(b, c, kw, true)
+			t.setCommand(b, c, kw, true, nil)
 		default:
 			t.unsupported(b, c, "vrrp_instance", instanceReasons)
 		}
@@ -438,7 +438,7 @@ func (t *translator) syncGroup(s *Stmt, grouped map[string]bool) *hblock {
 				}
 			}
 		case "notify_master", "notify_backup", "notify_fault", "notify_stop", "notify":
-			t.setCommand(b, c, kw, true)
+			t.setCommand(b, c, kw, true, nil)
 		case "global_tracking", "sync_group_tracking_weight":
 			b.set("sync_group_tracking_weight", truth)
 		default:

@@ -13,6 +13,8 @@ vrrp_script "chk_haproxy" {
   weight   = -20
   rise     = 2
   fall     = 3
+  # haproxy-vrrp.conf:10: note: /usr/bin/killall does not exist on this machine, so the import cannot check how keepalived runs it: translated to run it directly, without a shell, as keepalived runs a binary or a script with a "#!" line; keepalived runs the commands without a user of their own (this one and the others of these files) as user keepalived_script if it exists, else as root; this machine's /etc/passwd has no keepalived_script, so the import takes root, as lvsctl runs them: if the director has that user, they ran unprivileged there
+  # script "/usr/bin/killall -0 haproxy"
 }
 
 # haproxy-vrrp.conf:17
@@ -31,6 +33,14 @@ vrrp_instance "VI_HAPROXY" {
   notify_stop       = ["/etc/keepalived/notify.sh", "STOP"]
   # haproxy-vrrp.conf:18: note: lvsctl has no initial state: an instance starts as backup and the priority decides (keepalived's state only changes the start-up)
   # state BACKUP
+  # haproxy-vrrp.conf:38: note: /etc/keepalived/notify.sh does not exist on this machine, so the import cannot check how keepalived runs it: translated to run it directly, without a shell, as keepalived runs a binary or a script with a "#!" line
+  # notify_master "/etc/keepalived/notify.sh MASTER"
+  # haproxy-vrrp.conf:39: note: /etc/keepalived/notify.sh does not exist on this machine, so the import cannot check how keepalived runs it: translated to run it directly, without a shell, as keepalived runs a binary or a script with a "#!" line
+  # notify_backup "/etc/keepalived/notify.sh BACKUP"
+  # haproxy-vrrp.conf:40: note: /etc/keepalived/notify.sh does not exist on this machine, so the import cannot check how keepalived runs it: translated to run it directly, without a shell, as keepalived runs a binary or a script with a "#!" line
+  # notify_fault  "/etc/keepalived/notify.sh FAULT"
+  # haproxy-vrrp.conf:41: note: /etc/keepalived/notify.sh does not exist on this machine, so the import cannot check how keepalived runs it: translated to run it directly, without a shell, as keepalived runs a binary or a script with a "#!" line
+  # notify_stop   "/etc/keepalived/notify.sh STOP"
   authentication {
     password = "h4pr0xy"
   }

@@ -60,15 +60,17 @@ virtual_server "10.1.0.100:53/udp" {
     check "exec" {
       command = ["/usr/bin/dig", "+short", "@10.1.1.21", "example.com"]
       timeout = 2
+      # include/conf.d/20-dns.conf:7: note: /usr/bin/dig does not exist on this machine, so the import cannot check how keepalived runs it: translated to run it directly, without a shell, as keepalived runs a binary or a script with a "#!" line; keepalived runs the commands without a user of their own (this one and the others of these files) as user keepalived_script if it exists, else as root; this machine's /etc/passwd has no keepalived_script, so the import takes root, as lvsctl runs them: if the director has that user, they ran unprivileged there
+      # misc_path "/usr/bin/dig +short @10.1.1.21 example.com"
     }
   }
 
   real_server {
     address = "10.1.1.22"
     check "exec" {
-      command = ["/bin/sh", "-c", "/usr/bin/dig +short @10.1.1.22 example.com | grep -q ."]
+      command = ["/usr/bin/dig", "+short", "@10.1.1.22", "example.com", "|", "grep", "-q", "."]
       timeout = 60
-      # include/conf.d/20-dns.conf:13: warning: the command uses shell syntax, which keepalived 2.x does not interpret (it runs commands without a shell); lvsctl runs it with /bin/sh -c: check that is what you want
+      # include/conf.d/20-dns.conf:13: note: /usr/bin/dig does not exist on this machine, so the import cannot check how keepalived runs it: translated to run it directly, without a shell, as keepalived runs a binary or a script with a "#!" line; the shell syntax in the line (; | & $ < > ( ) or a backquote) reaches it as plain arguments, as under keepalived
       # misc_path "/usr/bin/dig +short @10.1.1.22 example.com | grep -q ."
     }
   }

@@ -26,17 +26,23 @@ virtual_server "192.168.1.100:3306" {
     address     = "192.168.1.101"
     weight      = 3
     notify_down = ["/etc/keepalived/mysql_down.sh", "192.168.1.101"]
+    # mysql-dr-wrr.conf:18: note: /etc/keepalived/mysql_down.sh does not exist on this machine, so the import cannot check how keepalived runs it: translated to run it directly, without a shell, as keepalived runs a binary or a script with a "#!" line; keepalived runs the commands without a user of their own (this one and the others of these files) as user keepalived_script if it exists, else as root; this machine's /etc/passwd has no keepalived_script, so the import takes root, as lvsctl runs them: if the director has that user, they ran unprivileged there
+    # notify_down "/etc/keepalived/mysql_down.sh 192.168.1.101"
   }
 
   real_server {
     address     = "192.168.1.102"
     weight      = 2
     notify_down = ["/etc/keepalived/mysql_down.sh", "192.168.1.102"]
+    # mysql-dr-wrr.conf:26: note: /etc/keepalived/mysql_down.sh does not exist on this machine, so the import cannot check how keepalived runs it: translated to run it directly, without a shell, as keepalived runs a binary or a script with a "#!" line
+    # notify_down "/etc/keepalived/mysql_down.sh 192.168.1.102"
   }
 
   real_server {
     address     = "192.168.1.103"
     weight      = 1
     notify_down = ["/etc/keepalived/mysql_down.sh", "192.168.1.103"]
+    # mysql-dr-wrr.conf:34: note: /etc/keepalived/mysql_down.sh does not exist on this machine, so the import cannot check how keepalived runs it: translated to run it directly, without a shell, as keepalived runs a binary or a script with a "#!" line
+    # notify_down "/etc/keepalived/mysql_down.sh 192.168.1.103"
   }
 }

@@ -31,6 +31,8 @@ virtual_server "10.10.10.2:1358" {
   check "exec" {
     command = ["/usr/local/bin/script.sh", "arg1", "arg2"]
     timeout = 6
+    # samples/keepalived.conf.misc_check_arg:23: note: /usr/local/bin/script.sh does not exist on this machine, so the import cannot check how keepalived runs it: translated to run it directly, without a shell, as keepalived runs a binary or a script with a "#!" line; keepalived runs the commands without a user of their own (this one and the others of these files) as user keepalived_script if it exists, else as root; this machine's /etc/passwd has no keepalived_script, so the import takes root, as lvsctl runs them: if the director has that user, they ran unprivileged there
+    # misc_path "/usr/local/bin/script.sh arg1 arg2"
   }
 
   real_server {

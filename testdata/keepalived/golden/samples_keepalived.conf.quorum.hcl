@@ -20,6 +20,10 @@ virtual_server "10.0.1.1:80" {
   quorum_down         = ["/usr/local/sbin/quorum-down.sh"]
   # samples/keepalived.conf.quorum:30: warning: not translated: lvsctl does not run quorum_down when it stops
   # omega
+  # samples/keepalived.conf.quorum:33: note: /usr/local/sbin/quorum-up.sh does not exist on this machine, so the import cannot check how keepalived runs it: translated to run it directly, without a shell, as keepalived runs a binary or a script with a "#!" line; keepalived runs the commands without a user of their own (this one and the others of these files) as user keepalived_script if it exists, else as root; this machine's /etc/passwd has no keepalived_script, so the import takes root, as lvsctl runs them: if the director has that user, they ran unprivileged there
+  # quorum_up /usr/local/sbin/quorum-up.sh
+  # samples/keepalived.conf.quorum:34: note: /usr/local/sbin/quorum-down.sh does not exist on this machine, so the import cannot check how keepalived runs it: translated to run it directly, without a shell, as keepalived runs a binary or a script with a "#!" line
+  # quorum_down /usr/local/sbin/quorum-down.sh
 
   check "tcp" {
     connect_port    = 80

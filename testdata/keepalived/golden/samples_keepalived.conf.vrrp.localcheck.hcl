@@ -9,12 +9,16 @@ vrrp_script "chk_sshd" {
   weight   = -4
   rise     = 2
   fall     = 2
+  # samples/keepalived.conf.vrrp.localcheck:12: note: killall is in none of /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin on this machine, so the import cannot check how keepalived runs it: translated to run it directly, without a shell, as keepalived runs a binary or a script with a "#!" line; keepalived runs the commands without a user of their own (this one and the others of these files) as user keepalived_script if it exists, else as root; this machine's /etc/passwd has no keepalived_script, so the import takes root, as lvsctl runs them: if the director has that user, they ran unprivileged there
+  # script "killall -0 sshd"
 }
 
 # samples/keepalived.conf.vrrp.localcheck:19
 vrrp_script "chk_haproxy" {
   command  = ["killall", "-0", "haproxy"]
   interval = 2
+  # samples/keepalived.conf.vrrp.localcheck:20: note: killall is in none of /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin on this machine, so the import cannot check how keepalived runs it: translated to run it directly, without a shell, as keepalived runs a binary or a script with a "#!" line
+  # script "killall -0 haproxy"
 }
 
 # samples/keepalived.conf.vrrp.localcheck:24
@@ -22,7 +26,7 @@ vrrp_script "chk_http_port" {
   command  = ["/bin/sh", "-c", "</dev/tcp/127.0.0.1/80"]
   interval = 1
   weight   = -2
-  # samples/keepalived.conf.vrrp.localcheck:25: warning: the command uses shell syntax, which keepalived 2.x does not interpret (it runs commands without a shell); lvsctl runs it with /bin/sh -c: check that is what you want
+  # samples/keepalived.conf.vrrp.localcheck:25: warning: keepalived runs this command with a shell: "</dev/tcp/127.0.0.1/80" starts with '<' and a path (a test that the file opens), which keepalived runs with system(); so does the translation: ["/bin/sh", "-c", "</dev/tcp/127.0.0.1/80"]. /bin/sh is dash on Debian and Ubuntu, not bash: bash's /dev/tcp, [[ ]] and the like fail there, under keepalived as here
   # script "</dev/tcp/127.0.0.1/80"
 }
 
@@ -31,7 +35,7 @@ vrrp_script "chk_https_port" {
   command  = ["/bin/sh", "-c", "</dev/tcp/127.0.0.1/443"]
   interval = 1
   weight   = -2
-  # samples/keepalived.conf.vrrp.localcheck:31: warning: the command uses shell syntax, which keepalived 2.x does not interpret (it runs commands without a shell); lvsctl runs it with /bin/sh -c: check that is what you want
+  # samples/keepalived.conf.vrrp.localcheck:31: warning: keepalived runs this command with a shell: "</dev/tcp/127.0.0.1/443" starts with '<' and a path (a test that the file opens), which keepalived runs with system(); so does the translation: ["/bin/sh", "-c", "</dev/tcp/127.0.0.1/443"]. /bin/sh is dash on Debian and Ubuntu, not bash: bash's /dev/tcp, [[ ]] and the like fail there, under keepalived as here
   # script "</dev/tcp/127.0.0.1/443"
 }
 
@@ -40,7 +44,7 @@ vrrp_script "chk_smtp_port" {
   command  = ["/bin/sh", "-c", "</dev/tcp/127.0.0.1/25"]
   interval = 1
   weight   = -2
-  # samples/keepalived.conf.vrrp.localcheck:37: warning: the command uses shell syntax, which keepalived 2.x does not interpret (it runs commands without a shell); lvsctl runs it with /bin/sh -c: check that is what you want
+  # samples/keepalived.conf.vrrp.localcheck:37: warning: keepalived runs this command with a shell: "</dev/tcp/127.0.0.1/25" starts with '<' and a path (a test that the file opens), which keepalived runs with system(); so does the translation: ["/bin/sh", "-c", "</dev/tcp/127.0.0.1/25"]. /bin/sh is dash on Debian and Ubuntu, not bash: bash's /dev/tcp, [[ ]] and the like fail there, under keepalived as here
   # script "</dev/tcp/127.0.0.1/25"
 }
 

@@ -8,6 +8,12 @@ vrrp_sync_group "G1" {
   notify_master = ["/usr/local/bin/vrrp.mast", "arg1", "arg2"]
   notify_backup = ["/usr/local/bin/vrrp.back", "arg1", "arg2"]
   notify_fault  = ["/usr/local/bin/vrrp.fault", "arg1", "arg2"]
+  # samples/keepalived.conf.vrrp.sync:13: note: /usr/local/bin/vrrp.back does not exist on this machine, so the import cannot check how keepalived runs it: translated to run it directly, without a shell, as keepalived runs a binary or a script with a "#!" line; keepalived runs the commands without a user of their own (this one and the others of these files) as user keepalived_script if it exists, else as root; this machine's /etc/passwd has no keepalived_script, so the import takes root, as lvsctl runs them: if the director has that user, they ran unprivileged there
+  # notify_backup "/usr/local/bin/vrrp.back arg1 arg2"
+  # samples/keepalived.conf.vrrp.sync:14: note: /usr/local/bin/vrrp.mast does not exist on this machine, so the import cannot check how keepalived runs it: translated to run it directly, without a shell, as keepalived runs a binary or a script with a "#!" line
+  # notify_master "/usr/local/bin/vrrp.mast arg1 arg2"
+  # samples/keepalived.conf.vrrp.sync:15: note: /usr/local/bin/vrrp.fault does not exist on this machine, so the import cannot check how keepalived runs it: translated to run it directly, without a shell, as keepalived runs a binary or a script with a "#!" line
+  # notify_fault "/usr/local/bin/vrrp.fault arg1 arg2"
 }
 
 # samples/keepalived.conf.vrrp.sync:18
