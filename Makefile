@@ -7,6 +7,13 @@ export PATH := $(PATH):/usr/local/go/bin
 
 include .ci/vm.mk
 
+# Release identity, linked into the binary (lvsctl version): the tag on a
+# tagged commit, git describe after it (.ci/version; docs/packaging/README.md).
+VERSION     ?= $(shell bash .ci/version)
+COMMIT      ?= $(shell git rev-parse HEAD 2>/dev/null)
+COMMIT_TIME ?= $(shell git log -1 --format=%cI 2>/dev/null)
+LDFLAGS     := -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.commitTime=$(COMMIT_TIME)
+
 # Packages with real-kernel tests (func TestVM...), run inside the guest.
 VM_PKGS := $(sort $(dir $(shell grep -rl --include='*_test.go' '^func TestVM' .)))
 
@@ -15,7 +22,7 @@ VM_PKGS := $(sort $(dir $(shell grep -rl --include='*_test.go' '^func TestVM' .)
 all: build
 
 build:
-	CGO_ENABLED=0 $(GO) build -buildvcs=auto -o bin/lvsctl ./cmd/lvsctl
+	CGO_ENABLED=0 $(GO) build -buildvcs=auto -ldflags '$(LDFLAGS)' -o bin/lvsctl ./cmd/lvsctl
 
 ## test: everything CI runs: vet, host tests, fuzzing, VM tests (packages
 ## first: the host tests use keepalived and GNU cpio).
