@@ -1,6 +1,8 @@
 package hcl
 
 import (
+	"fmt"
+	"io"
 	"math"
 	"math/big"
 	"os"
@@ -162,13 +164,24 @@ func relativeTo(a *attr[string]) string {
 // readPasswordFile reads a password: the file's one line, without its line
 // end. Its problem, if any, is returned as text that never quotes the
 // file's content.
+// maxPasswordFile is the largest password_file read.
+const maxPasswordFile = 4096
+
 func readPasswordFile(path string) (string, string) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err.Error()
+	}
+	defer f.Close()
+	// A password is one short line: never read an endless file whole.
+	b, err := io.ReadAll(io.LimitReader(f, maxPasswordFile+1))
 	if err != nil {
 		return "", err.Error()
 	}
 	pw := strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
 	switch {
+	case len(b) > maxPasswordFile:
+		return "", fmt.Sprintf("%s is larger than %d bytes", path, maxPasswordFile)
 	case pw == "":
 		return "", path + " is empty"
 	case strings.ContainsAny(pw, "\r\n"):

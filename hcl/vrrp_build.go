@@ -530,8 +530,8 @@ func (b *vrrpBuilder) instance(s *vrrpInstanceSyntax) (VRRPInstance, instanceFac
 				"The password must not be empty; to send adverts without authentication, remove the authentication block.")
 		case len(a.Password.Val) > 8:
 			b.errorAt(a.Password.Value, nil, "Password too long",
-				"A VRRPv2 advert carries at most 8 bytes of password; this one has %d. keepalived silently sends only the first 8 (%q): write those to interoperate with it.",
-				len(a.Password.Val), a.Password.Val[:8])
+				"A VRRPv2 advert carries at most 8 bytes of password; this one has %d. keepalived silently sends only the first 8: write those to interoperate with it.",
+				len(a.Password.Val))
 		case version == 2:
 			c.Password = a.Password.Val
 		}

@@ -483,7 +483,7 @@ vrrp_instance "B" {
     password = "0123456789"
   }
 }`,
-			summary: "Password too long", detail: `keepalived silently sends only the first 8 ("01234567")`,
+			summary: "Password too long", detail: `keepalived silently sends only the first 8: write those`,
 			line: 5, col: 16,
 		},
 		{
