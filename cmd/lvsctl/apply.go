@@ -21,11 +21,17 @@ kernel rejects a change (say, a scheduler this kernel lacks), the changes
 already made are undone and the error names the service and the operation.
 Only services lvsctl created are edited or deleted; others are left alone.
 Services in the file that already exist without lvsctl are refused unless
---adopt is given.
+--adopt is given. Ownership is confirmed, not presumed: before its first
+change, apply records the services it may create as intended, and owns
+them only once the kernel has accepted its changes. If apply is killed, the
+next apply takes over what it left only where that is consistent with the
+file (same service attributes, only the file's real servers); anything
+else at those addresses is a conflict, never deleted.
 
 An unchanged file is not parsed again: apply keeps the decoded table of the
 last file it applied without any diagnostic next to the ownership record
-(STATE.config-cache) and uses it while the file's bytes (SHA-256) and the
+(STATE.config-cache) and uses it while the file's name and bytes (SHA-256),
+the bytes of every other file it reads (password_file, ca_file) and the
 lvsctl binary are the same. The kernel is always read.`,
 		Example: `  sudo lvsctl apply -f /etc/lvsctl/lvsctl.hcl
   sudo lvsctl apply -f lvsctl.hcl --adopt            # take over services ipvsadm created
@@ -37,7 +43,7 @@ lvsctl binary are the same. The kernel is always read.`,
 				return err
 			}
 			defer done()
-			if len(p.Ops) == 0 && len(p.Conflicts) == 0 {
+			if !p.Pending() {
 				printPlan(e.stdout, p)
 				return nil
 			}
@@ -59,6 +65,7 @@ lvsctl binary are the same. The kernel is always read.`,
 				return err
 			}
 			fmt.Fprintf(e.stdout, "Applied %s.\n", plural(res.Applied, "change"))
+			printKeys(e.stdout, p.Recovered, recoveredHeading)
 			printKeys(e.stdout, p.Conflicts, conflictHeading(true))
 			printKeys(e.stdout, p.Foreign, "Foreign services (not created by lvsctl, left alone):")
 			return nil

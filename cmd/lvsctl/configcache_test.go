@@ -1,10 +1,18 @@
 package main
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -28,7 +36,7 @@ func TestConfigCache(t *testing.T) {
 	assert.NoFileExists(t, cachePath, "plan writes nothing")
 	require.Equal(t, 0, h.run("apply", "-f", cfg), h.errOut.String())
 	require.FileExists(t, cachePath)
-	got, hit := cache.load(src)
+	got, hit := cache.load(cfg, src)
 	require.True(t, hit)
 	assert.Equal(t, loadHCL(t, cfg), got, "the cached table is the parsed one")
 
@@ -37,7 +45,7 @@ func TestConfigCache(t *testing.T) {
 	doctored := append([]ipvs.VirtualService(nil), got...)
 	doctored[0].RealServers = append([]ipvs.RealServer(nil), got[0].RealServers...)
 	doctored[0].RealServers[0].Weight = 9
-	require.NoError(t, cache.store(src, doctored))
+	require.NoError(t, cache.store(cfg, src, doctored))
 	require.Equal(t, 2, h.run("plan", "-f", cfg), h.errOut.String())
 	assert.Contains(t, h.out.String(), "weight 1 -> 9")
 
@@ -45,17 +53,17 @@ func TestConfigCache(t *testing.T) {
 		"other binary": {path: cache.path, build: cache.build + "x"},
 		"no build ID":  {path: cache.path},
 	} {
-		_, hit := c.load(src)
+		_, hit := c.load(cfg, src)
 		assert.False(t, hit, name)
 	}
-	_, hit = cache.load(append([]byte("# edited\n"), src...))
+	_, hit = cache.load(cfg, append([]byte("# edited\n"), src...))
 	assert.False(t, hit, "other bytes")
 	require.NoError(t, os.WriteFile(cachePath, []byte("garbage"), 0o600))
-	_, hit = cache.load(src)
+	_, hit = cache.load(cfg, src)
 	assert.False(t, hit, "unreadable entry")
 
 	// An edited file is parsed, and its errors reported, whatever the cache.
-	require.NoError(t, cache.store(src, doctored))
+	require.NoError(t, cache.store(cfg, src, doctored))
 	require.NoError(t, os.WriteFile(cfg, append(src, "virtual_server {\n"...), 0o644))
 	require.Equal(t, 1, h.run("apply", "-f", cfg))
 	assert.Contains(t, h.errOut.String(), "lvsctl.hcl:")
@@ -79,4 +87,110 @@ virtual_server "web" {
 		assert.Contains(t, h.errOut.String(), "notify_up never runs")
 		assert.NoFileExists(t, cachePath)
 	}
+}
+
+// TestConfigCacheFilesRead: a cached decode is used only while the other
+// files the configuration reads are as they were; once one is missing or
+// invalid, plan and apply report what validate reports, and fail.
+func TestConfigCacheFilesRead(t *testing.T) {
+	const db = `
+virtual_server "db" {
+  address = "192.0.2.1"
+  port    = 3306
+  check "mysql" {
+    user          = "monitor"
+    password_file = "monitor.pw"
+    tls           = true
+    ca_file       = "ca.pem"
+  }
+  real_server { address = "10.0.0.1" }
+}
+`
+	for _, tc := range []struct {
+		name   string
+		change func(t *testing.T, dir string)
+		diag   string // "" : still valid, parsed again
+	}{
+		{name: "password_file deleted", diag: "Invalid password_file",
+			change: func(t *testing.T, dir string) { require.NoError(t, os.Remove(filepath.Join(dir, "monitor.pw"))) }},
+		{name: "password_file emptied", diag: "Invalid password_file",
+			change: func(t *testing.T, dir string) { writeFile(t, filepath.Join(dir, "monitor.pw"), "") }},
+		{name: "ca_file no longer PEM", diag: "Invalid ca_file",
+			change: func(t *testing.T, dir string) { writeFile(t, filepath.Join(dir, "ca.pem"), "not a certificate\n") }},
+		{name: "password changed",
+			change: func(t *testing.T, dir string) { writeFile(t, filepath.Join(dir, "monitor.pw"), "other\n") }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			cfg := writeConfig(t, db)
+			dir := filepath.Dir(cfg)
+			writeFile(t, filepath.Join(dir, "monitor.pw"), "s3cret\n")
+			writeFile(t, filepath.Join(dir, "ca.pem"), selfSignedPEM(t))
+			src, err := os.ReadFile(cfg)
+			require.NoError(t, err)
+			cache := cacheFor(filepath.Join(h.env.stateDir, "state.json"))
+
+			require.Equal(t, 0, h.run("apply", "-f", cfg), h.errOut.String())
+			_, hit := cache.load(cfg, src)
+			require.True(t, hit, "a clean file is cached, with the files it reads")
+
+			tc.change(t, dir)
+			_, hit = cache.load(cfg, src)
+			assert.False(t, hit, "a file it read changed")
+			if tc.diag == "" {
+				require.Equal(t, 0, h.run("plan", "-f", cfg), h.errOut.String())
+				require.Equal(t, 0, h.run("apply", "-f", cfg), h.errOut.String())
+				_, hit = cache.load(cfg, src)
+				assert.True(t, hit, "cached again with the new stamp")
+				return
+			}
+			require.Equal(t, 1, h.run("validate", "-f", cfg))
+			want := h.errOut.String()
+			require.Contains(t, want, tc.diag)
+			require.Contains(t, want, "lvsctl.hcl:")
+			for _, cmd := range []string{"plan", "apply"} {
+				assert.Equal(t, 1, h.run(cmd, "-f", cfg), cmd)
+				assert.Equal(t, want, h.errOut.String(), cmd+" reports what validate reports")
+			}
+		})
+	}
+}
+
+// TestConfigCacheOtherName: the same bytes under another name resolve
+// their relative files elsewhere: a miss.
+func TestConfigCacheOtherName(t *testing.T) {
+	h := newHarness(t)
+	cfg := writeConfig(t, fmt.Sprintf(webConfig, 1))
+	src, err := os.ReadFile(cfg)
+	require.NoError(t, err)
+	require.Equal(t, 0, h.run("apply", "-f", cfg), h.errOut.String())
+	cache := cacheFor(filepath.Join(h.env.stateDir, "state.json"))
+	_, hit := cache.load(cfg, src)
+	assert.True(t, hit)
+	_, hit = cache.load(cfg+".copy", src)
+	assert.False(t, hit)
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	require.NoError(t, os.WriteFile(path, []byte(content), 0o600))
+}
+
+// selfSignedPEM is a CA certificate in PEM.
+func selfSignedPEM(t *testing.T) string {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "test CA"},
+		NotBefore:             time.Unix(0, 0),
+		NotAfter:              time.Unix(0, 0).AddDate(100, 0, 0),
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageCertSign,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	require.NoError(t, err)
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
 }

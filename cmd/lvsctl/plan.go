@@ -5,7 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -27,7 +27,15 @@ with the file, and prints one line per change apply would make:
 
 It also lists foreign services (in the kernel, not created by lvsctl: apply
 leaves them alone) and conflicts (in the file and in the kernel, but not
-created by lvsctl: apply refuses them unless --adopt).
+created by lvsctl: apply refuses them unless --adopt). After an apply was
+killed, the services it may have created are owned only once confirmed:
+those consistent with the file (its service attributes, only its real
+servers) are listed as recovered and taken over, any other is a conflict.
+
+plan reads a consistent table: while an apply to the same namespace runs,
+it says so ("waiting for the running apply (pid N) to finish...") and waits
+for it, up to 5 minutes, then gives up with exit status 1. It writes
+nothing: no state, no cache.
 
 Exit status: 0 when the kernel already matches, 2 when changes are pending,
 1 on error.`,
@@ -52,44 +60,63 @@ Exit status: 0 when the kernel already matches, 2 when changes are pending,
 	return cmd
 }
 
+// planLockWait bounds how long plan waits for a running apply.
+const planLockWait = 5 * time.Minute
+
 // prepare validates the file, opens the target namespace's IPVS table with
-// its ownership record (locked, for apply) and plans. The caller calls done
-// to release the kernel and the lock.
-func prepare(ctx context.Context, e *env, g *globals, file string, adopt, lock bool) (r *ipvs.Reconciler, p *ipvs.Plan, done func(), err error) {
+// its ownership record and plans. apply holds the state lock exclusively
+// until it calls done (which releases the kernel and the lock); plan holds
+// it shared only while it reads the kernel and the record, waiting for a
+// running apply first, and writes nothing.
+func prepare(ctx context.Context, e *env, g *globals, file string, adopt, apply bool) (r *ipvs.Reconciler, p *ipvs.Plan, done func(), err error) {
 	// An unchanged file that apply applied before is not parsed again
 	// (configcache.go); apply records a file that decoded cleanly.
-	cache := cacheFor(g.ownership(e).Path)
-	src, readErr := os.ReadFile(file)
+	statePath := g.ownership(e).Path
+	cache := cacheFor(statePath)
+	opt := g.configOptions()
+	src, readDiags := opt.limits.ReadFile(file) // at most --max-config-size
+	readOK := !readDiags.HasErrors()
 	desired, cached := []ipvs.VirtualService(nil), false
-	if readErr == nil {
-		desired, cached = cache.load(src)
+	if readOK {
+		desired, cached = cache.load(file, src)
 	}
 	remember := false
 	if !cached {
-		cfg, clean, err := decodeConfig(ctx, file, src, e.stderr, g.configOptions())
+		if !readOK {
+			src = nil // decodeConfig reads it again, and reports why not
+		}
+		cfg, clean, err := decodeConfig(ctx, file, src, e.stderr, opt)
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		desired, remember = cfg.Services, clean && readErr == nil
+		desired, remember = cfg.Services, clean && readOK
 	}
 	k, err := e.openKernel(ctx, g.netnsPath())
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	unlock := func() {}
-	if lock {
-		if unlock, err = lockState(g.ownership(e).Path); err != nil {
-			k.Close()
-			return nil, nil, nil, err
-		}
+	var unlock func()
+	if apply {
+		unlock, err = lockExclusive(ctx, statePath, roleApply, readersWait)
+	} else {
+		unlock, err = lockShared(ctx, statePath, planLockWait, e.stderr)
 	}
-	if lock && remember {
+	if err != nil {
+		k.Close()
+		return nil, nil, nil, err
+	}
+	if apply && remember {
 		// Best effort: without it the next apply parses again.
-		_ = cache.store(src, desired)
+		_ = cache.store(file, src, desired)
+	}
+	r = &ipvs.Reconciler{Kernel: k, Owned: g.ownership(e)}
+	p, err = r.Plan(ctx, desired, adopt)
+	if !apply {
+		unlock()
+		unlock = func() {}
 	}
 	done = func() { unlock(); k.Close() }
-	r = &ipvs.Reconciler{Kernel: k, Owned: g.ownership(e)}
-	if p, err = r.Plan(ctx, desired, adopt); err != nil {
+	if err != nil {
 		done()
 		return nil, nil, nil, err
 	}
@@ -118,9 +145,15 @@ func printPlan(out io.Writer, p *ipvs.Plan) {
 			fmt.Fprintln(w, "  "+op.String())
 		}
 	}
+	printKeys(w, p.Recovered, recoveredHeading)
 	printKeys(w, p.Conflicts, conflictHeading(p.Adopted))
+	if len(p.Unconfirmed) > 0 && !p.Adopted {
+		fmt.Fprintf(w, "  (%d of them where an interrupted apply may have created services: what is there differs from the file; check, then --adopt)\n", len(p.Unconfirmed))
+	}
 	printKeys(w, p.Foreign, "Foreign services (not created by lvsctl, left alone):")
 }
+
+const recoveredHeading = "Recovered services (left by an interrupted apply, consistent with the file, now owned):"
 
 func conflictHeading(adopted bool) string {
 	if adopted {
