@@ -124,12 +124,18 @@ type renderer struct {
 // fileIndex is one file prepared for snippets.
 type fileIndex struct {
 	src     []byte
-	lines   []int              // byte offset of the start of each line
-	secrets []span             // values of secret attributes, sorted, disjoint
-	blocks  []*hclsyntax.Block // top-level blocks, in file order
+	lines   []int   // byte offset of the start of each line
+	secrets []span  // values of secret attributes, sorted, disjoint
+	blocks  []block // top-level blocks, in file order
 }
 
 type span struct{ start, end int }
+
+// block is a top-level block: where it is, and what to call it.
+type block struct {
+	span
+	b *hclsyntax.Block
+}
 
 func newRenderer(files Files) *renderer {
 	r := &renderer{files: make(map[string]*fileIndex, len(files))}
@@ -141,7 +147,11 @@ func newRenderer(files Files) *renderer {
 		fi := &fileIndex{src: f.Bytes, lines: lineStarts(f.Bytes)}
 		fi.secrets, literals = secretSpans(f.Bytes, literals)
 		if b, ok := f.Body.(*hclsyntax.Body); ok {
-			fi.blocks = b.Blocks
+			fi.blocks = make([]block, len(b.Blocks))
+			for i, b := range b.Blocks {
+				r := b.Range()
+				fi.blocks[i] = block{span{r.Start.Byte, r.End.Byte}, b}
+			}
 		}
 		r.files[name] = fi
 	}
@@ -190,16 +200,16 @@ func (fi *fileIndex) lineEnd(i int) int {
 
 // context names the top-level block holding off, as hcl's writer does.
 func (fi *fileIndex) context(off int) string {
-	i, _ := slices.BinarySearchFunc(fi.blocks, off, func(b *hclsyntax.Block, off int) int {
-		if b.Range().End.Byte <= off {
+	i, _ := slices.BinarySearchFunc(fi.blocks, off, func(b block, off int) int {
+		if b.end <= off {
 			return -1
 		}
 		return 1
 	})
-	if i == len(fi.blocks) || !fi.blocks[i].Range().ContainsOffset(off) {
+	if i == len(fi.blocks) || fi.blocks[i].start > off {
 		return ""
 	}
-	b := fi.blocks[i]
+	b := fi.blocks[i].b
 	if IsSecretName(b.Type) {
 		return b.Type
 	}

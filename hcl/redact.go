@@ -43,13 +43,21 @@ var secretWords = []struct {
 // Matching ignores case, '_' and '-'. The name "key" alone is not a
 // secret: it is too common a word for what is not one.
 func IsSecretName(name string) bool {
-	if len(name) > 64 {
+	return isSecretName([]byte(name))
+}
+
+// maxSecretName is the longest name looked at: longer ones are no
+// attribute names anyone writes.
+const maxSecretName = 64
+
+// isSecretName is IsSecretName without allocating.
+func isSecretName(name []byte) bool {
+	if len(name) > maxSecretName {
 		return false
 	}
-	var buf [64]byte
+	var buf [maxSecretName]byte
 	n := buf[:0]
-	for i := 0; i < len(name); i++ {
-		c := name[i]
+	for _, c := range name {
 		switch {
 		case c == '_' || c == '-':
 			continue
@@ -58,22 +66,27 @@ func IsSecretName(name string) bool {
 		}
 		n = append(n, c)
 	}
-	s := string(n)
 	for _, x := range notSecretSuffixes {
-		if strings.HasSuffix(s, x) {
+		if bytes.HasSuffix(n, []byte(x)) {
 			return false
 		}
 	}
 	for _, x := range notSecretParts {
-		s = strings.ReplaceAll(s, x, "")
+		for {
+			i := bytes.Index(n, []byte(x))
+			if i < 0 {
+				break
+			}
+			n = append(n[:i], n[i+len(x):]...)
+		}
 	}
 	for _, p := range secretParts {
-		if strings.Contains(s, p) {
+		if bytes.Contains(n, []byte(p)) {
 			return true
 		}
 	}
 	for _, w := range secretWords {
-		if d := len(s) - len(w.word); d >= -w.maxEdits && d <= w.maxEdits && editDistance(s, w.word) <= w.maxEdits {
+		if d := len(n) - len(w.word); d >= -w.maxEdits && d <= w.maxEdits && editDistance(n, w.word) <= w.maxEdits {
 			return true
 		}
 	}
@@ -81,13 +94,12 @@ func IsSecretName(name string) bool {
 }
 
 // editDistance is the optimal string alignment distance of two short
-// strings: insertions, deletions, substitutions and adjacent
-// transpositions.
-func editDistance(a, b string) int {
-	prev2 := make([]int, len(b)+1)
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
+// strings (b at most 15 bytes): insertions, deletions, substitutions and
+// adjacent transpositions.
+func editDistance(a []byte, b string) int {
+	var rows [3][16]int
+	prev2, prev, cur := &rows[0], &rows[1], &rows[2]
+	for j := 0; j <= len(b); j++ {
 		prev[j] = j
 	}
 	for i := 1; i <= len(a); i++ {
@@ -116,6 +128,8 @@ func editDistance(a, b string) int {
 // looking for in messages.
 func secretSpans(src []byte, literals []string) ([]span, []string) {
 	var spans []span
+	// A file repeats a few dozen names: decide each once.
+	known := map[string]bool{}
 	for i := 0; i < len(src); i++ {
 		c := src[i]
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_') || i > 0 && isIdentByte(src[i-1]) {
@@ -125,7 +139,15 @@ func secretSpans(src []byte, literals []string) ([]span, []string) {
 		for j < len(src) && isIdentByte(src[j]) {
 			j++
 		}
-		if !IsSecretName(string(src[i:j])) {
+		name := src[i:j]
+		isSecret, ok := known[string(name)]
+		if !ok {
+			isSecret = isSecretName(name)
+			if len(known) < 4096 {
+				known[string(name)] = isSecret
+			}
+		}
+		if !isSecret {
 			i = j - 1
 			continue
 		}
