@@ -136,3 +136,25 @@ func TestImportOutputSymlink(t *testing.T) {
 	assert.Equal(t, os.FileMode(0o600), st.Mode().Perm())
 	assert.NotZero(t, st.Size())
 }
+
+// TestImportHostileIncludes: an include of a device is an error at its
+// line, before anything is read from it; the lines of a file that is not
+// keepalived's are neither printed nor written.
+func TestImportHostileIncludes(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "k.conf")
+	require.NoError(t, os.WriteFile(conf, []byte("global_defs {\n    router_id lb1\n}\ninclude /dev/zero\n"), 0o644))
+	h := newHarness(t)
+	require.Equal(t, 1, h.run("import", "keepalived", conf))
+	assert.Equal(t, conf+":4: error: /dev/zero: refused: not a regular file: a device; the import reads only regular files\n", h.errOut.String())
+	assert.Empty(t, h.out.String())
+
+	secret := filepath.Join(dir, "shadow")
+	require.NoError(t, os.WriteFile(secret, []byte("root:$y$j9T$c2VjcmV0aGFzaA:19700:0:99999:7:::\n"), 0o600))
+	require.NoError(t, os.WriteFile(conf, []byte("include "+secret+"\n"), 0o644))
+	h = newHarness(t)
+	require.Equal(t, exitIncomplete, h.run("import", "keepalived", conf))
+	assert.NotContains(t, h.out.String(), "c2VjcmV0aGFzaA")
+	assert.NotContains(t, h.errOut.String(), "c2VjcmV0aGFzaA")
+	assert.Contains(t, h.errOut.String(), secret+":1: warning: ?: not translated: this line of the top level is not a keepalived statement, and is not shown")
+}

@@ -1,6 +1,7 @@
 package kaimport
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -76,6 +77,7 @@ func TestIncludeContentsNotEchoed(t *testing.T) {
 		{"environ", "PATH=/usr/bin\x00DB_PASSWORD=" + secret + "\x00HOME=/root\x00"},
 		{"braces", "token { " + secret + " }\n"},
 		{"words", "api_key " + secret + "\n"},
+		{"unclosed block", "root:" + secret + " {\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res, err := Import("k.conf", Options{FS: fstest.MapFS{
@@ -84,6 +86,11 @@ func TestIncludeContentsNotEchoed(t *testing.T) {
 				"etc/passwd":  {Data: []byte("root:x:0:0::/root:/bin/sh\n")},
 				"unused.conf": {Data: []byte("")},
 			}})
+			var pe ParseErrors
+			if errors.As(err, &pe) {
+				assert.NotContains(t, pe.Error(), secret)
+				return
+			}
 			require.NoError(t, err)
 			d := diagLines(res)
 			assert.NotContains(t, string(res.HCL), secret)

@@ -579,11 +579,20 @@ func (r *reader) tree() []*Stmt {
 			}
 		}
 		if open != nil && open.Words != nil {
-			r.errs = append(r.errs, &ParseError{Pos: open.Pos, Msg: fmt.Sprintf("block %s is not closed: '}' missing", open.Keyword())})
+			r.errs = append(r.errs, &ParseError{Pos: open.Pos, Msg: fmt.Sprintf("block %s is not closed: '}' missing", shownKeyword(open.Keyword()))})
 		}
 		return out
 	}
 	return parse(nil)
+}
+
+// shownKeyword is kw if it looks like a keyword; a line that is not a
+// keepalived statement (a file that is not keepalived's) is not shown.
+func shownKeyword(kw string) string {
+	if looksLikeKeyword(kw) {
+		return kw
+	}
+	return "(not shown: not a keepalived statement)"
 }
 
 func (r *reader) warn(pos Pos, raw, kw, format string, args ...any) {
