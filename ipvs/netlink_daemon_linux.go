@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
@@ -23,6 +24,22 @@ import (
 // ifNameMax is IP_VS_IFNAME_MAXLEN: an interface name with its NUL.
 const ifNameMax = 16
 
+// DaemonRequestTimeout bounds a sync daemon request whose context has no
+// earlier deadline. The kernel answers in milliseconds, with one
+// exception: a stop that interrupts a daemon thread that has not run yet
+// (a stop within milliseconds of the start) makes stop_sync_thread return
+// -EINTR, for which netlink sends no acknowledgement at all. The daemon is
+// stopped then; without a deadline the caller would wait forever.
+const DaemonRequestTimeout = 5 * time.Second
+
+// daemonContext applies DaemonRequestTimeout to ctx.
+func daemonContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= DaemonRequestTimeout {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, DaemonRequestTimeout)
+}
+
 // StartSyncDaemon starts the connection synchronisation daemon d
 // (IPVS_CMD_NEW_DAEMON) in state d.State, on d.Interface. Zero MaxLen,
 // Port, TTL and an invalid Group take the kernel's defaults. The kernel
@@ -33,6 +50,8 @@ func (n *Netlink) StartSyncDaemon(ctx context.Context, d SyncDaemon) error {
 	if err != nil {
 		return fmt.Errorf("ipvs: start %s sync daemon: %w", d.State, err)
 	}
+	ctx, cancel := daemonContext(ctx)
+	defer cancel()
 	if _, err := n.execute(ctx, cmdNewDaemon, netlink.Request|netlink.Acknowledge, attrs); err != nil {
 		return daemonError("start "+d.State.String()+" sync daemon on "+d.Interface, err)
 	}
@@ -41,12 +60,20 @@ func (n *Netlink) StartSyncDaemon(ctx context.Context, d SyncDaemon) error {
 
 // StopSyncDaemon stops the daemon in state s (IPVS_CMD_DEL_DAEMON).
 // Stopping one that does not run fails with an error matching unix.ESRCH.
+// A stop the kernel does not answer (see DaemonRequestTimeout) fails with
+// an error matching context.DeadlineExceeded, and leaves n unusable:
+// open another Netlink and list the daemons to know whether it stopped.
 func (n *Netlink) StopSyncDaemon(ctx context.Context, s SyncState) error {
 	attrs, err := encodeDelDaemon(s)
 	if err != nil {
 		return fmt.Errorf("ipvs: stop sync daemon: %w", err)
 	}
+	ctx, cancel := daemonContext(ctx)
+	defer cancel()
 	if _, err := n.execute(ctx, cmdDelDaemon, netlink.Request|netlink.Acknowledge, attrs); err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return fmt.Errorf("ipvs: stop %s sync daemon: the kernel did not answer (it sends no answer when the stop interrupted a daemon thread that had not run yet; the daemon is then stopped): %w", s, err)
+		}
 		return daemonError("stop "+s.String()+" sync daemon", err)
 	}
 	return nil

@@ -423,7 +423,37 @@ func (o *runOps) statusDoc() statusapi.Status {
 		}
 		st.VRRP = append(st.VRRP, v)
 	}
+	if sy := o.Sync(); sy.Configured {
+		st.Sync = syncStatus(sy)
+	}
 	return st
+}
+
+// Sync is the sync daemons' state (metrics.SyncSource).
+func (o *runOps) Sync() director.SyncStatus {
+	if d := o.director.Load(); d != nil {
+		return d.Status().Sync
+	}
+	return director.SyncStatus{}
+}
+
+func syncStatus(sy director.SyncStatus) *statusapi.Sync {
+	out := &statusapi.Sync{VRRPInstance: sy.VRRPInstance, Want: []string{}, Running: []statusapi.SyncDaemon{},
+		CheckedAt: sy.CheckedAt, Error: sy.Error, Failures: sy.Failures}
+	if sy.WantMaster {
+		out.Want = append(out.Want, ipvs.SyncMaster.String())
+	}
+	if sy.WantBackup {
+		out.Want = append(out.Want, ipvs.SyncBackup.String())
+	}
+	for _, d := range sy.Running {
+		sd := statusapi.SyncDaemon{State: d.State.String(), Interface: d.Interface, SyncID: d.SyncID, MaxLen: d.MaxLen, Port: d.Port, TTL: d.TTL}
+		if d.Group.IsValid() {
+			sd.Group = d.Group.String()
+		}
+		out.Running = append(out.Running, sd)
+	}
+	return out
 }
 
 func poolStatus(s daemon.ServiceState) statusapi.Pool {

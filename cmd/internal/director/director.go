@@ -174,9 +174,10 @@ func (d *Director) Run(ctx context.Context, cfg *lvshcl.Config, reload <-chan *l
 // Status is the node's state, for `lvsctl status`.
 type Status struct {
 	VRRP VRRPStatus
+	Sync SyncStatus
 }
 
 // Status returns a snapshot; safe from any goroutine.
 func (d *Director) Status() Status {
-	return Status{VRRP: d.vrrp.Status()}
+	return Status{VRRP: d.vrrp.Status(), Sync: d.sync.Status()}
 }

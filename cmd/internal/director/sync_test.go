@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,7 +27,13 @@ type fakeSyncKernel struct {
 	daemons map[ipvs.SyncState]ipvs.SyncDaemon
 	calls   []string
 	failNew error // once
-	sysctls map[string]string
+	// failNewFor fails every start with failNew while it is set.
+	failNewFor bool
+	// silentStops stops the daemon but then sends no answer, as Linux
+	// does for a stop that interrupts a thread that has not run yet:
+	// the call returns only when its context is done.
+	silentStops int
+	sysctls     map[string]string
 }
 
 func newFakeSyncKernel() *fakeSyncKernel {
@@ -40,8 +47,11 @@ func (k *fakeSyncKernel) SyncDaemons(context.Context) ([]ipvs.SyncDaemon, error)
 	var out []ipvs.SyncDaemon
 	for _, st := range []ipvs.SyncState{ipvs.SyncMaster, ipvs.SyncBackup} {
 		if d, ok := k.daemons[st]; ok {
-			if d.MaxLen == 0 {
+			switch {
+			case d.MaxLen == 0:
 				d.MaxLen = 1472 // the kernel's, from the MTU
+			case st == ipvs.SyncBackup:
+				d.MaxLen = max(d.MaxLen, 1024) // the kernel's floor
 			}
 			out = append(out, d)
 		}
@@ -53,7 +63,9 @@ func (k *fakeSyncKernel) StartSyncDaemon(_ context.Context, d ipvs.SyncDaemon) e
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if err := k.failNew; err != nil {
-		k.failNew = nil
+		if !k.failNewFor {
+			k.failNew = nil
+		}
 		return err
 	}
 	if _, ok := k.daemons[d.State]; ok {
@@ -64,14 +76,23 @@ func (k *fakeSyncKernel) StartSyncDaemon(_ context.Context, d ipvs.SyncDaemon) e
 	return nil
 }
 
-func (k *fakeSyncKernel) StopSyncDaemon(_ context.Context, s ipvs.SyncState) error {
+func (k *fakeSyncKernel) StopSyncDaemon(ctx context.Context, s ipvs.SyncState) error {
 	k.mu.Lock()
-	defer k.mu.Unlock()
 	if _, ok := k.daemons[s]; !ok {
+		k.mu.Unlock()
 		return unix.ESRCH
 	}
 	delete(k.daemons, s)
 	k.calls = append(k.calls, "del "+s.String())
+	silent := k.silentStops > 0
+	if silent {
+		k.silentStops--
+	}
+	k.mu.Unlock()
+	if silent {
+		<-ctx.Done()
+		return fmt.Errorf("ipvs: request interrupted: %w", ctx.Err())
+	}
 	return nil
 }
 
@@ -93,11 +114,18 @@ func syncCfg(id uint32) *lvshcl.Sync {
 }
 
 func startSyncer(t *testing.T, k *fakeSyncKernel, cfg *lvshcl.Sync) (*Syncer, *syncBuf, func()) {
+	s, logs, stop := startSyncerWith(t, k, cfg, nil)
+	return s, logs, func() { assert.LessOrEqual(t, stop(), 1) }
+}
+
+// startSyncerWith runs a Syncer on k, its options edited by edit; the
+// returned stop stops it and says how many times it opened the kernel.
+func startSyncerWith(t *testing.T, k *fakeSyncKernel, cfg *lvshcl.Sync, edit func(*SyncOptions)) (*Syncer, *syncBuf, func() int) {
 	logs := &syncBuf{}
-	opened := 0
-	s := NewSyncer(SyncOptions{
+	var opened atomic.Int32
+	o := SyncOptions{
 		Logger:   slog.New(slog.NewTextHandler(logs, nil)),
-		Open:     func(context.Context) (SyncKernel, func(), error) { opened++; return k, func() {}, nil },
+		Open:     func(context.Context) (SyncKernel, func(), error) { opened.Add(1); return k, func() {}, nil },
 		ReadFile: func(p string) ([]byte, error) { k.mu.Lock(); defer k.mu.Unlock(); return []byte(k.sysctls[p]), nil },
 		WriteFile: func(p string, b []byte) error {
 			k.mu.Lock()
@@ -106,11 +134,15 @@ func startSyncer(t *testing.T, k *fakeSyncKernel, cfg *lvshcl.Sync) (*Syncer, *s
 			return nil
 		},
 		RetryMin: 10 * time.Millisecond,
-	})
+	}
+	if edit != nil {
+		edit(&o)
+	}
+	s := NewSyncer(o)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); s.Run(ctx, cfg) }()
-	return s, logs, func() { cancel(); <-done; assert.LessOrEqual(t, opened, 1) }
+	return s, logs, func() int { cancel(); <-done; return int(opened.Load()) }
 }
 
 func eventuallyState(t *testing.T, k *fakeSyncKernel, want string) {

@@ -182,7 +182,17 @@ var (
 	vrrpSendErrors = desc("lvsctl_vrrp_send_errors_total", "Advertisements that could not be sent.", vrrpLabels)
 	vrrpTrans      = desc("lvsctl_vrrp_transitions_total", "State transitions.", vrrpLabels)
 	vrrpMaster     = desc("lvsctl_vrrp_became_master_total", "Transitions to MASTER.", vrrpLabels)
+
+	// From the connection sync daemons (a SyncSource with a sync block).
+	syncWanted   = desc("lvsctl_sync_daemon_wanted", "1 if the sync daemon of this state should run now.", nil, "state")
+	syncRunning  = desc("lvsctl_sync_daemon_running", "1 if the sync daemon of this state ran at the latest check.", nil, "state")
+	syncFailures = desc("lvsctl_sync_daemon_failures_total", "Failed attempts to read, start or stop the sync daemons (each is retried).", nil)
 )
+
+// SyncSource is a Source that also reports the connection sync daemons.
+type SyncSource interface {
+	Sync() director.SyncStatus
+}
 
 var allDescs = []*prometheus.Desc{
 	vsConns, vsInPkts, vsOutPkts, vsInBytes, vsOutBytes,
@@ -191,6 +201,7 @@ var allDescs = []*prometheus.Desc{
 	rsConfWeight, rsUp, rsCheckRes, rsCheckAt, rsCheckTook, rsSince, rsTrans, vsQuorum,
 	passTook, opsTotal, repairs, lastPass, generation, reloadOK, reloadAt, buildInfo,
 	vrrpState, vrrpPrio, vrrpBasePrio, vrrpSent, vrrpReceived, vrrpInvalid, vrrpPrio0Sent, vrrpPrio0Recv, vrrpSendErrors, vrrpTrans, vrrpMaster,
+	syncWanted, syncRunning, syncFailures,
 }
 
 // Describe implements prometheus.Collector.
@@ -217,6 +228,21 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	for _, in := range c.src.VRRP() {
 		collectVRRP(ch, in)
 	}
+	if ss, ok := c.src.(SyncSource); ok {
+		if sy := ss.Sync(); sy.Configured {
+			collectSync(ch, sy)
+		}
+	}
+}
+
+func collectSync(ch chan<- prometheus.Metric, sy director.SyncStatus) {
+	for _, st := range []ipvs.SyncState{ipvs.SyncMaster, ipvs.SyncBackup} {
+		want := (st == ipvs.SyncMaster && sy.WantMaster) || (st == ipvs.SyncBackup && sy.WantBackup)
+		running := slices.ContainsFunc(sy.Running, func(d ipvs.SyncDaemon) bool { return d.State == st })
+		ch <- gauge(syncWanted, boolf(want), st.String())
+		ch <- gauge(syncRunning, boolf(running), st.String())
+	}
+	ch <- counter(syncFailures, float64(sy.Failures))
 }
 
 func (c *Collector) collectDaemon(ch chan<- prometheus.Metric, snap daemon.Snapshot) {

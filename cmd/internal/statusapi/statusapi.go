@@ -32,6 +32,35 @@ type Status struct {
 	Counters      Counters  `json:"counters"`
 	Pools         []Pool    `json:"pools"`
 	VRRP          []VRRP    `json:"vrrp_instances"`
+	// Sync is the connection sync daemons' state; nil without a sync
+	// block.
+	Sync *Sync `json:"sync,omitempty"`
+}
+
+// Sync is the state of the kernel's connection sync daemons.
+type Sync struct {
+	VRRPInstance string `json:"vrrp_instance"`
+	// Want are the daemons that should run now: "master", "backup".
+	Want []string `json:"want"`
+	// Running are the daemons the kernel ran at CheckedAt, with the
+	// parameters it applies.
+	Running   []SyncDaemon `json:"running"`
+	CheckedAt time.Time    `json:"checked_at,omitzero"`
+	// Error is set while a failure is not repaired: a daemon in Want may
+	// not run.
+	Error    string `json:"error,omitempty"`
+	Failures uint64 `json:"failures"`
+}
+
+// SyncDaemon is one running sync daemon.
+type SyncDaemon struct {
+	State     string `json:"state"`
+	Interface string `json:"interface"`
+	SyncID    uint32 `json:"syncid"`
+	MaxLen    uint16 `json:"maxlen"`
+	Group     string `json:"group,omitempty"`
+	Port      uint16 `json:"port,omitempty"`
+	TTL       uint8  `json:"ttl,omitempty"`
 }
 
 // Config is the configuration the daemon runs.

@@ -113,7 +113,38 @@ func Write(w io.Writer, st Status) error {
 		}
 		ew.printf("\n")
 	}
+	if sy := st.Sync; sy != nil {
+		writeSync(ew, st.Now, sy)
+	}
 	return ew.err
+}
+
+// writeSync prints the sync daemons:
+//
+//	sync (follows VI_1): want backup; running backup on sync0 syncid 9 maxlen 1024, checked 3s ago
+//	  error: start backup sync daemon on sync0: no such interface
+func writeSync(ew *errWriter, now time.Time, sy *Sync) {
+	ew.printf("\nsync (follows %s): want ", sy.VRRPInstance)
+	if len(sy.Want) == 0 {
+		ew.printf("none")
+	}
+	ew.printf("%s; running ", strings.Join(sy.Want, ", "))
+	if len(sy.Running) == 0 {
+		ew.printf("none")
+	}
+	for i, d := range sy.Running {
+		if i > 0 {
+			ew.printf(", ")
+		}
+		ew.printf("%s on %s syncid %d maxlen %d", d.State, d.Interface, d.SyncID, d.MaxLen)
+	}
+	if !sy.CheckedAt.IsZero() {
+		ew.printf(", checked %s ago", age(now, sy.CheckedAt))
+	}
+	ew.printf("\n")
+	if sy.Error != "" {
+		ew.printf("  error (%d failures): %s\n", sy.Failures, oneLine(sy.Error))
+	}
 }
 
 func updown(up bool) string {
