@@ -217,7 +217,7 @@ func (r *Reconciler) Apply(ctx context.Context, p *Plan) (Result, error) {
 		}
 		hint := "remove them, or adopt them with --adopt"
 		if len(p.Unconfirmed) > 0 {
-			hint = fmt.Sprintf("%d of them where an interrupted apply may have created services, and differing from the configuration; %s", len(p.Unconfirmed), hint)
+			hint = fmt.Sprintf("an interrupted apply may have created %d of them, but they differ from the configuration; %s", len(p.Unconfirmed), hint)
 		}
 		return Result{}, fmt.Errorf("%w: %s (%s)", ErrConflict, strings.Join(names, ", "), hint)
 	}

@@ -148,7 +148,7 @@ func printPlan(out io.Writer, p *ipvs.Plan) {
 	printKeys(w, p.Recovered, recoveredHeading)
 	printKeys(w, p.Conflicts, conflictHeading(p.Adopted))
 	if len(p.Unconfirmed) > 0 && !p.Adopted {
-		fmt.Fprintf(w, "  (%d of them where an interrupted apply may have created services: what is there differs from the file; check, then --adopt)\n", len(p.Unconfirmed))
+		fmt.Fprintf(w, "  (an interrupted apply may have created %d of them, but what is there differs from the file: check, then --adopt)\n", len(p.Unconfirmed))
 	}
 	printKeys(w, p.Foreign, "Foreign services (not created by lvsctl, left alone):")
 }
