@@ -17,7 +17,7 @@ LDFLAGS     := -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.commi
 # Packages with real-kernel tests (func TestVM...), run inside the guest.
 VM_PKGS := $(sort $(dir $(shell grep -rl --include='*_test.go' '^func TestVM' .)))
 
-.PHONY: all build test host-deps test-host fuzz test-vm demo bench fmt vet clean man install
+.PHONY: all build test host-deps test-host fuzz test-vm demo bench fmt vet clean man install package
 
 all: build
 
@@ -80,13 +80,20 @@ PREFIX ?= /usr/local
 install: build man
 	install -D -m 0755 bin/lvsctl $(DESTDIR)$(PREFIX)/sbin/lvsctl
 	install -d $(DESTDIR)/lib/systemd/system $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)/etc/lvsctl
-	sed 's|/usr/local/sbin/lvsctl|$(PREFIX)/sbin/lvsctl|g' docs/systemd/lvsctl.service > $(DESTDIR)/lib/systemd/system/lvsctl.service
+	for u in lvsctl lvsctl-realserver; do sed 's|/usr/sbin/lvsctl|$(PREFIX)/sbin/lvsctl|g' docs/systemd/$$u.service > $(DESTDIR)/lib/systemd/system/$$u.service; done
 	install -m 0644 docs/man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -D -m 0644 docs/man/lvsctl.hcl.5 $(DESTDIR)$(PREFIX)/share/man/man5/lvsctl.hcl.5
 	install -m 0644 testdata/web-health.hcl $(DESTDIR)/etc/lvsctl/lvsctl.hcl.example
 	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 	bin/lvsctl completion bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/lvsctl
 	bin/lvsctl completion zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_lvsctl
 	bin/lvsctl completion fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/lvsctl.fish
+
+## package: .deb, .rpm and .tar.gz for linux/amd64 and linux/arm64 with
+## SHA256SUMS, in bin/dist (.ci/package; docs/packaging/README.md). nfpm is
+## pinned there and run with go run. VERSION=v1.2.3 overrides git describe.
+package:
+	GO=$(GO) VERSION=$(VERSION) COMMIT=$(COMMIT) COMMIT_TIME=$(COMMIT_TIME) bash .ci/package
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
