@@ -193,13 +193,13 @@ const (
 )
 
 // classify says how keepalived runs words, judged from the files of this
-// machine (fsys), and why.
-func classify(fsys fileSource, words []string) (runKind, string) {
+// machine (fsys), why, and the program's path on this machine (if found).
+func classify(fsys fileSource, words []string) (kind runKind, why, prog string) {
 	w0 := words[0]
 	if rest, ok := strings.CutPrefix(w0, "<"); ok && strings.HasPrefix(strings.TrimLeft(rest, " \t"), "/") {
-		return runShell, fmt.Sprintf("%q starts with '<' and a path (a test that the file opens), which keepalived runs with system()", w0)
+		return runShell, fmt.Sprintf("%q starts with '<' and a path (a test that the file opens), which keepalived runs with system()", w0), prog
 	}
-	prog := w0
+	prog = w0
 	if !strings.Contains(w0, "/") {
 		prog = ""
 		for _, dir := range searchPath {
@@ -209,28 +209,65 @@ func classify(fsys fileSource, words []string) (runKind, string) {
 			}
 		}
 		if prog == "" {
-			return runUnknown, fmt.Sprintf("%s is in none of %s on this machine", w0, strings.Join(searchPath, ":"))
+			return runUnknown, fmt.Sprintf("%s is in none of %s on this machine", w0, strings.Join(searchPath, ":")), prog
 		}
 	}
 	st, err := fsys.stat(prog)
 	if errors.Is(err, fs.ErrNotExist) {
-		return runUnknown, fmt.Sprintf("%s does not exist on this machine", prog)
+		return runUnknown, fmt.Sprintf("%s does not exist on this machine", prog), prog
 	} else if err != nil {
-		return runUnknown, fmt.Sprintf("%s cannot be examined on this machine (%v)", prog, unwrapPath(err))
+		return runUnknown, fmt.Sprintf("%s cannot be examined on this machine (%v)", prog, unwrapPath(err)), prog
 	}
 	if !st.Mode().IsRegular() {
-		return runRefused, fmt.Sprintf("%s is not a regular file (mode %v) on this machine", prog, st.Mode())
+		return runRefused, fmt.Sprintf("%s is not a regular file (mode %v) on this machine", prog, st.Mode()), prog
 	}
 	if st.Mode().Perm()&0o111 == 0 {
-		return runRefused, fmt.Sprintf("%s is not executable (mode %v) on this machine", prog, st.Mode().Perm())
+		return runRefused, fmt.Sprintf("%s is not executable (mode %v) on this machine", prog, st.Mode().Perm()), prog
 	}
 	head, err := fsys.head(prog, 4)
 	if err != nil {
-		return runUnknown, fmt.Sprintf("%s cannot be read on this machine (%v)", prog, unwrapPath(err))
+		return runUnknown, fmt.Sprintf("%s cannot be read on this machine (%v)", prog, unwrapPath(err)), prog
 	}
 	if strings.HasPrefix(string(head), "#!") || string(head) == "\x7fELF" {
-		return runDirect, ""
+		return runDirect, "", prog
 	}
 	return runShell, fmt.Sprintf("%s has no \"#!\" line and is not an ELF binary (on this machine): keepalived built with libmagic runs such a file with system(); "+
-		"Debian's keepalived 2.2.7 is built without it: its execve fails (exec format error), the script does not run and keepalived takes that as exit status 0", prog)
+		"Debian's keepalived 2.2.7 is built without it: its execve fails (exec format error), the script does not run and keepalived takes that as exit status 0", prog), prog
+}
+
+// insecure says why keepalived's check_security refuses to run prog as
+// root under enable_script_security: a part of its path not owned by root,
+// or writable by a group other than root's or by others (a directory with
+// the sticky bit excepted). It is empty when the path is safe, or when
+// this machine cannot tell.
+func insecure(fsys fileSource, prog string) string {
+	p := fsys.realpath(prog)
+	if !strings.HasPrefix(p, "/") {
+		return ""
+	}
+	var parts []string
+	for i := 1; i < len(p); i++ {
+		if p[i] == '/' {
+			parts = append(parts, p[:i])
+		}
+	}
+	parts = append([]string{"/"}, append(parts, p)...)
+	for i, part := range parts {
+		st, uid, gid, ok := fsys.owner(part)
+		if !ok {
+			return ""
+		}
+		m, last := st.Mode(), i == len(parts)-1
+		switch {
+		case !last && !m.IsDir():
+			return fmt.Sprintf("%s is not a directory", part)
+		case last && !m.IsRegular():
+			return fmt.Sprintf("%s is not a regular file", part)
+		case uid != 0:
+			return fmt.Sprintf("%s is owned by uid %d, not root", part, uid)
+		case (m.IsDir() && m&fs.ModeSticky == 0 || m.IsRegular()) && (gid != 0 && m&0o020 != 0 || m&0o002 != 0):
+			return fmt.Sprintf("%s is writable by its group or by others (%v)", part, m)
+		}
+	}
+	return ""
 }

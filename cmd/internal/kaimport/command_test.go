@@ -1,6 +1,8 @@
 package kaimport
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -235,4 +237,50 @@ func TestScriptUserDefault(t *testing.T) {
 		"translated to run it directly, without a shell, as keepalived runs a binary or a script with a \"#!\" line; "+defaultUserNote+"\n"+
 		"k.conf:5: note: script: /usr/local/bin/chk does not exist on this machine, so the import cannot check how keepalived runs it: "+
 		"translated to run it directly, without a shell, as keepalived runs a binary or a script with a \"#!\" line\n", diagLines(res))
+}
+
+// TestScriptSecurity: under enable_script_security keepalived refuses to
+// run a command as root when a part of its path is not root's or is
+// writable by others; the import checks the files of this machine.
+func TestScriptSecurity(t *testing.T) {
+	dir := t.TempDir()
+	prog := filepath.Join(dir, "chk")
+	require.NoError(t, os.WriteFile(prog, []byte("#!/bin/sh\n"), 0o755))
+	conf := filepath.Join(dir, "k.conf")
+	for _, tc := range []struct {
+		name  string
+		mode  os.FileMode
+		owner int
+		want  string // "": no refusal
+	}{
+		{"root's, 0755", 0o755, 0, ""},
+		{"writable by others", 0o757, 0, prog + " is writable by its group or by others (-rwxr-xrwx)"},
+		{"not root's", 0o755, 1000, prog + " is owned by uid 1000, not root"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if os.Geteuid() != 0 {
+				if os.Getenv("CI") == "true" {
+					t.Fatal("needs root, to give the file its owner; make test-host runs as root")
+				}
+				t.Skip("needs root, to give the file its owner (make test-host runs as root)")
+			}
+			require.NoError(t, os.Chmod(prog, tc.mode))
+			require.NoError(t, os.Chown(prog, tc.owner, 0))
+			src := "global_defs {\n    enable_script_security\n}\nvrrp_script c {\n    script \"" + prog + " x\"\n}\n"
+			require.NoError(t, os.WriteFile(conf, []byte(src), 0o644))
+			res, err := Import(conf, Options{})
+			require.NoError(t, err)
+			var d string
+			for _, x := range res.Diags {
+				if x.Keyword == "script" && x.Severity == Warning {
+					d = x.Msg
+				}
+			}
+			if tc.want == "" {
+				assert.Empty(t, d)
+				return
+			}
+			assert.Equal(t, "with enable_script_security ("+conf+":2) keepalived refuses to run this command as root: "+tc.want+" (on this machine); lvsctl runs it", d)
+		})
+	}
 }

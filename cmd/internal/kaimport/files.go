@@ -49,6 +49,10 @@ type fileSource interface {
 	head(name string, n int) ([]byte, error)
 	glob(pattern string) ([]string, error)
 	abs(name string) string
+	// realpath resolves symbolic links (name itself if it cannot).
+	realpath(name string) string
+	// owner is the lstat of name and its owner; false when unknown.
+	owner(name string) (st fs.FileInfo, uid, gid uint32, ok bool)
 }
 
 var (
@@ -82,6 +86,24 @@ func (hostFiles) head(name string, n int) ([]byte, error) {
 		err = nil
 	}
 	return b[:n], err
+}
+
+func (hostFiles) realpath(name string) string {
+	if p, err := filepath.EvalSymlinks(name); err == nil {
+		if a, err := filepath.Abs(p); err == nil {
+			return a
+		}
+	}
+	return name
+}
+
+func (hostFiles) owner(name string) (fs.FileInfo, uint32, uint32, bool) {
+	st, err := os.Lstat(name)
+	if err != nil {
+		return nil, 0, 0, false
+	}
+	uid, gid, ok := fileOwner(st)
+	return st, uid, gid, ok
 }
 
 func (hostFiles) abs(name string) string {
@@ -212,6 +234,11 @@ func (f fsFiles) glob(pattern string) ([]string, error) {
 	}
 	return m, nil
 }
+
+func (f fsFiles) realpath(name string) string { return f.abs(name) }
+
+// owner: an fs.FS has no owners.
+func (fsFiles) owner(string) (fs.FileInfo, uint32, uint32, bool) { return nil, 0, 0, false }
 
 func (fsFiles) abs(name string) string {
 	n, _ := fsName(name)

@@ -1,9 +1,17 @@
 package kaimport
 
 import (
+	"io/fs"
 	"os"
 	"syscall"
 )
+
+func fileOwner(st fs.FileInfo) (uid, gid uint32, ok bool) {
+	if s, ok := st.Sys().(*syscall.Stat_t); ok {
+		return s.Uid, s.Gid, true
+	}
+	return 0, 0, false
+}
 
 func openNonblock(name string) (*os.File, error) {
 	return os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)

@@ -218,7 +218,7 @@ func (t *translator) setCommand(b *hblock, s *Stmt, name string, hook bool, user
 		t.drop(b, s, Warning, "%v", err)
 		return false
 	}
-	kind, why := classify(t.fs, c.words)
+	kind, why, prog := classify(t.fs, c.words)
 	var warn, note []string
 	meta := ""
 	if c.meta {
@@ -250,7 +250,13 @@ func (t *translator) setCommand(b *hblock, s *Stmt, name string, hook bool, user
 		warn = append(warn, fmt.Sprintf("keepalived runs only %q and ignores %s: quote the whole command line to pass arguments; translated as keepalived runs it",
 			c.words[0], strings.Join(c.extra, " ")))
 	}
-	if w, n := t.userDiag(s, c, t.runAs(c, hook, user)); w != "" {
+	as := t.runAs(c, hook, user)
+	if t.scriptSecurity != nil && as.root() && prog != "" && (kind == runDirect || kind == runShell) {
+		if why := insecure(t.fs, prog); why != "" {
+			warn = append(warn, fmt.Sprintf("with enable_script_security (%s) keepalived refuses to run this command as root: %s (on this machine); lvsctl runs it", t.scriptSecurity.Pos, why))
+		}
+	}
+	if w, n := t.userDiag(s, c, as); w != "" {
 		warn = append(warn, w)
 	} else if n != "" {
 		note = append(note, n)
