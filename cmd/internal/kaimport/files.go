@@ -33,7 +33,9 @@ type Limits struct {
 // DefaultLimits are far above real configurations: the largest Debian
 // sample is 2 KiB; a director with 10,000 services in one file per service
 // reads about 10,000 files of 1 KiB.
-var DefaultLimits = Limits{FileSize: 16 << 20, TotalSize: 64 << 20, Files: 20000, Depth: 32}
+func DefaultLimits() Limits {
+	return Limits{FileSize: 16 << 20, TotalSize: 64 << 20, Files: 20000, Depth: 32}
+}
 
 // fileSource is where the import reads. Names are as written (relative to the
 // current directory, or absolute).

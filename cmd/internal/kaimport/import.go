@@ -30,7 +30,7 @@ type Options struct {
 	// root, and so are relative ones.
 	FS fs.FS
 	// Limits bound what the reader takes in; a zero field is the one of
-	// DefaultLimits.
+	// DefaultLimits().
 	Limits Limits
 }
 
@@ -42,7 +42,7 @@ func (o Options) files() fileSource {
 }
 
 func (o Options) limits() Limits {
-	l, d := o.Limits, DefaultLimits
+	l, d := o.Limits, DefaultLimits()
 	if l.FileSize <= 0 {
 		l.FileSize = d.FileSize
 	}

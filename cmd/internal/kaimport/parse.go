@@ -131,12 +131,16 @@ func (r *reader) readFile(name string, from *Pos, fromText string) {
 	}
 	r.read++
 	data, err := r.fs.readFile(name, r.lim.FileSize)
+	what := name + ": " // the included file; the top one is the position
+	if from == nil {
+		what = ""
+	}
 	switch {
 	case errors.Is(err, errNotRegular):
-		r.limit(at, "%s: refused: %v; the import reads only regular files", name, unwrapPath(err))
+		r.limit(at, "%srefused: %v; the import reads only regular files", what, unwrapPath(err))
 		return
 	case errors.Is(err, errTooBig):
-		r.limit(at, "%s: refused: %v (the limit of one file)", name, unwrapPath(err))
+		r.limit(at, "%srefused: %v (the limit of one file)", what, unwrapPath(err))
 		return
 	case err != nil && from == nil:
 		r.errs = append(r.errs, &ParseError{Pos: at, Msg: unwrapPath(err).Error()})
@@ -147,7 +151,7 @@ func (r *reader) readFile(name string, from *Pos, fromText string) {
 	}
 	r.size += int64(len(data))
 	if r.size > r.lim.TotalSize {
-		r.limit(at, "%s: refused: the files read reach more than %d bytes in all", name, r.lim.TotalSize)
+		r.limit(at, "%srefused: the files read reach more than %d bytes in all", what, r.lim.TotalSize)
 		return
 	}
 	r.opened[abs] = true
