@@ -92,7 +92,10 @@ func lockExclusive(ctx context.Context, statePath, role string, wait time.Durati
 // it is, and says so.
 func lockShared(ctx context.Context, statePath string, wait time.Duration, progress io.Writer) (unlock func(), err error) {
 	f, err := os.Open(statePath + ".lock")
-	if errors.Is(err, fs.ErrNotExist) {
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
+		// No lock file: no apply has run here. Not allowed to read it:
+		// the record cannot be read either, and the plan reports that
+		// (or the missing privilege) without showing any table.
 		return func() {}, nil
 	}
 	if err != nil {
