@@ -72,9 +72,10 @@ type Plan struct {
 }
 
 // Pending reports whether Apply has anything to do: ops to make, conflicts
-// to refuse or adopt, or an ownership record to rewrite.
+// to refuse or adopt, or an ownership record to rewrite (services to take
+// over, intended keys to settle, owned keys that name nothing any more).
 func (p *Plan) Pending() bool {
-	return len(p.Ops) > 0 || len(p.Conflicts) > 0 || !p.intent().equal(p.loaded)
+	return len(p.Ops) > 0 || len(p.Conflicts) > 0 || !p.loaded.equal(Record{Owned: p.want})
 }
 
 // intent is the record Apply writes before its first op: the keys owned

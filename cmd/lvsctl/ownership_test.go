@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -82,4 +84,36 @@ func TestApplyConfirmsRecoveredWithoutOps(t *testing.T) {
 	assert.Equal(t, ipvs.Record{Owned: []ipvs.ServiceKey{k}}, rec)
 	require.Equal(t, 0, h.run("plan", "-f", cfg), h.errOut.String())
 	assert.NotContains(t, h.out.String(), "Recovered")
+}
+
+// TestApplyForgetsOwnedKeysWithoutService: an owned key that names no
+// service (deleted by hand) and that the file no longer declares leaves
+// the record on the next apply, though no op is needed, so a service
+// someone creates there later is foreign.
+func TestApplyForgetsOwnedKeysWithoutService(t *testing.T) {
+	h := newHarness(t)
+	state := filepath.Join(h.env.stateDir, "state.json")
+	cfg := writeConfig(t, fmt.Sprintf(webConfig, 1))
+	require.Equal(t, 0, h.run("apply", "-f", cfg), h.errOut.String())
+	// An earlier release owned 10.0.0.9:80 too, since deleted by hand.
+	require.NoError(t, os.WriteFile(state, []byte(`{"version": 1, "services": ["TCP 10.0.0.1:80", "TCP 10.0.0.9:80"]}`), 0o600))
+	require.Equal(t, 0, h.run("apply", "-f", cfg), h.errOut.String())
+	assert.Contains(t, h.out.String(), "No changes")
+	rec, err := ipvs.StateFile{Path: state}.Load()
+	require.NoError(t, err)
+	gone := ipvs.ServiceKey{Family: ipvs.IPv4, Protocol: ipvs.TCP, Addr: netip.MustParseAddr("10.0.0.9"), Port: 80}
+	assert.NotContains(t, rec.Owned, gone)
+
+	// ipvsadm -A -t 10.0.0.9:80
+	h.kernel = ipvs.NewFake(append(mustServices(t, h.kernel), ipvs.VirtualService{Key: gone, Scheduler: "wlc"})...)
+	require.Equal(t, 0, h.run("apply", "-f", cfg), h.errOut.String())
+	assert.Contains(t, h.out.String(), "Foreign services (not created by lvsctl, left alone):\n    TCP 10.0.0.9:80\n")
+	assert.Len(t, mustServices(t, h.kernel), 2)
+}
+
+func mustServices(t *testing.T, k ipvs.Kernel) []ipvs.VirtualService {
+	t.Helper()
+	s, err := k.Services(context.Background())
+	require.NoError(t, err)
+	return s
 }
