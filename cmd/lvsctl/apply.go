@@ -54,6 +54,11 @@ lvsctl binary are the same. The kernel is always read.`,
 				}
 				return err
 			}
+			if len(p.Ops) == 0 {
+				// Only the ownership record changed.
+				printPlan(e.stdout, p)
+				return nil
+			}
 			// One write per 64 KiB, not per change: a cold apply of a
 			// large table prints tens of thousands of lines.
 			w := bufio.NewWriterSize(e.stdout, 64<<10)
