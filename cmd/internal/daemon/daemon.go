@@ -177,6 +177,7 @@ func (d *Daemon) Run(ctx context.Context, cfg *lvshcl.Config, reload <-chan *lvs
 	}
 	d.log.Info("running", "services", len(cfg.Services), "checks", len(d.byTarget),
 		"presumed_from_table", len(presumed), "writes", d.stats.Writes, "resync", d.resyncEvery())
+	d.quorumFromTable(presumed)
 
 	coalesce := d.o.Clock.NewTimer(time.Hour)
 	coalesce.Stop()

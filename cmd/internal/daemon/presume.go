@@ -3,6 +3,8 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/lvsctl/lvsctl/checker"
 	lvshcl "github.com/lvsctl/lvsctl/hcl"
@@ -77,4 +79,31 @@ func normKey(k ipvs.ServiceKey) ipvs.ServiceKey {
 func unmap(k ipvs.RealKey) ipvs.RealKey {
 	k.Addr = k.Addr.Unmap()
 	return k
+}
+
+// quorumFromTable evaluates, once at start, the quorum of every service
+// whose real servers' states were taken from the table. Their first probes
+// confirm those states without a transition, so no reconcile would: a
+// restart while a pool is below its quorum must say so now (quorum_down,
+// and VRRP's track_virtual_server), as the previous daemon had. Services
+// with cold-start presumptions keep the quorum presumed held until their
+// first transitions, as in keepalived.
+func (d *Daemon) quorumFromTable(presumed map[checker.Target]checker.Presumption) {
+	if len(presumed) == 0 {
+		return
+	}
+	for _, k := range slices.SortedFunc(maps.Keys(d.services), ipvs.ServiceKey.Compare) {
+		s := d.services[k]
+		fromTable := slices.ContainsFunc(s.pool.Members, func(m lvshcl.Member) bool {
+			if m.Check == nil {
+				return false
+			}
+			_, ok := presumed[m.Check.Target]
+			return ok
+		})
+		if fromTable {
+			_, upWeight := d.desired(s)
+			d.checkQuorum(s, upWeight)
+		}
+	}
 }

@@ -3,6 +3,7 @@ package daemon
 import (
 	"net/netip"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -159,3 +160,34 @@ func waitStatus(t *testing.T, f *fixture, n int) {
 }
 
 var _ checker.Prober = roleProbes{}
+
+// TestRestartBelowQuorum: a restart while every real server is down (the
+// sorry server in the table) loses the quorum at once, as the previous
+// daemon had: the first probes agree with the table and make no
+// transition that would tell.
+func TestRestartBelowQuorum(t *testing.T) {
+	f := newFixture(t)
+	sorry := ipvs.RealServer{Addr: netip.MustParseAddr("10.0.9.9"), Port: 80, Weight: 1, Forwarding: ipvs.NAT}
+	cfg := f.config(2, func(p *lvshcl.Pool) {
+		p.SorryServer = &sorry
+		p.QuorumDown = &lvshcl.Hook{Argv: []string{"quorum-down"}}
+		p.QuorumUp = &lvshcl.Hook{Argv: []string{"quorum-up"}}
+	})
+	inTable := cfg.Services[0]
+	inTable.RealServers = []ipvs.RealServer{sorry}
+	f.k = &kernel{f: ipvs.NewFake(inTable)}
+	f.probes.set("10.0.1.1:80", false)
+	f.probes.set("10.0.1.2:80", false)
+	var mu sync.Mutex
+	var told []bool
+	f.start(cfg, Options{Adopt: true, OnQuorum: func(_ string, up bool) { mu.Lock(); told = append(told, up); mu.Unlock() }})
+	f.until(2*time.Second, func() bool { return slices.Contains(f.hooks.list(), "quorum-down LVSCTL_EVENT=quorum_down") })
+	mu.Lock()
+	assert.Equal(t, []bool{true, false}, told, "presumed held at load, lost at once")
+	mu.Unlock()
+	assert.Zero(t, f.k.writes())
+
+	f.probes.set("10.0.1.1:80", true)
+	f.until(3*time.Second, func() bool { return slices.Contains(f.hooks.list(), "quorum-up LVSCTL_EVENT=quorum_up") })
+	assert.Equal(t, []string{"10.0.1.1:80/2"}, f.k.reals(t, web), "the sorry server leaves")
+}
