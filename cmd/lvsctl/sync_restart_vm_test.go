@@ -22,7 +22,9 @@ var syncMaxLenConf = strings.Replace(syncRunConf, "  syncid         = 9\n", "  s
 // TestVMSyncUnchangedIsNotRestarted: with sync_maxlen = 64, a SIGHUP of an
 // unchanged file and a SIGTERM + start of the backup director leave the
 // sync daemons running, with no stop or start logged; the start line says
-// what the kernel applies; a connection still survives a failover after.
+// what the kernel applies; a quick BACKUP-MASTER-BACKUP flip of the
+// backup ends with the daemons running; a connection still survives a
+// failover after.
 func TestVMSyncUnchangedIsNotRestarted(t *testing.T) {
 	requireVM(t)
 	require.Contains(t, syncMaxLenConf, "sync_maxlen    = 64")
@@ -84,6 +86,20 @@ func TestVMSyncUnchangedIsNotRestarted(t *testing.T) {
 		assert.Contains(t, daemons("d2"), "backup sync daemon (mcast=sync0, syncid=9, maxlen=1024")
 	})
 
+	t.Run("a quick BACKUP-MASTER-BACKUP flip ends with the daemons running", func(t *testing.T) {
+		require.NoError(t, l.Down("d1", "eth0"))
+		waitLog(t, d2, `msg="sync daemon started" state=master`, 1)
+		require.NoError(t, l.Up("d1", "eth0", ""))
+		waitLog(t, d2, `msg="sync daemon started" state=backup`, 1)
+		deadline := time.Now().Add(10 * time.Second)
+		for !strings.Contains(daemons("d1"), "master sync daemon") || !strings.Contains(daemons("d2"), "backup sync daemon") ||
+			strings.Contains(daemons("d2"), "master sync daemon") {
+			require.True(t, time.Now().Before(deadline), "after the flip: d1 %q, d2 %q", daemons("d1"), daemons("d2"))
+			time.Sleep(100 * time.Millisecond)
+		}
+		assert.Contains(t, daemons("d2"), "backup sync daemon (mcast=sync0, syncid=9, maxlen=1024")
+	})
+
 	t.Run("a connection survives a failover", func(t *testing.T) {
 		var c net.Conn
 		waitTable := time.Now().Add(15 * time.Second)
@@ -121,7 +137,7 @@ func TestVMSyncUnchangedIsNotRestarted(t *testing.T) {
 			time.Sleep(200 * time.Millisecond)
 		}
 		require.NoError(t, l.Down("d1", "eth0"))
-		waitLog(t, d2, `msg="sync daemon started" state=master`, 1)
+		waitLog(t, d2, `msg="sync daemon started" state=master`, 2)
 		for i := 2; i < 5; i++ {
 			require.NoError(t, echo(i, 15*time.Second), "after failover")
 		}
