@@ -17,7 +17,11 @@
 // server goes down after Fall consecutive failed rounds, where a round fails
 // only when its probe and all Retry retries failed; a down server returns
 // after Rise consecutive good probes, one per round; and the very first
-// probe decides at once. Transitions come out of Pool.Events, one Event with
+// probe decides at once. Until then a server is presumed up, or down with
+// Alpha or when its Prober tests a role (RoleProber: a server that answers
+// may still be the wrong one), or as Spec.Presume says (the caller knows
+// better, as `lvsctl run` does from the kernel's table at a restart).
+// Transitions come out of Pool.Events, one Event with
 // one reason each; Pool.Status reports every server's state for a status
 // command. Pool.Set replaces the set of checks while running and keeps the
 // state of the servers that stay, so that a configuration reload neither

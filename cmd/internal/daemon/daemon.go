@@ -17,7 +17,9 @@
 // after the last transition (see Options.Coalesce). A periodic resync
 // dumps the kernel once and repairs drift (a real server deleted behind
 // lvsctl's back). A reload swaps the configuration, keeping the health of
-// the real servers that stay.
+// the real servers that stay. At start, the real servers of services the
+// kernel already holds take their state from the table until their first
+// probe (presume.go), so a restart writes nothing while the probes agree.
 //
 // One goroutine, Run's, owns the kernel handle; hooks run in their own
 // goroutines and never block it.
