@@ -102,7 +102,9 @@ type Daemon struct {
 
 	dirty map[ipvs.ServiceKey]bool
 	stats Stats
-	view  view // snapshots for status and metrics (observe.go)
+	// startDump is the table presumeFromTable read, for the first resync.
+	startDump []ipvs.VirtualService
+	view      view // snapshots for status and metrics (observe.go)
 }
 
 type service struct {
@@ -390,7 +392,13 @@ func (d *Daemon) resync(ctx context.Context, expected bool) error {
 		w, _ := d.desired(d.services[k])
 		want = append(want, w)
 	}
-	r := &ipvs.Reconciler{Kernel: d.o.Kernel, Owned: d.o.Owned}
+	k := d.o.Kernel
+	if d.startDump != nil {
+		// The start's dump, just read to presume health: no second one.
+		k = &dumpedKernel{Kernel: k, svcs: d.startDump}
+		d.startDump = nil
+	}
+	r := &ipvs.Reconciler{Kernel: k, Owned: d.o.Owned}
 	p, err := r.Plan(ctx, want, d.o.Adopt)
 	if err != nil {
 		return err

@@ -153,7 +153,9 @@ func newFixture(t *testing.T, existing ...ipvs.VirtualService) *fixture {
 }
 
 func (f *fixture) start(cfg *lvshcl.Config, o Options) {
-	o.Kernel = f.k
+	if o.Kernel == nil {
+		o.Kernel = f.k
+	}
 	if o.Owned == nil {
 		o.Owned = &ipvs.MemOwnership{}
 	}

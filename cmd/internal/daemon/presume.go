@@ -36,6 +36,7 @@ func (d *Daemon) presumeFromTable(ctx context.Context, cfg *lvshcl.Config) (map[
 	if err != nil {
 		return nil, fmt.Errorf("read IPVS table: %w", err)
 	}
+	d.startDump = kernel
 	held := make(map[ipvs.ServiceKey]map[ipvs.RealKey]uint32, len(kernel))
 	for _, s := range kernel {
 		reals := make(map[ipvs.RealKey]uint32, len(s.RealServers))
@@ -106,4 +107,20 @@ func (d *Daemon) quorumFromTable(presumed map[checker.Target]checker.Presumption
 			d.checkQuorum(s, upWeight)
 		}
 	}
+}
+
+// dumpedKernel answers its first Services with a dump just read (Run's
+// goroutine owns the table, so it is current), then is its Kernel.
+type dumpedKernel struct {
+	ipvs.Kernel
+	svcs []ipvs.VirtualService
+	used bool
+}
+
+func (k *dumpedKernel) Services(ctx context.Context) ([]ipvs.VirtualService, error) {
+	if k.used {
+		return k.Kernel.Services(ctx)
+	}
+	k.used = true
+	return k.svcs, nil
 }

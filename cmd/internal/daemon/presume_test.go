@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"context"
 	"net/netip"
 	"slices"
 	"sync"
@@ -190,4 +191,32 @@ func TestRestartBelowQuorum(t *testing.T) {
 	f.probes.set("10.0.1.1:80", true)
 	f.until(3*time.Second, func() bool { return slices.Contains(f.hooks.list(), "quorum-up LVSCTL_EVENT=quorum_up") })
 	assert.Equal(t, []string{"10.0.1.1:80/2"}, f.k.reals(t, web), "the sorry server leaves")
+}
+
+// dumpCounter counts the dumps of its kernel.
+type dumpCounter struct {
+	*kernel
+	mu    sync.Mutex
+	dumps int
+}
+
+func (k *dumpCounter) Services(ctx context.Context) ([]ipvs.VirtualService, error) {
+	k.mu.Lock()
+	k.dumps++
+	k.mu.Unlock()
+	return k.kernel.Services(ctx)
+}
+
+// TestStartDumpsOnce: the dump that presumes health from the table is the
+// one the start's apply plans from.
+func TestStartDumpsOnce(t *testing.T) {
+	f := newFixture(t)
+	cfg := f.config(2, nil)
+	f.k = &kernel{f: ipvs.NewFake(cfg.Services[0])}
+	k := &dumpCounter{kernel: f.k}
+	f.start(cfg, Options{Adopt: true, Resync: time.Hour, Kernel: k})
+	f.until(time.Second, func() bool { return len(f.d.Status()) == 2 && f.clk.Now().Sub(t0Fixture) > 500*time.Millisecond })
+	require.NoError(t, f.stop())
+	assert.Equal(t, 1, k.dumps)
+	assert.Zero(t, f.k.writes())
 }
