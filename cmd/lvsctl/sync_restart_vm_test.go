@@ -2,6 +2,8 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -37,6 +39,15 @@ func TestVMSyncUnchangedIsNotRestarted(t *testing.T) {
 		return []string{"-f", cfg, "--netns", l.NSPath(host), "--state", filepath.Join(dir, host+".json")}
 	}
 	d1Args, d2Args := args("d1", 150), args("d2", 100)
+	sock := filepath.Join(dir, "d2.sock")
+	d2Args = append(d2Args, "--socket", sock)
+	status := func() string {
+		var out, errOut bytes.Buffer
+		e := defaultEnv()
+		e.stdout, e.stderr = &out, &errOut
+		run(context.Background(), []string{"status", "--socket", sock}, e)
+		return out.String() + errOut.String()
+	}
 	d1 := startDaemon(t, d1Args...)
 	d2 := startDaemon(t, d2Args...)
 	waitLog := func(t *testing.T, d *daemonProc, what string, n int) {
@@ -84,6 +95,10 @@ func TestVMSyncUnchangedIsNotRestarted(t *testing.T) {
 		assert.NotContains(t, d2.logText(), `msg="sync daemon started"`)
 		assert.NotContains(t, d2.logText(), "sync daemon: retrying")
 		assert.Contains(t, daemons("d2"), "backup sync daemon (mcast=sync0, syncid=9, maxlen=1024")
+		st := status()
+		t.Logf("lvsctl status:\n%s", st)
+		assert.Contains(t, st, "sync (follows VI_1): want backup; running backup on sync0 syncid 9 maxlen 1024, checked")
+		assert.NotContains(t, st, "error (")
 	})
 
 	t.Run("a quick BACKUP-MASTER-BACKUP flip ends with the daemons running", func(t *testing.T) {
