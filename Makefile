@@ -17,16 +17,16 @@ LDFLAGS     := -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.commi
 # Packages with real-kernel tests (func TestVM...), run inside the guest.
 VM_PKGS := $(sort $(dir $(shell grep -rl --include='*_test.go' '^func TestVM' .)))
 
-.PHONY: all build test host-deps test-host fuzz test-vm demo bench fmt vet clean man install package
+.PHONY: all build test host-deps test-host fuzz test-vm demo bench fmt vet clean man install package package-check
 
 all: build
 
 build:
 	CGO_ENABLED=0 $(GO) build -buildvcs=auto -ldflags '$(LDFLAGS)' -o bin/lvsctl ./cmd/lvsctl
 
-## test: everything CI runs: vet, host tests, fuzzing, VM tests (packages
+## test: everything CI runs: vet, host tests, fuzzing, the packages, VM tests (packages
 ## first: the host tests use keepalived and GNU cpio).
-test: host-deps vm-assets vet test-host fuzz test-vm
+test: host-deps vm-assets vet test-host fuzz package-check test-vm
 
 ## host-deps: Debian packages the host tests need (keepalived, iproute2, cpio).
 host-deps:
@@ -97,6 +97,12 @@ install: build man
 ## pinned there and run with go run. VERSION=v1.2.3 overrides git describe.
 package:
 	GO=$(GO) VERSION=$(VERSION) COMMIT=$(COMMIT) COMMIT_TIME=$(COMMIT_TIME) bash .ci/package
+
+## package-check: the packages' proof (.ci/package-check): lintian; install,
+## upgrade from a previous version built in a tagged temporary clone, remove
+## and purge in an mmdebstrap Debian root; systemd-analyze verify.
+package-check: package
+	GO=$(GO) bash .ci/package-check
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
