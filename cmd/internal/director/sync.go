@@ -281,8 +281,12 @@ func (s *Syncer) Run(ctx context.Context, cfg *lvshcl.Sync) {
 			return nil
 		}
 		if k == nil {
-			var err error
-			if k, closeK, err = s.o.Open(ctx); err != nil {
+			err := s.request(ctx, func(ctx context.Context) error {
+				var err error
+				k, closeK, err = s.o.Open(ctx)
+				return err
+			})
+			if err != nil {
 				k, closeK = nil, nil
 				return s.failed(w, fmt.Errorf("open IPVS: %w", err))
 			}
@@ -309,6 +313,9 @@ func (s *Syncer) Run(ctx context.Context, cfg *lvshcl.Sync) {
 		if retry == nil {
 			switch err := step(ctx, false); {
 			case err == nil || ctx.Err() != nil:
+				if err == nil && (!quick || delay > s.o.RetryMin) {
+					s.log.Info("sync daemon: repaired after failures")
+				}
 				delay, quick = s.o.RetryMin, true
 			default:
 				wait := delay

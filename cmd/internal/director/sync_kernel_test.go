@@ -93,6 +93,7 @@ func TestSyncerStopWithoutAnswer(t *testing.T) {
 	assert.Equal(t, 2, opened, "the socket of the unanswered request is replaced")
 	assert.Contains(t, logs.String(), `msg="sync daemon: retrying"`)
 	assert.Contains(t, logs.String(), "deadline exceeded")
+	assert.Contains(t, logs.String(), `msg="sync daemon: repaired after failures"`)
 	assert.Empty(t, s.Status().Error, "repaired")
 }
 
