@@ -59,15 +59,20 @@ func TestVMSyncUnchangedIsNotRestarted(t *testing.T) {
 		}
 	}
 	daemons := func(host string) string { return string(lvsctlList(l.NSPath(host), "-L", "--daemon").stdout) }
+	// Both may start as master for a moment: settled is d1 master and d2
+	// backup for a whole second.
 	settled := time.Now().Add(20 * time.Second)
-	for !strings.Contains(daemons("d1"), "master sync daemon") || !strings.Contains(daemons("d2"), "backup sync daemon") {
+	for stable := 0; stable < 10; time.Sleep(100 * time.Millisecond) {
+		stable++
+		if !strings.Contains(daemons("d1"), "master sync daemon") || !strings.Contains(daemons("d2"), "backup sync daemon") {
+			stable = 0
+		}
 		require.True(t, time.Now().Before(settled), "never settled: d1 %q, d2 %q", daemons("d1"), daemons("d2"))
-		time.Sleep(100 * time.Millisecond)
 	}
 	assert.Contains(t, daemons("d2"), "backup sync daemon (mcast=sync0, syncid=9, maxlen=1024")
 	assert.Contains(t, daemons("d1"), "master sync daemon (mcast=sync0, syncid=9, maxlen=64")
 	assert.Contains(t, d2.logText(), "state=backup interface=sync0 syncid=9 group=224.0.0.81 port=8848 ttl=1 maxlen=1024 configured_maxlen=64")
-	// Both may have started as master for a moment: count what came after.
+	// Count what comes after.
 	d1Stops, d2Stops := strings.Count(d1.logText(), `msg="sync daemon stopped"`), strings.Count(d2.logText(), `msg="sync daemon stopped"`)
 	d1Starts, d2Starts := strings.Count(d1.logText(), `msg="sync daemon started"`), strings.Count(d2.logText(), `msg="sync daemon started"`)
 
