@@ -200,6 +200,11 @@ func (l Limits) Check(src []byte, filename string) hcl.Diagnostics {
 			"since parsing it could exhaust the stack. Each enclosing block, bracket, brace, parenthesis, string, "+
 			"template sequence and operator of an enclosing expression counts one level; "+
 			"a real configuration stays below 10.", l.MaxDepth)
+	case limitTemplate:
+		d.Summary = "String too complex"
+		d.Detail = "This string or heredoc has too many lines or pieces for its size: parsing joins them at a cost " +
+			"that grows with the product of the two (an unterminated heredoc runs to the end of the file). " +
+			"It is refused before parsing; shorten it, or keep the text in a file of its own."
 	case limitBlocks:
 		d.Summary = "Too many blocks"
 		d.Detail = fmt.Sprintf("The file has more than %d blocks; this is the first past the limit.", l.MaxBlocks)
@@ -213,7 +218,21 @@ const (
 	limitNone limitKind = iota
 	limitDepth
 	limitBlocks
+	limitTemplate
 )
+
+// maxTemplateCost bounds the work hclsyntax does to join the literal
+// pieces of one string or heredoc (see templateCost).
+const maxTemplateCost = 1 << 30
+
+// templateCost estimates what hclsyntax spends on a template of this many
+// literal pieces and bytes: it joins consecutive pieces one at a time,
+// copying the text joined so far and moving the pieces after it, which is
+// quadratic (a heredoc of 200,000 lines takes minutes).
+func templateCost(parts, length int) int64 {
+	p := int64(parts)
+	return p*int64(length)/2 + 16*p*p
+}
 
 // levelKind is what opened a level of the scan.
 type levelKind uint8
@@ -239,6 +258,9 @@ type level struct {
 	// marker ends a heredoc; lineStart is set at the start of its lines.
 	marker    []byte
 	lineStart bool
+	// start and parts are where a string or heredoc starts and how many
+	// literal pieces hclsyntax will see in it, at least.
+	start, parts int
 }
 
 // scanner is a tokenizer of HCL native syntax reduced to what bounds the
@@ -250,15 +272,17 @@ type scanner struct {
 	src                 []byte
 	maxDepth, maxBlocks int
 
-	stack  []level // the file's body is the bottom, never popped
-	depth  int     // levels above the bottom plus their ops
-	blocks int
+	stack []level // the file's body is the bottom, never popped
+	// noCommentEnd is set once a search for */ failed.
+	noCommentEnd bool
+	depth        int // levels above the bottom plus their ops
+	blocks       int
 }
 
 func (s *scanner) top() *level { return &s.stack[len(s.stack)-1] }
 
-func (s *scanner) push(k levelKind) bool {
-	s.stack = append(s.stack, level{kind: k})
+func (s *scanner) push(k levelKind, i int) bool {
+	s.stack = append(s.stack, level{kind: k, start: i})
 	s.depth++
 	return s.depth <= s.maxDepth
 }
@@ -267,6 +291,13 @@ func (s *scanner) op() bool {
 	s.top().ops++
 	s.depth++
 	return s.depth <= s.maxDepth
+}
+
+// piece counts n literal pieces in the template at the top, at offset i.
+func (s *scanner) piece(n, i int) bool {
+	t := s.top()
+	t.parts += n
+	return templateCost(t.parts, i-t.start) <= maxTemplateCost
 }
 
 func (s *scanner) pop() {
@@ -321,6 +352,7 @@ func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 func (s *scanner) scan() (int, limitKind) {
 	src := s.src
 	s.stack = append(s.stack[:0], level{kind: levelBlock})
+	s.noCommentEnd = false
 	at := func(i int) byte {
 		if i < len(src) {
 			return src[i]
@@ -336,19 +368,39 @@ func (s *scanner) scan() (int, limitKind) {
 			case c == '\\' && at(i+1) != '\n' && at(i+1) != '\r':
 				i++ // an escape: the next byte is literal
 			case c == '"':
+				if templateCost(t.parts, i-t.start) > maxTemplateCost {
+					return i, limitTemplate
+				}
 				s.pop()
+			case c == '\n':
+				if !s.piece(1, i) {
+					return i, limitTemplate
+				}
 			case (c == '$' || c == '%') && at(i+1) == c && at(i+2) == '{':
 				i += 2 // $${ and %%{ are literal
+				if !s.piece(2, i) {
+					return i - 2, limitTemplate
+				}
 			case c == '$' && at(i+1) == '{':
+				if !s.piece(2, i) {
+					return i, limitTemplate
+				}
 				i++
-				if !s.push(levelInterp) {
+				if !s.push(levelInterp, i) {
 					return i - 1, limitDepth
 				}
 			case c == '%' && at(i+1) == '{':
 				// A directive: if and for nest their bodies.
+				if !s.piece(2, i) {
+					return i, limitTemplate
+				}
 				i++
-				if !s.op() || !s.push(levelInterp) {
+				if !s.op() || !s.push(levelInterp, i) {
 					return i - 1, limitDepth
+				}
+			case c == '$' || c == '%':
+				if !s.piece(2, i) { // hclsyntax's scanner cuts the literal here
+					return i, limitTemplate
 				}
 			}
 			continue
@@ -359,6 +411,9 @@ func (s *scanner) scan() (int, limitKind) {
 					end = len(src) - i
 				}
 				if bytes.Equal(bytes.TrimSpace(src[i:i+end]), t.marker) {
+					if templateCost(t.parts, i-t.start) > maxTemplateCost {
+						return i, limitTemplate
+					}
 					s.pop()
 					i += end - 1 // the newline ends the attribute
 					continue
@@ -368,17 +423,33 @@ func (s *scanner) scan() (int, limitKind) {
 			switch {
 			case c == '\n':
 				t.lineStart = true
+				if !s.piece(1, i) {
+					return i, limitTemplate
+				}
 			case (c == '$' || c == '%') && at(i+1) == c && at(i+2) == '{':
 				i += 2
+				if !s.piece(2, i) {
+					return i - 2, limitTemplate
+				}
 			case c == '$' && at(i+1) == '{':
+				if !s.piece(2, i) {
+					return i, limitTemplate
+				}
 				i++
-				if !s.push(levelInterp) {
+				if !s.push(levelInterp, i) {
 					return i - 1, limitDepth
 				}
 			case c == '%' && at(i+1) == '{':
+				if !s.piece(2, i) {
+					return i, limitTemplate
+				}
 				i++
-				if !s.op() || !s.push(levelInterp) {
+				if !s.op() || !s.push(levelInterp, i) {
 					return i - 1, limitDepth
+				}
+			case c == '$' || c == '%':
+				if !s.piece(2, i) {
+					return i, limitTemplate
 				}
 			}
 			continue
@@ -396,8 +467,14 @@ func (s *scanner) scan() (int, limitKind) {
 				i++
 			}
 		case c == '/' && at(i+1) == '*':
-			end := bytes.Index(src[i+2:], []byte("*/"))
+			end := -1
+			if !s.noCommentEnd {
+				end = bytes.Index(src[i+2:], []byte("*/"))
+			}
 			if end < 0 {
+				// None further on either: do not search again (/*/*/*...
+				// would be quadratic).
+				s.noCommentEnd = true
 				// Unterminated: hclsyntax lexes / and * and goes on.
 				if !s.op() {
 					return i, limitDepth
@@ -406,7 +483,7 @@ func (s *scanner) scan() (int, limitKind) {
 			}
 			i += 2 + end + 1
 		case c == '"':
-			if !s.push(levelQuote) {
+			if !s.push(levelQuote, i) {
 				return i, limitDepth
 			}
 		case c == '<' && at(i+1) == '<':
@@ -423,7 +500,7 @@ func (s *scanner) scan() (int, limitKind) {
 				nl++
 			}
 			if k > j && isIdentStart(src[j]) && at(nl) == '\n' {
-				if !s.push(levelHeredoc) {
+				if !s.push(levelHeredoc, i) {
 					return i, limitDepth
 				}
 				h := s.top()
@@ -456,13 +533,13 @@ func (s *scanner) scan() (int, limitKind) {
 				}
 			}
 		case c == '(':
-			if !s.push(levelParen) {
+			if !s.push(levelParen, i) {
 				return i, limitDepth
 			}
 		case c == '[':
 			// An index or splat after a value nests the syntax tree (and
 			// [*] the parser): count it in the enclosing expression too.
-			if !s.op() || !s.push(levelBrack) {
+			if !s.op() || !s.push(levelBrack, i) {
 				return i, limitDepth
 			}
 		case c == '{':
@@ -474,7 +551,7 @@ func (s *scanner) scan() (int, limitKind) {
 					return i, limitBlocks
 				}
 			}
-			if !s.push(kind) {
+			if !s.push(kind, i) {
 				return i, limitDepth
 			}
 		case c == ')' || c == ']' || c == '}':
@@ -506,6 +583,11 @@ func (s *scanner) scan() (int, limitKind) {
 			if !s.op() {
 				return i, limitDepth
 			}
+		}
+	}
+	for _, l := range s.stack {
+		if (l.kind == levelQuote || l.kind == levelHeredoc) && templateCost(l.parts, len(src)-l.start) > maxTemplateCost {
+			return len(src), limitTemplate
 		}
 	}
 	return -1, limitNone

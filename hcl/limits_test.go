@@ -199,3 +199,48 @@ func TestLoadMissing(t *testing.T) {
 	assert.Contains(t, out, name+":1:1: Error: Failed to read file\n")
 	assert.Contains(t, out, "no such file or directory")
 }
+
+// TestHostileScansLinear: inputs that would make the pre-parse scan or the
+// secret scan quadratic (each opener searching to the end of the file)
+// finish; at 4 MiB a quadratic scan takes hours.
+func TestHostileScansLinear(t *testing.T) {
+	const size = 4 << 20
+	for name, unit := range map[string]string{
+		"unterminated comments": "/*",
+		"secrets in secrets":    "password = (",
+		"unterminated strings":  "password = \"",
+		"heredocs":              "password = <<EOT\n",
+		"dollars":               "a = \"" + strings.Repeat("$", 1000) + "\n",
+		"quoted newlines":       "a = \"\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			src := []byte(strings.Repeat(unit, size/len(unit)))
+			_, files, diags := lvshcl.Parse(src, "h.hcl")
+			require.NotEmpty(t, diags)
+			render(t, files, diags)
+		})
+	}
+}
+
+// TestTemplateTooComplex: hclsyntax joins the pieces of a string one at a
+// time, quadratic in their number (an unterminated heredoc of 200,000
+// lines ran for minutes): refused before parsing; a genuine heredoc is not.
+func TestTemplateTooComplex(t *testing.T) {
+	for _, tt := range []struct {
+		name, src string
+		refused   bool
+	}{
+		{"unterminated heredoc", "a = <<EOT\n" + strings.Repeat("x\n", 200_000), true},
+		{"long heredoc", "a = <<EOT\n" + strings.Repeat("x\n", 200_000) + "EOT\n", true},
+		{"dollars", "a = \"" + strings.Repeat("$", 200_000) + "\"\n", true},
+		{"interpolations", "a = \"" + strings.Repeat("${b}", 50_000) + "\"\n", true},
+		{"script", "a = <<EOT\n" + strings.Repeat(strings.Repeat("x", 60)+" $HOME\n", 2000) + "EOT\n", false},
+		{"long string", "a = \"" + strings.Repeat("x", 1<<20) + "\"\n", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, diags := lvshcl.Parse([]byte(tt.src), "f.hcl")
+			refused := len(diags) == 1 && diags[0].Summary == "String too complex"
+			assert.Equal(t, tt.refused, refused, "%v", diags)
+		})
+	}
+}

@@ -130,6 +130,7 @@ func secretSpans(src []byte, literals []string) ([]span, []string) {
 	var spans []span
 	// A file repeats a few dozen names: decide each once.
 	known := map[string]bool{}
+	litBytes := 0
 	for i := 0; i < len(src); i++ {
 		c := src[i]
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_') || i > 0 && isIdentByte(src[i-1]) {
@@ -151,6 +152,13 @@ func secretSpans(src []byte, literals []string) ([]span, []string) {
 			i = j - 1
 			continue
 		}
+		if n := len(spans); n > 0 && i < spans[n-1].end {
+			// Inside a secret's value, masked already: scanning its
+			// value too would make the scan quadratic (password = (
+			// password = ( ...).
+			i = j - 1
+			continue
+		}
 		start, end, assigned := secretValue(src, j)
 		if end > start {
 			if n := len(spans); n > 0 && start <= spans[n-1].end {
@@ -158,8 +166,12 @@ func secretSpans(src []byte, literals []string) ([]span, []string) {
 			} else {
 				spans = append(spans, span{start, end})
 			}
-			if assigned {
+			if assigned && litBytes < maxLiteralBytes {
+				n := len(literals)
 				literals = valueLiterals(src[start:end], literals)
+				for _, l := range literals[n:] {
+					litBytes += len(l)
+				}
 			}
 		}
 		i = j - 1
@@ -264,15 +276,23 @@ func heredocEnd(src []byte, k int) int {
 	return len(src)
 }
 
+// maxLiteralBytes bounds the texts looked for in messages: messages
+// quote no secrets (this is a second line of defence), and a hostile file
+// must not make the search structure huge.
+const maxLiteralBytes = 1 << 20
+
 // minLiteral is the shortest value text looked for in messages: shorter
 // ones would mask ordinary words.
 const minLiteral = 4
+
+// maxLiteral is the longest value text looked for: no secret is longer.
+const maxLiteral = 1024
 
 // valueLiterals appends the quoted strings of a secret's value (as written
 // and unquoted), its heredoc lines, or the value itself if it has neither.
 func valueLiterals(v []byte, literals []string) []string {
 	add := func(s string) {
-		if s = strings.TrimSpace(s); len(s) >= minLiteral {
+		if s = strings.TrimSpace(s); len(s) >= minLiteral && len(s) <= maxLiteral {
 			literals = append(literals, s)
 		}
 	}
