@@ -166,8 +166,7 @@ func (s *linuxSystem) subscribe() error {
 
 func (s *linuxSystem) linkUpdates() (chan netlink.LinkUpdate, error) {
 	updates := make(chan netlink.LinkUpdate, 64)
-	err := netlink.LinkSubscribeWithOptions(updates, s.stop, netlink.LinkSubscribeOptions{
-		Namespace:         &s.ns,
+	opts := netlink.LinkSubscribeOptions{
 		ReceiveBufferSize: 1 << 20,
 		ErrorCallback: func(err error) {
 			select {
@@ -176,8 +175,25 @@ func (s *linuxSystem) linkUpdates() (chan netlink.LinkUpdate, error) {
 				s.in.log.Warn("link state subscription failed, subscribing again", "err", err)
 			}
 		},
-	})
+	}
+	// Entering s.ns (setns) needs CAP_SYS_ADMIN, which the packaged unit
+	// does not grant: do it only from a thread that is elsewhere (an
+	// in-process test), never when the process lives in s.ns.
+	if !threadIn(s.ns) {
+		opts.Namespace = &s.ns
+	}
+	err := netlink.LinkSubscribeWithOptions(updates, s.stop, opts)
 	return updates, err
+}
+
+// threadIn reports whether the calling thread is in network namespace ns.
+func threadIn(ns netns.NsHandle) bool {
+	cur, err := netns.Get()
+	if err != nil {
+		return false
+	}
+	defer cur.Close()
+	return cur.Equal(ns)
 }
 
 // linkState passes the latest link state on (only the latest is kept).

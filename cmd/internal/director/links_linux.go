@@ -74,15 +74,24 @@ func (n NetlinkLinks) Watch(ctx context.Context, fn func(name string, up bool)) 
 	subscribe := func() (chan netlink.LinkUpdate, chan struct{}, error) {
 		updates := make(chan netlink.LinkUpdate, 64)
 		stop := make(chan struct{})
-		err := netlink.LinkSubscribeWithOptions(updates, stop, netlink.LinkSubscribeOptions{
-			Namespace:         &ns,
+		opts := netlink.LinkSubscribeOptions{
 			ReceiveBufferSize: 1 << 20,
 			ErrorCallback: func(err error) {
 				if ctx.Err() == nil {
 					log.Warn("link state subscription failed, subscribing again", "err", err)
 				}
 			},
-		})
+		}
+		// Entering ns (setns) needs CAP_SYS_ADMIN, which the packaged
+		// unit does not grant: only from a thread that is elsewhere.
+		cur, cerr := netns.Get()
+		if cerr != nil || !cur.Equal(ns) {
+			opts.Namespace = &ns
+		}
+		if cerr == nil {
+			cur.Close()
+		}
+		err := netlink.LinkSubscribeWithOptions(updates, stop, opts)
 		if err != nil {
 			close(stop)
 			return nil, nil, err
