@@ -45,10 +45,12 @@ fuzz:
 	GO=$(GO) bash .ci/fuzz
 
 ## test-vm: tests that need kernel IPVS, run in a QEMU guest (with a
-## MariaDB bundle for TestVMMySQLRoles: .ci/vm-mariadb).
+## MariaDB bundle for TestVMMySQLRoles: .ci/vm-mariadb; the packaged units
+## and /etc/default/lvsctl at their installed paths for TestVMPackagedUnits).
+UNIT_VM_FILES := $(CURDIR)/docs/systemd/lvsctl.service:/lib/systemd/system/lvsctl.service,$(CURDIR)/docs/systemd/lvsctl-realserver.service:/lib/systemd/system/lvsctl-realserver.service,$(CURDIR)/docs/packaging/lvsctl.default:/etc/default/lvsctl
 test-vm: vm-assets vmexec
 	bash .ci/vm-mariadb bin/vm-mariadb.tar.gz
-	LVSCTL_VM_FILES=$(CURDIR)/bin/vm-mariadb.tar.gz:/mariadb.tar.gz LVSCTL_MARIADB_BUNDLE=/mariadb.tar.gz \
+	LVSCTL_VM_FILES=$(CURDIR)/bin/vm-mariadb.tar.gz:/mariadb.tar.gz,$(UNIT_VM_FILES) LVSCTL_MARIADB_BUNDLE=/mariadb.tar.gz \
 	CGO_ENABLED=0 $(GO) test -count=1 -timeout 20m -exec $(VMEXEC) -run '^TestVM' -skip '^TestVMBench$$' -v $(VM_PKGS)
 
 ## demo: a client, a director and two backends in a VM; plan, apply, traffic.
