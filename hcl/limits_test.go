@@ -202,9 +202,9 @@ func TestLoadMissing(t *testing.T) {
 
 // TestHostileScansLinear: inputs that would make the pre-parse scan or the
 // secret scan quadratic (each opener searching to the end of the file)
-// finish; at 4 MiB a quadratic scan takes hours.
+// finish; at 1 MiB a quadratic scan takes minutes.
 func TestHostileScansLinear(t *testing.T) {
-	const size = 4 << 20
+	const size = 1 << 20
 	for name, unit := range map[string]string{
 		"unterminated comments": "/*",
 		"secrets in secrets":    "password = (",
@@ -242,5 +242,17 @@ func TestTemplateTooComplex(t *testing.T) {
 			refused := len(diags) == 1 && diags[0].Summary == "String too complex"
 			assert.Equal(t, tt.refused, refused, "%v", diags)
 		})
+	}
+}
+
+// BenchmarkCheck is the pre-parse scan alone on a large valid file (compare
+// BenchmarkParse: it must be a small part of it).
+func BenchmarkCheck(b *testing.B) {
+	src := manyErrors(20000) // 1.9 MB of virtual_server blocks
+	b.SetBytes(int64(len(src)))
+	for b.Loop() {
+		if diags := (lvshcl.Limits{}).Check(src, "big.hcl"); diags.HasErrors() {
+			b.Fatal(diags)
+		}
 	}
 }
