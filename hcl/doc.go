@@ -48,5 +48,14 @@
 // value, label or block (and a Context where a second place matters, such
 // as the first definition of a duplicate), a one-line Summary and a Detail
 // that lists the valid choices. All problems in a file are reported at once.
-// Render them with WriteDiagnostics, which shows file, line and a snippet.
+// Render them with RenderDiagnostics (or WriteDiagnostics), which prints
+// FILE:LINE:COL, the summary, the detail and a snippet, in time linear in
+// the output, at most a given number of them, and stops when its context
+// is cancelled. Snippets never show a secret: the value of any attribute
+// whose name is or looks like a secret's (IsSecretName) is masked.
+//
+// Before a file is parsed, Limits (size, nesting depth, blocks, the cost
+// of one string) are checked by a linear scan: hclsyntax parses by
+// recursive descent, and deep enough nesting would overflow the stack,
+// which no recover can catch. Load reads at most the size limit.
 package hcl
