@@ -53,11 +53,16 @@ test-vm: vm-assets vmexec
 	LVSCTL_VM_FILES=$(CURDIR)/bin/vm-mariadb.tar.gz:/mariadb.tar.gz,$(UNIT_VM_FILES) LVSCTL_MARIADB_BUNDLE=/mariadb.tar.gz \
 	CGO_ENABLED=0 $(GO) test -count=1 -timeout 20m -exec $(VMEXEC) -run '^TestVM' -skip '^TestVMBench$$' -v $(VM_PKGS)
 
-## demo: a client, a director and two backends in a VM; plan, apply, traffic.
+## demo: the product in one VM boot (cmd/lvsdemo): NAT plan/apply/list and
+## traffic; DR backends by lvsctl realserver; lvsctl run evicting and
+## restoring a backend, status, metrics; VRRP failover between two
+## directors; lvsctl import keepalived. Ends with its time.
 demo: vm-assets vmexec
-	CGO_ENABLED=0 $(GO) build -o bin/lvsctl ./cmd/lvsctl
-	CGO_ENABLED=0 $(GO) build -o bin/lvsdemo ./cmd/lvsdemo
-	LVSCTL_VM_FILES=$(CURDIR)/bin/lvsctl:/usr/bin/lvsctl $(VMEXEC) $(CURDIR)/bin/lvsdemo
+	@start=$$(date +%s); \
+	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o bin/lvsctl ./cmd/lvsctl && \
+	CGO_ENABLED=0 $(GO) build -o bin/lvsdemo ./cmd/lvsdemo && \
+	LVSCTL_VM_FILES=$(CURDIR)/bin/lvsctl:/usr/bin/lvsctl $(VMEXEC) $(CURDIR)/bin/lvsdemo && \
+	echo "make demo: $$(( $$(date +%s) - start )) s, from the build through the VM boot to the end ($$(nproc) cores)"
 
 ## bench: issue 11's benchmark (docs/BENCHMARKS.md). Host: micro-benchmarks
 ## (HCL parse, Diff, netlink codec, ipvsadm formatter), checker CPU and peak
