@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	lvshcl "github.com/lvsctl/lvsctl/hcl"
 )
 
 // manyErrors is a file with n errors, one per virtual service.
@@ -91,3 +93,15 @@ func TestValidateMaxConfigSize(t *testing.T) {
 }
 
 func webConfigWith(weight int) string { return fmt.Sprintf(webConfig, weight) }
+
+func TestReadConfigLimit(t *testing.T) {
+	src, err := readConfig("/dev/zero", configOptions{limits: lvshcl.Limits{MaxSize: 1024}})
+	require.Error(t, err)
+	assert.Nil(t, src)
+	assert.Contains(t, err.Error(), "Configuration file too large")
+
+	cfg := writeConfig(t, "# empty\n")
+	src, err = readConfig(cfg, configOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, "# empty\n", string(src))
+}
