@@ -131,8 +131,23 @@ func secretSpans(src []byte, literals []string) ([]span, []string) {
 	// A file repeats a few dozen names: decide each once.
 	known := map[string]bool{}
 	litBytes := 0
+	// inString follows quoted strings within a line, so that a secret name
+	// in a string ("/etc/lvsctl/monitor.password") needs = or : after it
+	// to count (a quoted object key, or a line whose quotes are wrong).
+	inString := false
 	for i := 0; i < len(src); i++ {
 		c := src[i]
+		switch {
+		case c == '\n':
+			inString = false
+			continue
+		case c == '"':
+			inString = !inString
+			continue
+		case c == '\\' && inString:
+			i++
+			continue
+		}
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_') || i > 0 && isIdentByte(src[i-1]) {
 			continue
 		}
@@ -148,9 +163,13 @@ func secretSpans(src []byte, literals []string) ([]span, []string) {
 				known[string(name)] = isSecret
 			}
 		}
-		if !isSecret {
+		if !isSecret || inString && !assignedAfter(src, j) {
 			i = j - 1
 			continue
+		}
+		if inString && j < len(src) && src[j] == '"' {
+			j++ // a quoted key: its value follows the quote
+			inString = false
 		}
 		if n := len(spans); n > 0 && i < spans[n-1].end {
 			// Inside a secret's value, masked already: scanning its
@@ -177,6 +196,18 @@ func secretSpans(src []byte, literals []string) ([]span, []string) {
 		i = j - 1
 	}
 	return spans, literals
+}
+
+// assignedAfter reports whether an = or a : follows offset j, after
+// spaces and at most a closing quote.
+func assignedAfter(src []byte, j int) bool {
+	if j < len(src) && src[j] == '"' {
+		j++
+	}
+	for j < len(src) && (src[j] == ' ' || src[j] == '\t') {
+		j++
+	}
+	return j < len(src) && (src[j] == ':' || src[j] == '=' && (j+1 == len(src) || src[j+1] != '='))
 }
 
 // secretValue returns the extent of the value after a secret name ending

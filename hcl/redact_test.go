@@ -192,6 +192,29 @@ func TestMaskKeepsWhatIsNotSecret(t *testing.T) {
 	assert.NotContains(t, out, "***")
 }
 
+// TestMaskQuotes: a secret name in a string is a secret's only when = or :
+// follows (a quoted key, or a line whose quotes are off).
+func TestMaskQuotes(t *testing.T) {
+	src := "a {\n" +
+		"  password_file = \"/etc/lvsctl/monitor.password\"\n" +
+		"  b = { \"password\" = \"" + secret + "\" }\n" +
+		"  c = \"x\"y\" password = \"" + secret2 + "\"\n" +
+		"}\n"
+	_, files, _ := lvshcl.Parse([]byte(src), "test.hcl")
+	d := &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "S",
+		Subject:  &hcl.Range{Filename: "test.hcl", Start: hcl.Pos{Line: 1, Column: 1, Byte: 0}, End: hcl.Pos{Line: 5, Column: 2, Byte: len(src) - 1}},
+	}
+	var b strings.Builder
+	require.NoError(t, lvshcl.RenderDiagnostics(context.Background(), &b, files, hcl.Diagnostics{d}, 0))
+	out := b.String()
+	assert.Contains(t, out, `password_file = "/etc/lvsctl/monitor.password"`+"\n")
+	assert.Contains(t, out, `b = { "password" = *** }`+"\n")
+	assert.NotContains(t, out, secret)
+	assert.NotContains(t, out, secret2)
+}
+
 func TestIsSecretName(t *testing.T) {
 	for name, want := range map[string]bool{
 		"password": true, "passwd": true, "pasword": true, "passowrd": true, "paswd": true,
