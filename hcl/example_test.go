@@ -1,6 +1,7 @@
 package hcl_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 
@@ -121,4 +122,27 @@ virtual_server "web" {
 	//   10.0.0.1:80: http /healthz [200-299 301] every 2s, timeout 5s
 	//   10.0.0.2:80: tcp every 2s, timeout 500ms
 	//   10.0.0.3:80: exec ["/usr/local/bin/check-web" "--quick"] every 2s, retry 0
+}
+
+// Secrets never show in a snippet, whatever the error; max caps the
+// diagnostics printed.
+func ExampleRenderDiagnostics() {
+	src := `
+virtual_server "db" {
+  address = "192.0.2.10"
+  port    = 3306
+  check "mysql" { password = "s3cret" }
+  real_server { weight = -1 }
+}
+`
+	_, files, diags := lvshcl.Parse([]byte(src), "lvs.hcl")
+	_ = lvshcl.RenderDiagnostics(context.Background(), os.Stdout, files, diags, 1)
+	// Output:
+	// lvs.hcl:5:3: Error: Missing user
+	//   A mysql check needs user, the account it logs in as, and usually password_file: user = "monitor". The account needs no privilege for the query SELECT 1 and read_only; replication_running and max_replication_lag need REPLICATION CLIENT (MySQL) or SLAVE MONITOR (MariaDB 10.5 and later).
+	//   in virtual_server "db":
+	//     5 |   check "mysql" { password = *** }
+	//       |   ^^^^^^^^^^^^^
+	//
+	// ... and 2 more errors
 }
