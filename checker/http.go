@@ -17,6 +17,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -133,11 +134,31 @@ type HTTP struct {
 	MaxBody int64
 }
 
-// ReadCAFile reads PEM certificates for HTTP.RootCAs.
+// MaxCAFile bounds a CA file: Debian's whole ca-certificates bundle is
+// about 200 KiB.
+const MaxCAFile = 16 << 20
+
+// ReadCAFile reads PEM certificates for HTTP.RootCAs from a regular file of
+// at most MaxCAFile bytes (a device such as /dev/zero is refused, not read
+// without end).
 func ReadCAFile(path string) (*x509.CertPool, error) {
-	b, err := os.ReadFile(path)
+	// O_NONBLOCK: opening a FIFO must not wait for a writer.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil {
+		return nil, err
+	} else if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, MaxCAFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > MaxCAFile {
+		return nil, fmt.Errorf("%s: larger than %d MiB, not a CA file", path, MaxCAFile>>20)
 	}
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(b) {

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -338,4 +339,17 @@ func TestReadCAFile(t *testing.T) {
 	assert.EqualError(t, err, path+": no PEM certificate found")
 	_, err = checker.ReadCAFile(filepath.Join(t.TempDir(), "missing.pem"))
 	assert.Error(t, err)
+
+	// A device is refused, not read without end; a FIFO without a writer
+	// neither blocks the open.
+	_, err = checker.ReadCAFile("/dev/zero")
+	assert.EqualError(t, err, "/dev/zero: not a regular file")
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	require.NoError(t, syscall.Mkfifo(fifo, 0o600))
+	_, err = checker.ReadCAFile(fifo)
+	assert.EqualError(t, err, fifo+": not a regular file")
+	big := filepath.Join(t.TempDir(), "big.pem")
+	require.NoError(t, os.WriteFile(big, make([]byte, checker.MaxCAFile+1), 0o600))
+	_, err = checker.ReadCAFile(big)
+	assert.ErrorContains(t, err, "larger than 16 MiB")
 }

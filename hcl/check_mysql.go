@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -161,18 +162,24 @@ func relativeTo(a *attr[string]) string {
 	return path
 }
 
-// readPasswordFile reads a password: the file's one line, without its line
-// end. Its problem, if any, is returned as text that never quotes the
-// file's content.
 // maxPasswordFile is the largest password_file read.
 const maxPasswordFile = 4096
 
+// readPasswordFile reads a password: the file's one line, without its line
+// end, from a regular file (a FIFO or device is refused, never waited on).
+// Its problem, if any, is returned as text that never quotes the file's
+// content.
 func readPasswordFile(path string) (string, string) {
-	f, err := os.Open(path)
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return "", err.Error()
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err != nil {
+		return "", err.Error()
+	} else if !fi.Mode().IsRegular() {
+		return "", path + " is not a regular file"
+	}
 	// A password is one short line: never read an endless file whole.
 	b, err := io.ReadAll(io.LimitReader(f, maxPasswordFile+1))
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -327,6 +328,17 @@ func TestMySQLPasswordFile(t *testing.T) {
 		assert.Contains(t, diags[0].Detail, filepath.Join(dir, name)+" "+tc.detail)
 		assert.Equal(t, hcl.Pos{Line: 6, Column: 21, Byte: diags[0].Subject.Start.Byte}, diags[0].Subject.Start)
 		assert.NotContains(t, render(t, files, diags), mysqlSecret)
+	}
+
+	// A FIFO is refused at once, not waited on (its open would block until
+	// a writer came), and a device is not read without end.
+	fifo := filepath.Join(dir, "fifo.pw")
+	require.NoError(t, syscall.Mkfifo(fifo, 0o600))
+	for _, path := range []string{fifo, "/dev/zero"} {
+		cfg, files, diags := loadMySQL(t, dir, conf(path))
+		assert.Nil(t, cfg)
+		require.Len(t, diags, 1, "%s", render(t, files, diags))
+		assert.Contains(t, diags[0].Detail, path+" is not a regular file")
 	}
 }
 
