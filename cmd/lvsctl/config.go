@@ -74,15 +74,3 @@ func decodeConfig(ctx context.Context, file string, src []byte, stderr io.Writer
 	}
 	return cfg, len(diags) == 0, nil
 }
-
-// readConfig reads the file within opt's size limit: for callers that need
-// the bytes before decoding (plan and apply hash them for the cache). An
-// error (unreadable, too large) is for the caller to pass on to
-// decodeConfig with nil bytes, which reports it as a diagnostic.
-func readConfig(file string, opt configOptions) ([]byte, error) {
-	src, diags := opt.limits.ReadFile(file)
-	if diags.HasErrors() {
-		return nil, diags
-	}
-	return src, nil
-}

@@ -130,13 +130,13 @@ func (in *realServerInput) register(cmd *cobra.Command) {
 }
 
 // config returns the configuration, or nil when none was given.
-func (in *realServerInput) config(cmd *cobra.Command, e *env) (*realserver.Config, error) {
+func (in *realServerInput) config(cmd *cobra.Command, e *env, g *globals) (*realserver.Config, error) {
 	flagged := cmd.Flags().Changed("vip") || cmd.Flags().Changed("mode") || cmd.Flags().Changed("tunnel")
 	if in.file != "" {
 		if flagged {
 			return nil, errors.New("give either -f FILE or --vip/--mode/--tunnel, not both")
 		}
-		cfg, err := loadConfig(cmd.Context(), in.file, e.stderr, configOptions{})
+		cfg, err := loadConfig(cmd.Context(), in.file, e.stderr, g.configOptions())
 		if err != nil {
 			return nil, err
 		}
@@ -206,7 +206,7 @@ are undone. See "lvsctl realserver --help" for which settings and why.`,
   sudo lvsctl realserver start -f cluster.hcl`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := in.config(cmd, e)
+			cfg, err := in.config(cmd, e, g)
 			if err != nil {
 				return err
 			}
@@ -320,7 +320,7 @@ configured), 1 on error.`,
 			if output != "text" && output != "json" {
 				return fmt.Errorf("-o %q: want text or json", output)
 			}
-			cfg, err := in.config(cmd, e)
+			cfg, err := in.config(cmd, e, g)
 			if err != nil {
 				return err
 			}

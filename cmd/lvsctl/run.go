@@ -12,10 +12,12 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/lvsctl/lvsctl/cmd/internal/daemon"
 	"github.com/lvsctl/lvsctl/cmd/internal/director"
+
 	lvshcl "github.com/lvsctl/lvsctl/hcl"
 )
 
@@ -115,7 +117,7 @@ it reports READY, RELOADING and STOPPING and pings the watchdog.`,
 			defer ops.stop()
 
 			reload := make(chan *lvshcl.Config)
-			go watchReload(ctx, file, logger, reload, ops)
+			go watchReload(ctx, file, g.configOptions(), logger, reload, ops)
 			// IPVS is opened only when the file has virtual services: a
 			// VRRP-only node runs on a kernel without IPVS.
 			startIPVS := func(ctx context.Context, onQuorum func(string, bool)) (director.Daemon, func(), error) {
@@ -164,10 +166,12 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	return nil, fmt.Errorf("--log-format %q: want text or json", format)
 }
 
-// watchReload re-reads file on every SIGHUP and hands valid configurations
-// to the daemon; an invalid one is logged with every diagnostic and dropped.
-// ops hears each reload's start and outcome (systemd, status).
-func watchReload(ctx context.Context, file string, logger *slog.Logger, reload chan<- *lvshcl.Config, ops *runOps) {
+// watchReload re-reads file on every SIGHUP (within opt's limits) and
+// hands valid configurations to the daemon; an invalid one is logged with
+// its diagnostics (capped, secrets masked) and dropped. ops hears each
+// reload's start and outcome (systemd, status) before the diagnostics are
+// rendered.
+func watchReload(ctx context.Context, file string, opt configOptions, logger *slog.Logger, reload chan<- *lvshcl.Config, ops *runOps) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -179,15 +183,21 @@ func watchReload(ctx context.Context, file string, logger *slog.Logger, reload c
 		}
 		logger.Info("SIGHUP: reloading", "config", file)
 		ops.reloading()
-		cfg, files, diags := lvshcl.Load(file)
-		if diags.HasErrors() {
-			// The outcome reaches status and systemd before the
-			// diagnostics are rendered for the log.
-			ops.reloaded(fmt.Errorf("%s, the first: %v", plural(len(diags.Errs()), "error"), diags.Errs()[0]))
+		cfg, files, diags := opt.limits.Load(file)
+		if errs := diags.Errs(); len(errs) > 0 {
+			// The first error as its diagnostic's first line
+			// (FILE:LINE:COL: Error: Summary), rendered as the log's
+			// are: masked.
+			var first bytes.Buffer
+			_ = lvshcl.RenderDiagnostics(ctx, &first, files, hcl.Diagnostics{firstError(diags)}, 1)
+			head, _, _ := strings.Cut(first.String(), "\n")
+			ops.reloaded(fmt.Errorf("%s, the first: %s", plural(len(errs), "error"), head))
 			var buf bytes.Buffer
-			_ = lvshcl.WriteDiagnostics(&buf, files, diags)
+			if err := lvshcl.RenderDiagnostics(ctx, &buf, files, diags, lvshcl.DefaultMaxDiagnostics); err != nil {
+				return // stopping
+			}
 			logger.Error("reload refused: the file is invalid; keeping the running configuration",
-				"config", file, "errors", len(diags.Errs()), "diagnostics", strings.TrimSpace(buf.String()))
+				"config", file, "errors", len(errs), "diagnostics", strings.TrimSpace(buf.String()))
 			continue
 		}
 		select {
@@ -197,4 +207,14 @@ func watchReload(ctx context.Context, file string, logger *slog.Logger, reload c
 			return
 		}
 	}
+}
+
+// firstError is the first error of diags, which has one.
+func firstError(diags hcl.Diagnostics) *hcl.Diagnostic {
+	for _, d := range diags {
+		if d.Severity == hcl.DiagError {
+			return d
+		}
+	}
+	return nil
 }

@@ -269,7 +269,29 @@ virtual_server "web" {
 	assert.Contains(t, sd.expect(t, "READY=1"), "refused")
 	_, out, _ = status()
 	assert.Contains(t, out, "generation 2")
-	assert.Regexp(t, `last reload \S+ ago: refused \(1 error, the first: .*lvsctl.hcl:1,22-23: Unclosed configuration block`, out)
+	assert.Regexp(t, `last reload \S+ ago: refused \(1 error, the first: .*lvsctl.hcl:1:22: Error: Unclosed configuration block`, out)
+
+	// An invalid file with a secret on an offending line and thousands of
+	// errors (the quadratic renderer took minutes on 2,000): the status
+	// says why, the log holds the first diagnostics, and neither shows
+	// the secret.
+	const secret = "hunter2-reload-secret"
+	var many strings.Builder
+	many.WriteString("virtual_server \"db\" {\n  address = \"10.0.0.2\"\n  port = 3306\n  check \"mysql\" { password = \"" + secret + "\" }\n")
+	for i := range 2000 {
+		fmt.Fprintf(&many, "  bogus_%d = 1\n", i)
+	}
+	many.WriteString("}\n")
+	require.NoError(t, os.WriteFile(cfg, []byte(many.String()), 0o644))
+	require.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGHUP))
+	sd.expect(t, "RELOADING=1")
+	assert.Contains(t, sd.expect(t, "READY=1"), "refused")
+	_, out, _ = status()
+	assert.Contains(t, out, "generation 2")
+	assert.Regexp(t, `refused \(2001 errors, the first: \S*lvsctl.hcl:4:`, out)
+	assert.NotContains(t, out, secret)
+	require.Eventually(t, func() bool { return strings.Contains(logs.String(), "more errors") }, 10*time.Second, 10*time.Millisecond)
+	assert.NotContains(t, logs.String(), secret)
 
 	cancel()
 	sd.expect(t, "STOPPING=1")

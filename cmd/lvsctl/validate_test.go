@@ -95,13 +95,13 @@ func TestValidateMaxConfigSize(t *testing.T) {
 func webConfigWith(weight int) string { return fmt.Sprintf(webConfig, weight) }
 
 func TestReadConfigLimit(t *testing.T) {
-	src, err := readConfig("/dev/zero", configOptions{limits: lvshcl.Limits{MaxSize: 1024}})
-	require.Error(t, err)
+	src, diags := lvshcl.Limits{MaxSize: 1024}.ReadFile("/dev/zero")
+	require.True(t, diags.HasErrors())
 	assert.Nil(t, src)
-	assert.Contains(t, err.Error(), "Configuration file too large")
+	assert.Contains(t, diags.Error(), "Configuration file too large")
 
 	cfg := writeConfig(t, "# empty\n")
-	src, err = readConfig(cfg, configOptions{})
-	require.NoError(t, err)
+	src, diags = lvshcl.Limits{}.ReadFile(cfg)
+	require.False(t, diags.HasErrors())
 	assert.Equal(t, "# empty\n", string(src))
 }
