@@ -93,7 +93,8 @@ install: build man
 	for u in lvsctl lvsctl-realserver; do sed 's|/usr/sbin/lvsctl|$(PREFIX)/sbin/lvsctl|g' docs/systemd/$$u.service > $(DESTDIR)/lib/systemd/system/$$u.service; done
 	install -m 0644 docs/man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -D -m 0644 docs/man/lvsctl.hcl.5 $(DESTDIR)$(PREFIX)/share/man/man5/lvsctl.hcl.5
-	install -m 0644 testdata/web-health.hcl $(DESTDIR)/etc/lvsctl/lvsctl.hcl.example
+	install -m 0644 docs/packaging/lvsctl.hcl.example docs/packaging/realserver.hcl.example $(DESTDIR)/etc/lvsctl/
+	test -e $(DESTDIR)/etc/default/lvsctl || install -D -m 0644 docs/packaging/lvsctl.default $(DESTDIR)/etc/default/lvsctl
 	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 	bin/lvsctl completion bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/lvsctl
 	bin/lvsctl completion zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_lvsctl
