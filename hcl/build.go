@@ -251,6 +251,12 @@ func (b *builder) service(s *serviceSyntax) (ipvs.VirtualService, Pool, hcl.Rang
 		sorry, sorryDef = &rs, realDef{syn: s.Sorry, addrOK: addrOK, portOK: portOK, fwdOK: fwdOK}
 	}
 
+	// DR and TUN keep the packet's destination port: the kernel stores a
+	// real server's other port but never sends a packet to it.
+	if !isFWMark && def.portOK {
+		b.samePorts(s, vs, reals, sorry, sorryDef)
+	}
+
 	// The family of a fwmark service without family: that of its real
 	// servers if they agree, else IPv4.
 	famWhy := "its address is " + vs.Key.Addr.String()
@@ -328,6 +334,40 @@ func (b *builder) service(s *serviceSyntax) (ipvs.VirtualService, Pool, hcl.Rang
 
 	pool := b.pool(s, vs, reals, sorry)
 	return vs, pool, keyRange, keyOK && famKnown
+}
+
+// samePorts reports each DR or TUN real server (and sorry server) of an
+// address service whose port differs from the service's. Direct routing
+// and tunnelling deliver the client's packet unchanged, so it reaches the
+// backend on the service's port whatever port the kernel was given: the
+// kernel accepts the other port, ipvsadm lists it, and nothing listens
+// where it points. keepalived logs a warning and uses the service's port
+// ("If the real server is using DR or TUN, the port of the real server
+// must be the same as the port of the virtual server", its ChangeLog);
+// lvsctl refuses the file. NAT rewrites the port, so any port is valid
+// there; a fwmark service has no port.
+func (b *builder) samePorts(s *serviceSyntax, vs ipvs.VirtualService, reals []realDef, sorry *ipvs.RealServer, sorryDef realDef) {
+	check := func(r realDef, rs ipvs.RealServer, what string) {
+		if !r.portOK || !r.fwdOK || r.syn.Port == nil || rs.Port == vs.Key.Port {
+			return
+		}
+		if rs.Forwarding != ipvs.DR && rs.Forwarding != ipvs.Tunnel {
+			return
+		}
+		var ctx *hcl.Range
+		if s.Port != nil {
+			ctx = s.Port.Value.Ptr()
+		}
+		b.errorAt(r.syn.Port.Value, ctx, "Real server port differs from the service port",
+			"%s port is %d but the virtual service's is %d (at %s). With forwarding = %q the kernel delivers the client's packet unchanged, to port %d: it accepts another port for the real server and never uses it. The port of a DR or TUN real server must be the same as the port of the virtual server; remove port (it defaults to the service's), or use forwarding = \"nat\" to map the port.",
+			what, rs.Port, vs.Key.Port, posString(s.Port.Value), rs.Forwarding, vs.Key.Port)
+	}
+	for i, r := range reals {
+		check(r, vs.RealServers[i], "The real server's")
+	}
+	if sorry != nil {
+		check(sorryDef, *sorry, "The sorry server's")
+	}
 }
 
 // real builds one real server (or the sorry server: block names which),

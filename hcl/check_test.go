@@ -325,14 +325,14 @@ virtual_server "web" {
 			}},
 		},
 		{
-			name: "sorry server of its own: port, weight, forwarding, tunnel, other family",
+			name: "sorry server of its own: weight, forwarding, tunnel, other family",
 			src: `
 virtual_server "web" {
   address = "192.0.2.10"
   port    = 80
   sorry_server {
     address    = "2001:db8::99"
-    port       = 8080
+    port       = 80
     weight     = 5
     forwarding = "tun"
     tunnel {
@@ -343,7 +343,7 @@ virtual_server "web" {
 }`,
 			want: []lvshcl.Pool{{
 				Service: web, Name: "web", Quorum: 1, Members: []lvshcl.Member{},
-				SorryServer: &ipvs.RealServer{Addr: addr("2001:db8::99"), Port: 8080, Weight: 5, Forwarding: ipvs.Tunnel,
+				SorryServer: &ipvs.RealServer{Addr: addr("2001:db8::99"), Port: 80, Weight: 5, Forwarding: ipvs.Tunnel,
 					Tunnel: ipvs.TunnelConfig{Type: ipvs.GUE, Port: 6080}},
 			}},
 		},

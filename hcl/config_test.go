@@ -76,7 +76,7 @@ virtual_server "dns6" {
 
   real_server {
     address         = "2001:db8::1:53"
-    port            = 5353
+    port            = 53
     weight          = 0
     upper_threshold = 1000
     lower_threshold = 750
@@ -96,7 +96,7 @@ virtual_server "dns6" {
 				PersistenceMask: 64,
 				OnePacket:       true,
 				RealServers: []ipvs.RealServer{
-					{Addr: addr("2001:db8::1:53"), Port: 5353, Weight: 0, Forwarding: ipvs.DR, UpperThreshold: 1000, LowerThreshold: 750},
+					{Addr: addr("2001:db8::1:53"), Port: 53, Weight: 0, Forwarding: ipvs.DR, UpperThreshold: 1000, LowerThreshold: 750},
 					{Addr: addr("2001:db8::2:53"), Port: 53, Weight: 2147483647, Forwarding: ipvs.DR},
 				},
 			}},

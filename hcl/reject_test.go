@@ -933,6 +933,108 @@ virtual_server_group "G" {}`,
 	runRejections(t, tests)
 }
 
+// TestParseRejectsDRPortMismatch: a DR or TUN real server (or sorry
+// server) on another port than its address service is an error at its
+// port; the kernel would keep the port and never use it.
+func TestParseRejectsDRPortMismatch(t *testing.T) {
+	runRejections(t, []rejection{
+		{
+			name: "dr real server on another port",
+			src: `virtual_server "a" {
+  address    = "192.0.2.1"
+  port       = 80
+  forwarding = "dr"
+  real_server {
+    address = "198.51.100.1"
+    port    = 8080
+  }
+}`,
+			summary: "Real server port differs from the service port", detail: `The real server's port is 8080 but the virtual service's is 80 (at test.hcl:3:16). With forwarding = "dr"`,
+			line: 7, col: 15, ctxLine: 3,
+		},
+		{
+			name: "tun set on the real server",
+			src: `virtual_server "a" {
+  address = "192.0.2.1"
+  port    = 53
+  protocol = "udp"
+  real_server {
+    address    = "198.51.100.1"
+    port       = 5353
+    forwarding = "tun"
+  }
+}`,
+			summary: "Real server port differs from the service port", detail: `With forwarding = "tun" the kernel delivers the client's packet unchanged, to port 53`,
+			line: 7, col: 18, ctxLine: 3,
+		},
+		{
+			name: "dr sorry server on another port",
+			src: `virtual_server "a" {
+  address    = "192.0.2.1"
+  port       = 443
+  forwarding = "dr"
+  real_server { address = "198.51.100.1" }
+  sorry_server {
+    address = "198.51.100.9"
+    port    = 8443
+  }
+}`,
+			summary: "Real server port differs from the service port", detail: "The sorry server's port is 8443",
+			line: 8, col: 15,
+		},
+	})
+}
+
+// TestParseAcceptsRealServerPorts: the port check refuses only what the
+// kernel would not deliver to: the same port under DR, any port under NAT,
+// any port of a fwmark service (it has none to compare with).
+func TestParseAcceptsRealServerPorts(t *testing.T) {
+	tests := []struct {
+		name string
+		src  string
+		port uint16
+	}{
+		{"dr on the service port", `virtual_server "a" {
+  address = "192.0.2.1"
+  port = 80
+  forwarding = "dr"
+  real_server {
+    address = "198.51.100.1"
+    port = 80
+  }
+}`, 80},
+		{"dr inheriting the port", `virtual_server "a" {
+  address = "192.0.2.1"
+  port = 80
+  forwarding = "tun"
+  real_server { address = "198.51.100.1" }
+}`, 80},
+		{"nat remaps", `virtual_server "a" {
+  address = "192.0.2.1"
+  port = 80
+  real_server {
+    address = "198.51.100.1"
+    port = 8080
+  }
+}`, 8080},
+		{"dr on a fwmark service", `virtual_server "a" {
+  fwmark = 7
+  forwarding = "dr"
+  real_server {
+    address = "198.51.100.1"
+    port = 8080
+  }
+}`, 8080},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, files, diags := lvshcl.Parse([]byte(tt.src), "test.hcl")
+			require.Empty(t, diags, "%s", render(t, files, diags))
+			assert.Equal(t, tt.port, cfg.Services[0].RealServers[0].Port)
+		})
+	}
+}
+
 // runRejections checks that each source is rejected with its diagnostic,
 // and with no more errors than it expects.
 func runRejections(t *testing.T, tests []rejection) {
