@@ -407,7 +407,7 @@ virtual_server "web" {
 }
 
 func TestPoolsEmpty(t *testing.T) {
-	cfg, _, diags := lvshcl.Parse([]byte("# nothing\n"), "test.hcl")
+	cfg, _, diags := lvshcl.Parse([]byte("allow_empty = true\n"), "test.hcl")
 	require.Empty(t, diags)
 	assert.Empty(t, cfg.Pools)
 	assert.Empty(t, cfg.Services)
@@ -1378,7 +1378,7 @@ func TestCheckReportsEveryError(t *testing.T) {
 
 func TestFlushOnExit(t *testing.T) {
 	for src, want := range map[string]bool{"": false, "flush_on_exit = true\n": true, "flush_on_exit = false\n": false} {
-		cfg, _, diags := lvshcl.Parse([]byte(src), "f.hcl")
+		cfg, _, diags := lvshcl.Parse([]byte("allow_empty = true\n"+src), "f.hcl")
 		require.False(t, diags.HasErrors(), diags.Error())
 		assert.Equal(t, want, cfg.FlushOnExit, src)
 	}

@@ -27,6 +27,8 @@ type Config struct {
 	// Sync is the sync block: the kernel's connection sync daemon,
 	// following a VRRP instance. Nil if absent.
 	Sync *Sync
+	// Guard is the top-level allow_empty and allow_destroy (guard.go).
+	Guard Guard
 }
 
 // Files maps file names to parsed files for rendering diagnostics.
@@ -62,11 +64,16 @@ func load(files Files, f *hcl.File, diags hcl.Diagnostics) (*Config, Files, hcl.
 	diags = append(diags, more...)
 	sy, more := buildSync(f.Body, vr)
 	diags = append(diags, more...)
+	guard, more := buildGuard(f, syn)
+	diags = append(diags, more...)
 	sortDiagnostics(diags)
+	if !diags.HasErrors() {
+		diags = append(diags, guard.emptyDiagnostic(f)...)
+	}
 	if diags.HasErrors() {
 		return nil, files, diags
 	}
-	cfg := &Config{Services: services, Pools: pools, RealServer: rs, VRRP: vr, Sync: sy}
+	cfg := &Config{Services: services, Pools: pools, RealServer: rs, VRRP: vr, Sync: sy, Guard: guard}
 	if syn.FlushOnExit.ok() {
 		cfg.FlushOnExit = syn.FlushOnExit.Val
 	}

@@ -26,8 +26,8 @@ func TestParseValid(t *testing.T) {
 		want []ipvs.VirtualService
 	}{
 		{
-			name: "empty file",
-			src:  "# nothing yet\n",
+			name: "empty file that says so",
+			src:  "# nothing yet\nallow_empty = true\n",
 			want: []ipvs.VirtualService{},
 		},
 		{

@@ -38,9 +38,9 @@ var timingAttributes = []hcl.AttributeSchema{
 }
 
 var fileSchema = &hcl.BodySchema{
-	Attributes: []hcl.AttributeSchema{
+	Attributes: append([]hcl.AttributeSchema{
 		{Name: "flush_on_exit"},
-	},
+	}, guardAttributes...), // guard.go
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: blockVirtualServer, LabelNames: []string{"name"}},
 		{Type: blockRealServerSetup},

@@ -310,3 +310,109 @@ func setMinus(a, b []ServiceKey) []ServiceKey {
 	}
 	return out
 }
+
+// Destruction measures how much of a table a change deletes: the services
+// it deletes of those there are, and, for each service that stays, the
+// real servers it deletes of those the service has. Apply and reload refuse
+// a change that is Excessive unless told otherwise: a truncated or wrong
+// file looks like a mass delete.
+type Destruction struct {
+	// Services is how many services there are; Deleted names (Name, or
+	// the key when unnamed) those the change deletes, in Diff's order.
+	Services int
+	Deleted  []string
+	// Reals lists the services that stay and lose more than half of their
+	// real servers.
+	Reals []RealsDestroyed
+}
+
+// RealsDestroyed is one service that loses more than half of its real
+// servers.
+type RealsDestroyed struct {
+	Service string // Name, or the key when unnamed
+	Key     ServiceKey
+	Deleted int
+	Of      int
+}
+
+// Destroys measures the change from current to desired (compared as Diff
+// does): pass the configured tables, not what health made of them, so
+// that real servers down by health do not count.
+func Destroys(current, desired []VirtualService) Destruction {
+	return destruction(current, Diff(current, desired))
+}
+
+// Destruction measures the plan's ops against the owned services as the
+// kernel holds them.
+func (p *Plan) Destruction() Destruction {
+	return destruction(p.before, p.Ops)
+}
+
+func destruction(before []VirtualService, ops []Op) Destruction {
+	d := Destruction{Services: len(before)}
+	reals := make(map[ServiceKey]int, len(before))
+	for _, s := range before {
+		reals[s.Key.normalize()] = len(s.RealServers)
+	}
+	deleted := map[ServiceKey]int{}
+	var order []VirtualService
+	for _, op := range ops {
+		k := op.Service.Key.normalize()
+		switch op.Kind {
+		case DeleteService:
+			d.Deleted = append(d.Deleted, displayName(op.Service))
+		case DeleteRealServer:
+			if deleted[k] == 0 {
+				order = append(order, op.Service)
+			}
+			deleted[k]++
+		}
+	}
+	for _, s := range order {
+		k := s.Key.normalize()
+		if of := reals[k]; 2*deleted[k] > of {
+			d.Reals = append(d.Reals, RealsDestroyed{Service: displayName(s), Key: k, Deleted: deleted[k], Of: of})
+		}
+	}
+	return d
+}
+
+func displayName(s VirtualService) string {
+	if s.Name != "" {
+		return s.Name
+	}
+	return s.Key.String()
+}
+
+// Excessive reports whether the change deletes more than half of the
+// services, or more than half of the real servers of a service that stays.
+func (d Destruction) Excessive() bool {
+	return 2*len(d.Deleted) > d.Services || len(d.Reals) > 0
+}
+
+// String says what an excessive change deletes, such as "would delete 3
+// of 4 owned services (web, db, api)" or "would delete 3 of 4 real servers
+// of web (TCP 10.0.0.1:80)"; it is empty when the change is not excessive.
+func (d Destruction) String() string {
+	var parts []string
+	if 2*len(d.Deleted) > d.Services {
+		names := d.Deleted
+		more := ""
+		if len(names) > 10 {
+			names, more = names[:10], fmt.Sprintf(", and %d more", len(d.Deleted)-10)
+		}
+		parts = append(parts, fmt.Sprintf("would delete %d of %d owned services (%s%s)", len(d.Deleted), d.Services, strings.Join(names, ", "), more))
+	}
+	for i, r := range d.Reals {
+		if i == 10 {
+			parts = append(parts, fmt.Sprintf("and %d more services losing more than half of their real servers", len(d.Reals)-10))
+			break
+		}
+		name := r.Service
+		if name != r.Key.String() {
+			name += " (" + r.Key.String() + ")"
+		}
+		parts = append(parts, fmt.Sprintf("would delete %d of %d real servers of %s", r.Deleted, r.Of, name))
+	}
+	return strings.Join(parts, "; ")
+}
