@@ -162,7 +162,9 @@ func Import(name string, opts Options) (*Result, error) {
 func (t *translator) validate(items []item, name string) ([]byte, error) {
 	for range len(items) + 1 {
 		out, first := render(items)
-		_, _, diags := lvshcl.Parse(out, name)
+		// An empty translation is valid here: lvsctl refuses it where it
+		// matters (apply, reload) unless the operator adds allow_empty.
+		_, _, diags := lvshcl.Parse(append(out[:len(out):len(out)], "\nallow_empty = true\n"...), name)
 		if !diags.HasErrors() {
 			return out, nil
 		}
