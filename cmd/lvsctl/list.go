@@ -7,6 +7,7 @@ import (
 	"io/fs"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/lvsctl/lvsctl/ipvs"
 	"github.com/lvsctl/lvsctl/ipvs/ipvsadm"
@@ -104,7 +105,7 @@ consulted.
   lvsctl list -o json --netns director`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
-				return &exitError{code: 2, err: fmt.Errorf("unexpected argument %s", args[0])}
+				return asIpvsadm(e, ipvsadmFail(2, "unexpected argument %s", args[0]))
 			}
 			return nil
 		},
@@ -112,7 +113,7 @@ consulted.
 			resolver := &ipvsadm.SystemResolver{}
 			req, err := f.request(cmd, resolver)
 			if err != nil {
-				return &exitError{code: 2, err: err}
+				return asIpvsadm(e, &exitError{code: 2, err: err})
 			}
 			if !req.opt.Numeric && req.output == "text" {
 				req.opt.Resolver = resolver
@@ -126,7 +127,7 @@ consulted.
 				return err
 			}
 			defer l.Close()
-			return runList(cmd.Context(), e, l, req)
+			return asIpvsadm(e, runList(cmd.Context(), e, l, req))
 		},
 	}
 	fl := cmd.Flags()
@@ -178,10 +179,19 @@ func (f *listFlags) request(cmd *cobra.Command, r ipvsadm.Resolver) (listRequest
 		}
 	}
 	if len(services) > 1 {
-		return req, errors.New("multiple 'service-address' options specified")
+		return req, ipvsadmFail(2, "multiple 'service-address' options specified")
 	}
-	if (f.list || f.listL) && f.save {
-		return req, errors.New("multiple commands specified")
+	// ipvsadm takes its command from the first option; a second command
+	// option is an option it does not know there.
+	var commands []string
+	cmd.Flags().Visit(func(fl *pflag.Flag) { // in the order given: SortFlags is off
+		switch fl.Name {
+		case "list", "list-l", "save":
+			commands = append(commands, "-"+fl.Shorthand)
+		}
+	})
+	if len(commands) > 1 {
+		return req, ipvsadmFail(2, "invalid option `%s'", commands[1])
 	}
 	if f.save {
 		// ipvsadm's save command takes -n and nothing else.
@@ -195,7 +205,7 @@ func (f *listFlags) request(cmd *cobra.Command, r ipvsadm.Resolver) (listRequest
 			{f.exact, "exact"}, {f.tunInfo, "tun-info"},
 		} {
 			if o.set {
-				return req, fmt.Errorf("Illegal '%s' option with the 'save' command", o.name)
+				return req, ipvsadmFail(2, "Illegal '%s' option with the 'save' command", o.name)
 			}
 		}
 		if f.output != "text" {
@@ -215,14 +225,15 @@ func (f *listFlags) request(cmd *cobra.Command, r ipvsadm.Resolver) (listRequest
 		}
 	}
 	if len(exclusive) > 1 {
-		return req, fmt.Errorf("The option '%s' conflicts with the '%s' option in the 'list' command", exclusive[1], exclusive[0])
+		return req, ipvsadmFail(2, "The option '%s' conflicts with the '%s' option in the 'list' command", exclusive[1], exclusive[0])
 	}
 	if ((f.connection || f.timeout || f.daemon) && (f.stats || f.rate || f.thresholds)) ||
 		((f.timeout || f.daemon) && f.persistConn) {
-		return req, errors.New("options conflicts in the list command")
+		return req, ipvsadmFail(2, "options conflicts in the list command")
 	}
 	if f.ipv6 && !changed("fwmark-service") {
-		return req, errors.New("-6 used before -f")
+		// ipvsadm's text ends in a newline of its own, and fail() adds one.
+		return req, ipvsadmFail(2, "-6 used before -f\n")
 	}
 	switch {
 	case f.connection:
@@ -246,7 +257,11 @@ func (f *listFlags) request(cmd *cobra.Command, r ipvsadm.Resolver) (listRequest
 			}
 		}
 		if err != nil {
-			return req, err
+			// ipvsadm's words, without lvsctl's quoting of the argument.
+			if services[0] == "fwmark-service" {
+				return req, ipvsadmFail(2, "%s", err)
+			}
+			return req, ipvsadmFail(2, "illegal virtual server address[:port] specified")
 		}
 	case f.timeout:
 		req.kind = listTimeouts
@@ -311,7 +326,7 @@ func runList(ctx context.Context, e *env, l lister, req listRequest) error {
 func readConns(ctx context.Context, l lister) ([]byte, error) {
 	text, err := l.ConnTable(ctx)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, &exitError{code: 1, err: fmt.Errorf("cannot open file %s: %w", ipvs.ConnTableFile, err)}
+		return nil, &ipvsadmError{code: 1, text: "cannot open file " + ipvs.ConnTableFile, err: err}
 	}
 	return text, err
 }
@@ -319,7 +334,36 @@ func readConns(ctx context.Context, l lister) ([]byte, error) {
 // listError says what ipvsadm says where a script may look for it.
 func listError(err error) error {
 	if errors.Is(err, ipvs.ErrNoService) {
-		return &exitError{code: 1, err: errors.New("No such service")}
+		return &ipvsadmError{code: 1, text: "No such service", err: err}
 	}
 	return err
+}
+
+// ipvsadmError is a failure of the list path that ipvsadm reports too: it
+// is printed as ipvsadm prints it, the text and a newline on stderr with no
+// "lvsctl: " before it, and exits with ipvsadm's status, so that a script
+// written against ipvsadm's stderr reads lvsctl's the same.
+type ipvsadmError struct {
+	code int
+	text string
+	err  error // the cause, if any, for errors.Is
+}
+
+func (e *ipvsadmError) Error() string { return e.text }
+func (e *ipvsadmError) Unwrap() error { return e.err }
+
+// ipvsadmFail is ipvsadm's fail(code, format, ...).
+func ipvsadmFail(code int, format string, args ...any) error {
+	return &ipvsadmError{code: code, text: fmt.Sprintf(format, args...)}
+}
+
+// asIpvsadm prints an ipvsadmError in ipvsadm's form and turns it into an
+// exit status; other errors pass through to lvsctl's "lvsctl: " form.
+func asIpvsadm(e *env, err error) error {
+	var ie *ipvsadmError
+	if !errors.As(err, &ie) {
+		return err
+	}
+	fmt.Fprintln(e.stderr, ie.text)
+	return &exitError{code: ie.code}
 }

@@ -156,39 +156,54 @@ FWM  7 IPv6 sh (sh-fallback)
 func TestListRefusesWhatIpvsadmRefuses(t *testing.T) {
 	l := testTable(t)
 	h := newHarness(t).withLister(l)
+	// stderr is ipvsadm's, byte for byte (ipvsadm.c's fail(): the text and a
+	// newline, no program name), except for lvsctl's own options.
 	for _, c := range []struct {
-		args []string
-		msg  string
+		args   []string
+		stderr string
 	}{
-		{[]string{"-Lc", "--stats"}, "options conflicts in the list command"},
-		{[]string{"-L", "--timeout", "--persistent-conn"}, "options conflicts in the list command"},
-		{[]string{"-Lc", "-t", "10.0.0.1:80"}, "The option 'service-address' conflicts with the 'connection' option in the 'list' command"},
-		{[]string{"-L", "--timeout", "--daemon"}, "The option 'daemon' conflicts with the 'timeout' option"},
-		{[]string{"-L", "-t", "10.0.0.1:80", "-u", "10.0.0.1:53"}, "multiple 'service-address' options specified"},
-		{[]string{"-L", "-S"}, "multiple commands specified"},
-		{[]string{"-S", "--stats"}, "Illegal 'stats' option with the 'save' command"},
-		{[]string{"-S", "--nosort"}, "Illegal 'nosort' option with the 'save' command"},
-		{[]string{"-S", "-c"}, "Illegal 'connection' option with the 'save' command"},
-		{[]string{"-S", "-o", "json"}, "for JSON or YAML leave out -S"},
-		{[]string{"-L", "-6"}, "-6 used before -f"},
-		{[]string{"-L", "-t", "1234"}, "illegal virtual server address"},
-		{[]string{"-L", "-f", "0"}, "invalid fwmark value `0' specified"},
-		{[]string{"-L", "extra"}, "unexpected argument extra"},
-		{[]string{"-o", "xml"}, "unknown output format"},
+		{[]string{"-Lc", "--stats"}, "options conflicts in the list command\n"},
+		{[]string{"-L", "--timeout", "--persistent-conn"}, "options conflicts in the list command\n"},
+		{[]string{"-Lc", "-t", "10.0.0.1:80"}, "The option 'service-address' conflicts with the 'connection' option in the 'list' command\n"},
+		{[]string{"-L", "--timeout", "--daemon"}, "The option 'daemon' conflicts with the 'timeout' option in the 'list' command\n"},
+		{[]string{"-L", "-t", "10.0.0.1:80", "-u", "10.0.0.1:53"}, "multiple 'service-address' options specified\n"},
+		{[]string{"-L", "-S"}, "invalid option `-S'\n"},
+		{[]string{"-S", "-L"}, "invalid option `-L'\n"},
+		{[]string{"-L", "-l"}, "invalid option `-l'\n"},
+		{[]string{"-S", "--stats"}, "Illegal 'stats' option with the 'save' command\n"},
+		{[]string{"-S", "--nosort"}, "Illegal 'nosort' option with the 'save' command\n"},
+		{[]string{"-S", "-c"}, "Illegal 'connection' option with the 'save' command\n"},
+		{[]string{"-L", "-6"}, "-6 used before -f\n\n"},
+		{[]string{"-L", "-t", "1234"}, "illegal virtual server address[:port] specified\n"},
+		{[]string{"-L", "-u", "10.0.0.1:nosuchport"}, "illegal virtual server address[:port] specified\n"},
+		{[]string{"-L", "-f", "0"}, "invalid fwmark value `0' specified\n"},
+		{[]string{"-L", "extra"}, "unexpected argument extra\n"},
+		// lvsctl's own options keep lvsctl's form.
+		{[]string{"-S", "-o", "json"}, "lvsctl: -S prints ipvsadm rules; for JSON or YAML leave out -S\n"},
+		{[]string{"-o", "xml"}, "lvsctl: unknown output format \"xml\" (want text, json or yaml)\n"},
 	} {
 		assert.Equal(t, 2, h.run(append([]string{"list"}, c.args...)...), "%v", c.args)
-		assert.Contains(t, h.errOut.String(), c.msg, "%v", c.args)
+		assert.Equal(t, c.stderr, h.errOut.String(), "%v", c.args)
 		assert.Empty(t, h.out.String(), "%v", c.args)
 	}
 	assert.Empty(t, h.netns, "a refused command line never opens the kernel")
 
-	// ipvsadm's run-time failures: exit status 1.
-	assert.Equal(t, 1, h.run("list", "-Ln", "-t", "10.9.9.9:80"))
-	assert.Equal(t, "lvsctl: No such service\n", h.errOut.String())
-	assert.Empty(t, h.out.String())
+	// ipvsadm's run-time failures: exit status 1, ipvsadm's text.
+	for _, c := range []struct {
+		args   []string
+		stderr string
+	}{
+		{[]string{"-Ln", "-t", "10.9.9.9:80"}, "No such service\n"},
+		{[]string{"-Ln", "-f", "7"}, "No such service\n"}, // fwmark 7 is IPv6 only
+		{[]string{"-o", "json", "-f", "7"}, "No such service\n"},
+	} {
+		assert.Equal(t, 1, h.run(append([]string{"list"}, c.args...)...), "%v", c.args)
+		assert.Equal(t, c.stderr, h.errOut.String(), "%v", c.args)
+		assert.Empty(t, h.out.String(), "%v", c.args)
+	}
 	l.connErr = fmt.Errorf("ipvs: open: %w", fs.ErrNotExist)
 	assert.Equal(t, 1, h.run("list", "-Lc"))
-	assert.Contains(t, h.errOut.String(), "cannot open file /proc/net/ip_vs_conn")
+	assert.Equal(t, "cannot open file /proc/net/ip_vs_conn\n", h.errOut.String())
 }
 
 func TestListNetns(t *testing.T) {
