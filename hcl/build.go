@@ -25,6 +25,7 @@ import (
 // builder collects diagnostics while building.
 type builder struct {
 	diags hcl.Diagnostics
+	opts  Options // how files and programs outside the file are checked
 }
 
 func (b *builder) errorAt(subject hcl.Range, context *hcl.Range, summary, detail string, args ...any) {
@@ -42,8 +43,8 @@ func (b *builder) errorAt(subject hcl.Range, context *hcl.Range, summary, detail
 
 // build validates f and returns its services in file order, with their
 // pools.
-func build(f *fileSyntax) ([]ipvs.VirtualService, []Pool, hcl.Diagnostics) {
-	b := &builder{}
+func build(f *fileSyntax, opts Options) ([]ipvs.VirtualService, []Pool, hcl.Diagnostics) {
+	b := &builder{opts: opts}
 	names := make(map[string]*serviceSyntax)
 	type keyDef struct {
 		name  string

@@ -714,7 +714,7 @@ func (b *builder) http(c *checkSyntax, p *checker.HTTP) {
 			}
 			pool, err := checker.ReadCAFile(path)
 			if err != nil {
-				b.errorAt(c.CAFile.Value, nil, "Invalid ca_file",
+				b.external(c.CAFile.Value, absent(err), "Invalid ca_file",
 					"ca_file must name a file of PEM certificates (read when the configuration is loaded; a relative path is relative to the configuration file): %v.", err)
 				break
 			}
@@ -854,7 +854,10 @@ func (b *builder) exec(c *checkSyntax, timeout time.Duration) *checker.Exec {
 		b.errorAt(c.DefRange, nil, "Missing command",
 			"An exec check needs command, the program to run and its arguments (without a shell): command = [\"/usr/local/bin/check-db\", \"--quick\"].")
 	} else {
-		p.Argv, _ = b.argv(c.Command)
+		var ok bool
+		if p.Argv, ok = b.argv(c.Command); ok {
+			b.lookPath(p.Argv[0], c.Command.Val[0].Value)
+		}
 	}
 	if c.Env.ok() {
 		for _, e := range c.Env.Val {

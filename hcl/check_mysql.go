@@ -99,9 +99,9 @@ func (b *builder) mysql(c *checkSyntax, bc *builtCheck, timeout time.Duration) *
 	case m.Password.ok():
 		p.Password = checker.Secret(m.Password.Val)
 	case m.PasswordFile.ok():
-		pw, err := readPasswordFile(relativeTo(m.PasswordFile))
+		pw, err, missing := readPasswordFile(relativeTo(m.PasswordFile))
 		if err != "" {
-			b.errorAt(m.PasswordFile.Value, nil, "Invalid password_file",
+			b.external(m.PasswordFile.Value, missing, "Invalid password_file",
 				"password_file must name a file that holds the password on one line (read when the configuration is loaded; a relative path is relative to the configuration file): %s.", err)
 			break
 		}
@@ -129,7 +129,7 @@ func (b *builder) mysql(c *checkSyntax, bc *builtCheck, timeout time.Duration) *
 			b.errorAt(c.CAFile.Range, ctx, "ca_file without tls",
 				"ca_file is the CA that verifies the servers' certificates, and the check does not use TLS (tls defaults to false). Set tls = true, or remove ca_file.")
 		} else if pool, err := checker.ReadCAFile(relativeTo(c.CAFile)); err != nil {
-			b.errorAt(c.CAFile.Value, nil, "Invalid ca_file",
+			b.external(c.CAFile.Value, absent(err), "Invalid ca_file",
 				"ca_file must name a file of PEM certificates (read when the configuration is loaded; a relative path is relative to the configuration file): %v.", err)
 		} else {
 			p.RootCAs = pool
@@ -168,31 +168,32 @@ const maxPasswordFile = 4096
 // readPasswordFile reads a password: the file's one line, without its line
 // end, from a regular file (a FIFO or device is refused, never waited on).
 // Its problem, if any, is returned as text that never quotes the file's
-// content.
-func readPasswordFile(path string) (string, string) {
+// content; missing reports that the file is not there for this process
+// (absent).
+func readPasswordFile(path string) (pw, problem string, missing bool) {
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
-		return "", err.Error()
+		return "", err.Error(), absent(err)
 	}
 	defer f.Close()
 	if fi, err := f.Stat(); err != nil {
-		return "", err.Error()
+		return "", err.Error(), false
 	} else if !fi.Mode().IsRegular() {
-		return "", path + " is not a regular file"
+		return "", path + " is not a regular file", false
 	}
 	// A password is one short line: never read an endless file whole.
 	b, err := io.ReadAll(io.LimitReader(f, maxPasswordFile+1))
 	if err != nil {
-		return "", err.Error()
+		return "", err.Error(), false
 	}
-	pw := strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
+	pw = strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
 	switch {
 	case len(b) > maxPasswordFile:
-		return "", fmt.Sprintf("%s is larger than %d bytes", path, maxPasswordFile)
+		return "", fmt.Sprintf("%s is larger than %d bytes", path, maxPasswordFile), false
 	case pw == "":
-		return "", path + " is empty"
+		return "", path + " is empty", false
 	case strings.ContainsAny(pw, "\r\n"):
-		return "", path + " has more than one line"
+		return "", path + " has more than one line", false
 	}
-	return pw, ""
+	return pw, "", false
 }

@@ -46,6 +46,10 @@ func Parse(src []byte, filename string) (*Config, Files, hcl.Diagnostics) {
 }
 
 func load(files Files, f *hcl.File, diags hcl.Diagnostics) (*Config, Files, hcl.Diagnostics) {
+	return loadWith(Options{}, files, f, diags)
+}
+
+func loadWith(opts Options, files Files, f *hcl.File, diags hcl.Diagnostics) (*Config, Files, hcl.Diagnostics) {
 	if diags.HasErrors() || f == nil {
 		// The structure of a file with syntax errors is a guess; decoding
 		// it would mostly add noise.
@@ -53,7 +57,7 @@ func load(files Files, f *hcl.File, diags hcl.Diagnostics) (*Config, Files, hcl.
 	}
 	syn, more := decodeFile(f.Body)
 	diags = append(diags, more...)
-	services, pools, more := build(syn)
+	services, pools, more := build(syn, opts)
 	diags = append(diags, more...)
 	var rs *realserver.Config
 	if syn.RealServerSetup != nil {

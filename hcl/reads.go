@@ -82,3 +82,44 @@ func isFileAttribute(name string) bool {
 	}
 	return false
 }
+
+// ExecCommands lists the programs (the first element of command) of the
+// exec checks in src, the configuration file filename, as written: what
+// Options.LookPath is asked about when the file is decoded. ok is false
+// when it cannot tell: src does not parse, or a command is not a literal
+// list of strings. It parses src only when "exec" appears in it. A
+// cached decode (lvsctl apply's config cache) looks them up again on every
+// hit, as a parse would.
+func ExecCommands(src []byte, filename string) (programs []string, ok bool) {
+	if !bytes.Contains(src, []byte("exec")) {
+		return nil, true
+	}
+	f, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
+	if diags.HasErrors() {
+		return nil, false
+	}
+	body, isSyntax := f.Body.(*hclsyntax.Body)
+	if !isSyntax {
+		return nil, false
+	}
+	ok = true
+	var walk func(b *hclsyntax.Body)
+	walk = func(b *hclsyntax.Body) {
+		for _, blk := range b.Blocks {
+			if a, has := blk.Body.Attributes["command"]; has && blk.Type == "check" && len(blk.Labels) == 1 && blk.Labels[0] == "exec" {
+				v, diags := a.Expr.Value(nil)
+				if diags.HasErrors() || !v.IsWhollyKnown() || v.IsNull() || !(v.Type().IsListType() || v.Type().IsTupleType()) || v.LengthInt() == 0 {
+					ok = false
+				} else if first, err := convert.Convert(v.Index(cty.NumberIntVal(0)), cty.String); err != nil || first.IsNull() {
+					ok = false
+				} else {
+					programs = append(programs, first.AsString())
+				}
+			}
+			walk(blk.Body)
+		}
+	}
+	walk(body)
+	slices.Sort(programs)
+	return slices.Compact(programs), ok
+}

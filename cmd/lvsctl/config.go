@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"runtime/debug"
 
 	"github.com/hashicorp/hcl/v2"
@@ -20,11 +21,25 @@ type configOptions struct {
 	// maxErrors is the most diagnostics printed, the rest counted in one
 	// line: 0 means lvshcl.DefaultMaxDiagnostics, a negative number all.
 	maxErrors int
+	// offline makes a missing ca_file, password_file or exec check
+	// command a warning (validate); plan, apply and run refuse it.
+	offline bool
+	// strict makes any warning an error (validate --strict).
+	strict bool
+	// lookPath finds an exec check's command as the checker will run it;
+	// nil: commands are not looked up.
+	lookPath func(string) (string, error)
 }
 
-// configOptions returns the options the global flags set.
+// configOptions returns the options the global flags set: exec checks'
+// commands are looked up as the checker will run them.
 func (g *globals) configOptions() configOptions {
-	return configOptions{limits: lvshcl.Limits{MaxSize: g.maxConfigSize}}
+	return configOptions{limits: lvshcl.Limits{MaxSize: g.maxConfigSize}, lookPath: exec.LookPath}
+}
+
+// hclOptions are the decoder's options for opt.
+func (opt configOptions) hclOptions() lvshcl.Options {
+	return lvshcl.Options{Limits: opt.limits, Offline: opt.offline, LookPath: opt.lookPath}
 }
 
 // loadConfig decodes and validates the file, printing every diagnostic (up
@@ -50,9 +65,9 @@ func decodeConfig(ctx context.Context, file string, src []byte, stderr io.Writer
 		diags hcl.Diagnostics
 	)
 	if src == nil {
-		cfg, files, diags = opt.limits.Load(file)
+		cfg, files, diags = opt.hclOptions().Load(file)
 	} else {
-		cfg, files, diags = opt.limits.Parse(src, file)
+		cfg, files, diags = opt.hclOptions().Parse(src, file)
 	}
 	if len(diags) > 0 {
 		max := opt.maxErrors
@@ -71,6 +86,9 @@ func decodeConfig(ctx context.Context, file string, src []byte, stderr io.Writer
 			}
 		}
 		return nil, false, &exitError{code: 1, err: fmt.Errorf("%s: %d error(s), nothing applied", file, n)}
+	}
+	if opt.strict && len(diags) > 0 {
+		return nil, false, &exitError{code: 1, err: fmt.Errorf("%s: %d warning(s), which --strict makes errors", file, len(diags))}
 	}
 	return cfg, len(diags) == 0, nil
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 
 	lvshcl "github.com/lvsctl/lvsctl/hcl"
@@ -22,18 +23,23 @@ import (
 // (its Go build ID), for the same file name and bytes (SHA-256), and while
 // every other file the decoder read (password_file, ca_file: see
 // lvshcl.FilesRead; relative paths resolved as the decoder does) still has
-// the bytes it had, which each hit checks again. Only files that decoded
+// the bytes it had, which each hit checks again, and every exec check's
+// command is still found (lvshcl.ExecCommands; the decoder looks them up
+// too, see configOptions). Only files that decoded
 // without any diagnostic, error or warning, are kept: the verdict and the
 // table are a function of those inputs, so a hit yields what a parse would.
 // Anything unreadable or mismatched is a miss.
 type configCache struct {
 	path  string
 	build string // the running binary's Go build ID; "" disables the cache
+	// lookPath finds exec checks' commands, as the decoder does
+	// (configOptions.lookPath).
+	lookPath func(string) (string, error)
 }
 
 // configCacheFormat changes whenever cachedConfig or the model changes
 // shape in a way gob would not reject.
-const configCacheFormat = 2
+const configCacheFormat = 3
 
 type cachedConfig struct {
 	Format   int
@@ -41,6 +47,7 @@ type cachedConfig struct {
 	File     string // as given on the command line
 	Digest   [sha256.Size]byte
 	Reads    []fileStamp // the other files the decoder read
+	Programs []string    // the exec checks' commands, looked up again on a hit
 	Services []ipvs.VirtualService
 }
 
@@ -75,7 +82,7 @@ func stamp(path string) (fileStamp, bool) {
 }
 
 func cacheFor(statePath string) configCache {
-	return configCache{path: statePath + ".config-cache", build: readBuildID()}
+	return configCache{path: statePath + ".config-cache", build: readBuildID(), lookPath: exec.LookPath}
 }
 
 // load returns the cached table for src, the bytes of file, if there is
@@ -100,6 +107,14 @@ func (c configCache) load(file string, src []byte) ([]ipvs.VirtualService, bool)
 			return nil, false
 		}
 	}
+	for _, p := range cc.Programs {
+		if c.lookPath == nil {
+			return nil, false
+		}
+		if _, err := c.lookPath(p); err != nil {
+			return nil, false
+		}
+	}
 	return cc.Services, true
 }
 
@@ -114,7 +129,11 @@ func (c configCache) store(file string, src []byte, services []ipvs.VirtualServi
 	if !ok {
 		return nil
 	}
-	cc := cachedConfig{Format: configCacheFormat, Build: c.build, File: file, Digest: sha256.Sum256(src), Services: services}
+	programs, ok := lvshcl.ExecCommands(src, file)
+	if !ok {
+		return nil
+	}
+	cc := cachedConfig{Format: configCacheFormat, Build: c.build, File: file, Digest: sha256.Sum256(src), Programs: programs, Services: services}
 	for _, p := range paths {
 		st, ok := stamp(p)
 		if !ok {

@@ -105,3 +105,99 @@ func TestReadConfigLimit(t *testing.T) {
 	require.False(t, diags.HasErrors())
 	assert.Equal(t, "# empty\n", string(src))
 }
+
+// TestValidateOffline: validate runs where the director's secrets and
+// programs are not (CI): a missing password_file, ca_file or exec check
+// command is a warning at its file:line:col (exit 0), --strict makes it an
+// error, and plan and apply refuse the file with an error there, leaving
+// the kernel untouched.
+func TestValidateOffline(t *testing.T) {
+	service := func(check string) string {
+		return `virtual_server "db" {
+  address = "10.0.0.1"
+  port    = 3306
+  real_server { address = "10.1.0.1" }
+` + check + `
+}
+`
+	}
+	tests := []struct {
+		name    string
+		src     string
+		at      string // line:col
+		summary string
+	}{
+		{"password_file", service(`  check "mysql" {
+    user          = "monitor"
+    password_file = "secrets/db.pass"
+  }`), "7:21", "Invalid password_file"},
+		{"ca_file", service(`  check "https" {
+    tls_verify = true
+    ca_file    = "/nonexistent/lvsctl/ca.pem"
+  }`), "7:18", "Invalid ca_file"},
+		{"exec command", service(`  check "exec" {
+    command = ["/nonexistent/lvsctl/check-db", "--quick"]
+  }`), "6:16", "Command not found"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			cfg := writeConfig(t, tt.src)
+			at := cfg + ":" + tt.at + ": "
+
+			require.Equal(t, 0, h.run("validate", "-f", cfg), h.errOut.String())
+			assert.Contains(t, h.errOut.String(), at+"Warning: "+tt.summary)
+			assert.Contains(t, h.out.String(), "valid (1 virtual service, 1 real server)")
+
+			require.Equal(t, 1, h.run("validate", "--strict", "-f", cfg))
+			assert.Contains(t, h.errOut.String(), at+"Warning: "+tt.summary)
+			assert.Contains(t, h.errOut.String(), "1 warning(s), which --strict makes errors")
+
+			for _, cmd := range []string{"plan", "apply"} {
+				require.Equal(t, 1, h.run(cmd, "-f", cfg), cmd)
+				assert.Contains(t, h.errOut.String(), at+"Error: "+tt.summary, cmd)
+			}
+			svcs, err := h.kernel.Services(context.Background())
+			require.NoError(t, err)
+			assert.Empty(t, svcs)
+		})
+	}
+}
+
+// TestApplyCacheSeesMissingSecrets: a file that apply applied (and
+// cached) is refused by the next apply once its password_file or its exec
+// check's command is gone: a cache hit must yield what a parse would.
+func TestApplyCacheSeesMissingSecrets(t *testing.T) {
+	dir := t.TempDir()
+	pass := filepath.Join(dir, "db.pass")
+	prog := filepath.Join(dir, "check-db")
+	tests := []struct {
+		name   string
+		check  string
+		remove string
+	}{
+		{"password_file", `check "mysql" {
+    user          = "monitor"
+    password_file = "` + pass + `"
+  }`, pass},
+		{"exec command", `check "exec" { command = ["` + prog + `"] }`, prog},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			require.NoError(t, os.WriteFile(pass, []byte("secret\n"), 0o600))
+			require.NoError(t, os.WriteFile(prog, []byte("#!/bin/sh\nexit 0\n"), 0o755))
+			h := newHarness(t)
+			cfg := writeConfig(t, `virtual_server "db" {
+  address = "10.0.0.1"
+  port    = 3306
+  real_server { address = "10.1.0.1" }
+  `+tt.check+`
+}
+`)
+			require.Equal(t, 0, h.run("apply", "-f", cfg), h.errOut.String())
+			require.Equal(t, 0, h.run("apply", "-f", cfg), h.errOut.String())
+			require.NoError(t, os.Remove(tt.remove))
+			assert.Equal(t, 1, h.run("apply", "-f", cfg), h.out.String())
+		})
+	}
+}
