@@ -125,7 +125,11 @@ func (c *Collector) observePass(p daemon.Pass) {
 var (
 	serviceLabels = []string{"service", "vip", "port", "proto"}
 	realLabels    = []string{"service", "vip", "port", "proto", "real"}
-	vrrpLabels    = []string{"vrrp_instance", "interface", "vrid"}
+	// The kernel's series cover every service of the namespace, lvsctl's
+	// and others': "owned" says which ("true", "false").
+	kernelServiceLabels = []string{"service", "vip", "port", "proto", "owned"}
+	kernelRealLabels    = []string{"service", "vip", "port", "proto", "real", "owned"}
+	vrrpLabels          = []string{"vrrp_instance", "interface", "vrid"}
 )
 
 func desc(name, help string, labels []string, extra ...string) *prometheus.Desc {
@@ -135,19 +139,19 @@ func desc(name, help string, labels []string, extra ...string) *prometheus.Desc 
 // The metrics; docs/metrics.md documents each.
 var (
 	// From the kernel, one dump per scrape.
-	vsConns    = desc("lvsctl_virtual_server_connections_total", "Connections the kernel scheduled for the virtual service.", serviceLabels)
-	vsInPkts   = desc("lvsctl_virtual_server_in_packets_total", "Packets from clients to the virtual service.", serviceLabels)
-	vsOutPkts  = desc("lvsctl_virtual_server_out_packets_total", "Packets from the virtual service to clients.", serviceLabels)
-	vsInBytes  = desc("lvsctl_virtual_server_in_bytes_total", "Bytes from clients to the virtual service.", serviceLabels)
-	vsOutBytes = desc("lvsctl_virtual_server_out_bytes_total", "Bytes from the virtual service to clients.", serviceLabels)
-	rsConns    = desc("lvsctl_real_server_connections_total", "Connections the kernel scheduled to the real server.", realLabels)
-	rsInPkts   = desc("lvsctl_real_server_in_packets_total", "Packets from clients forwarded to the real server.", realLabels)
-	rsOutPkts  = desc("lvsctl_real_server_out_packets_total", "Packets from the real server to clients.", realLabels)
-	rsInBytes  = desc("lvsctl_real_server_in_bytes_total", "Bytes from clients forwarded to the real server.", realLabels)
-	rsOutBytes = desc("lvsctl_real_server_out_bytes_total", "Bytes from the real server to clients.", realLabels)
-	rsActive   = desc("lvsctl_real_server_active_connections", "Active connections (ipvsadm ActiveConn).", realLabels)
-	rsInactive = desc("lvsctl_real_server_inactive_connections", "Inactive connections (ipvsadm InActConn).", realLabels)
-	rsWeight   = desc("lvsctl_real_server_weight", "The real server's weight in the kernel's table now.", realLabels)
+	vsConns    = desc("lvsctl_virtual_server_connections_total", "Connections the kernel scheduled for the virtual service (every service of the namespace; owned says whether lvsctl's).", kernelServiceLabels)
+	vsInPkts   = desc("lvsctl_virtual_server_in_packets_total", "Packets from clients to the virtual service.", kernelServiceLabels)
+	vsOutPkts  = desc("lvsctl_virtual_server_out_packets_total", "Packets from the virtual service to clients.", kernelServiceLabels)
+	vsInBytes  = desc("lvsctl_virtual_server_in_bytes_total", "Bytes from clients to the virtual service.", kernelServiceLabels)
+	vsOutBytes = desc("lvsctl_virtual_server_out_bytes_total", "Bytes from the virtual service to clients.", kernelServiceLabels)
+	rsConns    = desc("lvsctl_real_server_connections_total", "Connections the kernel scheduled to the real server.", kernelRealLabels)
+	rsInPkts   = desc("lvsctl_real_server_in_packets_total", "Packets from clients forwarded to the real server.", kernelRealLabels)
+	rsOutPkts  = desc("lvsctl_real_server_out_packets_total", "Packets from the real server to clients.", kernelRealLabels)
+	rsInBytes  = desc("lvsctl_real_server_in_bytes_total", "Bytes from clients forwarded to the real server.", kernelRealLabels)
+	rsOutBytes = desc("lvsctl_real_server_out_bytes_total", "Bytes from the real server to clients.", kernelRealLabels)
+	rsActive   = desc("lvsctl_real_server_active_connections", "Active connections (ipvsadm ActiveConn).", kernelRealLabels)
+	rsInactive = desc("lvsctl_real_server_inactive_connections", "Inactive connections (ipvsadm InActConn).", kernelRealLabels)
+	rsWeight   = desc("lvsctl_real_server_weight", "The real server's weight in the kernel's table now; 0 for a configured real server left out of the table (down by health, evicted).", kernelRealLabels)
 	rsInTable  = desc("lvsctl_real_server_in_table", "1 if the configured real server is in the kernel's table, 0 if not (evicted).", realLabels)
 	scrapeOK   = desc("lvsctl_ipvs_scrape_success", "1 if this scrape's dump of the kernel's IPVS table succeeded.", nil)
 	scrapeTook = desc("lvsctl_ipvs_scrape_duration_seconds", "How long this scrape's dump of the kernel's IPVS table took.", nil)
@@ -155,6 +159,8 @@ var (
 	// From the daemon's memory.
 	rsConfWeight = desc("lvsctl_real_server_configured_weight", "The real server's weight in the configuration.", realLabels)
 	rsUp         = desc("lvsctl_real_server_up", "Health: 1 up (or without a check), 0 down.", realLabels)
+	rsState      = desc("lvsctl_real_server_state", "The configured real server's state, one series per state with value 1 for the current one: up (healthy, in the table), down (down by health: weight 0 or left out of the table), missing (healthy but not in the kernel's table until the next resync).", realLabels, "state")
+	vsInSync     = desc("lvsctl_virtual_server_in_sync", "0 after the kernel refused a write for the virtual service, until a resync repairs it; 1 otherwise.", serviceLabels)
 	rsCheckRes   = desc("lvsctl_real_server_check_result", "The latest probe's result, one series per result with value 1 for the current one: success, failure, or inconclusive (state kept).", realLabels, "result")
 	rsCheckAt    = desc("lvsctl_real_server_last_check_timestamp_seconds", "When the latest probe ended, Unix time.", realLabels)
 	rsCheckTook  = desc("lvsctl_real_server_check_duration_seconds", "How long each probe took, retries included.", realLabels)
@@ -198,7 +204,7 @@ var allDescs = []*prometheus.Desc{
 	vsConns, vsInPkts, vsOutPkts, vsInBytes, vsOutBytes,
 	rsConns, rsInPkts, rsOutPkts, rsInBytes, rsOutBytes, rsActive, rsInactive, rsWeight, rsInTable,
 	scrapeOK, scrapeTook,
-	rsConfWeight, rsUp, rsCheckRes, rsCheckAt, rsCheckTook, rsSince, rsTrans, vsQuorum,
+	rsConfWeight, rsUp, rsState, vsInSync, rsCheckRes, rsCheckAt, rsCheckTook, rsSince, rsTrans, vsQuorum,
 	passTook, opsTotal, repairs, lastPass, generation, reloadOK, reloadAt, buildInfo,
 	vrrpState, vrrpPrio, vrrpBasePrio, vrrpSent, vrrpReceived, vrrpInvalid, vrrpPrio0Sent, vrrpPrio0Recv, vrrpSendErrors, vrrpTrans, vrrpMaster,
 	syncWanted, syncRunning, syncFailures,
@@ -261,6 +267,7 @@ func (c *Collector) collectDaemon(ch chan<- prometheus.Metric, snap daemon.Snaps
 	for _, s := range snap.Services {
 		sl := svcLabels(s.Name, s.Config.Key)
 		ch <- gauge(vsQuorum, boolf(s.QuorumUp), sl...)
+		ch <- gauge(vsInSync, boolf(s.Known), sl...)
 		for _, r := range s.Reals {
 			rl := append(sl[:len(sl):len(sl)], r.Real.Key().String())
 			if !r.Sorry {
@@ -324,8 +331,13 @@ func (c *Collector) histograms(snap daemon.Snapshot) (map[daemon.PassKind]*histo
 	return passes, checks
 }
 
-// collectKernel dumps the kernel once and exposes the counters of the
-// configured services (services lvsctl does not manage are left out).
+// collectKernel dumps the kernel once and exposes the counters of every
+// service in the namespace, owned="true" for the configured ones (labelled
+// with their names) and owned="false" for those of other tools. A
+// configured real server that is not in the table (down by health without
+// inhibit_on_failure, or evicted) keeps its weight and connection series at
+// 0, and lvsctl_real_server_state says why. When the dump fails, only the
+// states are exposed, from the daemon's memory.
 func (c *Collector) collectKernel(ch chan<- prometheus.Metric, snap daemon.Snapshot) {
 	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 	defer cancel()
@@ -334,37 +346,85 @@ func (c *Collector) collectKernel(ch chan<- prometheus.Metric, snap daemon.Snaps
 	ch <- gauge(scrapeTook, time.Since(start).Seconds())
 	ch <- gauge(scrapeOK, boolf(err == nil))
 	if err != nil {
+		for _, s := range snap.Services {
+			collectStates(ch, s, nil)
+		}
 		return
+	}
+	owned := make(map[ipvs.ServiceKey]*daemon.ServiceState, len(snap.Services))
+	for i := range snap.Services {
+		owned[snap.Services[i].Config.Key] = &snap.Services[i]
 	}
 	byKey := make(map[ipvs.ServiceKey]*ipvs.ServiceStatus, len(table))
 	for i := range table {
-		byKey[table[i].Service.Key] = &table[i]
-	}
-	for _, s := range snap.Services {
-		sl := svcLabels(s.Name, s.Config.Key)
-		st := byKey[s.Config.Key]
-		if st == nil {
-			for _, r := range s.Reals {
-				if !r.Sorry {
-					ch <- gauge(rsInTable, 0, append(sl[:len(sl):len(sl)], r.Real.Key().String())...)
-				}
-			}
-			continue
+		st := &table[i]
+		byKey[st.Service.Key] = st
+		s := owned[st.Service.Key]
+		name, own := "", "false"
+		if s != nil {
+			name, own = s.Name, "true"
 		}
-		stats(ch, st.Stats, sl, vsConns, vsInPkts, vsOutPkts, vsInBytes, vsOutBytes)
-		inKernel := map[ipvs.RealKey]bool{}
+		sl := svcLabels(name, st.Service.Key)
+		kl := append(sl[:len(sl):len(sl)], own)
+		stats(ch, st.Stats, kl, vsConns, vsInPkts, vsOutPkts, vsInBytes, vsOutBytes)
 		for _, r := range st.Reals {
-			rl := append(sl[:len(sl):len(sl)], r.Real.Key().String())
-			inKernel[r.Real.Key()] = true
+			rl := append(sl[:len(sl):len(sl)], r.Real.Key().String(), own)
 			stats(ch, r.Stats, rl, rsConns, rsInPkts, rsOutPkts, rsInBytes, rsOutBytes)
 			ch <- gauge(rsActive, float64(r.ActiveConns), rl...)
 			ch <- gauge(rsInactive, float64(r.InactiveConns), rl...)
 			ch <- gauge(rsWeight, float64(r.Real.Weight), rl...)
 		}
-		for _, r := range s.Reals {
-			if !r.Sorry {
-				ch <- gauge(rsInTable, boolf(inKernel[r.Real.Key()]), append(sl[:len(sl):len(sl)], r.Real.Key().String())...)
+	}
+	for _, s := range snap.Services {
+		inKernel := map[ipvs.RealKey]bool{}
+		if st := byKey[s.Config.Key]; st != nil {
+			for _, r := range st.Reals {
+				inKernel[r.Real.Key()] = true
 			}
+		}
+		sl := svcLabels(s.Name, s.Config.Key)
+		for _, r := range s.Reals {
+			if r.Sorry {
+				continue
+			}
+			rl := append(sl[:len(sl):len(sl)], r.Real.Key().String())
+			in := inKernel[r.Real.Key()]
+			ch <- gauge(rsInTable, boolf(in), rl...)
+			if !in {
+				// Its series stay, at 0, so that a graph or an alert sees
+				// it down rather than gone.
+				kl := append(rl[:len(rl):len(rl)], "true")
+				ch <- gauge(rsWeight, 0, kl...)
+				ch <- gauge(rsActive, 0, kl...)
+				ch <- gauge(rsInactive, 0, kl...)
+			}
+		}
+		collectStates(ch, s, inKernel)
+	}
+}
+
+// realStates are the values of lvsctl_real_server_state's "state" label.
+var realStates = []string{"up", "down", "missing"}
+
+// collectStates exposes the state of each configured real server of s:
+// down by health, else up when inKernel says it is in the table (or
+// inKernel is nil: the dump failed), else missing.
+func collectStates(ch chan<- prometheus.Metric, s daemon.ServiceState, inKernel map[ipvs.RealKey]bool) {
+	sl := svcLabels(s.Name, s.Config.Key)
+	for _, r := range s.Reals {
+		if r.Sorry {
+			continue
+		}
+		state := "up"
+		switch {
+		case r.Check != nil && !r.Check.Up:
+			state = "down"
+		case inKernel != nil && !inKernel[r.Real.Key()]:
+			state = "missing"
+		}
+		rl := append(sl[:len(sl):len(sl)], r.Real.Key().String())
+		for _, v := range realStates {
+			ch <- gauge(rsState, boolf(v == state), append(rl[:len(rl):len(rl)], v)...)
 		}
 	}
 }

@@ -94,7 +94,8 @@ func source() *fakeSource {
 		{Service: ipvs.VirtualService{Key: web}, Stats: ipvs.Stats{Conns: 10, InPkts: 100, OutPkts: 90, InBytes: big, OutBytes: 2 * big},
 			Reals: []ipvs.RealStatus{{Real: be1, Stats: ipvs.Stats{Conns: 10, InPkts: 100, OutPkts: 90, InBytes: big, OutBytes: 2 * big}, ActiveConns: 2, InactiveConns: 5}}},
 		{Service: ipvs.VirtualService{Key: ipvs.ServiceKey{Family: ipvs.IPv4, Protocol: ipvs.UDP, Addr: netip.MustParseAddr("10.9.9.9"), Port: 53}},
-			Stats: ipvs.Stats{Conns: 1}}, // foreign: not exposed
+			Stats: ipvs.Stats{Conns: 1, OutBytes: 7},
+			Reals: []ipvs.RealStatus{{Real: real("10.9.9.10:53", 2), Stats: ipvs.Stats{Conns: 1}, ActiveConns: 1}}}, // foreign: owned="false"
 	}
 	vi := director.InstanceStatus{Status: vrrp.Status{
 		Name: "VI_1", Interface: "eth0", VRID: 51, State: vrrp.StateMaster, Priority: 150, BasePriority: 100, Transitions: 2,
@@ -107,30 +108,56 @@ func source() *fakeSource {
 func TestCollectorKernelCounters(t *testing.T) {
 	src := source()
 	c := New(src, Options{})
+	// Every service of the table, owned or not; be2 (down by health, left
+	// out of the table) and the fwmark service's real server (its service
+	// is missing from the table) keep weight and connection series at 0.
 	want := `
 # HELP lvsctl_real_server_connections_total Connections the kernel scheduled to the real server.
 # TYPE lvsctl_real_server_connections_total counter
-lvsctl_real_server_connections_total{port="80",proto="tcp",real="10.0.2.11:80",service="web",vip="10.0.1.100"} 10
+lvsctl_real_server_connections_total{owned="false",port="53",proto="udp",real="10.9.9.10:53",service="",vip="10.9.9.9"} 1
+lvsctl_real_server_connections_total{owned="true",port="80",proto="tcp",real="10.0.2.11:80",service="web",vip="10.0.1.100"} 10
 # HELP lvsctl_real_server_in_bytes_total Bytes from clients forwarded to the real server.
 # TYPE lvsctl_real_server_in_bytes_total counter
-lvsctl_real_server_in_bytes_total{port="80",proto="tcp",real="10.0.2.11:80",service="web",vip="10.0.1.100"} 1.099511627776e+12
+lvsctl_real_server_in_bytes_total{owned="false",port="53",proto="udp",real="10.9.9.10:53",service="",vip="10.9.9.9"} 0
+lvsctl_real_server_in_bytes_total{owned="true",port="80",proto="tcp",real="10.0.2.11:80",service="web",vip="10.0.1.100"} 1.099511627776e+12
 # HELP lvsctl_real_server_active_connections Active connections (ipvsadm ActiveConn).
 # TYPE lvsctl_real_server_active_connections gauge
-lvsctl_real_server_active_connections{port="80",proto="tcp",real="10.0.2.11:80",service="web",vip="10.0.1.100"} 2
+lvsctl_real_server_active_connections{owned="false",port="53",proto="udp",real="10.9.9.10:53",service="",vip="10.9.9.9"} 1
+lvsctl_real_server_active_connections{owned="true",port="0",proto="fwmark",real="[2001:db8::1]:0",service="mark",vip="FWM 7 ipv6"} 0
+lvsctl_real_server_active_connections{owned="true",port="80",proto="tcp",real="10.0.2.11:80",service="web",vip="10.0.1.100"} 2
+lvsctl_real_server_active_connections{owned="true",port="80",proto="tcp",real="10.0.2.12:80",service="web",vip="10.0.1.100"} 0
 # HELP lvsctl_real_server_inactive_connections Inactive connections (ipvsadm InActConn).
 # TYPE lvsctl_real_server_inactive_connections gauge
-lvsctl_real_server_inactive_connections{port="80",proto="tcp",real="10.0.2.11:80",service="web",vip="10.0.1.100"} 5
-# HELP lvsctl_real_server_weight The real server's weight in the kernel's table now.
+lvsctl_real_server_inactive_connections{owned="false",port="53",proto="udp",real="10.9.9.10:53",service="",vip="10.9.9.9"} 0
+lvsctl_real_server_inactive_connections{owned="true",port="0",proto="fwmark",real="[2001:db8::1]:0",service="mark",vip="FWM 7 ipv6"} 0
+lvsctl_real_server_inactive_connections{owned="true",port="80",proto="tcp",real="10.0.2.11:80",service="web",vip="10.0.1.100"} 5
+lvsctl_real_server_inactive_connections{owned="true",port="80",proto="tcp",real="10.0.2.12:80",service="web",vip="10.0.1.100"} 0
+# HELP lvsctl_real_server_weight The real server's weight in the kernel's table now; 0 for a configured real server left out of the table (down by health, evicted).
 # TYPE lvsctl_real_server_weight gauge
-lvsctl_real_server_weight{port="80",proto="tcp",real="10.0.2.11:80",service="web",vip="10.0.1.100"} 3
+lvsctl_real_server_weight{owned="false",port="53",proto="udp",real="10.9.9.10:53",service="",vip="10.9.9.9"} 2
+lvsctl_real_server_weight{owned="true",port="0",proto="fwmark",real="[2001:db8::1]:0",service="mark",vip="FWM 7 ipv6"} 0
+lvsctl_real_server_weight{owned="true",port="80",proto="tcp",real="10.0.2.11:80",service="web",vip="10.0.1.100"} 3
+lvsctl_real_server_weight{owned="true",port="80",proto="tcp",real="10.0.2.12:80",service="web",vip="10.0.1.100"} 0
 # HELP lvsctl_real_server_in_table 1 if the configured real server is in the kernel's table, 0 if not (evicted).
 # TYPE lvsctl_real_server_in_table gauge
 lvsctl_real_server_in_table{port="0",proto="fwmark",real="[2001:db8::1]:0",service="mark",vip="FWM 7 ipv6"} 0
 lvsctl_real_server_in_table{port="80",proto="tcp",real="10.0.2.11:80",service="web",vip="10.0.1.100"} 1
 lvsctl_real_server_in_table{port="80",proto="tcp",real="10.0.2.12:80",service="web",vip="10.0.1.100"} 0
+# HELP lvsctl_real_server_state The configured real server's state, one series per state with value 1 for the current one: up (healthy, in the table), down (down by health: weight 0 or left out of the table), missing (healthy but not in the kernel's table until the next resync).
+# TYPE lvsctl_real_server_state gauge
+lvsctl_real_server_state{port="0",proto="fwmark",real="[2001:db8::1]:0",service="mark",state="down",vip="FWM 7 ipv6"} 0
+lvsctl_real_server_state{port="0",proto="fwmark",real="[2001:db8::1]:0",service="mark",state="missing",vip="FWM 7 ipv6"} 1
+lvsctl_real_server_state{port="0",proto="fwmark",real="[2001:db8::1]:0",service="mark",state="up",vip="FWM 7 ipv6"} 0
+lvsctl_real_server_state{port="80",proto="tcp",real="10.0.2.11:80",service="web",state="down",vip="10.0.1.100"} 0
+lvsctl_real_server_state{port="80",proto="tcp",real="10.0.2.11:80",service="web",state="missing",vip="10.0.1.100"} 0
+lvsctl_real_server_state{port="80",proto="tcp",real="10.0.2.11:80",service="web",state="up",vip="10.0.1.100"} 1
+lvsctl_real_server_state{port="80",proto="tcp",real="10.0.2.12:80",service="web",state="down",vip="10.0.1.100"} 1
+lvsctl_real_server_state{port="80",proto="tcp",real="10.0.2.12:80",service="web",state="missing",vip="10.0.1.100"} 0
+lvsctl_real_server_state{port="80",proto="tcp",real="10.0.2.12:80",service="web",state="up",vip="10.0.1.100"} 0
 # HELP lvsctl_virtual_server_out_bytes_total Bytes from the virtual service to clients.
 # TYPE lvsctl_virtual_server_out_bytes_total counter
-lvsctl_virtual_server_out_bytes_total{port="80",proto="tcp",service="web",vip="10.0.1.100"} 2.199023255552e+12
+lvsctl_virtual_server_out_bytes_total{owned="false",port="53",proto="udp",service="",vip="10.9.9.9"} 7
+lvsctl_virtual_server_out_bytes_total{owned="true",port="80",proto="tcp",service="web",vip="10.0.1.100"} 2.199023255552e+12
 # HELP lvsctl_ipvs_scrape_success 1 if this scrape's dump of the kernel's IPVS table succeeded.
 # TYPE lvsctl_ipvs_scrape_success gauge
 lvsctl_ipvs_scrape_success 1
@@ -138,7 +165,7 @@ lvsctl_ipvs_scrape_success 1
 	require.NoError(t, testutil.CollectAndCompare(c, strings.NewReader(want),
 		"lvsctl_real_server_connections_total", "lvsctl_real_server_in_bytes_total", "lvsctl_real_server_active_connections",
 		"lvsctl_real_server_inactive_connections", "lvsctl_real_server_weight", "lvsctl_real_server_in_table",
-		"lvsctl_virtual_server_out_bytes_total", "lvsctl_ipvs_scrape_success"))
+		"lvsctl_real_server_state", "lvsctl_virtual_server_out_bytes_total", "lvsctl_ipvs_scrape_success"))
 	assert.EqualValues(t, 1, src.dumps.Load(), "one kernel dump per scrape")
 }
 
@@ -309,6 +336,35 @@ func TestCollectorKernelError(t *testing.T) {
 lvsctl_ipvs_scrape_success 0
 `), "lvsctl_ipvs_scrape_success"))
 	assert.Equal(t, 3, testutil.CollectAndCount(c, "lvsctl_real_server_up"))
+	// The states stay, from the daemon's memory alone: up or down, never
+	// missing (the table is unknown).
+	require.NoError(t, testutil.CollectAndCompare(c, strings.NewReader(`
+# HELP lvsctl_real_server_state The configured real server's state, one series per state with value 1 for the current one: up (healthy, in the table), down (down by health: weight 0 or left out of the table), missing (healthy but not in the kernel's table until the next resync).
+# TYPE lvsctl_real_server_state gauge
+lvsctl_real_server_state{port="0",proto="fwmark",real="[2001:db8::1]:0",service="mark",state="down",vip="FWM 7 ipv6"} 0
+lvsctl_real_server_state{port="0",proto="fwmark",real="[2001:db8::1]:0",service="mark",state="missing",vip="FWM 7 ipv6"} 0
+lvsctl_real_server_state{port="0",proto="fwmark",real="[2001:db8::1]:0",service="mark",state="up",vip="FWM 7 ipv6"} 1
+lvsctl_real_server_state{port="80",proto="tcp",real="10.0.2.11:80",service="web",state="down",vip="10.0.1.100"} 0
+lvsctl_real_server_state{port="80",proto="tcp",real="10.0.2.11:80",service="web",state="missing",vip="10.0.1.100"} 0
+lvsctl_real_server_state{port="80",proto="tcp",real="10.0.2.11:80",service="web",state="up",vip="10.0.1.100"} 1
+lvsctl_real_server_state{port="80",proto="tcp",real="10.0.2.12:80",service="web",state="down",vip="10.0.1.100"} 1
+lvsctl_real_server_state{port="80",proto="tcp",real="10.0.2.12:80",service="web",state="missing",vip="10.0.1.100"} 0
+lvsctl_real_server_state{port="80",proto="tcp",real="10.0.2.12:80",service="web",state="up",vip="10.0.1.100"} 0
+`), "lvsctl_real_server_state"))
+}
+
+// TestCollectorInSync: a service whose write the kernel refused (Known
+// false) says so until a resync repairs it.
+func TestCollectorInSync(t *testing.T) {
+	src := source()
+	src.snap.Services[1].Known = false
+	c := New(src, Options{})
+	require.NoError(t, testutil.CollectAndCompare(c, strings.NewReader(`
+# HELP lvsctl_virtual_server_in_sync 0 after the kernel refused a write for the virtual service, until a resync repairs it; 1 otherwise.
+# TYPE lvsctl_virtual_server_in_sync gauge
+lvsctl_virtual_server_in_sync{port="0",proto="fwmark",service="mark",vip="FWM 7 ipv6"} 0
+lvsctl_virtual_server_in_sync{port="80",proto="tcp",service="web",vip="10.0.1.100"} 1
+`), "lvsctl_virtual_server_in_sync"))
 }
 
 // TestRegistryIsConsistent gathers everything through a pedantic registry

@@ -2,7 +2,10 @@
 // (--metrics-listen): a custom prometheus.Collector that, at each scrape,
 // reads the daemon's latest snapshot (health, weights, reconcile counts:
 // memory, no kernel access), dumps the kernel's IPVS table once for the
-// traffic counters, and reads the VRRP instances' status. Probe and
+// traffic counters of every service in the namespace (owned="true" for the
+// configuration's, "false" for other tools'), and reads the VRRP instances'
+// status. docs/monitoring/ holds a dashboard and alerting rules that read
+// only names this package exports (TestMonitoringNames). Probe and
 // reconcile durations are accumulated as they happen (Collector.Observer)
 // and exposed as histograms.
 //
