@@ -43,7 +43,7 @@ func (b *builder) errorAt(subject hcl.Range, context *hcl.Range, summary, detail
 
 // build validates f and returns its services in file order, with their
 // pools.
-func build(f *fileSyntax, opts Options) ([]ipvs.VirtualService, []Pool, hcl.Diagnostics) {
+func build(f *fileSyntax, opts Options) ([]ipvs.VirtualService, []Pool, []Source, hcl.Diagnostics) {
 	b := &builder{opts: opts}
 	names := make(map[string]*serviceSyntax)
 	type keyDef struct {
@@ -53,6 +53,7 @@ func build(f *fileSyntax, opts Options) ([]ipvs.VirtualService, []Pool, hcl.Diag
 	keys := make(map[ipvs.ServiceKey]keyDef)
 	services := make([]ipvs.VirtualService, 0, len(f.Services))
 	pools := make([]Pool, 0, len(f.Services))
+	sources := make([]Source, 0, len(f.Services))
 	for _, s := range f.Services {
 		if prev, dup := names[s.Name]; dup {
 			b.errorAt(s.NameRange, prev.NameRange.Ptr(), "Duplicate virtual_server name",
@@ -73,8 +74,50 @@ func build(f *fileSyntax, opts Options) ([]ipvs.VirtualService, []Pool, hcl.Diag
 		}
 		services = append(services, vs)
 		pools = append(pools, pool)
+		sources = append(sources, sourceOf(s))
 	}
-	return services, pools, b.diags
+	return services, pools, sources, b.diags
+}
+
+// Source is where a virtual service's settings are written, for what is
+// found wrong with them after decoding (the running kernel lacks a
+// scheduler or a tunnel type: see lvsctl plan).
+type Source struct {
+	// Block is the virtual_server block's header.
+	Block hcl.Range
+	// Scheduler is the scheduler's value; nil when not written (the
+	// default).
+	Scheduler *hcl.Range
+	// RealTunnels is, parallel to the service's real servers, the tunnel
+	// type value each takes (its own tunnel block's, else the service's),
+	// nil when none is written (IP-in-IP).
+	RealTunnels []*hcl.Range
+	// SorryTunnel is the same for the sorry server.
+	SorryTunnel *hcl.Range
+}
+
+func sourceOf(s *serviceSyntax) Source {
+	src := Source{Block: s.DefRange}
+	if s.Scheduler != nil {
+		src.Scheduler = s.Scheduler.Value.Ptr()
+	}
+	tunnelType := func(r *realSyntax) *hcl.Range {
+		switch {
+		case r.Tunnel != nil && r.Tunnel.Type != nil:
+			return r.Tunnel.Type.Value.Ptr()
+		case r.Tunnel == nil && s.Tunnel != nil && s.Tunnel.Type != nil:
+			return s.Tunnel.Type.Value.Ptr()
+		}
+		return nil
+	}
+	src.RealTunnels = make([]*hcl.Range, len(s.RealServers))
+	for i, r := range s.RealServers {
+		src.RealTunnels[i] = tunnelType(r)
+	}
+	if s.Sorry != nil {
+		src.SorryTunnel = tunnelType(s.Sorry)
+	}
+	return src
 }
 
 // serviceDefaults is what a real server inherits from its virtual service.

@@ -29,6 +29,8 @@ type Config struct {
 	Sync *Sync
 	// Guard is the top-level allow_empty and allow_destroy (guard.go).
 	Guard Guard
+	// Sources says where each service is written, parallel to Services.
+	Sources []Source
 }
 
 // Files maps file names to parsed files for rendering diagnostics.
@@ -57,7 +59,7 @@ func loadWith(opts Options, files Files, f *hcl.File, diags hcl.Diagnostics) (*C
 	}
 	syn, more := decodeFile(f.Body)
 	diags = append(diags, more...)
-	services, pools, more := build(syn, opts)
+	services, pools, sources, more := build(syn, opts)
 	diags = append(diags, more...)
 	var rs *realserver.Config
 	if syn.RealServerSetup != nil {
@@ -77,7 +79,7 @@ func loadWith(opts Options, files Files, f *hcl.File, diags hcl.Diagnostics) (*C
 	if diags.HasErrors() {
 		return nil, files, diags
 	}
-	cfg := &Config{Services: services, Pools: pools, RealServer: rs, VRRP: vr, Sync: sy, Guard: guard}
+	cfg := &Config{Services: services, Pools: pools, RealServer: rs, VRRP: vr, Sync: sy, Guard: guard, Sources: sources}
 	if syn.FlushOnExit.ok() {
 		cfg.FlushOnExit = syn.FlushOnExit.Val
 	}
