@@ -156,7 +156,7 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
 		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
 	}
-	o := &slog.HandlerOptions{Level: lv}
+	o := &slog.HandlerOptions{Level: lv, ReplaceAttr: logAttr}
 	switch format {
 	case "text":
 		return slog.New(slog.NewTextHandler(w, o)), nil
