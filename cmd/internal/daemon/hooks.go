@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"net/netip"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -61,18 +62,30 @@ func firstLine(s string) string {
 	return s
 }
 
+// The hooks' environment names things as the logs and metrics do
+// (docs/names.md): LVSCTL_SERVICE is the virtual_server's name, as for exec
+// checks; LVSCTL_SERVICE_KEY its key; LVSCTL_REAL the real server,
+// LVSCTL_REAL_ADDR and LVSCTL_REAL_PORT its parts.
+
 // hook runs a real server's notify hook with the event's variables.
 func (d *Daemon) hook(h *lvshcl.Hook, event string, svc ipvs.ServiceKey, ev checker.Event) {
 	if h == nil || len(h.Argv) == 0 {
 		return
 	}
-	d.o.Hooks.Run(*h, []string{
+	d.o.Hooks.Run(*h, realHookEnv(event, ev.Target.Service, svc, ev.Target.Addr, ev.Reason))
+}
+
+// realHookEnv is the environment of a notify_up or notify_down hook.
+func realHookEnv(event, name string, svc ipvs.ServiceKey, real netip.AddrPort, reason string) []string {
+	return []string{
 		"LVSCTL_EVENT=" + event,
-		"LVSCTL_SERVICE=" + svc.String(),
-		"LVSCTL_REAL_ADDR=" + ev.Target.Addr.Addr().String(),
-		"LVSCTL_REAL_PORT=" + strconv.Itoa(int(ev.Target.Addr.Port())),
-		"LVSCTL_REASON=" + ev.Reason,
-	})
+		"LVSCTL_SERVICE=" + name,
+		"LVSCTL_SERVICE_KEY=" + svc.String(),
+		"LVSCTL_REAL=" + real.String(),
+		"LVSCTL_REAL_ADDR=" + real.Addr().String(),
+		"LVSCTL_REAL_PORT=" + strconv.Itoa(int(real.Port())),
+		"LVSCTL_REASON=" + reason,
+	}
 }
 
 // hookQuorum runs a quorum_up or quorum_down hook.
@@ -82,7 +95,8 @@ func (d *Daemon) hookQuorum(h *lvshcl.Hook, event string, s service, upWeight in
 	}
 	d.o.Hooks.Run(*h, []string{
 		"LVSCTL_EVENT=" + event,
-		"LVSCTL_SERVICE=" + s.vs.Key.String(),
+		"LVSCTL_SERVICE=" + s.pool.Name,
+		"LVSCTL_SERVICE_KEY=" + s.vs.Key.String(),
 		"LVSCTL_UP_WEIGHT=" + strconv.Itoa(upWeight),
 	})
 }

@@ -7,15 +7,28 @@ import (
 	"github.com/lvsctl/lvsctl/ipvs"
 )
 
-// Every log line about a real server carries its service ("service", as
-// "TCP 10.0.1.100:80") and its address ("real", as "10.0.2.11:80"), so
-// that one real server's history is one filter away; lines about a whole
-// service carry "service".
+// Log attributes name things as the metrics, the hooks' environment,
+// `lvsctl status` and docs/names.md do: "service" is the virtual_server
+// block's name ("web"), "service_key" its key as lvsctl prints it ("TCP
+// 10.0.1.100:80", "FWM 7 ipv4"), "real" the real server ("10.0.2.11:80",
+// "[2001:db8::2]:80"). Every line about a real server carries all three,
+// so that one real server's history is one filter away; lines about a
+// whole service carry the first two.
+
+// svcAttrs are the log attributes of a virtual service: its name (left
+// out when it has none, as a service in the kernel but not in the file)
+// and its key.
+func svcAttrs(name string, k ipvs.ServiceKey) []any {
+	if name == "" {
+		return []any{"service_key", k.String()}
+	}
+	return []any{"service", name, "service_key", k.String()}
+}
 
 // opAttrs are the log attributes of one kernel operation: the op as plan
 // prints it, its service and, for a real server's op, the real server.
 func opAttrs(op ipvs.Op) []any {
-	attrs := []any{"op", op.String(), "service", op.Service.Key.String()}
+	attrs := append([]any{"op", op.String()}, svcAttrs(op.Service.Name, op.Service.Key)...)
 	switch op.Kind {
 	case ipvs.AddRealServer, ipvs.EditRealServer, ipvs.DeleteRealServer:
 		attrs = append(attrs, "real", op.Real.Key().String())
@@ -34,10 +47,10 @@ func errAttrs(err error) []any {
 }
 
 // hookAttrs are the log attributes of a hook run with env: its argv, and
-// the event, service and real server it was run for.
+// the event, service and real server it was run for (from the variables
+// of hookEnv).
 func hookAttrs(argv []string, env []string) []any {
 	attrs := []any{"argv", strings.Join(argv, " ")}
-	var addr, port string
 	for _, kv := range env {
 		k, v, _ := strings.Cut(kv, "=")
 		switch k {
@@ -45,18 +58,11 @@ func hookAttrs(argv []string, env []string) []any {
 			attrs = append(attrs, "event", v)
 		case "LVSCTL_SERVICE":
 			attrs = append(attrs, "service", v)
-		case "LVSCTL_REAL_ADDR":
-			addr = v
-		case "LVSCTL_REAL_PORT":
-			port = v
+		case "LVSCTL_SERVICE_KEY":
+			attrs = append(attrs, "service_key", v)
+		case "LVSCTL_REAL":
+			attrs = append(attrs, "real", v)
 		}
-	}
-	if addr != "" {
-		real := addr + ":" + port
-		if strings.Contains(addr, ":") {
-			real = "[" + addr + "]:" + port
-		}
-		attrs = append(attrs, "real", real)
 	}
 	return attrs
 }

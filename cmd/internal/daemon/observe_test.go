@@ -145,24 +145,39 @@ func TestSnapshotBeforeRun(t *testing.T) {
 	assert.False(t, ok)
 }
 
+// TestLogAttrs: log lines name a service by its name ("service") and its
+// key ("service_key"), and a real server as "real", as the metrics and the
+// hooks' environment do (docs/names.md).
 func TestLogAttrs(t *testing.T) {
-	svc := ipvs.VirtualService{Key: web}
+	svc := ipvs.VirtualService{Name: "web", Key: web}
 	real := ipvs.RealServer{Addr: netip.MustParseAddr("10.0.1.1"), Port: 8080}
-	assert.Equal(t, []any{"op", "- real TCP 10.0.0.1:80 -> 10.0.1.1:8080", "service", "TCP 10.0.0.1:80", "real", "10.0.1.1:8080"},
+	assert.Equal(t, []any{"op", "- real TCP 10.0.0.1:80 (web) -> 10.0.1.1:8080", "service", "web", "service_key", "TCP 10.0.0.1:80", "real", "10.0.1.1:8080"},
 		opAttrs(ipvs.Op{Kind: ipvs.DeleteRealServer, Service: svc, Real: real}))
-	assert.Equal(t, []any{"op", "- service TCP 10.0.0.1:80", "service", "TCP 10.0.0.1:80"},
+	assert.Equal(t, []any{"op", "- service TCP 10.0.0.1:80 (web)", "service", "web", "service_key", "TCP 10.0.0.1:80"},
 		opAttrs(ipvs.Op{Kind: ipvs.DeleteService, Service: svc}))
+	assert.Equal(t, []any{"op", "- service TCP 10.0.0.1:80", "service_key", "TCP 10.0.0.1:80"},
+		opAttrs(ipvs.Op{Kind: ipvs.DeleteService, Service: ipvs.VirtualService{Key: web}}), "a service without a name: only its key")
 
 	oe := &ipvs.OpError{Op: ipvs.Op{Kind: ipvs.AddRealServer, Service: svc, Real: real}, Err: errors.New("no")}
 	attrs := errAttrs(oe)
-	assert.Equal(t, []any{"service", "TCP 10.0.0.1:80", "real", "10.0.1.1:8080", "err", oe}, attrs)
+	assert.Equal(t, []any{"service", "web", "service_key", "TCP 10.0.0.1:80", "real", "10.0.1.1:8080", "err", oe}, attrs)
 	assert.Equal(t, []any{"err", errors.ErrUnsupported}, errAttrs(errors.ErrUnsupported))
 
-	assert.Equal(t, []any{"argv", "/bin/notify a", "event", "down", "service", "TCP [2001:db8::1]:80", "real", "[2001:db8::2]:80"},
-		hookAttrs([]string{"/bin/notify", "a"}, []string{"LVSCTL_EVENT=down", "LVSCTL_SERVICE=TCP [2001:db8::1]:80", "LVSCTL_REAL_ADDR=2001:db8::2", "LVSCTL_REAL_PORT=80", "LVSCTL_REASON=x"}))
-	assert.Equal(t, []any{"argv", "q", "event", "quorum_up", "service", "TCP 10.0.0.1:80"},
-		hookAttrs([]string{"q"}, []string{"LVSCTL_EVENT=quorum_up", "LVSCTL_SERVICE=TCP 10.0.0.1:80", "LVSCTL_UP_WEIGHT=3"}))
+	v6 := ipvs.ServiceKey{Family: ipvs.IPv6, Protocol: ipvs.TCP, Addr: netip.MustParseAddr("2001:db8::1"), Port: 80}
+	assert.Equal(t, []any{"argv", "/bin/notify a", "event", "down", "service", "web6", "service_key", "TCP [2001:db8::1]:80", "real", "[2001:db8::2]:80"},
+		hookAttrs([]string{"/bin/notify", "a"}, realHookEnv("down", "web6", v6, netip.MustParseAddrPort("[2001:db8::2]:80"), "x")))
+	assert.Equal(t, []any{"argv", "q", "event", "quorum_up", "service", "web", "service_key", "TCP 10.0.0.1:80"},
+		hookAttrs([]string{"q"}, []string{"LVSCTL_EVENT=quorum_up", "LVSCTL_SERVICE=web", "LVSCTL_SERVICE_KEY=TCP 10.0.0.1:80", "LVSCTL_UP_WEIGHT=3"}))
 	_ = slog.Default
+}
+
+// TestHookEnv pins the variables a notify hook gets (docs/config.md).
+func TestHookEnv(t *testing.T) {
+	v6 := ipvs.ServiceKey{Family: ipvs.IPv6, Protocol: ipvs.TCP, Addr: netip.MustParseAddr("2001:db8::1"), Port: 80}
+	assert.Equal(t, []string{
+		"LVSCTL_EVENT=down", "LVSCTL_SERVICE=web6", "LVSCTL_SERVICE_KEY=TCP [2001:db8::1]:80",
+		"LVSCTL_REAL=[2001:db8::2]:80", "LVSCTL_REAL_ADDR=2001:db8::2", "LVSCTL_REAL_PORT=80", "LVSCTL_REASON=status 503",
+	}, realHookEnv("down", "web6", v6, netip.MustParseAddrPort("[2001:db8::2]:80"), "status 503"))
 }
 
 // BenchmarkPublish is the cost a snapshot adds to each pass: 10,000
