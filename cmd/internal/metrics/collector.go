@@ -123,12 +123,12 @@ func (c *Collector) observePass(p daemon.Pass) {
 
 // Label names.
 var (
-	serviceLabels = []string{"service", "vip", "port", "proto"}
-	realLabels    = []string{"service", "vip", "port", "proto", "real"}
+	serviceLabels = []string{"service", "service_key", "vip", "port", "proto"}
+	realLabels    = []string{"service", "service_key", "vip", "port", "proto", "real"}
 	// The kernel's series cover every service of the namespace, lvsctl's
 	// and others': "owned" says which ("true", "false").
-	kernelServiceLabels = []string{"service", "vip", "port", "proto", "owned"}
-	kernelRealLabels    = []string{"service", "vip", "port", "proto", "real", "owned"}
+	kernelServiceLabels = []string{"service", "service_key", "vip", "port", "proto", "owned"}
+	kernelRealLabels    = []string{"service", "service_key", "vip", "port", "proto", "real", "owned"}
 	vrrpLabels          = []string{"vrrp_instance", "interface", "vrid"}
 )
 
@@ -458,14 +458,15 @@ func collectVRRP(ch chan<- prometheus.Metric, in director.InstanceStatus) {
 	}
 }
 
-// svcLabels are the labels of a virtual service: its name, and its VIP,
-// port and protocol; a firewall-mark service has proto "fwmark", port "0"
-// and its key ("FWM 7 ipv4") as vip.
+// svcLabels are the labels of a virtual service: its name and its key, as
+// the logs and the hooks name it (docs/names.md), and its VIP, port and
+// protocol; a firewall-mark service has proto "fwmark", port "0" and its
+// key ("FWM 7 ipv4") as vip.
 func svcLabels(name string, k ipvs.ServiceKey) []string {
 	if k.IsFWMark() {
-		return []string{name, k.String(), "0", "fwmark"}
+		return []string{name, k.String(), k.String(), "0", "fwmark"}
 	}
-	return []string{name, k.Addr.String(), strconv.Itoa(int(k.Port)), strings.ToLower(k.Protocol.String())}
+	return []string{name, k.String(), k.Addr.String(), strconv.Itoa(int(k.Port)), strings.ToLower(k.Protocol.String())}
 }
 
 // opLabel is an op kind as a label value: "add_real_server".

@@ -114,50 +114,50 @@ func TestCollectorKernelCounters(t *testing.T) {
 	want := `
 # HELP lvsctl_real_server_connections_total Connections the kernel scheduled to the real server.
 # TYPE lvsctl_real_server_connections_total counter
-lvsctl_real_server_connections_total{owned="false",port="53",proto="udp",real="10.9.9.10:53",service="",vip="10.9.9.9"} 1
-lvsctl_real_server_connections_total{owned="true",port="80",proto="tcp",real="10.0.2.11:80",service="web",vip="10.0.1.100"} 10
+lvsctl_real_server_connections_total{owned="false",port="53",proto="udp",real="10.9.9.10:53",service="",service_key="UDP 10.9.9.9:53",vip="10.9.9.9"} 1
+lvsctl_real_server_connections_total{owned="true",port="80",proto="tcp",real="10.0.2.11:80",service="web",service_key="TCP 10.0.1.100:80",vip="10.0.1.100"} 10
 # HELP lvsctl_real_server_in_bytes_total Bytes from clients forwarded to the real server.
 # TYPE lvsctl_real_server_in_bytes_total counter
-lvsctl_real_server_in_bytes_total{owned="false",port="53",proto="udp",real="10.9.9.10:53",service="",vip="10.9.9.9"} 0
-lvsctl_real_server_in_bytes_total{owned="true",port="80",proto="tcp",real="10.0.2.11:80",service="web",vip="10.0.1.100"} 1.099511627776e+12
+lvsctl_real_server_in_bytes_total{owned="false",port="53",proto="udp",real="10.9.9.10:53",service="",service_key="UDP 10.9.9.9:53",vip="10.9.9.9"} 0
+lvsctl_real_server_in_bytes_total{owned="true",port="80",proto="tcp",real="10.0.2.11:80",service="web",service_key="TCP 10.0.1.100:80",vip="10.0.1.100"} 1.099511627776e+12
 # HELP lvsctl_real_server_active_connections Active connections (ipvsadm ActiveConn).
 # TYPE lvsctl_real_server_active_connections gauge
-lvsctl_real_server_active_connections{owned="false",port="53",proto="udp",real="10.9.9.10:53",service="",vip="10.9.9.9"} 1
-lvsctl_real_server_active_connections{owned="true",port="0",proto="fwmark",real="[2001:db8::1]:0",service="mark",vip="FWM 7 ipv6"} 0
-lvsctl_real_server_active_connections{owned="true",port="80",proto="tcp",real="10.0.2.11:80",service="web",vip="10.0.1.100"} 2
-lvsctl_real_server_active_connections{owned="true",port="80",proto="tcp",real="10.0.2.12:80",service="web",vip="10.0.1.100"} 0
+lvsctl_real_server_active_connections{owned="false",port="53",proto="udp",real="10.9.9.10:53",service="",service_key="UDP 10.9.9.9:53",vip="10.9.9.9"} 1
+lvsctl_real_server_active_connections{owned="true",port="0",proto="fwmark",real="[2001:db8::1]:0",service="mark",service_key="FWM 7 ipv6",vip="FWM 7 ipv6"} 0
+lvsctl_real_server_active_connections{owned="true",port="80",proto="tcp",real="10.0.2.11:80",service="web",service_key="TCP 10.0.1.100:80",vip="10.0.1.100"} 2
+lvsctl_real_server_active_connections{owned="true",port="80",proto="tcp",real="10.0.2.12:80",service="web",service_key="TCP 10.0.1.100:80",vip="10.0.1.100"} 0
 # HELP lvsctl_real_server_inactive_connections Inactive connections (ipvsadm InActConn).
 # TYPE lvsctl_real_server_inactive_connections gauge
-lvsctl_real_server_inactive_connections{owned="false",port="53",proto="udp",real="10.9.9.10:53",service="",vip="10.9.9.9"} 0
-lvsctl_real_server_inactive_connections{owned="true",port="0",proto="fwmark",real="[2001:db8::1]:0",service="mark",vip="FWM 7 ipv6"} 0
-lvsctl_real_server_inactive_connections{owned="true",port="80",proto="tcp",real="10.0.2.11:80",service="web",vip="10.0.1.100"} 5
-lvsctl_real_server_inactive_connections{owned="true",port="80",proto="tcp",real="10.0.2.12:80",service="web",vip="10.0.1.100"} 0
+lvsctl_real_server_inactive_connections{owned="false",port="53",proto="udp",real="10.9.9.10:53",service="",service_key="UDP 10.9.9.9:53",vip="10.9.9.9"} 0
+lvsctl_real_server_inactive_connections{owned="true",port="0",proto="fwmark",real="[2001:db8::1]:0",service="mark",service_key="FWM 7 ipv6",vip="FWM 7 ipv6"} 0
+lvsctl_real_server_inactive_connections{owned="true",port="80",proto="tcp",real="10.0.2.11:80",service="web",service_key="TCP 10.0.1.100:80",vip="10.0.1.100"} 5
+lvsctl_real_server_inactive_connections{owned="true",port="80",proto="tcp",real="10.0.2.12:80",service="web",service_key="TCP 10.0.1.100:80",vip="10.0.1.100"} 0
 # HELP lvsctl_real_server_weight The real server's weight in the kernel's table now; 0 for a configured real server left out of the table (down by health, evicted).
 # TYPE lvsctl_real_server_weight gauge
-lvsctl_real_server_weight{owned="false",port="53",proto="udp",real="10.9.9.10:53",service="",vip="10.9.9.9"} 2
-lvsctl_real_server_weight{owned="true",port="0",proto="fwmark",real="[2001:db8::1]:0",service="mark",vip="FWM 7 ipv6"} 0
-lvsctl_real_server_weight{owned="true",port="80",proto="tcp",real="10.0.2.11:80",service="web",vip="10.0.1.100"} 3
-lvsctl_real_server_weight{owned="true",port="80",proto="tcp",real="10.0.2.12:80",service="web",vip="10.0.1.100"} 0
+lvsctl_real_server_weight{owned="false",port="53",proto="udp",real="10.9.9.10:53",service="",service_key="UDP 10.9.9.9:53",vip="10.9.9.9"} 2
+lvsctl_real_server_weight{owned="true",port="0",proto="fwmark",real="[2001:db8::1]:0",service="mark",service_key="FWM 7 ipv6",vip="FWM 7 ipv6"} 0
+lvsctl_real_server_weight{owned="true",port="80",proto="tcp",real="10.0.2.11:80",service="web",service_key="TCP 10.0.1.100:80",vip="10.0.1.100"} 3
+lvsctl_real_server_weight{owned="true",port="80",proto="tcp",real="10.0.2.12:80",service="web",service_key="TCP 10.0.1.100:80",vip="10.0.1.100"} 0
 # HELP lvsctl_real_server_in_table 1 if the configured real server is in the kernel's table, 0 if not (evicted).
 # TYPE lvsctl_real_server_in_table gauge
-lvsctl_real_server_in_table{port="0",proto="fwmark",real="[2001:db8::1]:0",service="mark",vip="FWM 7 ipv6"} 0
-lvsctl_real_server_in_table{port="80",proto="tcp",real="10.0.2.11:80",service="web",vip="10.0.1.100"} 1
-lvsctl_real_server_in_table{port="80",proto="tcp",real="10.0.2.12:80",service="web",vip="10.0.1.100"} 0
+lvsctl_real_server_in_table{port="0",proto="fwmark",real="[2001:db8::1]:0",service="mark",service_key="FWM 7 ipv6",vip="FWM 7 ipv6"} 0
+lvsctl_real_server_in_table{port="80",proto="tcp",real="10.0.2.11:80",service="web",service_key="TCP 10.0.1.100:80",vip="10.0.1.100"} 1
+lvsctl_real_server_in_table{port="80",proto="tcp",real="10.0.2.12:80",service="web",service_key="TCP 10.0.1.100:80",vip="10.0.1.100"} 0
 # HELP lvsctl_real_server_state The configured real server's state, one series per state with value 1 for the current one: up (healthy, in the table), down (down by health: weight 0 or left out of the table), missing (healthy but not in the kernel's table until the next resync).
 # TYPE lvsctl_real_server_state gauge
-lvsctl_real_server_state{port="0",proto="fwmark",real="[2001:db8::1]:0",service="mark",state="down",vip="FWM 7 ipv6"} 0
-lvsctl_real_server_state{port="0",proto="fwmark",real="[2001:db8::1]:0",service="mark",state="missing",vip="FWM 7 ipv6"} 1
-lvsctl_real_server_state{port="0",proto="fwmark",real="[2001:db8::1]:0",service="mark",state="up",vip="FWM 7 ipv6"} 0
-lvsctl_real_server_state{port="80",proto="tcp",real="10.0.2.11:80",service="web",state="down",vip="10.0.1.100"} 0
-lvsctl_real_server_state{port="80",proto="tcp",real="10.0.2.11:80",service="web",state="missing",vip="10.0.1.100"} 0
-lvsctl_real_server_state{port="80",proto="tcp",real="10.0.2.11:80",service="web",state="up",vip="10.0.1.100"} 1
-lvsctl_real_server_state{port="80",proto="tcp",real="10.0.2.12:80",service="web",state="down",vip="10.0.1.100"} 1
-lvsctl_real_server_state{port="80",proto="tcp",real="10.0.2.12:80",service="web",state="missing",vip="10.0.1.100"} 0
-lvsctl_real_server_state{port="80",proto="tcp",real="10.0.2.12:80",service="web",state="up",vip="10.0.1.100"} 0
+lvsctl_real_server_state{port="0",proto="fwmark",real="[2001:db8::1]:0",service="mark",service_key="FWM 7 ipv6",state="down",vip="FWM 7 ipv6"} 0
+lvsctl_real_server_state{port="0",proto="fwmark",real="[2001:db8::1]:0",service="mark",service_key="FWM 7 ipv6",state="missing",vip="FWM 7 ipv6"} 1
+lvsctl_real_server_state{port="0",proto="fwmark",real="[2001:db8::1]:0",service="mark",service_key="FWM 7 ipv6",state="up",vip="FWM 7 ipv6"} 0
+lvsctl_real_server_state{port="80",proto="tcp",real="10.0.2.11:80",service="web",service_key="TCP 10.0.1.100:80",state="down",vip="10.0.1.100"} 0
+lvsctl_real_server_state{port="80",proto="tcp",real="10.0.2.11:80",service="web",service_key="TCP 10.0.1.100:80",state="missing",vip="10.0.1.100"} 0
+lvsctl_real_server_state{port="80",proto="tcp",real="10.0.2.11:80",service="web",service_key="TCP 10.0.1.100:80",state="up",vip="10.0.1.100"} 1
+lvsctl_real_server_state{port="80",proto="tcp",real="10.0.2.12:80",service="web",service_key="TCP 10.0.1.100:80",state="down",vip="10.0.1.100"} 1
+lvsctl_real_server_state{port="80",proto="tcp",real="10.0.2.12:80",service="web",service_key="TCP 10.0.1.100:80",state="missing",vip="10.0.1.100"} 0
+lvsctl_real_server_state{port="80",proto="tcp",real="10.0.2.12:80",service="web",service_key="TCP 10.0.1.100:80",state="up",vip="10.0.1.100"} 0
 # HELP lvsctl_virtual_server_out_bytes_total Bytes from the virtual service to clients.
 # TYPE lvsctl_virtual_server_out_bytes_total counter
-lvsctl_virtual_server_out_bytes_total{owned="false",port="53",proto="udp",service="",vip="10.9.9.9"} 7
-lvsctl_virtual_server_out_bytes_total{owned="true",port="80",proto="tcp",service="web",vip="10.0.1.100"} 2.199023255552e+12
+lvsctl_virtual_server_out_bytes_total{owned="false",port="53",proto="udp",service="",service_key="UDP 10.9.9.9:53",vip="10.9.9.9"} 7
+lvsctl_virtual_server_out_bytes_total{owned="true",port="80",proto="tcp",service="web",service_key="TCP 10.0.1.100:80",vip="10.0.1.100"} 2.199023255552e+12
 # HELP lvsctl_ipvs_scrape_success 1 if this scrape's dump of the kernel's IPVS table succeeded.
 # TYPE lvsctl_ipvs_scrape_success gauge
 lvsctl_ipvs_scrape_success 1
@@ -181,30 +181,30 @@ func TestCollectorHealthAndDaemon(t *testing.T) {
 	want := `
 # HELP lvsctl_real_server_up Health: 1 up (or without a check), 0 down.
 # TYPE lvsctl_real_server_up gauge
-lvsctl_real_server_up{port="0",proto="fwmark",real="[2001:db8::1]:0",service="mark",vip="FWM 7 ipv6"} 1
-lvsctl_real_server_up{port="80",proto="tcp",real="10.0.2.11:80",service="web",vip="10.0.1.100"} 1
-lvsctl_real_server_up{port="80",proto="tcp",real="10.0.2.12:80",service="web",vip="10.0.1.100"} 0
+lvsctl_real_server_up{port="0",proto="fwmark",real="[2001:db8::1]:0",service="mark",service_key="FWM 7 ipv6",vip="FWM 7 ipv6"} 1
+lvsctl_real_server_up{port="80",proto="tcp",real="10.0.2.11:80",service="web",service_key="TCP 10.0.1.100:80",vip="10.0.1.100"} 1
+lvsctl_real_server_up{port="80",proto="tcp",real="10.0.2.12:80",service="web",service_key="TCP 10.0.1.100:80",vip="10.0.1.100"} 0
 # HELP lvsctl_real_server_configured_weight The real server's weight in the configuration.
 # TYPE lvsctl_real_server_configured_weight gauge
-lvsctl_real_server_configured_weight{port="0",proto="fwmark",real="[2001:db8::1]:0",service="mark",vip="FWM 7 ipv6"} 1
-lvsctl_real_server_configured_weight{port="80",proto="tcp",real="10.0.2.11:80",service="web",vip="10.0.1.100"} 3
-lvsctl_real_server_configured_weight{port="80",proto="tcp",real="10.0.2.12:80",service="web",vip="10.0.1.100"} 1
+lvsctl_real_server_configured_weight{port="0",proto="fwmark",real="[2001:db8::1]:0",service="mark",service_key="FWM 7 ipv6",vip="FWM 7 ipv6"} 1
+lvsctl_real_server_configured_weight{port="80",proto="tcp",real="10.0.2.11:80",service="web",service_key="TCP 10.0.1.100:80",vip="10.0.1.100"} 3
+lvsctl_real_server_configured_weight{port="80",proto="tcp",real="10.0.2.12:80",service="web",service_key="TCP 10.0.1.100:80",vip="10.0.1.100"} 1
 # HELP lvsctl_real_server_check_result The latest probe's result, one series per result with value 1 for the current one: success, failure, or inconclusive (state kept).
 # TYPE lvsctl_real_server_check_result gauge
-lvsctl_real_server_check_result{port="80",proto="tcp",real="10.0.2.11:80",result="failure",service="web",vip="10.0.1.100"} 0
-lvsctl_real_server_check_result{port="80",proto="tcp",real="10.0.2.11:80",result="inconclusive",service="web",vip="10.0.1.100"} 0
-lvsctl_real_server_check_result{port="80",proto="tcp",real="10.0.2.11:80",result="success",service="web",vip="10.0.1.100"} 1
-lvsctl_real_server_check_result{port="80",proto="tcp",real="10.0.2.12:80",result="failure",service="web",vip="10.0.1.100"} 1
-lvsctl_real_server_check_result{port="80",proto="tcp",real="10.0.2.12:80",result="inconclusive",service="web",vip="10.0.1.100"} 0
-lvsctl_real_server_check_result{port="80",proto="tcp",real="10.0.2.12:80",result="success",service="web",vip="10.0.1.100"} 0
+lvsctl_real_server_check_result{port="80",proto="tcp",real="10.0.2.11:80",result="failure",service="web",service_key="TCP 10.0.1.100:80",vip="10.0.1.100"} 0
+lvsctl_real_server_check_result{port="80",proto="tcp",real="10.0.2.11:80",result="inconclusive",service="web",service_key="TCP 10.0.1.100:80",vip="10.0.1.100"} 0
+lvsctl_real_server_check_result{port="80",proto="tcp",real="10.0.2.11:80",result="success",service="web",service_key="TCP 10.0.1.100:80",vip="10.0.1.100"} 1
+lvsctl_real_server_check_result{port="80",proto="tcp",real="10.0.2.12:80",result="failure",service="web",service_key="TCP 10.0.1.100:80",vip="10.0.1.100"} 1
+lvsctl_real_server_check_result{port="80",proto="tcp",real="10.0.2.12:80",result="inconclusive",service="web",service_key="TCP 10.0.1.100:80",vip="10.0.1.100"} 0
+lvsctl_real_server_check_result{port="80",proto="tcp",real="10.0.2.12:80",result="success",service="web",service_key="TCP 10.0.1.100:80",vip="10.0.1.100"} 0
 # HELP lvsctl_real_server_transitions_total Health transitions (up to down or down to up) since the check started.
 # TYPE lvsctl_real_server_transitions_total counter
-lvsctl_real_server_transitions_total{port="80",proto="tcp",real="10.0.2.11:80",service="web",vip="10.0.1.100"} 2
-lvsctl_real_server_transitions_total{port="80",proto="tcp",real="10.0.2.12:80",service="web",vip="10.0.1.100"} 2
+lvsctl_real_server_transitions_total{port="80",proto="tcp",real="10.0.2.11:80",service="web",service_key="TCP 10.0.1.100:80",vip="10.0.1.100"} 2
+lvsctl_real_server_transitions_total{port="80",proto="tcp",real="10.0.2.12:80",service="web",service_key="TCP 10.0.1.100:80",vip="10.0.1.100"} 2
 # HELP lvsctl_virtual_server_quorum_up 1 if the virtual service holds its quorum.
 # TYPE lvsctl_virtual_server_quorum_up gauge
-lvsctl_virtual_server_quorum_up{port="0",proto="fwmark",service="mark",vip="FWM 7 ipv6"} 0
-lvsctl_virtual_server_quorum_up{port="80",proto="tcp",service="web",vip="10.0.1.100"} 1
+lvsctl_virtual_server_quorum_up{port="0",proto="fwmark",service="mark",service_key="FWM 7 ipv6",vip="FWM 7 ipv6"} 0
+lvsctl_virtual_server_quorum_up{port="80",proto="tcp",service="web",service_key="TCP 10.0.1.100:80",vip="10.0.1.100"} 1
 # HELP lvsctl_reconcile_operations_total Operations the kernel accepted, by kind.
 # TYPE lvsctl_reconcile_operations_total counter
 lvsctl_reconcile_operations_total{op="add_real_server"} 3
@@ -235,8 +235,8 @@ lvsctl_build_info{goversion="go1.26",revision="abc",version="v1.2.3"} 1
 	hist := `
 # HELP lvsctl_real_server_check_duration_seconds How long each probe took, retries included.
 # TYPE lvsctl_real_server_check_duration_seconds histogram
-` + histLines("lvsctl_real_server_check_duration_seconds", `port="80",proto="tcp",real="10.0.2.11:80",service="web",vip="10.0.1.100"`, 2.0e-3, 3) +
-		histLines("lvsctl_real_server_check_duration_seconds", `port="80",proto="tcp",real="10.0.2.12:80",service="web",vip="10.0.1.100"`) + `
+` + histLines("lvsctl_real_server_check_duration_seconds", `port="80",proto="tcp",real="10.0.2.11:80",service="web",service_key="TCP 10.0.1.100:80",vip="10.0.1.100"`, 2.0e-3, 3) +
+		histLines("lvsctl_real_server_check_duration_seconds", `port="80",proto="tcp",real="10.0.2.12:80",service="web",service_key="TCP 10.0.1.100:80",vip="10.0.1.100"`) + `
 # HELP lvsctl_reconcile_duration_seconds How long each pass over the kernel's table took, by kind: health (after health transitions, from memory), resync (periodic dump and drift repair), load (start and reload).
 # TYPE lvsctl_reconcile_duration_seconds histogram
 ` + histLines("lvsctl_reconcile_duration_seconds", `kind="health"`, 0.004) +
@@ -341,15 +341,15 @@ lvsctl_ipvs_scrape_success 0
 	require.NoError(t, testutil.CollectAndCompare(c, strings.NewReader(`
 # HELP lvsctl_real_server_state The configured real server's state, one series per state with value 1 for the current one: up (healthy, in the table), down (down by health: weight 0 or left out of the table), missing (healthy but not in the kernel's table until the next resync).
 # TYPE lvsctl_real_server_state gauge
-lvsctl_real_server_state{port="0",proto="fwmark",real="[2001:db8::1]:0",service="mark",state="down",vip="FWM 7 ipv6"} 0
-lvsctl_real_server_state{port="0",proto="fwmark",real="[2001:db8::1]:0",service="mark",state="missing",vip="FWM 7 ipv6"} 0
-lvsctl_real_server_state{port="0",proto="fwmark",real="[2001:db8::1]:0",service="mark",state="up",vip="FWM 7 ipv6"} 1
-lvsctl_real_server_state{port="80",proto="tcp",real="10.0.2.11:80",service="web",state="down",vip="10.0.1.100"} 0
-lvsctl_real_server_state{port="80",proto="tcp",real="10.0.2.11:80",service="web",state="missing",vip="10.0.1.100"} 0
-lvsctl_real_server_state{port="80",proto="tcp",real="10.0.2.11:80",service="web",state="up",vip="10.0.1.100"} 1
-lvsctl_real_server_state{port="80",proto="tcp",real="10.0.2.12:80",service="web",state="down",vip="10.0.1.100"} 1
-lvsctl_real_server_state{port="80",proto="tcp",real="10.0.2.12:80",service="web",state="missing",vip="10.0.1.100"} 0
-lvsctl_real_server_state{port="80",proto="tcp",real="10.0.2.12:80",service="web",state="up",vip="10.0.1.100"} 0
+lvsctl_real_server_state{port="0",proto="fwmark",real="[2001:db8::1]:0",service="mark",service_key="FWM 7 ipv6",state="down",vip="FWM 7 ipv6"} 0
+lvsctl_real_server_state{port="0",proto="fwmark",real="[2001:db8::1]:0",service="mark",service_key="FWM 7 ipv6",state="missing",vip="FWM 7 ipv6"} 0
+lvsctl_real_server_state{port="0",proto="fwmark",real="[2001:db8::1]:0",service="mark",service_key="FWM 7 ipv6",state="up",vip="FWM 7 ipv6"} 1
+lvsctl_real_server_state{port="80",proto="tcp",real="10.0.2.11:80",service="web",service_key="TCP 10.0.1.100:80",state="down",vip="10.0.1.100"} 0
+lvsctl_real_server_state{port="80",proto="tcp",real="10.0.2.11:80",service="web",service_key="TCP 10.0.1.100:80",state="missing",vip="10.0.1.100"} 0
+lvsctl_real_server_state{port="80",proto="tcp",real="10.0.2.11:80",service="web",service_key="TCP 10.0.1.100:80",state="up",vip="10.0.1.100"} 1
+lvsctl_real_server_state{port="80",proto="tcp",real="10.0.2.12:80",service="web",service_key="TCP 10.0.1.100:80",state="down",vip="10.0.1.100"} 1
+lvsctl_real_server_state{port="80",proto="tcp",real="10.0.2.12:80",service="web",service_key="TCP 10.0.1.100:80",state="missing",vip="10.0.1.100"} 0
+lvsctl_real_server_state{port="80",proto="tcp",real="10.0.2.12:80",service="web",service_key="TCP 10.0.1.100:80",state="up",vip="10.0.1.100"} 0
 `), "lvsctl_real_server_state"))
 }
 
@@ -362,8 +362,8 @@ func TestCollectorInSync(t *testing.T) {
 	require.NoError(t, testutil.CollectAndCompare(c, strings.NewReader(`
 # HELP lvsctl_virtual_server_in_sync 0 after the kernel refused a write for the virtual service, until a resync repairs it; 1 otherwise.
 # TYPE lvsctl_virtual_server_in_sync gauge
-lvsctl_virtual_server_in_sync{port="0",proto="fwmark",service="mark",vip="FWM 7 ipv6"} 0
-lvsctl_virtual_server_in_sync{port="80",proto="tcp",service="web",vip="10.0.1.100"} 1
+lvsctl_virtual_server_in_sync{port="0",proto="fwmark",service="mark",service_key="FWM 7 ipv6",vip="FWM 7 ipv6"} 0
+lvsctl_virtual_server_in_sync{port="80",proto="tcp",service="web",service_key="TCP 10.0.1.100:80",vip="10.0.1.100"} 1
 `), "lvsctl_virtual_server_in_sync"))
 }
 
