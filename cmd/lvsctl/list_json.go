@@ -25,7 +25,10 @@ type tableDoc struct {
 }
 
 type serviceDoc struct {
-	Key                    string    `json:"key" yaml:"key"`
+	Key string `json:"key" yaml:"key"`
+	// ServiceKey is Key under the name the logs, the metrics, the hooks and
+	// status give it (docs/names.md); Key stays for the scripts that read it.
+	ServiceKey             string    `json:"service_key" yaml:"service_key"`
 	Family                 string    `json:"family" yaml:"family"`
 	Protocol               string    `json:"protocol,omitempty" yaml:"protocol,omitempty"`
 	Address                string    `json:"address,omitempty" yaml:"address,omitempty"`
@@ -43,6 +46,9 @@ type serviceDoc struct {
 }
 
 type realDoc struct {
+	// Real is the destination as the logs, the metrics and the hooks name
+	// it: "10.0.1.2:8080", "[2001:db8::2]:80".
+	Real            string     `json:"real" yaml:"real"`
 	Address         string     `json:"address" yaml:"address"`
 	Port            uint16     `json:"port" yaml:"port"`
 	Family          string     `json:"family" yaml:"family"`
@@ -194,7 +200,7 @@ func serviceDocument(s ipvs.ListedService, reals []ipvs.RealStatus) serviceDoc {
 	svc := s.Service
 	k := svc.Key
 	d := serviceDoc{
-		Key: k.String(), Family: k.Family.String(), Scheduler: string(svc.Scheduler),
+		Key: k.String(), ServiceKey: k.String(), Family: k.Family.String(), Scheduler: string(svc.Scheduler),
 		SchedulerFlags:         svc.SchedFlags.Names(svc.Scheduler),
 		PersistenceTimeout:     uint32(svc.Persistence / time.Second),
 		PersistenceGranularity: svc.PersistenceMask,
@@ -218,6 +224,7 @@ func serviceDocument(s ipvs.ListedService, reals []ipvs.RealStatus) serviceDoc {
 	for _, r := range reals {
 		rr := r.Real
 		rd := realDoc{
+			Real:    netip.AddrPortFrom(rr.Addr, rr.Port).String(),
 			Address: rr.Addr.String(), Port: rr.Port, Family: ipvs.FamilyOf(rr.Addr).String(),
 			Forwarding: rr.Forwarding.String(), Weight: rr.Weight,
 			UpperThreshold: rr.UpperThreshold, LowerThreshold: rr.LowerThreshold,

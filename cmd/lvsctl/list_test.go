@@ -231,6 +231,7 @@ func TestListJSON(t *testing.T) {
   "services": [
     {
       "key": "TCP 192.168.0.1:80",
+      "service_key": "TCP 192.168.0.1:80",
       "family": "ipv4",
       "protocol": "tcp",
       "address": "192.168.0.1",
@@ -244,11 +245,11 @@ func TestListJSON(t *testing.T) {
       "stats": {"conns": 1099511627776, "in_packets": 0, "out_packets": 0, "in_bytes": 123456789012345, "out_bytes": 0,
                 "cps": 0, "in_pps": 0, "out_pps": 0, "in_bps": 0, "out_bps": 0},
       "real_servers": [
-        {"address": "10.0.0.1", "port": 8080, "family": "ipv4", "forwarding": "nat", "weight": 1,
+        {"real": "10.0.0.1:8080", "address": "10.0.0.1", "port": 8080, "family": "ipv4", "forwarding": "nat", "weight": 1,
          "upper_threshold": 10, "lower_threshold": 0, "active_conns": 0, "inactive_conns": 0, "persistent_conns": 0,
          "stats": {"conns": 0, "in_packets": 0, "out_packets": 0, "in_bytes": 0, "out_bytes": 0,
                    "cps": 0, "in_pps": 0, "out_pps": 0, "in_bps": 0, "out_bps": 0}},
-        {"address": "10.0.0.2", "port": 80, "family": "ipv4", "forwarding": "tun",
+        {"real": "10.0.0.2:80", "address": "10.0.0.2", "port": 80, "family": "ipv4", "forwarding": "tun",
          "tunnel": {"type": "gue", "port": 6080, "checksum": "csum"}, "weight": 2,
          "upper_threshold": 0, "lower_threshold": 0, "active_conns": 3, "inactive_conns": 0, "persistent_conns": 0,
          "stats": {"conns": 4294967303, "in_packets": 0, "out_packets": 0, "in_bytes": 0, "out_bytes": 0,
