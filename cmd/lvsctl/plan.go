@@ -9,11 +9,13 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lvsctl/lvsctl/cmd/internal/statusapi"
+	lvshcl "github.com/lvsctl/lvsctl/hcl"
 	"github.com/lvsctl/lvsctl/ipvs"
 )
 
 func newPlanCmd(e *env, g *globals) *cobra.Command {
-	var file string
+	var file, socket, output string
 	var adopt bool
 	cmd := &cobra.Command{
 		Use:   "plan -f FILE",
@@ -37,18 +39,62 @@ it says so ("waiting for the running apply (pid N) to finish...") and waits
 for it, up to 5 minutes, then gives up with exit status 1. It writes
 nothing: no state, no cache.
 
+While "lvsctl run" runs on the namespace, it owns the table: plan hands
+the file to it over its status socket (the one "lvsctl status" reads) and
+shows what a reload with the file would change, from the daemon's desired
+table (the running configuration plus every real server's health) to the
+table the file gives with the same health. A real server down by its check
+stays down: it is not shown as an add. Without a daemon, plan reads the
+kernel.
+
+plan also says when apply (or a reload) would refuse the file: it would
+delete more than half of the owned services, or of a service's real
+servers, without --allow-destroy or allow_destroy = true.
+
+-o json prints the plan in a stable schema for CI (docs/plan.md).
+
 Exit status: 0 when the kernel already matches, 2 when changes are pending,
 1 on error.`,
 		Example: `  lvsctl plan -f lvsctl.hcl
+  lvsctl plan -f lvsctl.hcl -o json             # for a CI gate
   lvsctl plan -f lvsctl.hcl --netns director   # another network namespace`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, p, done, err := prepare(cmd.Context(), e, g, file, adopt, false)
+			if output != "text" && output != "json" {
+				return fmt.Errorf("-o %q: want text or json", output)
+			}
+			ctx := cmd.Context()
+			dp, asked, err := askDaemon(ctx, e, g, file, socket, false, false)
 			if err != nil {
 				return err
 			}
-			defer done()
-			printPlan(e.stdout, p)
+			if asked {
+				if err := printDaemonPlan(e.stdout, dp, output); err != nil {
+					return err
+				}
+				if len(dp.Ops) > 0 || len(dp.Conflicts) > 0 {
+					return &exitError{code: 2}
+				}
+				return nil
+			}
+			pr, err := prepare(ctx, e, g, file, adopt, false)
+			if err != nil {
+				return err
+			}
+			defer pr.done()
+			p := pr.plan
+			refused := ""
+			if d := p.Destruction(); d.Excessive() && !pr.guard.AllowDestroy && !(pr.empty && pr.guard.AllowEmpty) {
+				refused = d.String()
+			}
+			if output == "json" {
+				if err := writeJSON(e.stdout, kernelPlanJSON(p, adopt, refused)); err != nil {
+					return err
+				}
+			} else {
+				printPlan(e.stdout, p)
+				printRefused(e.stdout, refused)
+			}
 			if len(p.Ops) > 0 || (len(p.Conflicts) > 0 && !adopt) {
 				return &exitError{code: 2}
 			}
@@ -57,18 +103,66 @@ Exit status: 0 when the kernel already matches, 2 when changes are pending,
 	}
 	cmd.Flags().StringVarP(&file, "file", "f", "lvsctl.hcl", "configuration `FILE`")
 	cmd.Flags().BoolVar(&adopt, "adopt", false, "plan to take over services in the file that exist but were not created by lvsctl")
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "output `FORMAT`: text or json (docs/plan.md)")
+	cmd.Flags().StringVar(&socket, "socket", "", "the status socket `PATH` of a daemon started with --socket (default "+runDir+"/lvsctl.sock, or "+runDir+"/netns/NAME.sock with --netns)")
 	return cmd
+}
+
+// printRefused says that apply would refuse the plan.
+func printRefused(w io.Writer, refused string) {
+	if refused != "" {
+		fmt.Fprintf(w, "apply would refuse this: it %s; pass --allow-destroy or set allow_destroy = true\n", refused)
+	}
+}
+
+// kernelPlanJSON is p in plan -o json's schema.
+func kernelPlanJSON(p *ipvs.Plan, adopt bool, refused string) statusapi.Plan {
+	out := statusapi.Plan{Source: statusapi.SourceKernel, Refused: refused}
+	out.Ops, out.Changes = jsonOps(p.Ops)
+	out.Conflicts = []string{}
+	if !adopt {
+		out.Conflicts = keyStrings(p.Conflicts)
+	}
+	out.Foreign = keyStrings(p.Foreign)
+	if len(p.Recovered) > 0 {
+		out.Recovered = keyStrings(p.Recovered)
+	}
+	return out
 }
 
 // planLockWait bounds how long plan waits for a running apply.
 const planLockWait = 5 * time.Minute
+
+// prepared is what prepare found.
+type prepared struct {
+	r    *ipvs.Reconciler
+	plan *ipvs.Plan
+	// guard is the file's allow_empty and allow_destroy.
+	guard lvshcl.Guard
+	// empty: the file has no virtual services (and says allow_empty).
+	empty bool
+	// done releases the kernel and the lock.
+	done func()
+}
 
 // prepare validates the file, opens the target namespace's IPVS table with
 // its ownership record and plans. apply holds the state lock exclusively
 // until it calls done (which releases the kernel and the lock); plan holds
 // it shared only while it reads the kernel and the record, waiting for a
 // running apply first, and writes nothing.
-func prepare(ctx context.Context, e *env, g *globals, file string, adopt, apply bool) (r *ipvs.Reconciler, p *ipvs.Plan, done func(), err error) {
+func prepare(ctx context.Context, e *env, g *globals, file string, adopt, apply bool) (*prepared, error) {
+	pr := &prepared{}
+	var err error
+	var desired []ipvs.VirtualService
+	pr.r, pr.plan, desired, pr.guard, pr.done, err = prepareKernel(ctx, e, g, file, adopt, apply)
+	if err != nil {
+		return nil, err
+	}
+	pr.empty = len(desired) == 0
+	return pr, nil
+}
+
+func prepareKernel(ctx context.Context, e *env, g *globals, file string, adopt, apply bool) (r *ipvs.Reconciler, p *ipvs.Plan, desired []ipvs.VirtualService, guard lvshcl.Guard, done func(), err error) {
 	// An unchanged file that apply applied before is not parsed again
 	// (configcache.go); apply records a file that decoded cleanly.
 	statePath := g.ownership(e).Path
@@ -76,7 +170,7 @@ func prepare(ctx context.Context, e *env, g *globals, file string, adopt, apply 
 	opt := g.configOptions()
 	src, readDiags := opt.limits.ReadFile(file) // at most --max-config-size
 	readOK := !readDiags.HasErrors()
-	desired, cached := []ipvs.VirtualService(nil), false
+	cached := false
 	if readOK {
 		desired, cached = cache.load(file, src)
 	}
@@ -87,23 +181,30 @@ func prepare(ctx context.Context, e *env, g *globals, file string, adopt, apply 
 		}
 		cfg, clean, err := decodeConfig(ctx, file, src, e.stderr, opt)
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, nil, nil, guard, nil, err
 		}
-		desired, remember = cfg.Services, clean && readOK
+		if cfg.Empty() && !cfg.Guard.AllowEmpty {
+			// A backend's file (only a realserver block).
+			return nil, nil, nil, guard, nil, &exitError{code: 1, err: &emptyError{file: file}}
+		}
+		desired, remember, guard = cfg.Services, clean && readOK, cfg.Guard
 	}
 	k, err := e.openKernel(ctx, g.netnsPath())
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, guard, nil, err
 	}
 	var unlock func()
 	if apply {
 		unlock, err = lockExclusive(ctx, statePath, roleApply, readersWait)
+		if err != nil {
+			err = daemonOwns(statePath, err)
+		}
 	} else {
 		unlock, err = lockShared(ctx, statePath, planLockWait, e.stderr)
 	}
 	if err != nil {
 		k.Close()
-		return nil, nil, nil, err
+		return nil, nil, nil, guard, nil, err
 	}
 	if apply && remember {
 		// Best effort: without it the next apply parses again.
@@ -118,9 +219,15 @@ func prepare(ctx context.Context, e *env, g *globals, file string, adopt, apply 
 	done = func() { unlock(); k.Close() }
 	if err != nil {
 		done()
-		return nil, nil, nil, err
+		return nil, nil, nil, guard, nil, err
 	}
-	return r, p, done, nil
+	if cached && p.Destruction().Excessive() {
+		// The cache keeps the table, not allow_destroy: read the file.
+		if cfg, _, err := decodeConfig(ctx, file, src, io.Discard, opt); err == nil {
+			guard = cfg.Guard
+		}
+	}
+	return r, p, desired, guard, done, nil
 }
 
 func printPlan(out io.Writer, p *ipvs.Plan) {

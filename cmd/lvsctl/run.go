@@ -105,7 +105,7 @@ it reports READY, RELOADING and STOPPING and pings the watchdog.`,
 				return err
 			}
 			ctx := cmd.Context()
-			unlock, err := lockState(g.ownership(e).Path)
+			unlock, err := lockExclusive(ctx, g.ownership(e).Path, roleRun, readersWait)
 			if err != nil {
 				return err
 			}
@@ -116,8 +116,7 @@ it reports READY, RELOADING and STOPPING and pings the watchdog.`,
 			}
 			defer ops.stop()
 
-			reload := make(chan *lvshcl.Config)
-			go watchReload(ctx, file, g.configOptions(), logger, reload, ops)
+			go watchReload(ctx, file, g.configOptions(), logger, ops)
 			// IPVS is opened only when the file has virtual services: a
 			// VRRP-only node runs on a kernel without IPVS.
 			startIPVS := func(ctx context.Context, onQuorum func(string, bool)) (director.Daemon, func(), error) {
@@ -133,11 +132,12 @@ it reports READY, RELOADING and STOPPING and pings the watchdog.`,
 					FlushOnExit: flushOnExit || cfg.FlushOnExit,
 					Resync:      resync,
 					OnQuorum:    onQuorum,
+					OnLoad:      ops.daemonLoaded,
 				})), func() { k.Close() }, nil
 			}
 			d := ops.attachDirector(director.New(director.Options{Logger: logger, StartIPVS: startIPVS}))
 			logger.Info("starting", "config", file, "netns", g.netns, "pid", os.Getpid())
-			return d.Run(ctx, cfg, reload)
+			return d.Run(ctx, cfg, ops.reloadCh)
 		},
 	}
 	cmd.Flags().StringVarP(&file, "file", "f", "lvsctl.hcl", "configuration `FILE`")
@@ -166,12 +166,17 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	return nil, fmt.Errorf("--log-format %q: want text or json", format)
 }
 
+// roleRun marks the state lock of lvsctl run, which holds it for its whole
+// life: apply then says that the daemon owns the table.
+const roleRun = "run"
+
 // watchReload re-reads file on every SIGHUP (within opt's limits) and
-// hands valid configurations to the daemon; an invalid one is logged with
-// its diagnostics (capped, secrets masked) and dropped. ops hears each
+// hands valid configurations to the daemon (ops.submit, which refuses an
+// empty or too destructive one); an invalid one is logged with its
+// diagnostics (capped, secrets masked) and dropped. ops hears each
 // reload's start and outcome (systemd, status) before the diagnostics are
 // rendered.
-func watchReload(ctx context.Context, file string, opt configOptions, logger *slog.Logger, reload chan<- *lvshcl.Config, ops *runOps) {
+func watchReload(ctx context.Context, file string, opt configOptions, logger *slog.Logger, ops *runOps) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -181,32 +186,45 @@ func watchReload(ctx context.Context, file string, opt configOptions, logger *sl
 			return
 		case <-hup:
 		}
-		logger.Info("SIGHUP: reloading", "config", file)
-		ops.reloading()
-		cfg, files, diags := opt.limits.Load(file)
-		if errs := diags.Errs(); len(errs) > 0 {
-			// The first error as its diagnostic's first line
-			// (FILE:LINE:COL: Error: Summary), rendered as the log's
-			// are: masked.
-			var first bytes.Buffer
-			_ = lvshcl.RenderDiagnostics(ctx, &first, files, hcl.Diagnostics{firstError(diags)}, 1)
-			head, _, _ := strings.Cut(first.String(), "\n")
-			ops.reloaded(fmt.Errorf("%s, the first: %s", plural(len(errs), "error"), head))
-			var buf bytes.Buffer
-			if err := lvshcl.RenderDiagnostics(ctx, &buf, files, diags, lvshcl.DefaultMaxDiagnostics); err != nil {
-				return // stopping
-			}
-			logger.Error("reload refused: the file is invalid; keeping the running configuration",
-				"config", file, "errors", len(errs), "diagnostics", strings.TrimSpace(buf.String()))
-			continue
-		}
-		select {
-		case reload <- cfg:
-			ops.reloaded(nil)
-		case <-ctx.Done():
+		if !reloadOnce(ctx, file, opt, logger, ops) {
 			return
 		}
 	}
+}
+
+// reloadOnce is one SIGHUP; it returns false when ctx ends.
+func reloadOnce(ctx context.Context, file string, opt configOptions, logger *slog.Logger, ops *runOps) bool {
+	ops.reloadMu.Lock()
+	defer ops.reloadMu.Unlock()
+	logger.Info("SIGHUP: reloading", "config", file)
+	ops.reloading()
+	cfg, files, diags := opt.limits.Load(file)
+	if errs := diags.Errs(); len(errs) > 0 {
+		// The first error as its diagnostic's first line
+		// (FILE:LINE:COL: Error: Summary), rendered as the log's
+		// are: masked.
+		var first bytes.Buffer
+		_ = lvshcl.RenderDiagnostics(ctx, &first, files, hcl.Diagnostics{firstError(diags)}, 1)
+		head, _, _ := strings.Cut(first.String(), "\n")
+		ops.reloaded(fmt.Errorf("%s, the first: %s", plural(len(errs), "error"), head))
+		var buf bytes.Buffer
+		if err := lvshcl.RenderDiagnostics(ctx, &buf, files, diags, lvshcl.DefaultMaxDiagnostics); err != nil {
+			return false // stopping
+		}
+		logger.Error("reload refused: the file is invalid; keeping the running configuration",
+			"config", file, "errors", len(errs), "diagnostics", strings.TrimSpace(buf.String()))
+		return true
+	}
+	if err := ops.submit(ctx, file, cfg, false); err != nil {
+		if ctx.Err() != nil {
+			return false
+		}
+		ops.reloaded(err)
+		logger.Error("reload refused; keeping the running configuration", "config", file, "via", "SIGHUP", "err", err)
+		return true
+	}
+	ops.reloaded(nil)
+	return true
 }
 
 // firstError is the first error of diags, which has one.

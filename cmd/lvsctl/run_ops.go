@@ -88,6 +88,17 @@ type runOps struct {
 
 	status  *statusapi.Server
 	metrics *http.Server
+
+	// Configurations (run_config.go): opt reads those the socket is
+	// given; reloadCh hands them to the director; current is the latest
+	// handed over, which the next is judged against (under mu, as are
+	// waiters, the applies through the socket that wait for the daemon's
+	// outcome); reloadMu makes reloads (SIGHUP, apply) take turns.
+	opt      configOptions
+	reloadCh chan *lvshcl.Config
+	current  *lvshcl.Config
+	waiters  map[*lvshcl.Config]chan loadOutcome
+	reloadMu sync.Mutex
 }
 
 // startRunOps opens the status socket and the metrics listener (errors are
@@ -99,12 +110,14 @@ func startRunOps(ctx context.Context, f runOpsFlags, e *env, g *globals, file st
 	o := &runOps{
 		log: log, file: file, netns: g.netns, started: time.Now(), build: readBuildInfo(),
 		sd: notifier{log: log}, ctx: ctx, cancel: cancel, generation: 1,
+		opt: g.configOptions(), reloadCh: make(chan *lvshcl.Config), current: cfg,
 	}
 	if abs, err := filepath.Abs(file); err == nil {
 		o.file = abs
 	}
 	var err error
-	o.status, err = statusapi.Listen(statusSocket(f.socket, g), o.statusDoc, log)
+	o.status, err = statusapi.ListenWith(statusSocket(f.socket, g),
+		statusapi.Handlers{Status: o.statusDoc, Plan: o.planConfig, Apply: o.applyConfig}, log)
 	if err != nil {
 		cancel()
 		return nil, err
@@ -199,7 +212,8 @@ func (o *runOps) notifyReady(ctx context.Context, ipvsNeeded bool) {
 	o.sd.ready("running")
 }
 
-// reloading is called on SIGHUP, before the file is read.
+// reloading is called on SIGHUP or an apply through the socket, before
+// the file is read.
 func (o *runOps) reloading() {
 	o.sd.reloading()
 	loads := 0
@@ -215,12 +229,17 @@ func (o *runOps) reloading() {
 // nil) or refused. READY=1 follows when the daemon has applied it (at most
 // 30 s later: a reload the daemon refuses publishes nothing).
 func (o *runOps) reloaded(err error) {
+	o.reloadedVia("SIGHUP", o.file, err)
+}
+
+// reloadedVia is reloaded for a reload by via ("SIGHUP", "apply") of file.
+func (o *runOps) reloadedVia(via, file string, err error) {
 	o.mu.Lock()
 	if o.stopped {
 		o.mu.Unlock()
 		return
 	}
-	r := &statusapi.Reload{At: time.Now(), OK: err == nil}
+	r := &statusapi.Reload{At: time.Now(), OK: err == nil, Via: via, File: file}
 	if err != nil {
 		r.Error = err.Error()
 	} else {
@@ -232,7 +251,7 @@ func (o *runOps) reloaded(err error) {
 		o.mu.Unlock()
 		status := "running"
 		if err != nil {
-			status = "running; the last reload was refused (invalid file)"
+			status = "running; the last reload was refused"
 		}
 		o.sd.ready(status)
 		return

@@ -78,6 +78,13 @@ type Options struct {
 	// It is called on Run's goroutine and must not block (VRRP's
 	// track_virtual_server follows it).
 	OnQuorum func(name string, up bool)
+	// OnLoad, if set, is told the outcome of every configuration Run
+	// loads, the first and each reload, by its pointer: the ops the
+	// kernel accepted, and an error if the daemon refused the
+	// configuration or the kernel a change. It is called on Run's
+	// goroutine and must not block (lvsctl apply through the socket
+	// waits for it).
+	OnLoad func(cfg *lvshcl.Config, ops []ipvs.Op, err error)
 }
 
 // DefaultCoalesceMax is the default Options.CoalesceMax: with the default
@@ -105,6 +112,12 @@ type Daemon struct {
 	// startDump is the table presumeFromTable read, for the first resync.
 	startDump []ipvs.VirtualService
 	view      view // snapshots for status and metrics (observe.go)
+	// lastOps are the ops the latest resync made (the kernel accepted).
+	lastOps []ipvs.Op
+	// requests run on Run's goroutine (preview.go); stopped is closed
+	// when Run returns.
+	requests chan func(context.Context)
+	stopped  chan struct{}
 }
 
 type service struct {
@@ -149,9 +162,11 @@ func New(o Options) *Daemon {
 		o.Hooks = ExecHooks{Logger: o.Logger}
 	}
 	return &Daemon{
-		o:    o,
-		log:  o.Logger,
-		pool: checker.NewPool(checker.Options{Clock: o.Clock, Rand: o.Rand}),
+		o:        o,
+		log:      o.Logger,
+		pool:     checker.NewPool(checker.Options{Clock: o.Clock, Rand: o.Rand}),
+		requests: make(chan func(context.Context)),
+		stopped:  make(chan struct{}),
 	}
 }
 
@@ -160,7 +175,14 @@ func New(o Options) *Daemon {
 // (the caller validates it first). It returns an error only if the first
 // apply fails; later kernel errors are logged and retried at the next
 // resync.
-func (d *Daemon) Run(ctx context.Context, cfg *lvshcl.Config, reload <-chan *lvshcl.Config) error {
+func (d *Daemon) Run(ctx context.Context, cfg *lvshcl.Config, reload <-chan *lvshcl.Config) (err error) {
+	defer close(d.stopped)
+	started := false
+	defer func() {
+		if err != nil && !started {
+			d.loaded(cfg, nil, err)
+		}
+	}()
 	poolCtx, stopPool := context.WithCancel(context.WithoutCancel(ctx))
 	poolDone := make(chan error, 1)
 	go func() { poolDone <- d.pool.Run(poolCtx) }()
@@ -182,6 +204,8 @@ func (d *Daemon) Run(ctx context.Context, cfg *lvshcl.Config, reload <-chan *lvs
 	d.log.Info("running", "services", len(cfg.Services), "checks", len(d.byTarget),
 		"presumed_from_table", len(presumed), "writes", d.stats.Writes, "resync", d.resyncEvery())
 	d.quorumFromTable(presumed)
+	d.loaded(cfg, d.lastOps, nil)
+	started = true
 
 	coalesce := d.o.Clock.NewTimer(time.Hour)
 	coalesce.Stop()
@@ -224,6 +248,8 @@ func (d *Daemon) Run(ctx context.Context, cfg *lvshcl.Config, reload <-chan *lvs
 				d.log.Error("resync failed; retrying at the next one", errAttrs(err)...)
 			}
 			resync.Reset(d.resyncEvery())
+		case f := <-d.requests:
+			f(ctx)
 		case next, ok := <-reload:
 			if !ok {
 				reload = nil
@@ -231,12 +257,15 @@ func (d *Daemon) Run(ctx context.Context, cfg *lvshcl.Config, reload <-chan *lvs
 			}
 			if err := d.load(next, nil); err != nil {
 				d.log.Error("reload refused; keeping the running configuration", "err", err)
+				d.loaded(next, nil, err)
 				continue
 			}
-			if err := d.resync(ctx, true); err != nil {
+			err := d.resync(ctx, true)
+			if err != nil {
 				d.log.Error("reload: apply failed; retrying at the next resync", errAttrs(err)...)
 			}
 			d.log.Info("reloaded", "services", len(next.Services), "checks", len(d.byTarget))
+			d.loaded(next, d.lastOps, err)
 			resync.Reset(d.resyncEvery())
 		}
 	}
@@ -399,6 +428,7 @@ func (d *Daemon) resync(ctx context.Context, expected bool) error {
 		d.startDump = nil
 	}
 	r := &ipvs.Reconciler{Kernel: k, Owned: d.o.Owned}
+	d.lastOps = nil
 	p, err := r.Plan(ctx, want, d.o.Adopt)
 	if err != nil {
 		return err
@@ -414,6 +444,7 @@ func (d *Daemon) resync(ctx context.Context, expected bool) error {
 		}
 	}
 	res, err := r.Apply(ctx, p)
+	d.lastOps = p.Ops[:min(res.Applied, len(p.Ops))]
 	d.stats.Writes += res.Applied
 	if !expected {
 		d.stats.Repairs += res.Applied

@@ -11,11 +11,16 @@ import (
 // server when none is up. It also returns the sum of the weights of the up
 // real servers, the measure of the pool's quorum.
 func (d *Daemon) desired(s service) (vs ipvs.VirtualService, upWeight int) {
+	return desiredIn(s, d.health)
+}
+
+// desiredIn is desired with the health of hm.
+func desiredIn(s service, hm map[checker.Target]health) (vs ipvs.VirtualService, upWeight int) {
 	out := s.vs
 	out.RealServers = make([]ipvs.RealServer, 0, len(s.vs.RealServers)+1)
 	up := 0
 	for _, r := range s.vs.RealServers {
-		h, checked := d.memberHealth(s, r.Key())
+		h, checked := memberHealth(s, r.Key(), hm)
 		switch {
 		case !checked || h.up:
 			if checked && h.weight != checker.NoWeight {
@@ -38,12 +43,12 @@ func (d *Daemon) desired(s service) (vs ipvs.VirtualService, upWeight int) {
 
 // memberHealth returns the health of real server k of s, and whether it is
 // checked at all.
-func (d *Daemon) memberHealth(s service, k ipvs.RealKey) (health, bool) {
+func memberHealth(s service, k ipvs.RealKey, hm map[checker.Target]health) (health, bool) {
 	for _, m := range s.pool.Members {
 		if m.Real != k || m.Check == nil {
 			continue
 		}
-		h, ok := d.health[m.Check.Target]
+		h, ok := hm[m.Check.Target]
 		if !ok {
 			return health{up: true, weight: checker.NoWeight}, true
 		}

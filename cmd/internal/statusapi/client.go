@@ -18,13 +18,7 @@ var ErrNoDaemon = errors.New("no lvsctl run is serving")
 // Get asks the daemon serving the socket at path for its Status. When none
 // does, the error matches ErrNoDaemon and says what to try.
 func Get(ctx context.Context, path string) (Status, json.RawMessage, error) {
-	tr := &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, "unix", path)
-		},
-		DisableKeepAlives: true,
-	}
+	tr := transport(path)
 	defer tr.CloseIdleConnections()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://lvsctl"+Path, nil)
 	if err != nil {
@@ -47,6 +41,17 @@ func Get(ctx context.Context, path string) (Status, json.RawMessage, error) {
 		return Status{}, nil, fmt.Errorf("status from %s: %w", path, err)
 	}
 	return st, body, nil
+}
+
+// transport dials the socket at path.
+func transport(path string) *http.Transport {
+	return &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", path)
+		},
+		DisableKeepAlives: true,
+	}
 }
 
 // dialError explains a failed request: no daemon, a stale socket, or not

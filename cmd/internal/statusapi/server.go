@@ -30,6 +30,20 @@ type Server struct {
 // The socket is bound under a temporary name, restricted, then renamed into
 // place, so it is never reachable with looser permissions.
 func Listen(path string, status func() Status, log *slog.Logger) (*Server, error) {
+	return ListenWith(path, Handlers{Status: status}, log)
+}
+
+// Handlers are what the socket serves: Status always, and the
+// configuration resources (config.go) when set.
+type Handlers struct {
+	Status func() Status
+	Plan   ConfigHandler // POST /v1/plan
+	Apply  ConfigHandler // POST /v1/apply
+}
+
+// ListenWith is Listen serving h.
+func ListenWith(path string, h Handlers, log *slog.Logger) (*Server, error) {
+	status := h.Status
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -71,6 +85,12 @@ func Listen(path string, status func() Status, log *slog.Logger) (*Server, error
 			log.Debug("status request", "err", err)
 		}
 	})
+	if h.Plan != nil {
+		mux.HandleFunc("POST "+PlanPath, serveConfig(h.Plan, 30*time.Second))
+	}
+	if h.Apply != nil {
+		mux.HandleFunc("POST "+ApplyPath, serveConfig(h.Apply, applyTimeout))
+	}
 	s := &Server{
 		path: path, info: info, done: make(chan struct{}),
 		srv: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second,

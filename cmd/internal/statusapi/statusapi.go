@@ -70,15 +70,20 @@ type Config struct {
 	// per accepted reload.
 	Generation int       `json:"generation"`
 	LoadedAt   time.Time `json:"loaded_at,omitzero"`
-	// LastReload is the latest SIGHUP's outcome; nil if there was none.
+	// LastReload is the latest reload's outcome (SIGHUP or apply); nil if
+	// there was none.
 	LastReload *Reload `json:"last_reload,omitempty"`
 }
 
-// Reload is one SIGHUP.
+// Reload is one SIGHUP or apply through the socket.
 type Reload struct {
 	At    time.Time `json:"at"`
 	OK    bool      `json:"ok"`
 	Error string    `json:"error,omitempty"`
+	// Via is "SIGHUP" or "apply" (lvsctl apply through the socket), and
+	// File the file it read.
+	Via  string `json:"via,omitempty"`
+	File string `json:"file,omitempty"`
 }
 
 // Counters are what the daemon did since it started.

@@ -36,7 +36,11 @@ func Write(w io.Writer, st Status) error {
 		ew.printf(" (applied %s ago)", age(st.Now, st.Config.LoadedAt))
 	}
 	if r := st.Config.LastReload; r != nil {
-		ew.printf("; last reload %s ago: ", age(st.Now, r.At))
+		ew.printf("; last reload %s ago", age(st.Now, r.At))
+		if r.Via == "apply" {
+			ew.printf(" (lvsctl apply -f %s)", r.File)
+		}
+		ew.printf(": ")
 		if r.OK {
 			ew.printf("ok")
 		} else {
