@@ -53,6 +53,14 @@ func ProbeCapabilities(ctx context.Context, schedulers []Scheduler, tunnels []Tu
 	if present == "" {
 		present = DefaultScheduler
 	}
+	// The control: an IP-in-IP real server, which every kernel keeps. If
+	// it fails, a refusal below would not be about the tunnel type.
+	if ok, err := probeTunnel(ctx, n, next(), present, IPIP); err != nil || !ok {
+		if err == nil {
+			err = errors.New("the kernel did not keep it")
+		}
+		return Capabilities{}, fmt.Errorf("ipvs: capability probe: an IP-in-IP real server: %w", err)
+	}
 	for _, t := range tunnels {
 		ok, err := probeTunnel(ctx, n, next(), present, t)
 		if err != nil {
@@ -124,6 +132,10 @@ func openScratch(ctx context.Context) (*Netlink, error) {
 			ch <- result{err: err}
 			return
 		}
+		if err := loopbackUp(); err != nil {
+			ch <- result{err: fmt.Errorf("ipvs: capability probe: %w", err)}
+			return
+		}
 		n, err := Open(ctx, "/proc/thread-self/ns/net")
 		ch <- result{n, err}
 	}()
@@ -138,4 +150,28 @@ func openScratch(ctx context.Context) (*Netlink, error) {
 		}()
 		return nil, ctx.Err()
 	}
+}
+
+// loopbackUp sets lo up in the calling thread's network namespace. A new
+// namespace has no routing table until an interface is up, and without one
+// the kernel takes every IPv4 address for a broadcast address and refuses
+// it as a real server (EINVAL).
+func loopbackUp() error {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("set lo up: %w", err)
+	}
+	defer unix.Close(fd)
+	ifr, err := unix.NewIfreq("lo")
+	if err != nil {
+		return fmt.Errorf("set lo up: %w", err)
+	}
+	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
+		return fmt.Errorf("set lo up: %w", err)
+	}
+	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
+	if err := unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr); err != nil {
+		return fmt.Errorf("set lo up: %w", err)
+	}
+	return nil
 }

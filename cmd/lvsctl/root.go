@@ -24,6 +24,9 @@ type env struct {
 	openLister func(ctx context.Context, netnsPath string) (lister, error)
 	// stateDir holds the ownership records.
 	stateDir string
+	// probe asks the kernel which schedulers and tunnel types it lacks,
+	// before plan and apply (kernelcheck.go); nil: not asked.
+	probe ipvs.Prober
 }
 
 func defaultEnv() *env {
@@ -35,6 +38,7 @@ func defaultEnv() *env {
 		},
 		openLister: openNetlinkLister,
 		stateDir:   "/var/lib/lvsctl",
+		probe:      ipvs.ProbeCapabilities,
 	}
 }
 
