@@ -104,6 +104,9 @@ it reports READY, RELOADING and STOPPING and pings the watchdog.`,
 			if err != nil {
 				return err
 			}
+			if cfg.Empty() && !cfg.Guard.AllowEmpty {
+				return &exitError{code: 1, err: &emptyError{file: file}} // a backend's file
+			}
 			ctx := cmd.Context()
 			unlock, err := lockExclusive(ctx, g.ownership(e).Path, roleRun, readersWait)
 			if err != nil {
