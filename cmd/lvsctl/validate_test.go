@@ -109,8 +109,8 @@ func TestReadConfigLimit(t *testing.T) {
 // TestValidateOffline: validate runs where the director's secrets and
 // programs are not (CI): a missing password_file, ca_file or exec check
 // command is a warning at its file:line:col (exit 0), --strict makes it an
-// error, and plan and apply refuse the file with an error there, leaving
-// the kernel untouched.
+// error, and plan, apply and run refuse the file with an error there,
+// leaving the kernel untouched.
 func TestValidateOffline(t *testing.T) {
 	service := func(check string) string {
 		return `virtual_server "db" {
@@ -153,7 +153,7 @@ func TestValidateOffline(t *testing.T) {
 			assert.Contains(t, h.errOut.String(), at+"Warning: "+tt.summary)
 			assert.Contains(t, h.errOut.String(), "1 warning(s), which --strict makes errors")
 
-			for _, cmd := range []string{"plan", "apply"} {
+			for _, cmd := range []string{"plan", "apply", "run"} {
 				require.Equal(t, 1, h.run(cmd, "-f", cfg), cmd)
 				assert.Contains(t, h.errOut.String(), at+"Error: "+tt.summary, cmd)
 			}
