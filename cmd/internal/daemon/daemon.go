@@ -114,6 +114,9 @@ type Daemon struct {
 	view      view // snapshots for status and metrics (observe.go)
 	// lastOps are the ops the latest resync made (the kernel accepted).
 	lastOps []ipvs.Op
+	// names are the services' names, by key, of the current and the
+	// previous configuration.
+	names map[ipvs.ServiceKey]string
 	// requests run on Run's goroutine (preview.go); stopped is closed
 	// when Run returns.
 	requests chan func(context.Context)
@@ -308,6 +311,15 @@ func (d *Daemon) load(cfg *lvshcl.Config, presumed map[checker.Target]checker.Pr
 	if err := d.pool.Set(specs); err != nil {
 		return fmt.Errorf("health checks: %w", err)
 	}
+	// Names for the ops of the next resync: a deleted service's from the
+	// configuration it leaves (the kernel does not keep them).
+	d.names = make(map[ipvs.ServiceKey]string, len(services)+len(d.services))
+	for k, s := range d.services {
+		d.names[k] = s.vs.Name
+	}
+	for k, s := range services {
+		d.names[k] = s.vs.Name
+	}
 	d.cfg = cfg
 	d.services = services
 	d.byTarget = byTarget
@@ -435,6 +447,11 @@ func (d *Daemon) resync(ctx context.Context, expected bool) error {
 	}
 	if len(p.Conflicts) > 0 && !d.o.Adopt {
 		return fmt.Errorf("%w: %v (run with --adopt to take them over)", ipvs.ErrConflict, p.Conflicts)
+	}
+	for i := range p.Ops {
+		if s := &p.Ops[i].Service; s.Name == "" {
+			s.Name = d.names[s.Key]
+		}
 	}
 	for _, op := range p.Ops {
 		if expected {
