@@ -189,6 +189,9 @@ func prepareKernel(ctx context.Context, e *env, g *globals, file string, adopt, 
 		}
 		desired, remember, guard = cfg.Services, clean && readOK, cfg.Guard
 	}
+	if err := checkKernel(ctx, e, file, src, desired, opt); err != nil { // kernelcheck.go
+		return nil, nil, nil, guard, nil, err
+	}
 	k, err := e.openKernel(ctx, g.netnsPath())
 	if err != nil {
 		return nil, nil, nil, guard, nil, err

@@ -201,7 +201,7 @@ func reloadOnce(ctx context.Context, file string, opt configOptions, logger *slo
 	defer ops.reloadMu.Unlock()
 	logger.Info("SIGHUP: reloading", "config", file)
 	ops.reloading()
-	cfg, files, diags := opt.limits.Load(file)
+	cfg, files, diags := opt.hclOptions().Load(file)
 	if errs := diags.Errs(); len(errs) > 0 {
 		// The first error as its diagnostic's first line
 		// (FILE:LINE:COL: Error: Summary), rendered as the log's

@@ -123,7 +123,7 @@ func (o *runOps) daemonLoaded(cfg *lvshcl.Config, ops []ipvs.Op, err error) {
 // decodeRequest parses req's bytes under the daemon's limits into out's
 // diagnostics; cfg is nil when the file has errors.
 func (o *runOps) decodeRequest(ctx context.Context, req statusapi.ConfigRequest, out *statusapi.Plan) *lvshcl.Config {
-	cfg, files, diags := o.opt.limits.Parse(req.Source, req.File)
+	cfg, files, diags := o.opt.hclOptions().Parse(req.Source, req.File)
 	if len(diags) > 0 {
 		var buf bytes.Buffer
 		max := o.opt.maxErrors
