@@ -28,6 +28,8 @@ import (
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
+
+	"github.com/lvsctl/lvsctl/ipvs"
 )
 
 // Lab is a set of namespaces named Prefix+host.
@@ -305,6 +307,7 @@ func (l *Lab) Close() error {
 		s.Close()
 	}
 	for _, host := range l.order {
+		l.flushIPVS(host)
 		h := l.hosts[host]
 		h.Close()
 		if err := netns.DeleteNamed(l.NSName(host)); err != nil {
@@ -314,6 +317,27 @@ func (l *Lab) Close() error {
 	l.hosts = map[string]netns.NsHandle{}
 	l.order = nil
 	return errors.Join(errs...)
+}
+
+// flushIPVS deletes the IPVS services in host's namespace, if its kernel
+// has IPVS. The kernel would remove them itself, but later, in the
+// namespace cleanup worker, and until then they stay in IPVS's one service
+// hash table for all namespaces. On Linux 6.1 that shows in another
+// namespace's /proc/net/ip_vs: a listing longer than one read lost lines
+// while a previous test's namespaces still held services (seen in
+// TestVMPipelinedApply after TestVMPackagedUnits). Flushing first keeps
+// each test's table to itself.
+func (l *Lab) flushIPVS(host string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	k, err := ipvs.Open(ctx, l.NSPath(host))
+	if err != nil {
+		return // no IPVS (the host's kernel), or no namespace
+	}
+	defer k.Close()
+	if svcs, err := k.Services(ctx); err == nil && len(svcs) > 0 {
+		_, _ = k.Apply(ctx, ipvs.Diff(svcs, nil))
+	}
 }
 
 // NATTopology builds the classic LVS-NAT lab: a client on 10.0.1.0/24, a
