@@ -218,8 +218,10 @@ virtual_server "db" {
 	step("fewer-reals.hcl", fmt.Sprintf(base, 7, "", db), 1, "- real TCP 10.10.0.1:80 (web) -> 10.20.0.3:80")
 	step("no-db.hcl", fmt.Sprintf(base, 7, "", ""), 1, "- service TCP 10.10.0.2:3306")
 
-	// Everything of ours removed: the foreign service remains alone.
-	empty := writeHCL(t, "empty.hcl", "")
+	// Everything of ours removed (which the file must say: an empty file
+	// is refused): the foreign service remains alone.
+	require.Equal(t, 1, cli.run("apply", "-f", writeHCL(t, "truncated.hcl", "")))
+	empty := writeHCL(t, "empty.hcl", "allow_empty = true\n")
 	require.Equal(t, 0, cli.run("apply", "-f", empty))
 	left := dump(t, ns)
 	require.Len(t, left, 1)
