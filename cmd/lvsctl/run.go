@@ -68,8 +68,12 @@ and anything changed behind lvsctl's back (ipvsadm -d ...) is repaired and
 logged.
 
 Signals: SIGHUP re-reads the file; an invalid file is reported and the running
-configuration is kept; a valid one is applied by difference, and real servers
-that stay keep their health. SIGTERM or SIGINT stop the checks and leave the
+configuration is kept, as is one that configures nothing (without
+allow_empty = true) or that would delete more than half of the services, or
+of a service's real servers (without allow_destroy = true); a valid one is
+applied by difference, and real servers that stay keep their health.
+"lvsctl plan -f" and "lvsctl apply -f" talk to the daemon over its socket:
+apply is a reload that answers with the changes made (docs/plan.md). SIGTERM or SIGINT stop the checks and leave the
 IPVS table in place, so traffic flows through a restart (--flush-on-exit, or
 flush_on_exit = true at the top of the file, removes what lvsctl owns
 instead). On SIGHUP only the VRRP instances whose settings changed restart;
