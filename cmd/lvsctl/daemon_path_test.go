@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -71,13 +72,36 @@ func closedPort(t *testing.T) int {
 // daemonRun is `lvsctl run` in-process on h's fake kernel with a socket.
 type daemonRun struct {
 	h    *harness
+	k    *lockedKernel // h's fake kernel, which the daemon writes
 	sock string
 	logs *lockedBuffer
 }
 
+// lockedKernel is a Fake behind a mutex: the daemon writes it while the
+// test reads it.
+type lockedKernel struct {
+	mu sync.Mutex
+	f  *ipvs.Fake
+}
+
+func (k *lockedKernel) Services(ctx context.Context) ([]ipvs.VirtualService, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.f.Services(ctx)
+}
+
+func (k *lockedKernel) Apply(ctx context.Context, ops []ipvs.Op) (int, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.f.Apply(ctx, ops)
+}
+
+func (k *lockedKernel) Close() error { return nil }
+
 func startInProcess(t *testing.T, h *harness, cfg string) *daemonRun {
 	t.Helper()
-	d := &daemonRun{h: h, sock: filepath.Join(shortDir(t), "lvsctl.sock"), logs: &lockedBuffer{}}
+	d := &daemonRun{h: h, k: &lockedKernel{f: h.kernel}, sock: filepath.Join(shortDir(t), "lvsctl.sock"), logs: &lockedBuffer{}}
+	h.env.openKernel = func(context.Context, string) (ipvs.Kernel, error) { return d.k, nil }
 	e := *h.env
 	e.stderr = d.logs
 	ctx, cancel := context.WithCancel(context.Background())
@@ -111,7 +135,9 @@ func (d *daemonRun) status(t *testing.T) statusapi.Status {
 }
 
 // table is the fake kernel's table as plan lines, for comparisons.
-func table(t *testing.T, k *ipvs.Fake) []string {
+func table(t *testing.T, k interface {
+	Services(context.Context) ([]ipvs.VirtualService, error)
+}) []string {
 	t.Helper()
 	svcs, err := k.Services(context.Background())
 	require.NoError(t, err)
@@ -152,7 +178,7 @@ func TestDaemonPath(t *testing.T) {
 		}
 		return false
 	}, 10*time.Second, 20*time.Millisecond, d.logs.String())
-	before := table(t, h.kernel)
+	before := table(t, d.k)
 	require.Len(t, before, 4+4, "the down server is out of the table")
 
 	// The unchanged file: nothing to do, although the kernel lacks a
@@ -185,13 +211,13 @@ func TestDaemonPath(t *testing.T) {
 	require.Equal(t, 0, code, out+errOut)
 	assert.Equal(t, "~ real TCP 10.0.0.1:80 (web) -> 127.0.0.2:80 weight 1 -> 5\n"+
 		"Applied 1 change (by lvsctl run, as a reload of "+edited+").\n", out)
-	assert.Contains(t, table(t, h.kernel), "+ real TCP 10.0.0.1:80 (web) -> 127.0.0.2:80 fwd=nat weight=5")
+	assert.Contains(t, table(t, d.k), "+ real TCP 10.0.0.1:80 (web) -> 127.0.0.2:80 fwd=nat weight=5")
 	st := d.status(t)
 	assert.Equal(t, 2, st.Config.Generation)
 	require.NotNil(t, st.Config.LastReload)
 	assert.True(t, st.Config.LastReload.OK)
 	assert.Equal(t, "apply", st.Config.LastReload.Via)
-	before = table(t, h.kernel)
+	before = table(t, d.k)
 
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP) // the test process must survive SIGHUP
@@ -224,7 +250,7 @@ func TestDaemonPath(t *testing.T) {
 			assert.Equal(t, 1, code)
 			assert.Contains(t, out+errOut, tt.apply)
 			assert.Contains(t, errOut, "kept the running configuration")
-			assert.Equal(t, before, table(t, h.kernel), "the table is untouched")
+			assert.Equal(t, before, table(t, d.k), "the table is untouched")
 			st := d.status(t)
 			require.NotNil(t, st.Config.LastReload)
 			assert.False(t, st.Config.LastReload.OK)
@@ -235,7 +261,7 @@ func TestDaemonPath(t *testing.T) {
 			assert.False(t, st.Config.LastReload.OK)
 			assert.Contains(t, st.Config.LastReload.Error, tt.hup)
 			assert.Equal(t, gen, st.Config.Generation)
-			assert.Equal(t, before, table(t, h.kernel), "the table is untouched")
+			assert.Equal(t, before, table(t, d.k), "the table is untouched")
 			assert.Contains(t, d.logs.String(), "reload refused")
 		})
 	}
@@ -251,13 +277,13 @@ func TestDaemonPath(t *testing.T) {
 	require.Equal(t, 0, code, out+errOut)
 	assert.Contains(t, out, "- service TCP 10.0.0.2:3306 (db)")
 	assert.Contains(t, out, "Applied 3 changes")
-	assert.Len(t, table(t, h.kernel), 2)
+	assert.Len(t, table(t, d.k), 2)
 
 	// allow_empty in the file, by SIGHUP: everything goes.
 	sighup("allow_empty = true\n")
 	st = d.status(t)
 	assert.True(t, st.Config.LastReload.OK, st.Config.LastReload.Error)
-	require.Eventually(t, func() bool { return len(table(t, h.kernel)) == 0 }, 10*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return len(table(t, d.k)) == 0 }, 10*time.Second, 10*time.Millisecond)
 }
 
 // TestDaemonPathInvalidFile: the daemon renders the diagnostics and keeps
@@ -268,7 +294,7 @@ func TestDaemonPathInvalidFile(t *testing.T) {
 	d := startInProcess(t, h, file)
 	require.Eventually(t, func() bool {
 		_, err := os.Lstat(d.sock)
-		return err == nil && len(table(t, h.kernel)) > 0
+		return err == nil && len(table(t, d.k)) > 0
 	}, 10*time.Second, 10*time.Millisecond)
 	bad := writeConfig(t, "virtual_server \"web\" {\n  address = \"10.0.0.1\"\n  port = 80\n  schedulr = \"rr\"\n}\n")
 	code, out, errOut := d.cli("apply", "-f", bad, "--socket", d.sock)
