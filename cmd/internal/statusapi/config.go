@@ -164,6 +164,9 @@ func postConfig(ctx context.Context, path, resource string, req ConfigRequest) (
 	if err != nil {
 		return Plan{}, fmt.Errorf("%s from %s: %w", resource, path, err)
 	}
+	if resp.StatusCode == http.StatusNotFound {
+		return Plan{}, fmt.Errorf("the lvsctl run on %s does not take configurations over its socket (an older version): edit its file and reload it (SIGHUP), or restart it with this lvsctl", path)
+	}
 	if resp.StatusCode != http.StatusOK {
 		return Plan{}, fmt.Errorf("lvsctl run on %s: %s: %s", path, resp.Status, bytes.TrimSpace(out))
 	}
