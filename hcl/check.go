@@ -92,7 +92,11 @@ func checkSchema(kind string) *hcl.BodySchema {
 	case checkMySQL:
 		attrs = append(append(attrs, connAttributes...), mysqlAttributes...)
 	default:
-		return nil
+		k, ok := moreCheckKind(kind) // check_kinds.go
+		if !ok {
+			return nil
+		}
+		attrs = append(attrs, k.schema()...)
 	}
 	return &hcl.BodySchema{Attributes: attrs, Blocks: blocks}
 }
@@ -166,6 +170,8 @@ type checkSyntax struct {
 
 	// mysql (with ConnectIP, ConnectPort, BindTo and CAFile).
 	MySQL *mysqlSyntax
+	// More is the syntax of a check type of check_kinds.go.
+	More any
 }
 
 // urlSyntax is one url block of an http or https check.
@@ -274,6 +280,9 @@ func (d *decoder) check(b *hclsyntax.Block) *checkSyntax {
 	c.Timeout = d.raw(a["timeout"])
 	if c.Kind == checkMySQL {
 		c.MySQL = d.mysql(a)
+	}
+	if k, ok := moreCheckKind(c.Kind); ok {
+		c.More = k.decode(d, a)
 	}
 	for _, blk := range content.Blocks {
 		if blk.Type == blockURL {
@@ -596,6 +605,9 @@ func (b *builder) check(c *checkSyntax, vs timingValues) *builtCheck {
 	if c.Kind == checkExec {
 		bc.timing.Retry = checker.DefaultExecRetry
 	}
+	if k, ok := moreCheckKind(c.Kind); ok && k.retry != nil {
+		bc.timing.Retry = *k.retry
+	}
 	vs.apply(&bc.timing)
 	own.apply(&bc.timing)
 	timeout := checker.DefaultTimeout
@@ -620,6 +632,8 @@ func (b *builder) check(c *checkSyntax, vs timingValues) *builtCheck {
 		bc.prober = b.exec(c, timeout)
 	case checkMySQL:
 		bc.prober = b.mysql(c, bc, timeout)
+	default:
+		bc.prober = b.moreCheck(c, bc, timeout) // check_kinds.go
 	}
 
 	bc.ok = vs.ok && !c.Bad && b.errorCount() == errs

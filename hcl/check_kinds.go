@@ -1,0 +1,60 @@
+package hcl
+
+import (
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/lvsctl/lvsctl/checker"
+)
+
+// This file registers the check types that live in a file of their own
+// (check_file.go, check_udp.go, check_ping.go, check_dns.go,
+// check_smtp.go): check.go asks moreCheckKind for their schema, decoding
+// and building, so that adding a check type touches no switch of check.go.
+
+// Check types of their own files.
+const (
+	checkFile = "file"
+	checkUDP  = "udp"
+	checkPing = "ping"
+	checkDNS  = "dns"
+	checkSMTP = "smtp"
+)
+
+// checkKind is a check type defined outside check.go.
+type checkKind struct {
+	// attrs are the type's attributes besides the timing ones.
+	attrs []hcl.AttributeSchema
+	// conn adds connect_ip, connect_port and bind_to.
+	conn bool
+	// decode decodes the type's own attributes into checkSyntax.More.
+	decode func(d *decoder, a hcl.Attributes) any
+	// build builds the prober (c.More is what decode returned, or nil).
+	build func(b *builder, c *checkSyntax, bc *builtCheck, timeout time.Duration) checker.Prober
+	// retry, if not nil, replaces keepalived's default retry of 1.
+	retry *int
+}
+
+// moreCheckKind returns the check type kind of its own file.
+func moreCheckKind(kind string) (checkKind, bool) {
+	switch kind {
+	case checkFile:
+		return checkKind{attrs: fileAttributes, decode: decodeFileCheck, build: buildFileCheck}, true
+	}
+	return checkKind{}, false
+}
+
+// schema is the type's body schema, without the timing attributes.
+func (k checkKind) schema() []hcl.AttributeSchema {
+	if k.conn {
+		return append(append([]hcl.AttributeSchema(nil), connAttributes...), k.attrs...)
+	}
+	return k.attrs
+}
+
+// moreCheck builds a check of a type of its own file.
+func (b *builder) moreCheck(c *checkSyntax, bc *builtCheck, timeout time.Duration) checker.Prober {
+	k, _ := moreCheckKind(c.Kind)
+	return k.build(b, c, bc, timeout)
+}

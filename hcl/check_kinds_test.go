@@ -1,0 +1,104 @@
+package hcl_test
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/lvsctl/lvsctl/checker"
+)
+
+// TestMoreCheckKinds loads one real server per check type of
+// check_kinds.go and compares the prober built with the one expected.
+func TestMoreCheckKinds(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name  string
+		check string
+		want  func() checker.Prober
+		retry int
+	}{
+		{
+			name:  "file, defaults",
+			check: `check "file" { path = "weights/web1" }`,
+			want:  func() checker.Prober { return &checker.File{Path: filepath.Join(dir, "weights/web1"), Weight: 1} },
+			retry: checker.DefaultRetry,
+		},
+		{
+			name:  "file, every option",
+			check: "check \"file\" {\n path = \"/run/w\"\n weight = -2\n reverse = true\n dynamic = true\n}",
+			want:  func() checker.Prober { return &checker.File{Path: "/run/w", Weight: -2, Reverse: true, Dynamic: true} },
+			retry: checker.DefaultRetry,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, _, diags := loadMySQL(t, dir, `virtual_server "web" {
+  address         = "192.0.2.1"
+  port            = 53
+  protocol        = "udp"
+  connect_timeout = 3
+  `+tc.check+`
+  real_server { address = "10.0.0.1" }
+}`)
+			require.False(t, diags.HasErrors(), "%v", diags)
+			c := cfg.Pools[0].Members[0].Check
+			require.NotNil(t, c)
+			assert.Equal(t, tc.want(), c.Prober)
+			assert.Equal(t, tc.retry, c.Timing.Retry)
+		})
+	}
+}
+
+func TestMoreCheckKindsReject(t *testing.T) {
+	runRejections(t, []rejection{
+		{
+			name: "file without path",
+			src: `virtual_server "web" {
+  address = "192.0.2.1"
+  port    = 80
+  check "file" { weight = 2 }
+}`,
+			summary: "Missing required argument", detail: `"path" is required`,
+			line: 4, col: 18,
+		},
+		{
+			name: "file with an empty path",
+			src: `virtual_server "web" {
+  address = "192.0.2.1"
+  port    = 80
+  check "file" { path = "" }
+}`,
+			summary: "Invalid path", detail: "must not be empty",
+			line: 4, col: 25,
+		},
+		{
+			name: "file weight out of range",
+			src: `virtual_server "web" {
+  address = "192.0.2.1"
+  port    = 80
+  check "file" {
+    path   = "/run/w"
+    weight = 3000000000
+  }
+}`,
+			summary: "Invalid weight", detail: "weight",
+			line: 6, col: 14,
+		},
+		{
+			name: "file takes no connect_ip",
+			src: `virtual_server "web" {
+  address = "192.0.2.1"
+  port    = 80
+  check "file" {
+    path       = "/run/w"
+    connect_ip = "10.0.0.9"
+  }
+}`,
+			summary: "Unsupported argument", detail: "connect_ip",
+			line: 6, col: 5,
+		},
+	})
+}
