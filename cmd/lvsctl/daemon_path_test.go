@@ -325,6 +325,8 @@ func TestApplyRefusalsKernel(t *testing.T) {
 		message string
 	}{
 		{"empty file", []string{"apply", "-f", writeConfig(t, "")}, 1, ":1:1: Error: Empty configuration"},
+		{"validate an empty file", []string{"validate", "-f", writeConfig(t, "\n")}, 1, ":1:1: Error: Empty configuration"},
+		{"plan an empty file", []string{"plan", "-f", writeConfig(t, "# nothing\n")}, 1, ":1:1: Error: Empty configuration"},
 		{"a backend's file", []string{"apply", "-f", writeConfig(t, "realserver {\n  mode = \"dr\"\n  vips = [\"10.0.0.1\"]\n}\n")}, 1,
 			"has no virtual_server and no vrrp_instance (a backend's realserver file?)"},
 		{"3 of 4 services", []string{"apply", "-f", few}, 1,
@@ -340,6 +342,11 @@ func TestApplyRefusalsKernel(t *testing.T) {
 			assert.Equal(t, before, table(t, h.kernel))
 		})
 	}
+
+	// allow_empty says that deleting everything is meant.
+	assert.Equal(t, 2, h.run("plan", "-f", writeConfig(t, "allow_empty = true\n")))
+	assert.Contains(t, h.out.String(), "Plan: 0 to add, 0 to change, 4 to delete.")
+	assert.NotContains(t, h.out.String(), "refuse")
 
 	// The overrides: the flag, or the file.
 	require.Equal(t, 0, h.run("apply", "-f", few, "--allow-destroy"), h.errOut.String())
