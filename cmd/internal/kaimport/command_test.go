@@ -87,7 +87,7 @@ func TestCommandNoShell(t *testing.T) {
 		{
 			name: "</dev/tcp: keepalived's file test, run by system()", conf: misc, line: `"</dev/tcp/10.0.1.1/80"`,
 			want: `command = ["/bin/sh", "-c", "</dev/tcp/10.0.1.1/80"]`,
-			sev:  "warning", diag: []string{"starts with '<' and a path", "/bin/sh is dash on Debian and Ubuntu, not bash: bash's /dev/tcp"},
+			sev:  "warning", diag: []string{"starts with '<' and a path", "It uses /dev/tcp (bash's network redirection), which bash has and dash has not; /bin/sh is dash on Debian and Ubuntu, where this command fails every time"},
 		},
 		{
 			name: "not executable: keepalived disables it", conf: misc, line: `"/usr/local/bin/check 10.0.0.1"`, prog: notExec,

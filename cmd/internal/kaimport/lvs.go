@@ -305,6 +305,13 @@ func (t *translator) vsBody(s *Stmt) *vsSpec {
 			}
 		case "persistence_timeout":
 			f := 360.0 // keepalived's default for a bare persistence_timeout
+			if z, err := strconv.ParseFloat(c.Arg(0), 64); err == nil && z == 0 {
+				// keepalived 2.2 rejects 0 (its range starts at 1) and
+				// keeps what it had: no persistence, unless an earlier
+				// persistence_timeout or a persistence_granularity set
+				// one. So does the translation, silently.
+				continue
+			}
 			if c.Arg(0) != "" {
 				var ok bool
 				if f, ok = t.number(b, c, 0, 1, 2147483647, true); !ok {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -24,9 +25,15 @@ type translator struct {
 	// blocks in the output.
 	scripts   map[string]bool
 	instances map[string]bool
-	vipOwner  map[netip.Addr]string
-	names     map[string]bool
-	services  int
+	// allInstances: the names of every vrrp_instance of the files.
+	allInstances map[string]bool
+	// syncStmt is the sync daemon setting keepalived takes (nil if none),
+	// syncInst the vrrp_instance that holds it if it is
+	// lvs_sync_daemon_interface.
+	syncStmt, syncInst *Stmt
+	vipOwner           map[netip.Addr]string
+	names              map[string]bool
+	services           int
 
 	// scriptUser and scriptSecurity are global_defs' script_user and
 	// enable_script_security (nil if absent), in the top-level statements
@@ -227,8 +234,15 @@ func (t *translator) setCommand(b *hblock, s *Stmt, name string, hook bool, user
 	switch kind {
 	case runShell:
 		c.argv = []string{"/bin/sh", "-c", cmdStr(c.words)}
-		w := fmt.Sprintf("keepalived runs this command with a shell: %s; so does the translation: %s. "+
-			"/bin/sh is dash on Debian and Ubuntu, not bash: bash's /dev/tcp, [[ ]] and the like fail there, under keepalived as here", why, hclList(c.argv))
+		w := fmt.Sprintf("keepalived runs this command with a shell: %s; so does the translation: %s. ", why, hclList(c.argv))
+		if bash := bashOnly(cmdStr(c.words)); len(bash) > 0 {
+			w += fmt.Sprintf("It uses %s, which bash has and dash has not; /bin/sh is dash on Debian and Ubuntu, "+
+				"where this command fails every time, under keepalived as under lvsctl (a vrrp_script that always fails lowers the priority for good, or holds the instance in FAULT without a weight; a check keeps its server down); "+
+				"it works only where /bin/sh is bash. To run it with bash on any system, write [\"/bin/bash\", \"-c\", ...] in the output (and \"bash -c '...'\" in keepalived.conf)",
+				strings.Join(bash, ", "))
+		} else {
+			w += "/bin/sh is dash on Debian and Ubuntu, not bash: bash's /dev/tcp, [[ ]] and the like fail there, under keepalived as here"
+		}
 		for i, x := range c.words {
 			if strings.Contains(x, "'") && (i > 0 || !strings.HasPrefix(x, "<") && !strings.HasPrefix(x, ">")) {
 				w += "; a word holds a single quote, which keepalived does not escape: the shell reads what follows it as shell syntax"
@@ -295,7 +309,6 @@ var globalReasons = map[string]string{
 	"lvs_flush":                    "lvsctl never flushes the IPVS table: it changes only the services it owns",
 	"lvs_flush_onstop":             "lvsctl never flushes the IPVS table; flush_on_exit removes only the services it owns",
 	"lvs_timeouts":                 "lvsctl does not set the IPVS connection timeouts (ipvsadm --set)",
-	"lvs_sync_daemon":              "lvsctl does not run the IPVS connection sync daemon",
 	"vrrp_mcast_group4":            "lvsctl sends VRRP adverts to the standard multicast group",
 	"vrrp_mcast_group6":            "lvsctl sends VRRP adverts to the standard multicast group",
 	"vrrp_garp_master_delay":       "set garp_master_delay in each vrrp_instance",
@@ -363,8 +376,12 @@ var topReasons = map[string]string{
 // order.
 func (t *translator) translate(stmts []*Stmt) {
 	// Definitions used by others, wherever they are in the file.
+	t.allInstances = map[string]bool{}
+	t.syncStmt, t.syncInst = findSyncDaemon(stmts)
 	for _, s := range stmts {
 		switch s.Keyword() {
+		case "vrrp_instance":
+			t.allInstances[s.Arg(0)] = true
 		case "global_defs":
 			for _, c := range s.Block {
 				switch c.Keyword() {
@@ -398,7 +415,15 @@ func (t *translator) translate(stmts []*Stmt) {
 	}
 	is := func(kw string) func(string) bool { return func(k string) bool { return k == kw } }
 	pass(is("vrrp_script"), func(s *Stmt) { t.emitBlock(t.vrrpScript(s)) })
-	pass(is("vrrp_instance"), func(s *Stmt) { t.emitBlock(t.vrrpInstance(s)) })
+	pass(is("vrrp_instance"), func(s *Stmt) {
+		ib := t.vrrpInstance(s)
+		t.emitBlock(ib)
+		for _, c := range s.Block {
+			if c.Keyword() == "lvs_sync_daemon_interface" {
+				t.emitBlock(t.syncDaemon(ib, c))
+			}
+		}
+	})
 	grouped := map[string]bool{}
 	pass(is("vrrp_sync_group"), func(s *Stmt) { t.emitBlock(t.syncGroup(s, grouped)) })
 	pass(func(kw string) bool { return kw != "vrrp_script" && kw != "vrrp_instance" && kw != "vrrp_sync_group" }, func(s *Stmt) {
@@ -440,6 +465,8 @@ func (t *translator) globalDefs(s *Stmt) {
 		switch c.Keyword() {
 		case "script_user", "enable_script_security":
 			// Reported once the commands are known (scriptDiags).
+		case "lvs_sync_daemon":
+			t.emitBlock(t.syncDaemon(g, c))
 		case "vrrp_version":
 			if t.vrrpVersion == 0 {
 				t.drop(g, c, Warning, "vrrp_version must be 2 or 3")
@@ -457,4 +484,30 @@ func (t *translator) globalDefs(s *Stmt) {
 		c = append(c, n...)
 	}
 	t.emit(item{comment: c})
+}
+
+// bashOnly names the constructs of shell text that bash has and dash (and
+// POSIX sh) has not, in the order of bashSyntax.
+func bashOnly(text string) []string {
+	var found []string
+	for _, b := range bashSyntax {
+		if b.re.MatchString(text) {
+			found = append(found, b.name)
+		}
+	}
+	return found
+}
+
+var bashSyntax = []struct {
+	name string
+	re   *regexp.Regexp
+}{
+	{"/dev/tcp (bash's network redirection)", regexp.MustCompile(`/dev/tcp/`)},
+	{"/dev/udp (bash's network redirection)", regexp.MustCompile(`/dev/udp/`)},
+	{"[[ ]]", regexp.MustCompile(`(^|[\s;&|(])\[\[\s`)},
+	{"a here-string (<<<)", regexp.MustCompile(`<<<`)},
+	{"&> redirection", regexp.MustCompile(`&>`)},
+	{"$'...' quoting", regexp.MustCompile(`\$'`)},
+	{"a brace range {a..b}", regexp.MustCompile(`\{[^{}\s]*\.\.[^{}\s]*\}`)},
+	{"process substitution <( )", regexp.MustCompile(`[<>]\(`)},
 }

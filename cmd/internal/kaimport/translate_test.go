@@ -1,9 +1,11 @@
 package kaimport
 
 import (
+	"net/netip"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -374,3 +376,126 @@ k.conf:23: note: virtual_server: keepalived ignores a virtual_server without rea
 
 const defaultUserNote = "keepalived runs the commands without a user of their own (this one and the others of these files) as user keepalived_script if it exists, else as root; " +
 	"this machine's /etc/passwd has no keepalived_script, so the import takes root, as lvsctl runs them: if the director has that user, they ran unprivileged there"
+
+// TestSyncDaemon: lvs_sync_daemon (both forms) and the deprecated
+// lvs_sync_daemon_interface become the sync block as keepalived 2.2 reads
+// them (global_parser.c lvs_syncd_handler, vrrp.c's vrid default).
+func TestSyncDaemon(t *testing.T) {
+	const inst = `
+vrrp_instance VI_1 {
+    interface eth0
+    virtual_router_id 51
+    priority 100
+    virtual_ipaddress {
+        10.0.0.1
+    }
+}
+`
+	tests := []struct {
+		name, src string
+		want      *ipvs.SyncDaemon // nil: no sync block
+		instance  string
+		diags     string
+	}{
+		{
+			name: "old form, syncid from the vrid",
+			src:  "global_defs {\n    lvs_sync_daemon eth1 VI_1\n}\n" + inst,
+			want: &ipvs.SyncDaemon{Interface: "eth1", SyncID: 51, Port: 8848, TTL: 1, Group: lvshcl.DefaultSyncGroup}, instance: "VI_1",
+		},
+		{
+			name: "old form with a syncid",
+			src:  "global_defs {\n    lvs_sync_daemon eth1 VI_1 7\n}\n" + inst,
+			want: &ipvs.SyncDaemon{Interface: "eth1", SyncID: 7, Port: 8848, TTL: 1, Group: lvshcl.DefaultSyncGroup}, instance: "VI_1",
+		},
+		{
+			name: "keywords",
+			src:  "global_defs {\n    lvs_sync_daemon eth1 inst VI_1 id 9 maxlen 1400 port 9000 ttl 2 group 239.1.2.3\n}\n" + inst,
+			want: &ipvs.SyncDaemon{Interface: "eth1", SyncID: 9, MaxLen: 1400, Port: 9000, TTL: 2, Group: netip.MustParseAddr("239.1.2.3")}, instance: "VI_1",
+		},
+		{
+			name: "a bad option is ignored as keepalived does",
+			src:  "global_defs {\n    lvs_sync_daemon eth1 inst VI_1 group 10.1.1.1\n}\n" + inst,
+			want: &ipvs.SyncDaemon{Interface: "eth1", SyncID: 51, Port: 8848, TTL: 1, Group: lvshcl.DefaultSyncGroup}, instance: "VI_1",
+			diags: `k.conf:2: note: lvs_sync_daemon: group "10.1.1.1" is not a multicast address: keepalived ignores it, and so does the translation` + "\n",
+		},
+		{
+			name: "in the instance: syncid 0",
+			src:  strings.Replace(inst, "priority 100", "priority 100\n    lvs_sync_daemon_interface eth2", 1),
+			want: &ipvs.SyncDaemon{Interface: "eth2", SyncID: 0, Port: 8848, TTL: 1, Group: lvshcl.DefaultSyncGroup}, instance: "VI_1",
+			diags: "k.conf:6: note: lvs_sync_daemon_interface: deprecated in keepalived (which says to use global_defs' lvs_sync_daemon): translated to the sync block, with syncid 0 as keepalived sets it\n",
+		},
+		{
+			name: "the first one wins",
+			src:  "global_defs {\n    lvs_sync_daemon eth1 VI_1\n}\n" + strings.Replace(inst, "priority 100", "priority 100\n    lvs_sync_daemon_interface eth2", 1),
+			want: &ipvs.SyncDaemon{Interface: "eth1", SyncID: 51, Port: 8848, TTL: 1, Group: lvshcl.DefaultSyncGroup}, instance: "VI_1",
+			diags: "k.conf:9: note: lvs_sync_daemon_interface: keepalived runs one sync daemon and takes the first setting, at k.conf:2: it ignores this one, and so does the translation\n",
+		},
+		{
+			name:  "no instance: no daemon",
+			src:   "global_defs {\n    lvs_sync_daemon eth1\n}\n" + inst,
+			diags: "k.conf:2: note: lvs_sync_daemon: no vrrp_instance: keepalived starts no sync daemon without one, and neither does the translation\n",
+		},
+		{
+			name:  "unknown instance: no daemon",
+			src:   "global_defs {\n    lvs_sync_daemon eth1 VI_9\n}\n" + inst,
+			diags: "k.conf:2: note: lvs_sync_daemon: there is no vrrp_instance VI_9: keepalived clears the sync daemon's settings (\"Unable to find vrrp instance\") and runs none; neither does the translation\n",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, cfg := importSrc(t, tt.src)
+			assert.Equal(t, tt.diags, diagLines(res))
+			if tt.want == nil {
+				assert.Nil(t, cfg.Sync, "%s", res.HCL)
+				return
+			}
+			require.NotNil(t, cfg.Sync, "%s", res.HCL)
+			assert.Equal(t, *tt.want, cfg.Sync.Daemon)
+			assert.Equal(t, tt.instance, cfg.Sync.VRRPInstance)
+			assert.True(t, res.Complete(), diagLines(res))
+		})
+	}
+}
+
+// TestPersistenceTimeoutZero: keepalived rejects persistence_timeout 0 and
+// keeps what it had (none, or 360 with a granularity): silently the same.
+func TestPersistenceTimeoutZero(t *testing.T) {
+	tests := []struct {
+		name, lines string
+		want        time.Duration
+	}{
+		{"alone", "persistence_timeout 0", 0},
+		{"after a timeout", "persistence_timeout 50\n    persistence_timeout 0", 50 * time.Second},
+		{"with a granularity", "persistence_timeout 0\n    persistence_granularity 255.255.255.0", 360 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, cfg := importSrc(t, "virtual_server 10.0.0.1 80 {\n    protocol TCP\n    "+tt.lines+"\n    real_server 10.0.1.1 80 {\n    }\n}\n")
+			assert.Empty(t, diagLines(res))
+			require.Len(t, cfg.Services, 1)
+			assert.Equal(t, tt.want, cfg.Services[0].Persistence, "%s", res.HCL)
+		})
+	}
+}
+
+func TestBashOnly(t *testing.T) {
+	tests := []struct {
+		text string
+		want []string
+	}{
+		{"</dev/tcp/127.0.0.1/80", []string{"/dev/tcp (bash's network redirection)"}},
+		{"echo x >/dev/udp/10.0.0.1/53", []string{"/dev/udp (bash's network redirection)"}},
+		{"[[ -f /run/x ]] && exit 0", []string{"[[ ]]"}},
+		{"grep -q up <<< \"$(cat /run/s)\"", []string{"a here-string (<<<)"}},
+		{"curl -s http://x &> /dev/null", []string{"&> redirection"}},
+		{"for i in {1..3}; do true; done", []string{"a brace range {a..b}"}},
+		{"diff <(ls a) <(ls b)", []string{"process substitution <( )"}},
+		{"test -f /run/x && [ -s /run/y ]", nil},
+		{"killall -0 haproxy", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.text, func(t *testing.T) {
+			assert.Equal(t, tt.want, bashOnly(tt.text))
+		})
+	}
+}

@@ -1,8 +1,10 @@
 package kaimport
 
 import (
+	"fmt"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -77,7 +79,6 @@ var instanceReasons = map[string]string{
 	"strict_mode":                "lvsctl has no strict RFC mode",
 	"skip_check_adv_addr":        "lvsctl always checks the addresses in adverts",
 	"check_unicast_src":          "lvsctl does not check the source of unicast adverts",
-	"lvs_sync_daemon_interface":  "lvsctl does not run the IPVS connection sync daemon",
 	"virtual_routes":             "lvsctl adds no routes with the VIPs",
 	"virtual_rules":              "lvsctl adds no routing rules with the VIPs",
 	"virtual_ipaddress_excluded": "lvsctl has no VIPs outside the adverts: list them in virtual_ipaddress",
@@ -189,6 +190,8 @@ func (t *translator) vrrpInstance(s *Stmt) *hblock {
 			}
 		case "notify_master", "notify_backup", "notify_fault", "notify_stop", "notify":
 			t.setCommand(b, c, kw, true, nil)
+		case "lvs_sync_daemon_interface":
+			// A sync block after the instance (syncDaemon).
 		default:
 			t.unsupported(b, c, "vrrp_instance", instanceReasons)
 		}
@@ -458,4 +461,142 @@ func (t *translator) syncGroup(s *Stmt, grouped map[string]bool) *hblock {
 	}
 	b.set("group", strList(members))
 	return b
+}
+
+// The IPVS connection sync daemon: global_defs' lvs_sync_daemon, or the
+// deprecated lvs_sync_daemon_interface of a vrrp_instance, becomes the sync
+// block. keepalived takes the first of them in the files' order and
+// ignores the others; it starts no daemon without a VRRP instance.
+
+// findSyncDaemon returns the statement keepalived takes (nil if none), with
+// the vrrp_instance that holds it for lvs_sync_daemon_interface.
+func findSyncDaemon(stmts []*Stmt) (s, inst *Stmt) {
+	for _, top := range stmts {
+		switch top.Keyword() {
+		case "global_defs":
+			for _, c := range top.Block {
+				if c.Keyword() == "lvs_sync_daemon" && c.Arg(0) != "" {
+					return c, nil
+				}
+			}
+		case "vrrp_instance":
+			for _, c := range top.Block {
+				if c.Keyword() == "lvs_sync_daemon_interface" && c.Arg(0) != "" {
+					return c, top
+				}
+			}
+		}
+	}
+	return nil, nil
+}
+
+// syncDaemon translates s, a lvs_sync_daemon or lvs_sync_daemon_interface
+// statement, into a sync block; b is where the statement's notes go. It
+// returns nil when there is no daemon to run.
+func (t *translator) syncDaemon(b *hblock, s *Stmt) *hblock {
+	if s.Arg(0) == "" {
+		t.drop(b, s, Note, "%s needs an interface: keepalived ignores it, and so does the translation", s.Keyword())
+		return nil
+	}
+	if s != t.syncStmt {
+		t.drop(b, s, Note, "keepalived runs one sync daemon and takes the first setting, at %s: it ignores this one, and so does the translation", t.syncStmt.Pos)
+		return nil
+	}
+	sb := newBlock("sync")
+	sb.lead = hcomment{s.Pos.String()}
+	iface := s.Arg(0)
+	if len(iface) >= 16 {
+		t.drop(b, s, Note, "interface name %q is too long: keepalived ignores the setting and runs no sync daemon; neither does the translation", iface)
+		return nil
+	}
+	sb.set("interface", str(iface))
+	if s.Keyword() == "lvs_sync_daemon_interface" {
+		t.extraArgs(b, s, 1)
+		// keepalived sets the instance directly and the syncid to 0 (not
+		// the instance's virtual_router_id, as with lvs_sync_daemon).
+		sb.set("vrrp_instance", str(t.syncInst.Arg(0)))
+		sb.set("syncid", num(0))
+		t.partly(sb, s, Note, "deprecated in keepalived (which says to use global_defs' lvs_sync_daemon): translated to the sync block, with syncid 0 as keepalived sets it")
+		return t.syncInstance(b, s, sb, t.syncInst.Arg(0))
+	}
+	args := s.Args()
+	var inst string
+	for i := 1; i < len(args); i++ {
+		opt := args[i]
+		val, hasVal := "", i+1 < len(args)
+		if hasVal {
+			val = args[i+1]
+		}
+		bad := func(msg string) {
+			t.partly(sb, s, Note, "%s: keepalived ignores it, and so does the translation", msg)
+		}
+		number := func(name, attr string, lo, hi int) {
+			n, err := strconv.Atoi(val)
+			switch {
+			case !hasVal:
+				bad(fmt.Sprintf("no value for %s", opt))
+			case err != nil || n < lo || n > hi:
+				bad(fmt.Sprintf("%s %q is not a whole number from %d to %d", opt, val, lo, hi))
+			default:
+				sb.set(attr, num(float64(n)))
+			}
+		}
+		switch {
+		case opt == "inst":
+			if inst == "" {
+				inst = val
+			}
+			i++
+		case opt == "id":
+			number("id", "syncid", 0, 255)
+			i++
+		case opt == "maxlen":
+			number("maxlen", "sync_maxlen", 1, 65535-20-8)
+			i++
+		case opt == "port":
+			number("port", "port", 1, 65535)
+			i++
+		case opt == "ttl":
+			number("ttl", "ttl", 1, 255)
+			i++
+		case opt == "group":
+			g, err := netip.ParseAddr(val)
+			if !hasVal || err != nil || !g.IsMulticast() {
+				bad(fmt.Sprintf("group %q is not a multicast address", val))
+			} else {
+				sb.set("group", str(g.String()))
+			}
+			i++
+		case i == 1:
+			// lvs_sync_daemon IFACE INSTANCE [SYNCID], the older form.
+			inst = opt
+		case i == 2:
+			if n, err := strconv.Atoi(opt); err == nil && n >= 0 && n <= 255 {
+				sb.set("syncid", num(float64(n)))
+			} else {
+				t.partly(sb, s, Note, "syncid %q is not a whole number from 0 to 255: keepalived uses the instance's virtual_router_id, and so does the translation", opt)
+			}
+		default:
+			t.partly(sb, s, Note, "unknown option %q of lvs_sync_daemon: keepalived ignores it, and so does the translation", opt)
+		}
+	}
+	if inst == "" {
+		t.drop(b, s, Note, "no vrrp_instance: keepalived starts no sync daemon without one, and neither does the translation")
+		return nil
+	}
+	sb.set("vrrp_instance", str(inst))
+	return t.syncInstance(b, s, sb, inst)
+}
+
+// syncInstance finishes sb, the sync block following instance inst.
+func (t *translator) syncInstance(b *hblock, s *Stmt, sb *hblock, inst string) *hblock {
+	switch {
+	case t.instances[inst]:
+		return sb
+	case !t.allInstances[inst]:
+		t.drop(b, s, Note, "there is no vrrp_instance %s: keepalived clears the sync daemon's settings (\"Unable to find vrrp instance\") and runs none; neither does the translation", inst)
+	default:
+		t.drop(b, s, Warning, "vrrp_instance %s is not translated, and lvsctl's sync block follows an instance: keepalived runs a sync daemon, lvsctl will not", inst)
+	}
+	return nil
 }

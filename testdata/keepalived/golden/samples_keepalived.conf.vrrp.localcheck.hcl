@@ -26,7 +26,7 @@ vrrp_script "chk_http_port" {
   command  = ["/bin/sh", "-c", "</dev/tcp/127.0.0.1/80"]
   interval = 1
   weight   = -2
-  # samples/keepalived.conf.vrrp.localcheck:25: warning: keepalived runs this command with a shell: "</dev/tcp/127.0.0.1/80" starts with '<' and a path (a test that the file opens), which keepalived runs with system(); so does the translation: ["/bin/sh", "-c", "</dev/tcp/127.0.0.1/80"]. /bin/sh is dash on Debian and Ubuntu, not bash: bash's /dev/tcp, [[ ]] and the like fail there, under keepalived as here
+  # samples/keepalived.conf.vrrp.localcheck:25: warning: keepalived runs this command with a shell: "</dev/tcp/127.0.0.1/80" starts with '<' and a path (a test that the file opens), which keepalived runs with system(); so does the translation: ["/bin/sh", "-c", "</dev/tcp/127.0.0.1/80"]. It uses /dev/tcp (bash's network redirection), which bash has and dash has not; /bin/sh is dash on Debian and Ubuntu, where this command fails every time, under keepalived as under lvsctl (a vrrp_script that always fails lowers the priority for good, or holds the instance in FAULT without a weight; a check keeps its server down); it works only where /bin/sh is bash. To run it with bash on any system, write ["/bin/bash", "-c", ...] in the output (and "bash -c '...'" in keepalived.conf)
   # script "</dev/tcp/127.0.0.1/80"
 }
 
@@ -35,7 +35,7 @@ vrrp_script "chk_https_port" {
   command  = ["/bin/sh", "-c", "</dev/tcp/127.0.0.1/443"]
   interval = 1
   weight   = -2
-  # samples/keepalived.conf.vrrp.localcheck:31: warning: keepalived runs this command with a shell: "</dev/tcp/127.0.0.1/443" starts with '<' and a path (a test that the file opens), which keepalived runs with system(); so does the translation: ["/bin/sh", "-c", "</dev/tcp/127.0.0.1/443"]. /bin/sh is dash on Debian and Ubuntu, not bash: bash's /dev/tcp, [[ ]] and the like fail there, under keepalived as here
+  # samples/keepalived.conf.vrrp.localcheck:31: warning: keepalived runs this command with a shell: "</dev/tcp/127.0.0.1/443" starts with '<' and a path (a test that the file opens), which keepalived runs with system(); so does the translation: ["/bin/sh", "-c", "</dev/tcp/127.0.0.1/443"]. It uses /dev/tcp (bash's network redirection), which bash has and dash has not; /bin/sh is dash on Debian and Ubuntu, where this command fails every time, under keepalived as under lvsctl (a vrrp_script that always fails lowers the priority for good, or holds the instance in FAULT without a weight; a check keeps its server down); it works only where /bin/sh is bash. To run it with bash on any system, write ["/bin/bash", "-c", ...] in the output (and "bash -c '...'" in keepalived.conf)
   # script "</dev/tcp/127.0.0.1/443"
 }
 
@@ -44,7 +44,7 @@ vrrp_script "chk_smtp_port" {
   command  = ["/bin/sh", "-c", "</dev/tcp/127.0.0.1/25"]
   interval = 1
   weight   = -2
-  # samples/keepalived.conf.vrrp.localcheck:37: warning: keepalived runs this command with a shell: "</dev/tcp/127.0.0.1/25" starts with '<' and a path (a test that the file opens), which keepalived runs with system(); so does the translation: ["/bin/sh", "-c", "</dev/tcp/127.0.0.1/25"]. /bin/sh is dash on Debian and Ubuntu, not bash: bash's /dev/tcp, [[ ]] and the like fail there, under keepalived as here
+  # samples/keepalived.conf.vrrp.localcheck:37: warning: keepalived runs this command with a shell: "</dev/tcp/127.0.0.1/25" starts with '<' and a path (a test that the file opens), which keepalived runs with system(); so does the translation: ["/bin/sh", "-c", "</dev/tcp/127.0.0.1/25"]. It uses /dev/tcp (bash's network redirection), which bash has and dash has not; /bin/sh is dash on Debian and Ubuntu, where this command fails every time, under keepalived as under lvsctl (a vrrp_script that always fails lowers the priority for good, or holds the instance in FAULT without a weight; a check keeps its server down); it works only where /bin/sh is bash. To run it with bash on any system, write ["/bin/bash", "-c", ...] in the output (and "bash -c '...'" in keepalived.conf)
   # script "</dev/tcp/127.0.0.1/25"
 }
 

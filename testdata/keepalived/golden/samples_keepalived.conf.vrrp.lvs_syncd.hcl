@@ -20,11 +20,18 @@ vrrp_instance "VI_1" {
   virtual_ipaddress = ["192.168.200.16", "192.168.200.17", "192.168.200.18"]
   # samples/keepalived.conf.vrrp.lvs_syncd:9: note: lvsctl has no initial state: an instance starts as backup and the priority decides (keepalived's state only changes the start-up)
   # state MASTER
-  # samples/keepalived.conf.vrrp.lvs_syncd:11: warning: not translated: lvsctl does not run the IPVS connection sync daemon
-  # lvs_sync_daemon_interface eth1
   authentication {
     password = "grr02"
   }
+}
+
+# samples/keepalived.conf.vrrp.lvs_syncd:11
+sync {
+  interface     = "eth1"
+  vrrp_instance = "VI_1"
+  syncid        = 0
+  # samples/keepalived.conf.vrrp.lvs_syncd:11: note: deprecated in keepalived (which says to use global_defs' lvs_sync_daemon): translated to the sync block, with syncid 0 as keepalived sets it
+  # lvs_sync_daemon_interface eth1
 }
 
 # samples/keepalived.conf.vrrp.lvs_syncd:26
