@@ -213,7 +213,7 @@ func (r *reader) readFile(name string, from *Pos, fromText string) {
 			r.warn(pos, text, "~SEQ", "not translated: ~SEQ line generators are not supported; write the lines out")
 			continue
 		}
-		text = r.substitute(text, name)
+		text = r.substitute(pos, text, name)
 		for _, t := range strings.Split(text, "\n") {
 			t = strings.TrimSpace(t)
 			if t == "" {
@@ -259,10 +259,12 @@ func (r *reader) conditional(pos Pos, text string) (string, bool) {
 	match := r.opts.ConfigID != "" && id == r.opts.ConfigID
 	keep := match != neg
 	if r.opts.ConfigID == "" {
+		// keepalived's config id is -i, by default the director's host
+		// name up to the first dot (main.c): the import cannot know it.
 		if keep {
-			r.note(pos, line, "@^"+id, "kept: without --config-id, keepalived's config id matches no @ID line")
+			r.warn(pos, line, "@^"+id, "kept: keepalived drops this line on a director whose config id (-i, by default its host name up to the first dot) is %s; pass --config-id with the director's id to import it as keepalived reads it there", id)
 		} else {
-			r.warn(pos, line, "@"+id, "not translated: this line is only for keepalived -i %s; pass --config-id %s to import it", id, id)
+			r.warn(pos, line, "@"+id, "not translated: keepalived keeps this line only when its config id (-i, by default the director's host name up to the first dot) is %s; pass --config-id %s to import it", id, id)
 		}
 	}
 	return body, keep
@@ -290,22 +292,41 @@ func isAlnum(c byte) bool { return isAlpha(c) || c >= '0' && c <= '9' }
 
 // substitute replaces $NAME and ${NAME} of defined parameters (and the
 // standard _PWD and _INSTANCE) in text.
-func (r *reader) substitute(text, file string) string {
+func (r *reader) substitute(pos Pos, text, file string) string {
 	if !strings.Contains(text, "$") {
 		return text
+	}
+	raw := text
+	warned := map[string]bool{}
+	warnOnce := func(name, format string, args ...any) {
+		if !warned[name] {
+			warned[name] = true
+			r.warn(pos, raw, "$"+name, format, args...)
+		}
 	}
 	lookup := func(name string) (string, bool) {
 		if v, ok := r.defs[name]; ok {
 			return v, true
 		}
+		// keepalived's standard definitions (lib/parser.c).
 		switch name {
 		case "_PWD":
 			dir, err := filepath.Abs(filepath.Dir(file))
 			return dir, err == nil
 		case "_INSTANCE":
+			if r.opts.ConfigID == "" {
+				warnOnce(name, "left as written: keepalived replaces $_INSTANCE with its config id (-i, by default the director's host name up to the first dot); pass --config-id with the director's id")
+			}
 			return r.opts.ConfigID, r.opts.ConfigID != ""
+		case "_HASH":
+			return "#", true
+		case "_BANG":
+			return "!", true
 		}
 		return "", false
+	}
+	if strings.Contains(text, "$_RANDOM") || strings.Contains(text, "${_RANDOM") {
+		warnOnce("_RANDOM", "left as written: keepalived replaces $_RANDOM with a random number each time it reads the file; write the value out")
 	}
 	var b strings.Builder
 	for pass := 0; pass < 10 && strings.Contains(text, "$"); pass++ {

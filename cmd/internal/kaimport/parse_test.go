@@ -127,8 +127,9 @@ func TestParseConditional(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "k.conf:3 [notification_email_from] [x@y]\n", dump(stmts, ""))
 	require.Len(t, diags, 3)
-	assert.Equal(t, "k.conf:1: warning: @lb1: not translated: this line is only for keepalived -i lb1; pass --config-id lb1 to import it", diags[0].String())
-	assert.Equal(t, Note, diags[2].Severity)
+	assert.Equal(t, "k.conf:1: warning: @lb1: not translated: keepalived keeps this line only when its config id (-i, by default the director's host name up to the first dot) is lb1; pass --config-id lb1 to import it", diags[0].String())
+	// keepalived on a director named lb1 drops it: a warning, not a note.
+	assert.Equal(t, "k.conf:3: warning: @^lb1: kept: keepalived drops this line on a director whose config id (-i, by default its host name up to the first dot) is lb1; pass --config-id with the director's id to import it as keepalived reads it there", diags[2].String())
 }
 
 func TestParseErrors(t *testing.T) {
@@ -173,4 +174,43 @@ func TestSplitQuoted(t *testing.T) {
 	}
 	_, _, err := splitQuoted(`a 'b`)
 	assert.Error(t, err)
+}
+
+// TestParseStandardDefinitions: keepalived 2.2's standard definitions
+// (lib/parser.c add_std_definition).
+func TestParseStandardDefinitions(t *testing.T) {
+	tests := []struct {
+		name, line, id string
+		want           string // the statement, as dump shows it
+		diag           string
+	}{
+		{name: "_HASH", line: "router_id a$_HASH", want: "k.conf:1 [router_id] [a#]\n"},
+		{name: "_BANG braces", line: "router_id ${_BANG}x", want: "k.conf:1 [router_id] [!x]\n"},
+		{name: "_INSTANCE with an id", line: "router_id $_INSTANCE", id: "lb1", want: "k.conf:1 [router_id] [lb1]\n"},
+		{
+			name: "_INSTANCE without an id", line: "router_id $_INSTANCE", want: "k.conf:1 [router_id] [$_INSTANCE]\n",
+			diag: "k.conf:1: warning: $_INSTANCE: left as written: keepalived replaces $_INSTANCE with its config id (-i, by default the director's host name up to the first dot); pass --config-id with the director's id",
+		},
+		{
+			name: "_RANDOM", line: "router_id r$_RANDOM", want: "k.conf:1 [router_id] [r$_RANDOM]\n",
+			diag: "k.conf:1: warning: $_RANDOM: left as written: keepalived replaces $_RANDOM with a random number each time it reads the file; write the value out",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			files(t, map[string]string{"k.conf": tt.line + "\n"})
+			stmts, diags, err := Parse("k.conf", Options{ConfigID: tt.id})
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, dump(stmts, ""))
+			var got []string
+			for _, d := range diags {
+				got = append(got, d.String())
+			}
+			if tt.diag == "" {
+				assert.Empty(t, got)
+			} else {
+				assert.Equal(t, []string{tt.diag}, got)
+			}
+		})
+	}
 }

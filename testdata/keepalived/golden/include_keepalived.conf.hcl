@@ -6,13 +6,13 @@
 flush_on_exit = true
 
 # Lines of the keepalived files that are not read:
-# include/keepalived.conf:8: warning: not translated: this line is only for keepalived -i lb1; pass --config-id lb1 to import it
+# include/keepalived.conf:8: warning: not translated: keepalived keeps this line only when its config id (-i, by default the director's host name up to the first dot) is lb1; pass --config-id lb1 to import it
 # @lb1    router_id lb1
-# include/keepalived.conf:9: warning: not translated: this line is only for keepalived -i lb2; pass --config-id lb2 to import it
+# include/keepalived.conf:9: warning: not translated: keepalived keeps this line only when its config id (-i, by default the director's host name up to the first dot) is lb2; pass --config-id lb2 to import it
 # @lb2    router_id lb2
-# include/keepalived.conf:15: warning: not translated: this line is only for keepalived -i lb1; pass --config-id lb1 to import it
+# include/keepalived.conf:15: warning: not translated: keepalived keeps this line only when its config id (-i, by default the director's host name up to the first dot) is lb1; pass --config-id lb1 to import it
 # @lb1    priority 150
-# include/keepalived.conf:16: warning: not translated: this line is only for keepalived -i lb2; pass --config-id lb2 to import it
+# include/keepalived.conf:16: warning: not translated: keepalived keeps this line only when its config id (-i, by default the director's host name up to the first dot) is lb2; pass --config-id lb2 to import it
 # @lb2    priority 100
 # include/keepalived.conf:23: warning: not translated: no file matches include/missing/*.conf (keepalived skips it too)
 # include missing/*.conf
