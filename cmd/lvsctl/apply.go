@@ -75,7 +75,7 @@ Exit status: 0 when applied (or nothing to do), 1 on error or refusal.`,
 			// allow_empty on a file without services says that deleting
 			// everything is meant.
 			if d := p.Destruction(); d.Excessive() && !allowDestroy && !pr.guard.AllowDestroy && !(pr.empty && pr.guard.AllowEmpty) {
-				return &exitError{code: 1, err: fmt.Errorf("%s: %w; nothing applied", file, &destroyError{d: d})}
+				return &exitError{code: 1, err: fmt.Errorf("%s: refused: %w; nothing applied", file, &destroyError{d: d})}
 			}
 			if !p.Pending() {
 				printPlan(e.stdout, p)

@@ -185,7 +185,7 @@ func prepareKernel(ctx context.Context, e *env, g *globals, file string, adopt, 
 		}
 		if cfg.Empty() && !cfg.Guard.AllowEmpty {
 			// A backend's file (only a realserver block).
-			return nil, nil, nil, guard, nil, &exitError{code: 1, err: &emptyError{file: file}}
+			return nil, nil, nil, guard, nil, &exitError{code: 1, err: fmt.Errorf("refused: %w", &emptyError{file: file})}
 		}
 		desired, remember, guard = cfg.Services, clean && readOK, cfg.Guard
 	}

@@ -109,7 +109,7 @@ it reports READY, RELOADING and STOPPING and pings the watchdog.`,
 				return err
 			}
 			if cfg.Empty() && !cfg.Guard.AllowEmpty {
-				return &exitError{code: 1, err: &emptyError{file: file}} // a backend's file
+				return &exitError{code: 1, err: fmt.Errorf("refused: %w", &emptyError{file: file})} // a backend's file
 			}
 			ctx := cmd.Context()
 			unlock, err := lockExclusive(ctx, g.ownership(e).Path, roleRun, readersWait)

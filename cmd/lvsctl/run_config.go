@@ -34,14 +34,14 @@ type loadOutcome struct {
 type destroyError struct{ d ipvs.Destruction }
 
 func (e *destroyError) Error() string {
-	return "refused: it " + e.d.String() + "; pass --allow-destroy or set allow_destroy = true"
+	return "it " + e.d.String() + "; pass --allow-destroy or set allow_destroy = true"
 }
 
 // emptyError refuses a file that configures nothing a director runs.
 type emptyError struct{ file string }
 
 func (e *emptyError) Error() string {
-	return fmt.Sprintf("refused: %s has no virtual_server and no vrrp_instance (a backend's realserver file?); "+
+	return fmt.Sprintf("%s has no virtual_server and no vrrp_instance (a backend's realserver file?); "+
 		"applied, it would delete every service lvsctl owns and stop VRRP; if that is meant, set allow_empty = true", e.file)
 }
 
@@ -169,7 +169,7 @@ func (o *runOps) planConfig(ctx context.Context, req statusapi.ConfigRequest) (s
 		out.Refused = de.d.String()
 	case err != nil: // a backend's file
 		out.Errors = 1
-		out.Diagnostics = "lvsctl: " + err.Error() + "\n"
+		out.Diagnostics = "lvsctl: refused: " + err.Error() + "\n"
 		return out, nil
 	}
 	var ops []ipvs.Op
@@ -218,7 +218,7 @@ func (o *runOps) applyConfig(ctx context.Context, req statusapi.ConfigRequest) (
 		if errors.As(err, &de) {
 			out.Refused = de.d.String()
 		}
-		out.Error = err.Error() + "; kept the running configuration"
+		out.Error = "refused: " + err.Error() + "; kept the running configuration"
 		o.reloadedVia("apply", req.File, err)
 		o.log.Error("reload refused; keeping the running configuration", "config", req.File, "via", "apply", "err", err)
 		return out, nil
