@@ -1,8 +1,10 @@
 package hcl_test
 
 import (
+	"net/netip"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -30,6 +32,38 @@ func TestMoreCheckKinds(t *testing.T) {
 			name:  "file, every option",
 			check: "check \"file\" {\n path = \"/run/w\"\n weight = -2\n reverse = true\n dynamic = true\n}",
 			want:  func() checker.Prober { return &checker.File{Path: "/run/w", Weight: -2, Reverse: true, Dynamic: true} },
+			retry: checker.DefaultRetry,
+		},
+		{
+			name:  "udp, defaults",
+			check: `check "udp" {}`,
+			want:  func() checker.Prober { return &checker.UDP{Timeout: 3 * time.Second} },
+			retry: checker.DefaultRetry,
+		},
+		{
+			name: "udp, every option",
+			check: `check "udp" {
+    payload          = "Ab12f 3"
+    require_reply    = "12 3x"
+    min_reply_length = 2
+    max_reply_length = 512
+    connect_ip       = "10.0.0.9"
+    connect_port     = 5353
+    bind_to          = "10.0.0.254"
+  }`,
+			want: func() checker.Prober {
+				return &checker.UDP{
+					Timeout: 3 * time.Second, Payload: []byte{0xab, 0x12, 0x0f, 0x03},
+					RequireReply: true, Reply: []byte{0x12, 0x30}, Mask: []byte{0xff, 0xf0}, MinReply: 2, MaxReply: 512,
+					ConnectIP: netip.MustParseAddr("10.0.0.9"), ConnectPort: 5353, BindTo: netip.MustParseAddr("10.0.0.254"),
+				}
+			},
+			retry: checker.DefaultRetry,
+		},
+		{
+			name:  "udp, require_reply = true",
+			check: `check "udp" { require_reply = true }`,
+			want:  func() checker.Prober { return &checker.UDP{Timeout: 3 * time.Second, RequireReply: true} },
 			retry: checker.DefaultRetry,
 		},
 	}
@@ -99,6 +133,54 @@ func TestMoreCheckKindsReject(t *testing.T) {
 }`,
 			summary: "Unsupported argument", detail: "connect_ip",
 			line: 6, col: 5,
+		},
+		{
+			name: "udp payload not hex",
+			src: `virtual_server "dns" {
+  address  = "192.0.2.1"
+  port     = 53
+  protocol = "udp"
+  check "udp" { payload = "0a zz" }
+}`,
+			summary: "Invalid payload", detail: `'z' is not a hex digit`,
+			line: 5, col: 27,
+		},
+		{
+			name: "udp require_reply of a number",
+			src: `virtual_server "dns" {
+  address  = "192.0.2.1"
+  port     = 53
+  protocol = "udp"
+  check "udp" { require_reply = 12 }
+}`,
+			summary: "Invalid require_reply", detail: "not a number",
+			line: 5, col: 33,
+		},
+		{
+			name: "udp reply length without require_reply",
+			src: `virtual_server "dns" {
+  address  = "192.0.2.1"
+  port     = 53
+  protocol = "udp"
+  check "udp" { max_reply_length = 100 }
+}`,
+			summary: "Reply length without require_reply", detail: "set require_reply = true",
+			line: 5, col: 17,
+		},
+		{
+			name: "udp min above max",
+			src: `virtual_server "dns" {
+  address  = "192.0.2.1"
+  port     = 53
+  protocol = "udp"
+  check "udp" {
+    require_reply    = true
+    min_reply_length = 100
+    max_reply_length = 10
+  }
+}`,
+			summary: "Invalid min_reply_length", detail: "more than max_reply_length 10",
+			line: 7, col: 5,
 		},
 	})
 }
