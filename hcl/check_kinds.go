@@ -41,6 +41,8 @@ func moreCheckKind(kind string) (checkKind, bool) {
 	switch kind {
 	case checkFile:
 		return checkKind{attrs: fileAttributes, decode: decodeFileCheck, build: buildFileCheck}, true
+	case checkPing:
+		return checkKind{attrs: pingAttributes, decode: decodePingCheck, build: buildPingCheck}, true
 	case checkUDP:
 		return checkKind{attrs: udpAttributes, conn: true, decode: decodeUDPCheck, build: buildUDPCheck}, true
 	}

@@ -66,6 +66,20 @@ func TestMoreCheckKinds(t *testing.T) {
 			want:  func() checker.Prober { return &checker.UDP{Timeout: 3 * time.Second, RequireReply: true} },
 			retry: checker.DefaultRetry,
 		},
+		{
+			name:  "ping",
+			check: `check "ping" {}`,
+			want:  func() checker.Prober { return &checker.Ping{Timeout: 3 * time.Second} },
+			retry: checker.DefaultRetry,
+		},
+		{
+			name:  "ping, every option",
+			check: "check \"ping\" {\n connect_ip = \"2001:db8::1\"\n bind_to = \"2001:db8::2\"\n}",
+			want: func() checker.Prober {
+				return &checker.Ping{Timeout: 3 * time.Second, ConnectIP: netip.MustParseAddr("2001:db8::1"), BindTo: netip.MustParseAddr("2001:db8::2")}
+			},
+			retry: checker.DefaultRetry,
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -181,6 +195,29 @@ func TestMoreCheckKindsReject(t *testing.T) {
 }`,
 			summary: "Invalid min_reply_length", detail: "more than max_reply_length 10",
 			line: 7, col: 5,
+		},
+		{
+			name: "ping takes no connect_port",
+			src: `virtual_server "web" {
+  address = "192.0.2.1"
+  port    = 80
+  check "ping" { connect_port = 80 }
+}`,
+			summary: "Unsupported argument", detail: "connect_port",
+			line: 4, col: 18,
+		},
+		{
+			name: "ping bind_to of another family",
+			src: `virtual_server "web" {
+  address = "192.0.2.1"
+  port    = 80
+  check "ping" {
+    connect_ip = "10.0.0.1"
+    bind_to    = "2001:db8::1"
+  }
+}`,
+			summary: "bind_to address family mismatch", detail: "connect_ip 10.0.0.1 (at test.hcl:5:18)",
+			line: 6, col: 18,
 		},
 	})
 }
