@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -23,6 +24,28 @@ type Spec struct {
 	// a RoleProber that tests a role, up otherwise. A server already in
 	// the pool keeps its state whatever Presume says.
 	Presume *Presumption
+	// Name names the check (Prober and Timing) when the server has
+	// several: "http#1". Empty for a server with one check.
+	Name string
+	// Also holds the server's other checks, as keepalived allows several
+	// checkers per real server: the server is up only when its check and
+	// every one of these is up. Each check has its own state machine,
+	// timer and Timing; events and status are the server's, with the
+	// check that caused them (Event.Check) and each check's state
+	// (Status.Checks). Names must be distinct.
+	Also []Check
+}
+
+// Check is one of several checks of a real server (Spec.Also).
+type Check struct {
+	Name   string
+	Prober Prober
+	Timing Timing
+}
+
+// checks returns every check of s, its own first.
+func (s Spec) checks() []Check {
+	return append([]Check{{Name: s.Name, Prober: s.Prober, Timing: s.Timing}}, s.Also...)
 }
 
 // Presumption is the state of a server before its first probe.
@@ -33,19 +56,30 @@ type Presumption struct {
 	Reason string
 }
 
-// presumption is what a new server of spec is taken to be before its first
-// probe.
-func (s Spec) presumption() Presumption {
+// presumption is what a new check c of spec is taken to be before its
+// first probe.
+func (s Spec) presumption(c Check) Presumption {
 	if s.Presume != nil {
 		return *s.Presume
 	}
-	if rp, ok := s.Prober.(RoleProber); ok && rp.TestsRole() {
+	if rp, ok := c.Prober.(RoleProber); ok && rp.TestsRole() {
 		return Presumption{Up: false, Reason: "not checked yet (its role is unknown until a probe succeeds)"}
 	}
-	if s.Timing.Alpha {
+	if c.Timing.Alpha {
 		return Presumption{Up: false, Reason: "not checked yet (alpha)"}
 	}
 	return Presumption{Up: true, Reason: "not checked yet"}
+}
+
+// PresumedUp says whether a new server of s is presumed up: every one of
+// its checks is.
+func (s Spec) PresumedUp() bool {
+	for _, c := range s.checks() {
+		if !s.presumption(c).Up {
+			return false
+		}
+	}
+	return true
 }
 
 // Event is a health transition of one real server: it went up or down, or
@@ -56,9 +90,13 @@ type Event struct {
 	WasUp  bool
 	// Weight is the dynamic weight, or NoWeight for the configured one.
 	Weight int
-	// Reason is the reason of the probe that caused the transition.
+	// Reason is the reason of the probe that caused the transition; with
+	// several checks, "name: reason" of each failed one when down.
 	Reason string
-	At     time.Time
+	// Check names the check whose probe caused the event when the server
+	// has several (Spec.Name, Check.Name); empty otherwise.
+	Check string
+	At    time.Time
 }
 
 // LogValue makes an Event one structured log record:
@@ -75,6 +113,9 @@ func (e Event) LogValue() slog.Value {
 	}
 	if e.Weight != NoWeight {
 		attrs = append(attrs, slog.Int("weight", e.Weight))
+	}
+	if e.Check != "" {
+		attrs = append(attrs, slog.String("check", e.Check))
 	}
 	return slog.GroupValue(append(attrs, slog.String("reason", e.Reason))...)
 }
@@ -96,7 +137,24 @@ type Status struct {
 	LastAt      time.Time // when the latest probe ended; zero if none yet
 	// Progress towards a transition: consecutive failed rounds of an up
 	// server (towards Fall) or successful rounds of a down one (towards
-	// Rise), and retries spent in the current round.
+	// Rise), and retries spent in the current round. With several checks,
+	// those of the check probed last.
+	FailRounds, OKRounds, Retries int
+	// Checks is the state of each check of a server with several, in the
+	// order of the Spec (its own, then Also); nil with one check.
+	Checks []CheckStatus
+}
+
+// CheckStatus is the state of one of several checks of a real server.
+type CheckStatus struct {
+	Name                          string
+	Up, Checked                   bool
+	Weight                        int
+	Since                         time.Time
+	Transitions                   uint64
+	Reason                        string
+	Last                          Result
+	LastAt                        time.Time
 	FailRounds, OKRounds, Retries int
 }
 
@@ -181,12 +239,19 @@ func (p *Pool) Set(specs []Spec) error {
 			errs = append(errs, fmt.Errorf("check %s: duplicate", s.Target))
 		}
 		seen[s.Target] = true
-		if s.Prober == nil {
-			errs = append(errs, fmt.Errorf("check %s: no prober", s.Target))
-		} else if v, ok := s.Prober.(Validator); ok {
-			errs = appendEach(errs, s.Target, v.Validate())
+		names := map[string]bool{}
+		for _, c := range s.checks() {
+			if len(s.Also) > 0 && (c.Name == "" || names[c.Name]) {
+				errs = append(errs, fmt.Errorf("check %s: several checks need distinct names, not %q", s.Target, c.Name))
+			}
+			names[c.Name] = true
+			if c.Prober == nil {
+				errs = append(errs, fmt.Errorf("check %s: no prober", s.Target))
+			} else if v, ok := c.Prober.(Validator); ok {
+				errs = appendEach(errs, s.Target, v.Validate())
+			}
+			errs = appendEach(errs, s.Target, c.Timing.Validate())
 		}
-		errs = appendEach(errs, s.Target, s.Timing.Validate())
 	}
 	if err := errors.Join(errs...); err != nil {
 		return err
@@ -197,33 +262,37 @@ func (p *Pool) Set(specs []Spec) error {
 		p.mu.Unlock()
 		return ErrStopped
 	}
-	var removed []*server
+	var removed []*check
 	for t, s := range p.servers {
 		if !seen[t] {
 			delete(p.servers, t)
-			removed = append(removed, s)
-			if s.cancel != nil {
-				s.cancel()
+			for _, c := range s.checks {
+				removed = append(removed, c)
+				if c.cancel != nil {
+					c.cancel()
+				}
 			}
 		}
 	}
 	now := p.clock.Now()
 	for _, spec := range specs {
 		if s, ok := p.servers[spec.Target]; ok {
-			s.update(spec, now)
+			removed = append(removed, s.update(spec, now)...)
 			continue
 		}
-		s := &server{pool: p, spec: spec, m: newMachine(now, spec.presumption())}
+		s := newServer(p, spec, now)
 		p.servers[spec.Target] = s
 		if p.ctx != nil {
-			p.start(s, now)
+			for _, c := range s.checks {
+				p.start(c, now)
+			}
 		}
 	}
 	p.mu.Unlock()
 
-	for _, s := range removed {
-		if s.done != nil {
-			<-s.done
+	for _, c := range removed {
+		if c.done != nil {
+			<-c.done
 		}
 	}
 	return nil
@@ -254,7 +323,9 @@ func (p *Pool) Run(ctx context.Context) error {
 	p.ctx = ctx
 	now := p.clock.Now()
 	for _, s := range p.servers {
-		p.start(s, now)
+		for _, c := range s.checks {
+			p.start(c, now)
+		}
 	}
 	p.mu.Unlock()
 
@@ -301,20 +372,21 @@ func (p *Pool) Lookup(t Target) (Status, bool) {
 	return s.status(), true
 }
 
-// start launches s's goroutine, its first probe after the warmup; p.mu is
+// start launches c's goroutine, its first probe after the warmup; p.mu is
 // held and p.ctx set.
-func (p *Pool) start(s *server, now time.Time) {
+func (p *Pool) start(c *check, now time.Time) {
 	ctx, cancel := context.WithCancel(p.ctx)
-	first := p.rand(s.spec.Timing.maxWarmup())
+	s := c.srv
 	s.mu.Lock()
-	s.cancel, s.done = cancel, make(chan struct{})
-	s.next = now.Add(first)
-	s.timer = p.clock.NewTimer(p.after(first))
+	first := p.rand(c.timing.maxWarmup())
+	c.cancel, c.done = cancel, make(chan struct{})
+	c.next = now.Add(first)
+	c.timer = p.clock.NewTimer(p.after(first))
 	s.mu.Unlock()
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
-		s.run(ctx)
+		c.run(ctx)
 	}()
 }
 
@@ -336,34 +408,91 @@ func (p *Pool) after(d time.Duration) time.Duration {
 	return d + time.Duration((int64(timerGrid)-at%int64(timerGrid))%int64(timerGrid))
 }
 
-// server is one real server's check. Its goroutine owns the probing; mu
-// guards what Set and Status touch.
+// server is one real server: one check or several, each with its own
+// goroutine, timer and state machine. The server's state is that of its
+// checks together: up when every one is up. mu guards the checks' state
+// and what Set and Status touch; emit is held while a check computes and
+// sends an event, so that one server's events keep their order.
 type server struct {
 	pool   *Pool
+	target Target
+	emit   sync.Mutex
+
+	mu      sync.Mutex
+	presume *Presumption
+	checks  []*check
+	// The server's state, the checks' together, as last reported.
+	up          bool
+	weight      int
+	since       time.Time
+	transitions uint64
+	last        *check // the check probed last
+}
+
+// check is one check of a server.
+type check struct {
+	srv    *server
+	name   string
 	cancel context.CancelFunc
 	done   chan struct{}
 
-	mu    sync.Mutex
-	spec  Spec
-	m     machine
-	timer Timer     // nil until started
-	next  time.Time // when timer fires
-	busy  bool      // between the timer firing and its re-arming
+	// Guarded by srv.mu.
+	prober Prober
+	timing Timing
+	m      machine
+	timer  Timer     // nil until started
+	next   time.Time // when timer fires
+	busy   bool      // between the timer firing and its re-arming
 }
 
-func (s *server) run(ctx context.Context) {
-	defer close(s.done)
+func newServer(p *Pool, spec Spec, now time.Time) *server {
+	s := &server{pool: p, target: spec.Target, presume: spec.Presume, since: now}
+	for _, c := range spec.checks() {
+		s.checks = append(s.checks, &check{srv: s, name: c.Name, prober: c.Prober, timing: c.Timing, m: newMachine(now, spec.presumption(c))})
+	}
+	s.up, s.weight, _ = s.state()
+	return s
+}
+
+// state is the server's state from its checks': up when all are, the
+// weight of the first that reports one, and the reason. s.mu is held.
+func (s *server) state() (up bool, weight int, reason string) {
+	if len(s.checks) == 1 {
+		m := &s.checks[0].m
+		return m.up, m.weight, m.reason
+	}
+	up, weight = true, NoWeight
+	var down, all []string
+	for _, c := range s.checks {
+		r := c.name + ": " + c.m.reason
+		all = append(all, r)
+		if !c.m.up {
+			up = false
+			down = append(down, r)
+		} else if weight == NoWeight {
+			weight = c.m.weight
+		}
+	}
+	if !up {
+		return false, NoWeight, strings.Join(down, "; ")
+	}
+	return true, weight, strings.Join(all, "; ")
+}
+
+func (c *check) run(ctx context.Context) {
+	defer close(c.done)
+	s := c.srv
 	clock := s.pool.clock
 	for {
 		select {
 		case <-ctx.Done():
-			s.timer.Stop()
+			c.timer.Stop()
 			return
-		case <-s.timer.C():
+		case <-c.timer.C():
 		}
 		s.mu.Lock()
-		s.busy = true
-		prober, target := s.spec.Prober, s.spec.Target
+		c.busy = true
+		prober, target := c.prober, s.target
 		s.mu.Unlock()
 
 		res := prober.Probe(ctx, target)
@@ -376,49 +505,113 @@ func (s *server) run(ctx context.Context) {
 		if onProbe != nil {
 			onProbe(target, res)
 		}
+		s.emit.Lock()
 		now := clock.Now()
 		s.mu.Lock()
-		wasUp := s.m.up
-		delay, changed := s.m.observe(s.spec.Timing, now, res)
-		ev := Event{Target: target, Up: s.m.up, WasUp: wasUp, Weight: s.m.weight, Reason: s.m.reason, At: now}
+		delay, _ := c.m.observe(c.timing, now, res)
+		s.last = c
+		wasUp := s.up
+		up, weight, reason := s.state()
+		changed := up != s.up || weight != s.weight
+		if up != s.up {
+			s.since = now
+			s.transitions++
+		}
+		s.up, s.weight = up, weight
+		ev := Event{Target: target, Up: up, WasUp: wasUp, Weight: weight, Reason: reason, Check: c.name, At: now}
 		s.mu.Unlock()
 		if changed {
 			select {
 			case s.pool.events <- ev:
 			case <-ctx.Done():
+				s.emit.Unlock()
 				return
 			}
 		}
+		s.emit.Unlock()
 		s.mu.Lock()
-		s.busy = false
-		s.next = now.Add(delay)
-		s.timer.Reset(s.pool.after(s.next.Sub(clock.Now())))
+		c.busy = false
+		c.next = now.Add(delay)
+		c.timer.Reset(s.pool.after(c.next.Sub(clock.Now())))
 		s.mu.Unlock()
 	}
 }
 
-// update applies a new spec to a known server.
-func (s *server) update(spec Spec, now time.Time) {
+// update applies a new spec to a known server; p.mu is held. Checks are
+// matched by name: a kept check keeps its state and schedule, a new one
+// starts as a new server's would, and the removed ones are cancelled and
+// returned for Set to wait for.
+func (s *server) update(spec Spec, now time.Time) (removed []*check) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	old := s.spec.Timing
-	s.spec = spec
-	if s.timer == nil || s.busy || spec.Timing == old {
-		return // not started, or the goroutine reschedules with the new timing itself
+	s.presume = spec.Presume
+	old := map[string]*check{}
+	for _, c := range s.checks {
+		old[c.name] = c
 	}
-	if latest := now.Add(spec.Timing.DelayLoop); latest.Before(s.next) {
-		s.next = latest
-		s.timer.Reset(s.pool.after(latest.Sub(now)))
+	var checks, added []*check
+	for _, cs := range spec.checks() {
+		c, ok := old[cs.Name]
+		if !ok {
+			c = &check{srv: s, name: cs.Name, prober: cs.Prober, timing: cs.Timing, m: newMachine(now, spec.presumption(cs))}
+			added = append(added, c)
+			checks = append(checks, c)
+			continue
+		}
+		delete(old, cs.Name)
+		checks = append(checks, c)
+		prev := c.timing
+		c.prober, c.timing = cs.Prober, cs.Timing
+		if c.timer == nil || c.busy || cs.Timing == prev {
+			continue // not started, or the goroutine reschedules with the new timing itself
+		}
+		if latest := now.Add(cs.Timing.DelayLoop); latest.Before(c.next) {
+			c.next = latest
+			c.timer.Reset(s.pool.after(latest.Sub(now)))
+		}
 	}
+	for _, c := range old {
+		removed = append(removed, c)
+		if c.cancel != nil {
+			c.cancel()
+		}
+		if s.last == c {
+			s.last = nil
+		}
+	}
+	s.checks = checks
+	if s.pool.ctx != nil {
+		s.mu.Unlock()
+		for _, c := range added {
+			s.pool.start(c, now)
+		}
+		s.mu.Lock()
+	}
+	return removed
 }
 
 func (s *server) status() Status {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	m := &s.m
-	return Status{
-		Target: s.spec.Target, Up: m.up, Checked: m.checked, Weight: m.weight,
-		Since: m.since, Transitions: m.transitions, Reason: m.reason, Last: m.last, LastAt: m.lastAt,
-		FailRounds: m.failRounds, OKRounds: m.okRounds, Retries: m.retries,
+	up, weight, reason := s.state()
+	st := Status{Target: s.target, Up: up, Checked: true, Weight: weight, Since: s.since, Transitions: s.transitions, Reason: reason}
+	last := s.last
+	for _, c := range s.checks {
+		m := &c.m
+		st.Checked = st.Checked && m.checked
+		if last == nil || m.lastAt.After(last.m.lastAt) {
+			last = c
+		}
+		if len(s.checks) > 1 {
+			st.Checks = append(st.Checks, CheckStatus{
+				Name: c.name, Up: m.up, Checked: m.checked, Weight: m.weight, Since: m.since,
+				Transitions: m.transitions, Reason: m.reason, Last: m.last, LastAt: m.lastAt,
+				FailRounds: m.failRounds, OKRounds: m.okRounds, Retries: m.retries,
+			})
+		}
 	}
+	m := &last.m
+	st.Last, st.LastAt = m.last, m.lastAt
+	st.FailRounds, st.OKRounds, st.Retries = m.failRounds, m.okRounds, m.retries
+	return st
 }

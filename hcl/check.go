@@ -196,24 +196,13 @@ type envSyntax struct {
 	Value     string
 }
 
-// oneCheck returns the first of a body's check blocks and reports the
-// others, which the caller keeps to validate them all the same.
+// oneCheck returns the first of a body's check blocks; the caller keeps
+// the others (tail), as keepalived allows several checkers per real server.
 func (d *decoder) oneCheck(checks []*checkSyntax) *checkSyntax {
 	if len(checks) == 0 {
 		return nil
 	}
-	first := checks[0]
-	for _, c := range checks[1:] {
-		d.diags = append(d.diags, &hcl.Diagnostic{
-			Severity: hcl.DiagError,
-			Summary:  "Duplicate check block",
-			Detail: "Only one check block is allowed here; the first one is at " + posString(first.DefRange) +
-				". A real server has one check (a virtual_server's check is the one of its real servers without their own): to test several URLs, give an http check several url blocks; to test several things, use an exec check.",
-			Subject: c.DefRange.Ptr(),
-			Context: first.DefRange.Ptr(),
-		})
-	}
-	return first
+	return checks[0]
 }
 
 // check decodes a check block, its body only when its type is known.

@@ -101,6 +101,41 @@ virtual_server "web" {
 			}}},
 		},
 		{
+			name: "several checks: service's for reals without their own, each named, each its timing",
+			src: `
+virtual_server "web" {
+  address    = "192.0.2.10"
+  port       = 80
+  delay_loop = 2
+  check "tcp" {}
+  check "tcp" {
+    connect_port = 8080
+    delay_loop   = 5
+  }
+  real_server { address = "10.0.0.1" }
+  real_server {
+    address = "10.0.0.2"
+    check "tcp" { retry = 0 }
+  }
+}`,
+			want: []lvshcl.Pool{{Service: web, Name: "web", Quorum: 1, Members: []lvshcl.Member{
+				{Real: realKey("10.0.0.1", 80), Check: &checker.Spec{
+					Target: checker.Target{Service: "web", Addr: netip.MustParseAddrPort("10.0.0.1:80")},
+					Name:   "tcp#1",
+					Prober: &checker.TCP{Timeout: checker.DefaultTimeout},
+					Timing: timing(func(t *checker.Timing) { t.DelayLoop = 2 * time.Second }),
+					Also: []checker.Check{{
+						Name:   "tcp#2",
+						Prober: &checker.TCP{ConnectPort: 8080, Timeout: checker.DefaultTimeout},
+						Timing: timing(func(t *checker.Timing) { t.DelayLoop = 5 * time.Second }),
+					}},
+				}},
+				{Real: realKey("10.0.0.2", 80), Check: spec("web", "10.0.0.2", 80,
+					&checker.TCP{Timeout: checker.DefaultTimeout},
+					timing(func(t *checker.Timing) { t.DelayLoop = 2 * time.Second; t.Retry = 0 }))},
+			}}},
+		},
+		{
 			name: "service check for reals without their own, timing inherited, own check overrides",
 			src: `
 virtual_server "web" {
@@ -609,7 +644,7 @@ func TestCheckRejects(t *testing.T) {
 			line: 4, col: 16,
 		},
 		{
-			name: "two checks in a real server, both validated",
+			name: "two checks in a real server, each validated",
 			src: `virtual_server "a" {
   address = "192.0.2.1"
   port    = 80
@@ -619,19 +654,8 @@ func TestCheckRejects(t *testing.T) {
     check "exec" {}
   }
 }`,
-			summary: "Duplicate check block", detail: "the first one is at test.hcl:6:5",
-			line: 7, col: 5, errors: 2, // and Missing command
-		},
-		{
-			name: "two checks in a virtual server",
-			src: `virtual_server "a" {
-  address = "192.0.2.1"
-  port    = 80
-  check "tcp" {}
-  check "http" {}
-}`,
-			summary: "Duplicate check block", detail: "Only one check block is allowed here",
-			line: 5, col: 3, ctxLine: 4,
+			summary: "Missing command", detail: "An exec check needs command",
+			line: 7, col: 5,
 		},
 		{
 			name: "attribute of another check type",

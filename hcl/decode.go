@@ -65,6 +65,7 @@ var serviceSchema = &hcl.BodySchema{
 		{Name: "persistence_granularity"},
 		{Name: "one_packet"},
 		{Name: "inhibit_on_failure"},
+		{Name: "sorry_server_inhibit"},
 		{Name: "quorum"},
 		{Name: "hysteresis"},
 		{Name: "quorum_up"},
@@ -87,6 +88,7 @@ var realSchema = &hcl.BodySchema{
 		{Name: "lower_threshold"},
 		{Name: "notify_up"},
 		{Name: "notify_down"},
+		{Name: "inhibit_on_failure"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: blockTunnel},
@@ -165,6 +167,7 @@ type serviceSyntax struct {
 
 	// Health policy (check.go).
 	InhibitOnFailure *attr[bool]
+	SorryInhibit     *attr[bool]
 	Quorum           *attr[*big.Float]
 	Hysteresis       *attr[*big.Float]
 	QuorumUp         *attr[[]*attr[string]]
@@ -177,9 +180,8 @@ type serviceSyntax struct {
 	// Sorry is the sorry_server block, if any: a real_server without
 	// thresholds, checks or hooks.
 	Sorry *realSyntax
-	// Check is the service's check block, if any: the check of every real
-	// server without one of its own. ExtraChecks are duplicates, reported
-	// and validated all the same.
+	// Check is the service's first check block, if any, ExtraChecks the
+	// others: the checks of every real server without its own.
 	Check       *checkSyntax
 	ExtraChecks []*checkSyntax
 }
@@ -196,10 +198,12 @@ type realSyntax struct {
 	LowerThreshold *attr[*big.Float]
 	NotifyUp       *attr[[]*attr[string]]
 	NotifyDown     *attr[[]*attr[string]]
+	// InhibitOnFailure overrides the service's for this real server.
+	InhibitOnFailure *attr[bool]
 
 	Tunnel      *tunnelSyntax
 	Check       *checkSyntax
-	ExtraChecks []*checkSyntax // duplicates
+	ExtraChecks []*checkSyntax // the other check blocks, after Check
 }
 
 // tunnelSyntax is one tunnel block as written.
@@ -256,6 +260,7 @@ func (d *decoder) service(b *hcl.Block) *serviceSyntax {
 	s.PersistenceGranularity = d.raw(a["persistence_granularity"])
 	s.OnePacket = decodeBool(d, a["one_packet"])
 	s.InhibitOnFailure = decodeBool(d, a["inhibit_on_failure"])
+	s.SorryInhibit = decodeBool(d, a["sorry_server_inhibit"])
 	s.Quorum = decodeNumber(d, a["quorum"])
 	s.Hysteresis = decodeNumber(d, a["hysteresis"])
 	s.QuorumUp = d.argv(a["quorum_up"])
@@ -287,6 +292,7 @@ func (d *decoder) real(b *hcl.Block) *realSyntax {
 	r.LowerThreshold = decodeNumber(d, a["lower_threshold"])
 	r.NotifyUp = d.argv(a["notify_up"])
 	r.NotifyDown = d.argv(a["notify_down"])
+	r.InhibitOnFailure = decodeBool(d, a["inhibit_on_failure"])
 	for _, blk := range content.Blocks {
 		if blk.Type == blockTunnel {
 			r.Tunnel = d.tunnel(blk, r.Tunnel)

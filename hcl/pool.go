@@ -20,9 +20,15 @@ func (b *builder) pool(s *serviceSyntax, vs ipvs.VirtualService, reals []realDef
 		Name:             s.Name,
 		InhibitOnFailure: s.InhibitOnFailure.ok() && s.InhibitOnFailure.Val,
 		SorryServer:      sorry,
+		SorryInhibit:     s.SorryInhibit.ok() && s.SorryInhibit.Val,
 		Quorum:           1,
 		QuorumUp:         b.hook(s.QuorumUp),
 		QuorumDown:       b.hook(s.QuorumDown),
+	}
+
+	if s.SorryInhibit != nil && s.Sorry == nil {
+		b.errorAt(s.SorryInhibit.Value, nil, "sorry_server_inhibit without sorry_server",
+			"sorry_server_inhibit keeps the sorry server in the table with weight 0 while it is not used; this virtual_server has no sorry_server block.")
 	}
 
 	quorumOK := s.Quorum == nil
@@ -50,15 +56,13 @@ func (b *builder) pool(s *serviceSyntax, vs ipvs.VirtualService, reals []realDef
 		}
 	}
 
-	// Checks: each block is built once; the service's serves every real
-	// server without its own, and is validated even if none uses it.
+	// Checks: each block is built once; the service's serve every real
+	// server without its own, and are validated even if none uses them.
+	// A real server with several checks is up when every one is.
 	vsTiming := b.timingValues(s.Timing)
-	var svcCheck *builtCheck
-	if s.Check != nil {
-		svcCheck = b.check(s.Check, vsTiming)
-	}
-	for _, c := range s.ExtraChecks {
-		b.check(c, vsTiming)
+	var svcChecks []*builtCheck
+	for _, c := range allChecks(s.Check, s.ExtraChecks) {
+		svcChecks = append(svcChecks, b.check(c, vsTiming))
 	}
 	p.Members = make([]Member, 0, len(reals))
 	for i, r := range reals {
@@ -68,16 +72,19 @@ func (b *builder) pool(s *serviceSyntax, vs ipvs.VirtualService, reals []realDef
 			NotifyUp:   b.hook(r.syn.NotifyUp),
 			NotifyDown: b.hook(r.syn.NotifyDown),
 		}
-		bc, hasCheck := svcCheck, s.Check != nil
+		if r.syn.InhibitOnFailure.ok() {
+			v := r.syn.InhibitOnFailure.Val
+			m.InhibitOnFailure = &v
+		}
+		bcs := svcChecks
 		if r.syn.Check != nil {
-			bc, hasCheck = b.check(r.syn.Check, vsTiming), true
+			bcs = nil
+			for _, c := range allChecks(r.syn.Check, r.syn.ExtraChecks) {
+				bcs = append(bcs, b.check(c, vsTiming))
+			}
 		}
-		for _, c := range r.syn.ExtraChecks {
-			b.check(c, vsTiming)
-		}
-		if bc != nil {
-			m.Check = b.spec(bc, s.Name, rs, r)
-		}
+		hasCheck := len(bcs) > 0
+		m.Check = b.specs(bcs, s.Name, rs, r)
 		if !hasCheck {
 			for _, h := range []*attr[[]*attr[string]]{r.syn.NotifyUp, r.syn.NotifyDown} {
 				if h != nil {
@@ -93,6 +100,49 @@ func (b *builder) pool(s *serviceSyntax, vs ipvs.VirtualService, reals []realDef
 		p.Members = append(p.Members, m)
 	}
 	return p
+}
+
+// allChecks is first and rest, the check blocks of a body in order.
+func allChecks(first *checkSyntax, rest []*checkSyntax) []*checkSyntax {
+	if first == nil {
+		return nil
+	}
+	return append([]*checkSyntax{first}, rest...)
+}
+
+// specs is the checks bcs applied to real server rs: nil without checks
+// or when one is invalid (already reported). With several, each is named
+// by its type and position ("http#1", "tcp#2") and the first carries the
+// others in Spec.Also.
+func (b *builder) specs(bcs []*builtCheck, name string, rs ipvs.RealServer, r realDef) *checker.Spec {
+	var out *checker.Spec
+	ok := true
+	for i, bc := range bcs {
+		var sp *checker.Spec
+		if bc != nil {
+			sp = b.spec(bc, name, rs, r)
+		}
+		if sp == nil {
+			ok = false
+			continue
+		}
+		if out == nil {
+			out = sp
+		}
+		if len(bcs) == 1 {
+			break
+		}
+		checkName := fmt.Sprintf("%s#%d", bc.syn.Kind, i+1)
+		if sp == out {
+			out.Name = checkName
+			continue
+		}
+		out.Also = append(out.Also, checker.Check{Name: checkName, Prober: sp.Prober, Timing: sp.Timing})
+	}
+	if !ok {
+		return nil
+	}
+	return out
 }
 
 // spec is check bc applied to real server rs (built from r) of service

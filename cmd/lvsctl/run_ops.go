@@ -497,6 +497,16 @@ func poolStatus(s daemon.ServiceState) statusapi.Pool {
 			if !c.LastAt.IsZero() {
 				rs.LastCheck = &statusapi.Check{At: c.LastAt, Result: checkResult(c.Last), Reason: c.Last.Reason, TookSeconds: c.Last.Took.Seconds()}
 			}
+			for _, cs := range c.Checks {
+				rc := statusapi.RealCheck{Name: cs.Name, State: statusapi.StateUp, Checked: cs.Checked, Since: cs.Since, Reason: cs.Reason, Transitions: cs.Transitions}
+				if !cs.Up {
+					rc.State = statusapi.StateDown
+				}
+				if !cs.LastAt.IsZero() {
+					rc.LastCheck = &statusapi.Check{At: cs.LastAt, Result: checkResult(cs.Last), Reason: cs.Last.Reason, TookSeconds: cs.Last.Took.Seconds()}
+				}
+				rs.Checks = append(rs.Checks, rc)
+			}
 		}
 		p.Reals = append(p.Reals, rs)
 	}

@@ -343,9 +343,9 @@ func (d *Daemon) load(cfg *lvshcl.Config, presumed map[checker.Target]checker.Pr
 			delete(d.quorumUp, k)
 		}
 	}
-	for k := range services {
+	for k, s := range services {
 		if _, ok := d.quorumUp[k]; !ok {
-			d.quorumUp[k] = true // keepalived starts with quorum presumed
+			d.quorumUp[k] = initialQuorum(s, d.health) // as keepalived starts (desired.go)
 		}
 	}
 	if d.o.OnQuorum != nil {
@@ -368,6 +368,9 @@ func (d *Daemon) observe(ev checker.Event) {
 	}
 	d.dirty[ref.svc] = true
 	attrs := []any{"service", ref.svc.String(), "real", ev.Target.Addr.String(), "reason", ev.Reason}
+	if ev.Check != "" {
+		attrs = append(attrs, "check", ev.Check) // which of the server's checks changed it
+	}
 	switch {
 	case ev.Up && !ev.WasUp:
 		d.log.Info("real server up", attrs...)
@@ -396,9 +399,9 @@ func (d *Daemon) reconcile(ctx context.Context) {
 		if a, ok := d.applied[k]; ok {
 			cur = append(cur, a)
 		}
-		w, upWeight := d.desired(s)
+		d.checkQuorum(s, upWeightIn(s, d.health)) // the table depends on it
+		w, _ := d.desired(s)
 		want = append(want, w)
-		d.checkQuorum(s, upWeight)
 	}
 	ops := ipvs.Diff(cur, want)
 	if len(ops) == 0 {
@@ -498,6 +501,15 @@ func (d *Daemon) shutdown() error {
 	return nil
 }
 
+// delayLoops is the delay_loop of each of cs.
+func delayLoops(cs []checker.Check) []time.Duration {
+	out := make([]time.Duration, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, c.Timing.DelayLoop)
+	}
+	return out
+}
+
 func (d *Daemon) resyncEvery() time.Duration {
 	if d.o.Resync > 0 {
 		return d.o.Resync
@@ -505,8 +517,13 @@ func (d *Daemon) resyncEvery() time.Duration {
 	every := 60 * time.Second
 	for _, s := range d.services {
 		for _, m := range s.pool.Members {
-			if m.Check != nil && m.Check.Timing.DelayLoop > 0 && m.Check.Timing.DelayLoop < every {
-				every = m.Check.Timing.DelayLoop
+			if m.Check == nil {
+				continue
+			}
+			for _, d := range append([]time.Duration{m.Check.Timing.DelayLoop}, delayLoops(m.Check.Also)...) {
+				if d > 0 && d < every {
+					every = d
+				}
 			}
 		}
 	}

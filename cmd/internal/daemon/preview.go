@@ -86,7 +86,12 @@ func (d *Daemon) preview(ctx context.Context, cfg *lvshcl.Config) (Preview, erro
 				hm[m.Check.Target] = health{up: presumeUp(*m.Check), weight: checker.NoWeight}
 			}
 		}
-		w, _ := desiredIn(service{vs: vs, pool: p}, hm)
+		s := service{vs: vs, pool: p}
+		up, ok := d.quorumUp[vs.Key]
+		if !ok {
+			up = initialQuorum(s, hm)
+		}
+		w, _ := desiredIn(s, hm, up)
 		want = append(want, w)
 	}
 
@@ -108,13 +113,8 @@ func (d *Daemon) preview(ctx context.Context, cfg *lvshcl.Config) (Preview, erro
 }
 
 // presumeUp is the checker's presumption for a new server of spec: down
-// with alpha or a check that tests a role, up otherwise.
-func presumeUp(spec checker.Spec) bool {
-	if rp, ok := spec.Prober.(checker.RoleProber); ok && rp.TestsRole() {
-		return false
-	}
-	return !spec.Timing.Alpha
-}
+// with alpha or a check that tests a role (any of its checks), up otherwise.
+func presumeUp(spec checker.Spec) bool { return spec.PresumedUp() }
 
 // loaded tells Options.OnLoad how loading cfg went.
 func (d *Daemon) loaded(cfg *lvshcl.Config, ops []ipvs.Op, err error) {

@@ -165,6 +165,7 @@ var (
 	rsCheckAt    = desc("lvsctl_real_server_last_check_timestamp_seconds", "When the latest probe ended, Unix time.", realLabels)
 	rsCheckTook  = desc("lvsctl_real_server_check_duration_seconds", "How long each probe took, retries included.", realLabels)
 	rsSince      = desc("lvsctl_real_server_state_since_timestamp_seconds", "When the real server's health last changed (or its check started), Unix time.", realLabels)
+	rsCheckUp    = desc("lvsctl_real_server_check_up", "Each check of a real server with several (keepalived's several checkers), named by its type and position (\"http#1\"): 1 up, 0 down. The real server is up only when every one is.", realLabels, "check")
 	rsTrans      = desc("lvsctl_real_server_transitions_total", "Health transitions (up to down or down to up) since the check started.", realLabels)
 	vsQuorum     = desc("lvsctl_virtual_server_quorum_up", "1 if the virtual service holds its quorum.", serviceLabels)
 	passTook     = desc("lvsctl_reconcile_duration_seconds", "How long each pass over the kernel's table took, by kind: health (after health transitions, from memory), resync (periodic dump and drift repair), load (start and reload).", nil, "kind")
@@ -204,7 +205,7 @@ var allDescs = []*prometheus.Desc{
 	vsConns, vsInPkts, vsOutPkts, vsInBytes, vsOutBytes,
 	rsConns, rsInPkts, rsOutPkts, rsInBytes, rsOutBytes, rsActive, rsInactive, rsWeight, rsInTable,
 	scrapeOK, scrapeTook,
-	rsConfWeight, rsUp, rsState, vsInSync, rsCheckRes, rsCheckAt, rsCheckTook, rsSince, rsTrans, vsQuorum,
+	rsConfWeight, rsUp, rsState, vsInSync, rsCheckRes, rsCheckAt, rsCheckTook, rsCheckUp, rsSince, rsTrans, vsQuorum,
 	passTook, opsTotal, repairs, lastPass, generation, reloadOK, reloadAt, buildInfo,
 	vrrpState, vrrpPrio, vrrpBasePrio, vrrpSent, vrrpReceived, vrrpInvalid, vrrpPrio0Sent, vrrpPrio0Recv, vrrpSendErrors, vrrpTrans, vrrpMaster,
 	syncWanted, syncRunning, syncFailures,
@@ -281,6 +282,9 @@ func (c *Collector) collectDaemon(ch chan<- prometheus.Metric, snap daemon.Snaps
 				continue
 			}
 			ch <- gauge(rsUp, boolf(st.Up), rl...)
+			for _, cs := range st.Checks {
+				ch <- gauge(rsCheckUp, boolf(cs.Up), append(rl[:len(rl):len(rl)], cs.Name)...)
+			}
 			ch <- gauge(rsSince, unix(st.Since), rl...)
 			ch <- counter(rsTrans, float64(st.Transitions), rl...)
 			if !st.LastAt.IsZero() {

@@ -131,6 +131,20 @@ type Real struct {
 	Reason           string    `json:"reason,omitempty"`
 	Transitions      uint64    `json:"transitions"`
 	LastCheck        *Check    `json:"last_check,omitempty"`
+	// Checks is each check of a real server with several (keepalived's
+	// several checkers): it is up only when every one is.
+	Checks []RealCheck `json:"checks,omitempty"`
+}
+
+// RealCheck is one of several checks of a real server.
+type RealCheck struct {
+	Name        string    `json:"name"`  // its type and position: "http#1"
+	State       string    `json:"state"` // up, down
+	Checked     bool      `json:"checked"`
+	Since       time.Time `json:"since,omitzero"`
+	Reason      string    `json:"reason,omitempty"`
+	Transitions uint64    `json:"transitions"`
+	LastCheck   *Check    `json:"last_check,omitempty"`
 }
 
 // Check results.

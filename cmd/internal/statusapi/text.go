@@ -91,6 +91,16 @@ func Write(w io.Writer, st Status) error {
 				}
 			}
 			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", r.Address, r.State, weight, since, oneLine(reason), oneLine(last))
+			for _, c := range r.Checks {
+				since, last := "-", "-"
+				if !c.Since.IsZero() {
+					since = age(st.Now, c.Since)
+				}
+				if l := c.LastCheck; l != nil {
+					last = fmt.Sprintf("%s %s, %s ago", l.Result, seconds(l.TookSeconds), age(st.Now, l.At))
+				}
+				fmt.Fprintf(tw, "    %s\t%s\t\t%s\t%s\t%s\n", c.Name, c.State, since, oneLine(c.Reason), oneLine(last))
+			}
 		}
 		if err := tw.Flush(); err != nil {
 			return err
