@@ -348,6 +348,47 @@ func isIdentByte(c byte) bool {
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
+// template handles byte c at i of a quoted string's or heredoc's literal
+// text: a newline or a $ or % cuts the literal into another piece, as
+// hclsyntax's scanner does ($${ and %%{ are literal), and ${ and %{ open a
+// template sequence (a directive also counts as an operator: if and for
+// nest their bodies). It returns where the scan goes on, or the offset and
+// kind of an exceeded limit.
+func (s *scanner) template(c byte, i int, at func(int) byte) (next, off int, kind limitKind) {
+	switch {
+	case c == '\n':
+		if !s.piece(1, i) {
+			return i, i, limitTemplate
+		}
+	case (c == '$' || c == '%') && at(i+1) == c && at(i+2) == '{':
+		i += 2
+		if !s.piece(2, i) {
+			return i, i - 2, limitTemplate
+		}
+	case c == '$' && at(i+1) == '{':
+		if !s.piece(2, i) {
+			return i, i, limitTemplate
+		}
+		if !s.push(levelInterp, i+1) {
+			return i + 1, i, limitDepth
+		}
+		i++
+	case c == '%' && at(i+1) == '{':
+		if !s.piece(2, i) {
+			return i, i, limitTemplate
+		}
+		if !s.op() || !s.push(levelInterp, i+1) {
+			return i + 1, i, limitDepth
+		}
+		i++
+	case c == '$' || c == '%':
+		if !s.piece(2, i) {
+			return i, i, limitTemplate
+		}
+	}
+	return i, 0, limitNone
+}
+
 // scan returns the offset at which a limit is first exceeded, and which.
 func (s *scanner) scan() (int, limitKind) {
 	src := s.src
@@ -372,36 +413,12 @@ func (s *scanner) scan() (int, limitKind) {
 					return i, limitTemplate
 				}
 				s.pop()
-			case c == '\n':
-				if !s.piece(1, i) {
-					return i, limitTemplate
+			default:
+				next, off, kind := s.template(c, i, at)
+				if kind != limitNone {
+					return off, kind
 				}
-			case (c == '$' || c == '%') && at(i+1) == c && at(i+2) == '{':
-				i += 2 // $${ and %%{ are literal
-				if !s.piece(2, i) {
-					return i - 2, limitTemplate
-				}
-			case c == '$' && at(i+1) == '{':
-				if !s.piece(2, i) {
-					return i, limitTemplate
-				}
-				i++
-				if !s.push(levelInterp, i) {
-					return i - 1, limitDepth
-				}
-			case c == '%' && at(i+1) == '{':
-				// A directive: if and for nest their bodies.
-				if !s.piece(2, i) {
-					return i, limitTemplate
-				}
-				i++
-				if !s.op() || !s.push(levelInterp, i) {
-					return i - 1, limitDepth
-				}
-			case c == '$' || c == '%':
-				if !s.piece(2, i) { // hclsyntax's scanner cuts the literal here
-					return i, limitTemplate
-				}
+				i = next
 			}
 			continue
 		case levelHeredoc:
@@ -420,38 +437,14 @@ func (s *scanner) scan() (int, limitKind) {
 				}
 				t.lineStart = false
 			}
-			switch {
-			case c == '\n':
+			if c == '\n' {
 				t.lineStart = true
-				if !s.piece(1, i) {
-					return i, limitTemplate
-				}
-			case (c == '$' || c == '%') && at(i+1) == c && at(i+2) == '{':
-				i += 2
-				if !s.piece(2, i) {
-					return i - 2, limitTemplate
-				}
-			case c == '$' && at(i+1) == '{':
-				if !s.piece(2, i) {
-					return i, limitTemplate
-				}
-				i++
-				if !s.push(levelInterp, i) {
-					return i - 1, limitDepth
-				}
-			case c == '%' && at(i+1) == '{':
-				if !s.piece(2, i) {
-					return i, limitTemplate
-				}
-				i++
-				if !s.op() || !s.push(levelInterp, i) {
-					return i - 1, limitDepth
-				}
-			case c == '$' || c == '%':
-				if !s.piece(2, i) {
-					return i, limitTemplate
-				}
 			}
+			next, off, kind := s.template(c, i, at)
+			if kind != limitNone {
+				return off, kind
+			}
+			i = next
 			continue
 		}
 
