@@ -17,9 +17,12 @@ type Pool struct {
 	// InhibitOnFailure keeps a failed real server with weight 0 instead of
 	// removing it, so its established connections drain.
 	InhibitOnFailure bool
-	// SorryServer, if set, is added when no real server is up and removed
-	// when one is.
+	// SorryServer, if set, takes the traffic while the quorum is lost (the
+	// live real servers are then taken out, as keepalived does).
 	SorryServer *ipvs.RealServer
+	// SorryInhibit keeps the sorry server in the table with weight 0
+	// while it is not used, instead of removing it (sorry_server_inhibit).
+	SorryInhibit bool
 	// Quorum is the sum of the weights of the up real servers below which
 	// the pool is down (default 1); Hysteresis widens it both ways.
 	Quorum     int
@@ -27,6 +30,9 @@ type Pool struct {
 	QuorumUp   *Hook
 	QuorumDown *Hook
 	Members    []Member
+	// SMTPAlert is the virtual_server's smtp_alert, nil when absent: see
+	// AlertEmail.ForService and ForReal.
+	SMTPAlert *bool
 }
 
 // Member is one real server of a Pool.
@@ -36,6 +42,22 @@ type Member struct {
 	Check      *checker.Spec
 	NotifyUp   *Hook
 	NotifyDown *Hook
+	// InhibitOnFailure, if set, overrides the pool's for this real server.
+	InhibitOnFailure *bool
+	// SMTPAlert holds the smtp_alert of each check that sets one, by the
+	// check's name (Spec.Name, Check.Name; "" for a server with one
+	// check): see AlertEmail.ForReal.
+	SMTPAlert map[string]bool
+}
+
+// Inhibits says whether m stays in the table with weight 0 when it is out
+// of the pool (failed, or while the sorry server serves), given the pool's
+// InhibitOnFailure.
+func (m Member) Inhibits(pool bool) bool {
+	if m.InhibitOnFailure != nil {
+		return *m.InhibitOnFailure
+	}
+	return pool
 }
 
 // Hook is a program run on an event: argv without a shell, bounded in time.

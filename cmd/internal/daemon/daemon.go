@@ -343,9 +343,9 @@ func (d *Daemon) load(cfg *lvshcl.Config, presumed map[checker.Target]checker.Pr
 			delete(d.quorumUp, k)
 		}
 	}
-	for k, s := range services {
+	for _, k := range slices.SortedFunc(maps.Keys(services), ipvs.ServiceKey.Compare) {
 		if _, ok := d.quorumUp[k]; !ok {
-			d.quorumUp[k] = initialQuorum(s, d.health) // as keepalived starts (desired.go)
+			d.startQuorum(services[k]) // as keepalived starts (desired.go)
 		}
 	}
 	if d.o.OnQuorum != nil {

@@ -5,40 +5,109 @@ import (
 	"github.com/lvsctl/lvsctl/ipvs"
 )
 
-// desired is the table entry of s given the current health: configured real
-// servers that are up (with their dynamic weight, if any), failed ones at
-// weight 0 when the pool inhibits or left out otherwise, and the sorry
-// server when none is up. It also returns the sum of the weights of the up
-// real servers, the measure of the pool's quorum.
+// The table a service should have, given its real servers' health and its
+// quorum, as keepalived 2.2 builds it (check/ipwrapper.c):
+//
+//   - while the quorum is held, or the service has no sorry server: the
+//     real servers that are up (with their dynamic weight, if any); a
+//     failed one at weight 0 if it inhibits on failure, else left out;
+//     the sorry server left out, or at weight 0 with sorry_server_inhibit;
+//   - while the quorum is lost and the service has a sorry server: the
+//     sorry server at its weight, and no real server taking traffic: the
+//     live ones are taken out too (perform_quorum_state), at weight 0 if
+//     they inhibit on failure, as the failed ones.
+//
+// The quorum is the sum of the weights of the up real servers: lost when it
+// falls below quorum - hysteresis, regained at quorum + hysteresis
+// (update_quorum_state), and at start held when the weight is at least
+// quorum + hysteresis (set_quorum_states, then init_service_vs).
+
+// desired is the table entry of s given the current health and quorum
+// state. It also returns the sum of the weights of the up real servers,
+// the measure of the pool's quorum.
 func (d *Daemon) desired(s service) (vs ipvs.VirtualService, upWeight int) {
-	return desiredIn(s, d.health)
+	up, ok := d.quorumUp[s.vs.Key]
+	if !ok {
+		up = initialQuorum(s, d.health)
+	}
+	return desiredIn(s, d.health, up)
 }
 
-// desiredIn is desired with the health of hm.
-func desiredIn(s service, hm map[checker.Target]health) (vs ipvs.VirtualService, upWeight int) {
+// desiredIn is desired with the health of hm and quorum state quorumUp.
+func desiredIn(s service, hm map[checker.Target]health, quorumUp bool) (vs ipvs.VirtualService, upWeight int) {
 	out := s.vs
 	out.RealServers = make([]ipvs.RealServer, 0, len(s.vs.RealServers)+1)
-	up := 0
-	for _, r := range s.vs.RealServers {
+	sorry := !quorumUp && s.pool.SorryServer != nil
+	for i, r := range s.vs.RealServers {
 		h, checked := memberHealth(s, r.Key(), hm)
+		inhibit := s.pool.InhibitOnFailure
+		if i < len(s.pool.Members) && s.pool.Members[i].Real == r.Key() {
+			inhibit = s.pool.Members[i].Inhibits(s.pool.InhibitOnFailure)
+		}
 		switch {
 		case !checked || h.up:
 			if checked && h.weight != checker.NoWeight {
 				r.Weight = uint32(h.weight)
 			}
-			up++
 			upWeight += int(r.Weight)
-		case s.pool.InhibitOnFailure:
+			if sorry {
+				// Out of the pool while the sorry server serves.
+				if !inhibit {
+					continue
+				}
+				r.Weight = 0
+			}
+		case inhibit:
 			r.Weight = 0
 		default:
 			continue
 		}
 		out.RealServers = append(out.RealServers, r)
 	}
-	if up == 0 && s.pool.SorryServer != nil {
+	switch {
+	case sorry:
 		out.RealServers = append(out.RealServers, *s.pool.SorryServer)
+	case s.pool.SorryServer != nil && s.pool.SorryInhibit:
+		r := *s.pool.SorryServer
+		r.Weight = 0
+		out.RealServers = append(out.RealServers, r)
 	}
 	return out, upWeight
+}
+
+// startQuorum sets the quorum state of s, a service just loaded, as
+// keepalived's init_service_vs does: held if the weight of its up real
+// servers reaches quorum + hysteresis, silently; otherwise lost, and
+// quorum_down runs (keepalived runs it when the service has a sorry server;
+// lvsctl always, so that a restart below the quorum says so again).
+func (d *Daemon) startQuorum(s service) {
+	w := upWeightIn(s, d.health)
+	up := w >= quorumOf(s)+s.pool.Hysteresis
+	d.quorumUp[s.vs.Key] = up
+	if up {
+		return
+	}
+	d.log.Warn("starting with quorum lost", "service", s.vs.Key.String(), "up_weight", w, "quorum", quorumOf(s))
+	d.hookQuorum(s.pool.QuorumDown, "quorum_down", s, w)
+}
+
+// upWeightIn is the sum of the weights of the up real servers of s.
+func upWeightIn(s service, hm map[checker.Target]health) int {
+	_, w := desiredIn(s, hm, true)
+	return w
+}
+
+// initialQuorum is the quorum state of s when it is loaded: held if the
+// weight of its up real servers reaches quorum + hysteresis.
+func initialQuorum(s service, hm map[checker.Target]health) bool {
+	return upWeightIn(s, hm) >= quorumOf(s)+s.pool.Hysteresis
+}
+
+func quorumOf(s service) int {
+	if s.pool.Quorum <= 0 {
+		return 1
+	}
+	return s.pool.Quorum
 }
 
 // memberHealth returns the health of real server k of s, and whether it is
@@ -57,24 +126,32 @@ func memberHealth(s service, k ipvs.RealKey, hm map[checker.Target]health) (heal
 	return health{}, false
 }
 
-// checkQuorum runs the quorum hooks when s crosses its quorum (with
-// hysteresis: down below Quorum-Hysteresis, up again at Quorum+Hysteresis);
-// w is its up weight, from desired.
+// checkQuorum updates the quorum state of s from w, the weight of its up
+// real servers (upWeightIn), and runs the quorum hooks when s crosses its
+// quorum: lost below quorum - hysteresis, regained at quorum + hysteresis.
+// Call it before desired, whose table depends on the state.
 func (d *Daemon) checkQuorum(s service, w int) {
-	q := s.pool.Quorum
-	if q <= 0 {
-		q = 1
+	q := quorumOf(s)
+	was, known := d.quorumUp[s.vs.Key]
+	if !known {
+		was = initialQuorum(s, d.health)
+		d.quorumUp[s.vs.Key] = was
 	}
-	was := d.quorumUp[s.vs.Key]
 	switch {
 	case was && w < q-s.pool.Hysteresis:
 		d.quorumUp[s.vs.Key] = false
 		d.log.Warn("quorum lost", "service", s.vs.Key.String(), "up_weight", w, "quorum", q)
+		if s.pool.SorryServer != nil {
+			d.log.Info("sorry server in, real servers out", "service", s.vs.Key.String(), "real", s.pool.SorryServer.Addr.String())
+		}
 		d.hookQuorum(s.pool.QuorumDown, "quorum_down", s, w)
 		d.tellQuorum(s, false)
 	case !was && w >= q+s.pool.Hysteresis:
 		d.quorumUp[s.vs.Key] = true
 		d.log.Info("quorum regained", "service", s.vs.Key.String(), "up_weight", w, "quorum", q)
+		if s.pool.SorryServer != nil {
+			d.log.Info("sorry server out, real servers back", "service", s.vs.Key.String(), "real", s.pool.SorryServer.Addr.String())
+		}
 		d.hookQuorum(s.pool.QuorumUp, "quorum_up", s, w)
 		d.tellQuorum(s, true)
 	}
