@@ -28,7 +28,7 @@ func startDnsmasq(t *testing.T, n *peerNS) {
 		"--user=root", "--pid-file=", "--bind-interfaces", "--port=53",
 		"--listen-address="+n.peer.String(), "--listen-address="+n.peer6.String(),
 		"--host-record=web.test,10.1.2.3,2001:db8::3", "--txt-record=web.test,\"v=up\"",
-		"--mx-host=web.test,mail.web.test,10")
+		"--mx-host=web.test,mail.web.test,10", "--local=/test/")
 	waitUDP(t, netip.AddrPortFrom(n.peer, 53), dnsQuery)
 }
 

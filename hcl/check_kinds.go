@@ -43,6 +43,10 @@ func moreCheckKind(kind string) (checkKind, bool) {
 		return checkKind{attrs: fileAttributes, decode: decodeFileCheck, build: buildFileCheck}, true
 	case checkPing:
 		return checkKind{attrs: pingAttributes, decode: decodePingCheck, build: buildPingCheck}, true
+	case checkDNS:
+		return checkKind{attrs: dnsAttributes, conn: true, decode: decodeDNSCheck, build: buildDNSCheck, retry: &dnsRetry}, true
+	case checkSMTP:
+		return checkKind{attrs: smtpAttributes, conn: true, decode: decodeSMTPCheck, build: buildSMTPCheck}, true
 	case checkUDP:
 		return checkKind{attrs: udpAttributes, conn: true, decode: decodeUDPCheck, build: buildUDPCheck}, true
 	}

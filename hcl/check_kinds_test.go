@@ -80,6 +80,34 @@ func TestMoreCheckKinds(t *testing.T) {
 			},
 			retry: checker.DefaultRetry,
 		},
+		{
+			name:  "dns, keepalived's defaults",
+			check: `check "dns" {}`,
+			want:  func() checker.Prober { return &checker.DNS{Timeout: 3 * time.Second} },
+			retry: 3,
+		},
+		{
+			name:  "dns",
+			check: "check \"dns\" {\n type = \"aaaa\"\n name = \"www.example.com\"\n retry = 1\n}",
+			want: func() checker.Prober {
+				return &checker.DNS{Timeout: 3 * time.Second, Type: 28, Name: "www.example.com"}
+			},
+			retry: 1,
+		},
+		{
+			name:  "smtp",
+			check: `check "smtp" {}`,
+			want:  func() checker.Prober { return &checker.SMTP{Timeout: 3 * time.Second} },
+			retry: checker.DefaultRetry,
+		},
+		{
+			name:  "smtp, helo_name",
+			check: "check \"smtp\" {\n helo_name = \"lb1.example.com\"\n connect_port = 25\n}",
+			want: func() checker.Prober {
+				return &checker.SMTP{Timeout: 3 * time.Second, HeloName: "lb1.example.com", ConnectPort: 25}
+			},
+			retry: checker.DefaultRetry,
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -218,6 +246,38 @@ func TestMoreCheckKindsReject(t *testing.T) {
 }`,
 			summary: "bind_to address family mismatch", detail: "connect_ip 10.0.0.1 (at test.hcl:5:18)",
 			line: 6, col: 18,
+		},
+		{
+			name: "dns type unknown",
+			src: `virtual_server "dns" {
+  address  = "192.0.2.1"
+  port     = 53
+  protocol = "udp"
+  check "dns" { type = "BOGUS" }
+}`,
+			summary: "Invalid type", detail: `"BOGUS" is not a DNS query type`,
+			line: 5, col: 24,
+		},
+		{
+			name: "dns name invalid",
+			src: `virtual_server "dns" {
+  address  = "192.0.2.1"
+  port     = 53
+  protocol = "udp"
+  check "dns" { name = "a..b" }
+}`,
+			summary: "Invalid name", detail: `"a..b" is not one`,
+			line: 5, col: 24,
+		},
+		{
+			name: "smtp helo_name of two words",
+			src: `virtual_server "mail" {
+  address = "192.0.2.1"
+  port    = 25
+  check "smtp" { helo_name = "a b" }
+}`,
+			summary: "Invalid helo_name", detail: "one word",
+			line: 4, col: 30,
 		},
 	})
 }
