@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/zclconf/go-cty/cty"
 )
 
 // The LVS part: virtual_server (with virtual_server_group expanded),
@@ -17,14 +19,13 @@ import (
 var schedulers = []string{"rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh", "twos"}
 
 var vsReasons = map[string]string{
-	"ha_suspend":           "lvsctl keeps its virtual servers whatever the state of the VIPs",
-	"smtp_alert":           "lvsctl sends no email alerts; use notify hooks",
-	"omega":                "lvsctl does not run quorum_down when it stops",
-	"hashed":               "note: the kernel hashes every service anyway",
-	"persistence_engine":   "lvsctl sets no persistence engine",
-	"weight":               "lvsctl has no weight of a virtual server (keepalived's, for VRRP tracking)",
-	"sorry_server_inhibit": "lvsctl adds and removes the sorry server; it never keeps it with weight 0",
-	"flag-3":               "lvsctl sets only the sh and mh scheduler flags",
+	"ha_suspend":         "lvsctl keeps its virtual servers whatever the state of the VIPs",
+	"smtp_alert":         "lvsctl sends no email alerts; use notify hooks",
+	"omega":              "lvsctl does not run quorum_down when it stops",
+	"hashed":             "note: the kernel hashes every service anyway",
+	"persistence_engine": "lvsctl sets no persistence engine",
+	"weight":             "lvsctl has no weight of a virtual server (keepalived's, for VRRP tracking)",
+	"flag-3":             "lvsctl sets only the sh and mh scheduler flags",
 }
 
 var realReasons = map[string]string{
@@ -390,6 +391,13 @@ func (t *translator) vsBody(s *Stmt) *vsSpec {
 			spec.sorry = t.realServer(b, c, "sorry_server")
 		case "sorry_server_lvs_method":
 			sorryMethod = c
+		case "sorry_server_inhibit":
+			// keepalived sets it on the sorry server already read.
+			if spec.sorry == nil {
+				t.drop(b, c, Note, "keepalived ignores sorry_server_inhibit before or without sorry_server (\"Ignoring sorry_server inhibit used before or without sorry_server\"), and so does the translation")
+				continue
+			}
+			b.set(kw, truth)
 		default:
 			t.unsupported(b, c, "virtual_server", vsReasons)
 		}
@@ -762,6 +770,7 @@ func (t *translator) instantiate(spec *vsSpec, k vsKey) *hblock {
 	var reals []*hblock
 	var checks []*hblock
 	inh := map[bool]int{}
+	var inhibits []bool
 	delayLoop := 60.0
 	if v, ok := b.get("delay_loop"); ok {
 		delayLoop, _ = v.AsBigFloat().Float64()
@@ -803,6 +812,7 @@ func (t *translator) instantiate(spec *vsSpec, k vsKey) *hblock {
 			in = *rs.inhibit
 		}
 		inh[in]++
+		inhibits = append(inhibits, in)
 		reals = append(reals, rb)
 	}
 	if spec.vhost != nil && !vhostUsed {
@@ -810,13 +820,15 @@ func (t *translator) instantiate(spec *vsSpec, k vsKey) *hblock {
 	}
 	switch {
 	case inh[true] > 0 && inh[false] > 0:
-		msg := fmt.Sprintf("inhibit_on_failure is set for %d of the %d real servers; lvsctl sets it for a whole virtual_server: not set", inh[true], len(spec.reals))
-		key := "inhibit|" + msg
-		if !spec.said[key] {
-			spec.said[key] = true
-			t.record(s, Warning, msg)
+		// The service's as written, and each real server that differs.
+		if spec.inhibit {
+			b.set("inhibit_on_failure", truth)
 		}
-		b.note(header(s, Warning, msg))
+		for i, rb := range reals {
+			if inhibits[i] != spec.inhibit {
+				rb.set("inhibit_on_failure", cty.BoolVal(inhibits[i]))
+			}
+		}
 	case inh[true] > 0 || (len(spec.reals) == 0 && spec.inhibit):
 		b.set("inhibit_on_failure", truth)
 	}

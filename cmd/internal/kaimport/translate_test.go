@@ -151,13 +151,15 @@ virtual_server 10.0.0.1 443 {
     port       = 8443
     forwarding = "nat"
   }`)
-	assert.NotContains(t, out, "inhibit_on_failure =")
-	assert.Equal(t, `k.conf:2: warning: virtual_server: inhibit_on_failure is set for 1 of the 2 real servers; lvsctl sets it for a whole virtual_server: not set
-k.conf:22: note: misc_path: `+defaultUserNote+`
+	assert.Contains(t, out, "  delay_loop         = 4\n  inhibit_on_failure = true\n", "the service's")
+	assert.Contains(t, out, "    port               = 8080\n    inhibit_on_failure = false\n", "the real server's that differs")
+	assert.Equal(t, `k.conf:22: note: misc_path: `+defaultUserNote+`
 k.conf:25: warning: TCP_CHECK: not translated: lvsctl runs one check per real server; this one is not translated (keepalived needs every checker to pass)
 `, diagLines(res))
 	require.Len(t, cfg.Pools, 2)
-	assert.False(t, cfg.Pools[0].InhibitOnFailure)
+	p := cfg.Pools[0]
+	assert.True(t, p.Members[0].Inhibits(p.InhibitOnFailure))
+	assert.False(t, p.Members[1].Inhibits(p.InhibitOnFailure))
 }
 
 func TestCommands(t *testing.T) {
@@ -496,6 +498,31 @@ func TestBashOnly(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.text, func(t *testing.T) {
 			assert.Equal(t, tt.want, bashOnly(tt.text))
+		})
+	}
+}
+
+// TestSorryServerInhibit: keepalived applies sorry_server_inhibit to the
+// sorry server read before it, and ignores it otherwise.
+func TestSorryServerInhibit(t *testing.T) {
+	tests := []struct {
+		name, lines string
+		want        bool
+		diags       string
+	}{
+		{"after the sorry server", "sorry_server 10.0.1.9 80\n    sorry_server_inhibit", true, ""},
+		{"before it: ignored", "sorry_server_inhibit\n    sorry_server 10.0.1.9 80", false,
+			"k.conf:3: note: sorry_server_inhibit: keepalived ignores sorry_server_inhibit before or without sorry_server (\"Ignoring sorry_server inhibit used before or without sorry_server\"), and so does the translation\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, cfg := importSrc(t, "virtual_server 10.0.0.1 80 {\n    protocol TCP\n    "+tt.lines+"\n    quorum 2\n    real_server 10.0.1.1 80 {\n    }\n    real_server 10.0.1.2 80 {\n    }\n}\n")
+			assert.Equal(t, tt.diags, diagLines(res))
+			require.Len(t, cfg.Pools, 1)
+			assert.Equal(t, tt.want, cfg.Pools[0].SorryInhibit)
+			assert.NotNil(t, cfg.Pools[0].SorryServer)
+			assert.Equal(t, 2, cfg.Pools[0].Quorum)
+			assert.True(t, res.Complete(), diagLines(res))
 		})
 	}
 }
