@@ -133,6 +133,8 @@ type timingSyntax struct {
 	Rise             *attr[*big.Float]
 	Fall             *attr[*big.Float]
 	Alpha            *attr[bool]
+	// SMTPAlert is smtp_alert (alert.go), nil when absent.
+	SMTPAlert *bool
 }
 
 // checkSyntax is a health check block: check "TYPE" { ... }. The body is
@@ -298,6 +300,7 @@ func (d *decoder) timing(a hcl.Attributes) timingSyntax {
 		Rise:             decodeNumber(d, a["rise"]),
 		Fall:             decodeNumber(d, a["fall"]),
 		Alpha:            decodeBool(d, a["alpha"]),
+		SMTPAlert:        smtpAlert(d, a[attrSMTPAlert]),
 	}
 }
 

@@ -27,6 +27,9 @@ type Config struct {
 	// Sync is the sync block: the kernel's connection sync daemon,
 	// following a VRRP instance. Nil if absent.
 	Sync *Sync
+	// Alert is the alert_email block (alert.go): where `lvsctl run` sends
+	// keepalived's e-mail alerts. Nil if absent.
+	Alert *AlertEmail
 	// Guard is the top-level allow_empty and allow_destroy (guard.go).
 	Guard Guard
 	// Sources says where each service is written, parallel to Services.
@@ -70,6 +73,8 @@ func loadWith(opts Options, files Files, f *hcl.File, diags hcl.Diagnostics) (*C
 	diags = append(diags, more...)
 	sy, more := buildSync(f.Body, vr)
 	diags = append(diags, more...)
+	alert, more := buildAlert(f.Body)
+	diags = append(diags, more...)
 	guard, more := buildGuard(f, syn)
 	diags = append(diags, more...)
 	sortDiagnostics(diags)
@@ -79,7 +84,7 @@ func loadWith(opts Options, files Files, f *hcl.File, diags hcl.Diagnostics) (*C
 	if diags.HasErrors() {
 		return nil, files, diags
 	}
-	cfg := &Config{Services: services, Pools: pools, RealServer: rs, VRRP: vr, Sync: sy, Guard: guard, Sources: sources}
+	cfg := &Config{Services: services, Pools: pools, RealServer: rs, VRRP: vr, Sync: sy, Alert: alert, Guard: guard, Sources: sources}
 	if syn.FlushOnExit.ok() {
 		cfg.FlushOnExit = syn.FlushOnExit.Val
 	}

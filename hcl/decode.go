@@ -35,6 +35,7 @@ var timingAttributes = []hcl.AttributeSchema{
 	{Name: "rise"},
 	{Name: "fall"},
 	{Name: "alpha"},
+	{Name: attrSMTPAlert}, // alert.go: not timing, but inherited the same way, service to check
 }
 
 var fileSchema = &hcl.BodySchema{
@@ -47,7 +48,8 @@ var fileSchema = &hcl.BodySchema{
 		{Type: blockVRRPInstance, LabelNames: []string{"name"}},
 		{Type: blockVRRPScript, LabelNames: []string{"name"}},
 		{Type: blockVRRPSyncGroup, LabelNames: []string{"name"}},
-		{Type: blockSync}, // sync.go
+		{Type: blockSync},       // sync.go
+		{Type: blockAlertEmail}, // alert.go
 	},
 }
 

@@ -20,6 +20,7 @@ func (b *builder) pool(s *serviceSyntax, vs ipvs.VirtualService, reals []realDef
 		Name:             s.Name,
 		InhibitOnFailure: s.InhibitOnFailure.ok() && s.InhibitOnFailure.Val,
 		SorryServer:      sorry,
+		SMTPAlert:        s.Timing.SMTPAlert,
 		SorryInhibit:     s.SorryInhibit.ok() && s.SorryInhibit.Val,
 		Quorum:           1,
 		QuorumUp:         b.hook(s.QuorumUp),
@@ -85,6 +86,7 @@ func (b *builder) pool(s *serviceSyntax, vs ipvs.VirtualService, reals []realDef
 		}
 		hasCheck := len(bcs) > 0
 		m.Check = b.specs(bcs, s.Name, rs, r)
+		m.SMTPAlert = checkAlerts(bcs)
 		if !hasCheck {
 			for _, h := range []*attr[[]*attr[string]]{r.syn.NotifyUp, r.syn.NotifyDown} {
 				if h != nil {
@@ -100,6 +102,26 @@ func (b *builder) pool(s *serviceSyntax, vs ipvs.VirtualService, reals []realDef
 		p.Members = append(p.Members, m)
 	}
 	return p
+}
+
+// checkAlerts is the smtp_alert of each check of bcs that sets one, by
+// the name specs gives it; nil if none does.
+func checkAlerts(bcs []*builtCheck) map[string]bool {
+	var out map[string]bool
+	for i, bc := range bcs {
+		if bc == nil || bc.syn.Timing.SMTPAlert == nil {
+			continue
+		}
+		if out == nil {
+			out = map[string]bool{}
+		}
+		name := ""
+		if len(bcs) > 1 {
+			name = fmt.Sprintf("%s#%d", bc.syn.Kind, i+1)
+		}
+		out[name] = *bc.syn.Timing.SMTPAlert
+	}
+	return out
 }
 
 // allChecks is first and rest, the check blocks of a body in order.

@@ -76,6 +76,9 @@ type VRRPInstance struct {
 	// SyncGroup is the vrrp_sync_group the instance belongs to, if any.
 	SyncGroup string
 	Notify    VRRPNotify
+	// SMTPAlert is the instance's smtp_alert, nil when absent: see
+	// AlertEmail.ForVRRP.
+	SMTPAlert *bool
 }
 
 // VRRPNotify are the notify hooks of an instance or a sync group.
@@ -137,6 +140,7 @@ var vrrpInstanceSchema = &hcl.BodySchema{
 		{Name: "notify_fault"},
 		{Name: "notify_stop"},
 		{Name: "notify"},
+		{Name: attrSMTPAlert}, // alert.go
 	},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: blockAuth},
@@ -237,7 +241,8 @@ type vrrpInstanceSyntax struct {
 	TrackVirtualServer *strList
 	Tracks             []*trackSyntax // track blocks
 
-	Notify notifySyntax
+	Notify    notifySyntax
+	SMTPAlert *bool // alert.go
 }
 
 type notifySyntax struct {
@@ -333,6 +338,7 @@ func (d *decoder) vrrpInstance(b *hcl.Block) *vrrpInstanceSyntax {
 	content := d.vrrpContent(b.Body, vrrpInstanceSchema)
 	a := content.Attributes
 	s.Interface = decodeString(d, a["interface"])
+	s.SMTPAlert = smtpAlert(d, a[attrSMTPAlert])
 	s.VRID = decodeNumber(d, a["virtual_router_id"])
 	s.Version = decodeNumber(d, a["version"])
 	s.Priority = decodeNumber(d, a["priority"])

@@ -540,7 +540,7 @@ func (b *vrrpBuilder) instance(s *vrrpInstanceSyntax) (VRRPInstance, instanceFac
 	// Tracking.
 	c.Track = b.tracks(s, c)
 
-	inst := VRRPInstance{Config: c, Notify: b.notifyHooks(s.Notify)}
+	inst := VRRPInstance{Config: c, Notify: b.notifyHooks(s.Notify), SMTPAlert: s.SMTPAlert}
 	if g, ok := b.groupOf[s.Name]; ok {
 		inst.SyncGroup = g.syn.Name
 	}

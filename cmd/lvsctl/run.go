@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/cobra"
 
+	"github.com/lvsctl/lvsctl/cmd/internal/alert"
 	"github.com/lvsctl/lvsctl/cmd/internal/daemon"
 	"github.com/lvsctl/lvsctl/cmd/internal/director"
 
@@ -122,6 +123,12 @@ it reports READY, RELOADING and STOPPING and pings the watchdog.`,
 				return err
 			}
 			defer ops.stop()
+			// E-mail alerts (alert_email): one sender for the process, its
+			// queue sent by its own goroutine; reloads reconfigure it.
+			alerts := alert.New(alert.Options{Logger: logger})
+			alerts.Load(cfg.Alert)
+			ops.alerts = alerts
+			go alerts.Run(ctx)
 
 			go watchReload(ctx, file, g.configOptions(), logger, ops)
 			// IPVS is opened only when the file has virtual services: a
@@ -140,9 +147,11 @@ it reports READY, RELOADING and STOPPING and pings the watchdog.`,
 					Resync:      resync,
 					OnQuorum:    onQuorum,
 					OnLoad:      ops.daemonLoaded,
+					Alerts:      alerts,
 				})), func() { k.Close() }, nil
 			}
-			d := ops.attachDirector(director.New(director.Options{Logger: logger, StartIPVS: startIPVS}))
+			d := ops.attachDirector(director.New(director.Options{Logger: logger, StartIPVS: startIPVS,
+				VRRP: director.VRRPOptions{OnTransition: alerts.VRRPTransition}}))
 			logger.Info("starting", "config", file, "netns", g.netns, "pid", os.Getpid())
 			return d.Run(ctx, cfg, ops.reloadCh)
 		},
@@ -176,6 +185,14 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 // roleRun marks the state lock of lvsctl run, which holds it for its whole
 // life: apply then says that the daemon owns the table.
 const roleRun = "run"
+
+// Alerts reports the e-mail alerts to the metrics (metrics.AlertSource).
+func (o *runOps) Alerts() alert.Stats {
+	if o.alerts == nil {
+		return alert.Stats{}
+	}
+	return o.alerts.Stats()
+}
 
 // watchReload re-reads file on every SIGHUP (within opt's limits) and
 // hands valid configurations to the daemon (ops.submit, which refuses an

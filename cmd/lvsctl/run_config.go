@@ -89,6 +89,7 @@ func (o *runOps) submit(ctx context.Context, file string, cfg *lvshcl.Config, al
 	o.mu.Lock()
 	o.current = cfg
 	o.mu.Unlock()
+	o.alerts.Load(cfg.Alert) // run.go: the alert_email of the running configuration
 	return nil
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/lvsctl/lvsctl/checker"
+	"github.com/lvsctl/lvsctl/cmd/internal/alert"
 	"github.com/lvsctl/lvsctl/cmd/internal/daemon"
 	"github.com/lvsctl/lvsctl/cmd/internal/director"
 	"github.com/lvsctl/lvsctl/cmd/internal/metrics"
@@ -64,6 +65,8 @@ func statusSocket(override string, g *globals) string {
 // how it goes. Create it with startRunOps; the daemon and the director are
 // attached as run creates them.
 type runOps struct {
+	// alerts sends the e-mail alerts (alert_email); run.go sets it.
+	alerts  *alert.Sender
 	log     *slog.Logger
 	file    string
 	netns   string

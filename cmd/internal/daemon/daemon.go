@@ -35,6 +35,7 @@ import (
 	"time"
 
 	"github.com/lvsctl/lvsctl/checker"
+	"github.com/lvsctl/lvsctl/cmd/internal/alert"
 	lvshcl "github.com/lvsctl/lvsctl/hcl"
 	"github.com/lvsctl/lvsctl/ipvs"
 )
@@ -85,6 +86,10 @@ type Options struct {
 	// goroutine and must not block (lvsctl apply through the socket
 	// waits for it).
 	OnLoad func(cfg *lvshcl.Config, ops []ipvs.Op, err error)
+	// Alerts, if set, is where real server and quorum transitions are
+	// mailed, as the configuration's alert_email and smtp_alert say
+	// (alert.go). Its Send only queues.
+	Alerts *alert.Sender
 }
 
 // DefaultCoalesceMax is the default Options.CoalesceMax: with the default
@@ -371,6 +376,7 @@ func (d *Daemon) observe(ev checker.Event) {
 	if ev.Check != "" {
 		attrs = append(attrs, "check", ev.Check) // which of the server's checks changed it
 	}
+	d.alertReal(ref, ev) // alert.go
 	switch {
 	case ev.Up && !ev.WasUp:
 		d.log.Info("real server up", attrs...)

@@ -88,8 +88,10 @@ func realHookEnv(event, name string, svc ipvs.ServiceKey, real netip.AddrPort, r
 	}
 }
 
-// hookQuorum runs a quorum_up or quorum_down hook.
+// hookQuorum runs a quorum_up or quorum_down hook, and mails the change
+// (smtp_alert).
 func (d *Daemon) hookQuorum(h *lvshcl.Hook, event string, s service, upWeight int) {
+	d.alertQuorum(s, event == "quorum_up", upWeight) // alert.go
 	if h == nil || len(h.Argv) == 0 {
 		return
 	}

@@ -41,6 +41,10 @@ type VRRPOptions struct {
 	// instances to leave and their notify_stop hooks to finish (default:
 	// 30 s).
 	ShutdownWait time.Duration
+	// OnTransition, if set, is told every instance's state change (the
+	// e-mail alerts). It is called under the runner's lock and must not
+	// block.
+	OnTransition func(in lvshcl.VRRPInstance, t vrrp.Transition)
 }
 
 // SyncTrack is the prefix of the tracked object through which the members
@@ -417,6 +421,9 @@ func (r *Runner) onTransition(in *instance, t vrrp.Transition) {
 	name := in.spec.Config.Name
 	if n := r.notifiers[name]; n != nil {
 		n.post(notifyCalls(in.spec.Notify, "INSTANCE", name, t.From, t.To, t.Priority, t.Reason))
+	}
+	if r.o.OnTransition != nil {
+		r.o.OnTransition(in.spec, t)
 	}
 	if g := r.groups[in.spec.SyncGroup]; g != nil && r.insts[name] == in {
 		r.groupStateLocked(g, name+" "+t.To.String()+": "+t.Reason)

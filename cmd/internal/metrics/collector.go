@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/lvsctl/lvsctl/checker"
+	"github.com/lvsctl/lvsctl/cmd/internal/alert"
 	"github.com/lvsctl/lvsctl/cmd/internal/daemon"
 	"github.com/lvsctl/lvsctl/cmd/internal/director"
 	"github.com/lvsctl/lvsctl/ipvs"
@@ -196,6 +197,16 @@ var (
 	syncFailures = desc("lvsctl_sync_daemon_failures_total", "Failed attempts to read, start or stop the sync daemons (each is retried).", nil)
 )
 
+// AlertSource is a Source that also reports the e-mail alerts.
+type AlertSource interface {
+	Alerts() alert.Stats
+}
+
+var (
+	alertMails   = desc("lvsctl_alert_emails_total", "E-mail alerts (alert_email) by outcome: queued, sent, failed (every attempt failed) and dropped (the queue was full). Each failed or dropped mail is also logged.", nil, "result")
+	alertRetries = desc("lvsctl_alert_email_retries_total", "E-mail alert attempts after a failed one (with backoff).", nil)
+)
+
 // SyncSource is a Source that also reports the connection sync daemons.
 type SyncSource interface {
 	Sync() director.SyncStatus
@@ -209,6 +220,7 @@ var allDescs = []*prometheus.Desc{
 	passTook, opsTotal, repairs, lastPass, generation, reloadOK, reloadAt, buildInfo,
 	vrrpState, vrrpPrio, vrrpBasePrio, vrrpSent, vrrpReceived, vrrpInvalid, vrrpPrio0Sent, vrrpPrio0Recv, vrrpSendErrors, vrrpTrans, vrrpMaster,
 	syncWanted, syncRunning, syncFailures,
+	alertMails, alertRetries,
 }
 
 // Describe implements prometheus.Collector.
@@ -234,6 +246,16 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for _, in := range c.src.VRRP() {
 		collectVRRP(ch, in)
+	}
+	if as, ok := c.src.(AlertSource); ok {
+		st := as.Alerts()
+		for _, r := range []struct {
+			name string
+			n    uint64
+		}{{"queued", st.Queued}, {"sent", st.Sent}, {"failed", st.Failed}, {"dropped", st.Dropped}} {
+			ch <- counter(alertMails, float64(r.n), r.name)
+		}
+		ch <- counter(alertRetries, float64(st.Retries))
 	}
 	if ss, ok := c.src.(SyncSource); ok {
 		if sy := ss.Sync(); sy.Configured {
