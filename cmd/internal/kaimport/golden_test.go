@@ -78,10 +78,11 @@ func TestGolden(t *testing.T) {
 
 // completeSamples are the Debian samples that import without a warning.
 // The others use something lvsctl lacks: email alerts (notification_email
-// in global_defs, smtp_alert), SMTP, UDP and ICMP checks, AH
+// in global_defs, smtp_alert), an SMTP_CHECK's second host, AH
 // authentication, routes and rules, VIPs on another interface, the sync
 // daemon, omega, shell syntax in scripts, or lines for a config id.
 var completeSamples = []string{
+	"keepalived.conf.IPv6",
 	"keepalived.conf.fwmark",
 	"keepalived.conf.vrrp.sync",
 }

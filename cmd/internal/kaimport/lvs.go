@@ -30,12 +30,7 @@ var vsReasons = map[string]string{
 
 var realReasons = map[string]string{
 	"smtp_alert": "lvsctl sends no email alerts; use notify hooks",
-	"SMTP_CHECK": "lvsctl has no SMTP check; the real server is not checked (always up)",
-	"DNS_CHECK":  "lvsctl has no DNS check; the real server is not checked (always up)",
-	"UDP_CHECK":  "lvsctl has no UDP check; the real server is not checked (always up)",
-	"PING_CHECK": "lvsctl has no ICMP check; the real server is not checked (always up)",
-	"BFD_CHECK":  "lvsctl has no BFD; the real server is not checked (always up)",
-	"FILE_CHECK": "lvsctl has no file check; the real server is not checked (always up)",
+	"BFD_CHECK":  "lvsctl runs no BFD session (keepalived's bfd_instance; there is no maintained Go BFD library to build one on): the real server is not checked by it; check it with check \"ping\" or another check",
 }
 
 var checkReasons = map[string]string{
@@ -52,10 +47,6 @@ var checkReasons = map[string]string{
 	"regex_min_offset":          "lvsctl matches the regex against the whole body",
 	"regex_max_offset":          "lvsctl matches the regex against the whole body",
 	"protocol":                  "lvsctl's http checks use http_version",
-	"helo_name":                 "lvsctl has no SMTP check",
-	"host":                      "lvsctl checks one address per real server",
-	"require_reply":             "lvsctl has no UDP check",
-	"payload":                   "lvsctl has no UDP check",
 	"dynamic_weight_multiplier": "lvsctl's dynamic weight is the exit status minus 2",
 }
 
@@ -458,7 +449,8 @@ func (t *translator) forwarding(b *hblock, c *Stmt) (string, bool) {
 	return "", false
 }
 
-var checkKinds = map[string]string{"TCP_CHECK": "tcp", "HTTP_GET": "http", "SSL_GET": "https", "MISC_CHECK": "exec"}
+var checkKinds = map[string]string{"TCP_CHECK": "tcp", "HTTP_GET": "http", "SSL_GET": "https", "MISC_CHECK": "exec",
+	"PING_CHECK": "ping", "UDP_CHECK": "udp", "DNS_CHECK": "dns", "SMTP_CHECK": "smtp", "FILE_CHECK": "file"} // the last five: checks.go
 
 // realServer translates a real_server or sorry_server statement of the
 // virtual_server block vs.
@@ -551,7 +543,7 @@ func (t *translator) realServer(vs *hblock, s *Stmt, typ string) *realSpec {
 			}
 		case "tunnel_nocsum", "tunnel_csum", "tunnel_remcsum":
 			tun().set("checksum", str(strings.TrimPrefix(kw, "tunnel_")))
-		case "TCP_CHECK", "HTTP_GET", "SSL_GET", "MISC_CHECK":
+		case "TCP_CHECK", "HTTP_GET", "SSL_GET", "MISC_CHECK", "PING_CHECK", "UDP_CHECK", "DNS_CHECK", "SMTP_CHECK", "FILE_CHECK":
 			if rs.check != nil {
 				t.drop(b, c, Warning, "lvsctl runs one check per real server; this one is not translated (keepalived needs every checker to pass)")
 				continue
@@ -636,6 +628,7 @@ func (t *translator) check(s *Stmt, kind string) *hblock {
 			}
 		case kw == "misc_dynamic" && kind == "exec":
 			b.set("dynamic_weight", truth)
+		case t.moreCheckOption(b, s, c, kind): // checks.go
 		default:
 			t.unsupported(b, c, s.Keyword(), checkReasons)
 		}
@@ -644,7 +637,7 @@ func (t *translator) check(s *Stmt, kind string) *hblock {
 		t.drop(b, s, Warning, "MISC_CHECK without a (usable) misc_path; keepalived ignores the checker")
 		return nil
 	}
-	return b
+	return t.finishCheck(s, b, kind) // checks.go
 }
 
 var urlReasons = checkReasons

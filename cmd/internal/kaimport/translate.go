@@ -44,6 +44,9 @@ type translator struct {
 	passwd                            map[string]bool
 	defaultNoted                      bool
 
+	// top is every top-level statement (checks.go's track_file lookup).
+	top []*Stmt
+
 	// cur is the top-level statement being translated; out holds the
 	// output of each.
 	cur *Stmt
@@ -377,6 +380,7 @@ var topReasons = map[string]string{
 func (t *translator) translate(stmts []*Stmt) {
 	// Definitions used by others, wherever they are in the file.
 	t.allInstances = map[string]bool{}
+	t.top = stmts
 	t.syncStmt, t.syncInst = findSyncDaemon(stmts)
 	for _, s := range stmts {
 		switch s.Keyword() {

@@ -305,8 +305,8 @@ virtual_server fwmark 3 {
     omega
     persistence_granularity 255.255.255.0
     real_server 10.0.1.1 {
-        SMTP_CHECK {
-            helo_name x
+        BFD_CHECK {
+            name x
         }
     }
 }
@@ -315,12 +315,12 @@ virtual_server fwmark 3 {
 	assert.Contains(t, out, "# k.conf:2: warning: not translated: lvsctl manages no routes")
 	assert.Contains(t, out, "# static_routes {\n#   10.9.0.0/16 via 10.0.0.254\n# }")
 	assert.Contains(t, out, "persistence_timeout     = 360", "keepalived's default with a granularity")
-	assert.Contains(t, out, "    # SMTP_CHECK {\n    #   helo_name x\n    # }")
+	assert.Contains(t, out, "    # BFD_CHECK {\n    #   name x\n    # }")
 	assert.Equal(t, `k.conf:2: warning: static_routes: not translated: lvsctl manages no routes: add them with the system's network configuration
 k.conf:5: warning: frobnicate: not translated: unknown keyword "frobnicate" in the top level (keepalived 2.2 ignores it too); the rest of the line is not shown
 k.conf:7: note: protocol: a fwmark service has no protocol
 k.conf:8: warning: omega: not translated: lvsctl does not run quorum_down when it stops
-k.conf:11: warning: SMTP_CHECK: not translated: lvsctl has no SMTP check; the real server is not checked (always up)
+k.conf:11: warning: BFD_CHECK: not translated: lvsctl runs no BFD session (keepalived's bfd_instance; there is no maintained Go BFD library to build one on): the real server is not checked by it; check it with check "ping" or another check
 `, diagLines(res))
 }
 

@@ -24,15 +24,15 @@ virtual_server "[ae00::1]:80" {
   persistence_timeout = 50
   delay_loop          = 6
 
+  check "smtp" {
+    connect_timeout = 3
+    retry           = 3
+    helo_name       = "foo.bar.com"
+  }
+
   real_server {
     address = "ae00::10"
     port    = 25
     weight  = 1
-    # samples/keepalived.conf.IPv6:24: warning: not translated: lvsctl has no SMTP check; the real server is not checked (always up)
-    # SMTP_CHECK {
-    #   connect_timeout 3
-    #   retry 3
-    #   helo_name "foo.bar.com"
-    # }
   }
 }

@@ -29,12 +29,12 @@ virtual_server "10.10.10.2:1358/udp" {
   persistence_timeout = 50
   delay_loop          = 6
 
+  check "ping" {
+    retry = 4
+  }
+
   real_server {
     address = "192.168.200.6"
     weight  = 1
-    # samples/keepalived.conf.PING_CHECK:23: warning: not translated: lvsctl has no ICMP check; the real server is not checked (always up)
-    # PING_CHECK {
-    #   retry 4
-    # }
   }
 }

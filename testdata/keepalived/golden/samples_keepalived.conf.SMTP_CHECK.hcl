@@ -30,59 +30,55 @@ virtual_server "192.168.200.100:25" {
   real_server {
     address = "172.16.1.10"
     weight  = 1
-    # samples/keepalived.conf.SMTP_CHECK:39: warning: not translated: lvsctl has no SMTP check; the real server is not checked (always up)
-    # SMTP_CHECK {
-    #   connect_timeout 30
-    #   retry 2
-    #   delay_before_retry 5
-    #   helo_name "foo.bar.com"
-    # }
+    check "smtp" {
+      connect_timeout    = 30
+      retry              = 2
+      delay_before_retry = 5
+      helo_name          = "foo.bar.com"
+    }
   }
 
   real_server {
     address = "172.16.1.11"
     weight  = 1
-    # samples/keepalived.conf.SMTP_CHECK:58: warning: not translated: lvsctl has no SMTP check; the real server is not checked (always up)
-    # SMTP_CHECK {
-    #   connect_timeout 10
-    #   retry 2
-    #   delay_before_retry 5
-    #   helo_name foo.bar.com
-    #   host {
-    #     connect_ip 172.16.1.11
-    #   }
-    #   host {
-    #     connect_ip  192.168.155.10
-    #   }
-    #   host {
-    #     connect_ip  64.233.167.99
-    #   }
-    # }
+    check "smtp" {
+      connect_ip         = "172.16.1.11"
+      connect_timeout    = 10
+      retry              = 2
+      delay_before_retry = 5
+      helo_name          = "foo.bar.com"
+      # samples/keepalived.conf.SMTP_CHECK:68: warning: not translated: lvsctl translates the first host of an SMTP_CHECK; check this one with a check "smtp" of its own (connect_ip, connect_port, bind_to)
+      # host {
+      #   connect_ip  192.168.155.10
+      # }
+      # samples/keepalived.conf.SMTP_CHECK:72: warning: not translated: lvsctl translates the first host of an SMTP_CHECK; check this one with a check "smtp" of its own (connect_ip, connect_port, bind_to)
+      # host {
+      #   connect_ip  64.233.167.99
+      # }
+    }
   }
 
   real_server {
     address = "172.16.1.12"
     weight  = 1
-    # samples/keepalived.conf.SMTP_CHECK:89: warning: not translated: lvsctl has no SMTP check; the real server is not checked (always up)
-    # SMTP_CHECK {
-    #   connect_timeout 10
-    #   retry 2
-    #   delay_before_retry 5
-    #   helo_name "foo.bar.com"
-    #   host {
-    #     connect_ip 172.16.1.12
-    #     connect_port 25
-    #     bindto 172.16.1.2
-    #   }
-    #   host {
-    #     connect_ip  192.168.155.11
-    #     connect_port 25
-    #     bindto 192.168.155.2
-    #   }
-    #   host {
-    #     connect_ip  64.233.167.100
-    #     connect_port 587
-    #   }
-    # }
+    check "smtp" {
+      connect_ip         = "172.16.1.12"
+      bind_to            = "172.16.1.2"
+      connect_timeout    = 10
+      retry              = 2
+      delay_before_retry = 5
+      helo_name          = "foo.bar.com"
+      # samples/keepalived.conf.SMTP_CHECK:101: warning: not translated: lvsctl translates the first host of an SMTP_CHECK; check this one with a check "smtp" of its own (connect_ip, connect_port, bind_to)
+      # host {
+      #   connect_ip  192.168.155.11
+      #   connect_port 25
+      #   bindto 192.168.155.2
+      # }
+      # samples/keepalived.conf.SMTP_CHECK:107: warning: not translated: lvsctl translates the first host of an SMTP_CHECK; check this one with a check "smtp" of its own (connect_ip, connect_port, bind_to)
+      # host {
+      #   connect_ip  64.233.167.100
+      #   connect_port 587
+      # }
+    }
   }
 }

@@ -29,14 +29,14 @@ virtual_server "10.10.10.2:1358/udp" {
   persistence_timeout = 50
   delay_loop          = 6
 
+  check "udp" {
+    connect_timeout    = 3
+    retry              = 3
+    delay_before_retry = 3
+  }
+
   real_server {
     address = "192.168.200.6"
     weight  = 1
-    # samples/keepalived.conf.UDP_CHECK:23: warning: not translated: lvsctl has no UDP check; the real server is not checked (always up)
-    # UDP_CHECK {
-    #   connect_timeout 3
-    #   retry 3
-    #   delay_before_retry 3
-    # }
   }
 }

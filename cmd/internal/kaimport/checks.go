@@ -1,0 +1,187 @@
+package kaimport
+
+import (
+	"strings"
+
+	"github.com/lvsctl/lvsctl/checker"
+)
+
+// The checkers of issue 17: PING_CHECK, UDP_CHECK, DNS_CHECK, SMTP_CHECK
+// and FILE_CHECK become check "ping", "udp", "dns", "smtp" and "file"
+// (checkKinds).
+// t.check translates their shared options (connect_ip, timing...) and asks
+// moreCheckOption for the others; finishCheck fixes what a kind does not
+// take. BFD_CHECK stays a warning (realReasons): lvsctl has no BFD.
+
+// moreCheckOption translates option c of checker s, of check type kind,
+// when it is one of this file's; false if it is not.
+func (t *translator) moreCheckOption(b *hblock, s, c *Stmt, kind string) bool {
+	switch kw := c.Keyword(); {
+	case kind == "udp" && kw == "payload":
+		hex := strings.Join(c.Args(), " ")
+		if _, _, err := checker.ParseHex(hex, false); err != nil || hex == "" {
+			t.drop(b, c, Warning, "payload is not hex digits (%v); keepalived sends a random payload", errOr(err, "empty"))
+			return true
+		}
+		b.set("payload", str(hex))
+	case kind == "udp" && kw == "require_reply":
+		hex := strings.Join(c.Args(), " ")
+		if hex == "" {
+			b.set("require_reply", truth)
+			return true
+		}
+		if _, _, err := checker.ParseHex(hex, true); err != nil {
+			t.drop(b, c, Warning, "require_reply is not hex digits and x: %v", err)
+			return true
+		}
+		b.set("require_reply", str(hex))
+	case kind == "udp" && (kw == "min_reply_length" || kw == "max_reply_length"):
+		if f, ok := t.number(b, c, 0, 0, 65507, true); ok {
+			b.set(kw, num(f))
+		}
+	case kind == "dns" && kw == "type":
+		if _, err := checker.ParseDNSType(c.Arg(0)); err != nil {
+			t.drop(b, c, Warning, "%v", err)
+			return true
+		}
+		b.set("type", str(strings.ToUpper(c.Arg(0))))
+	case kind == "dns" && kw == "name":
+		b.set("name", str(c.Arg(0)))
+	case kind == "smtp" && kw == "helo_name":
+		b.set("helo_name", str(c.Arg(0)))
+	case kind == "smtp" && kw == "host":
+		// finishCheck.
+	case kind == "file" && (kw == "track_file" || kw == "weight" || kw == "dynamic"):
+		// finishCheck: track_file names a top-level block.
+	default:
+		return false
+	}
+	return true
+}
+
+func errOr(err error, s string) string {
+	if err != nil {
+		return err.Error()
+	}
+	return s
+}
+
+// finishCheck completes check b of type kind translated from checker s:
+// what needs the whole block. It returns nil for a checker keepalived
+// ignores.
+func (t *translator) finishCheck(s *Stmt, b *hblock, kind string) *hblock {
+	switch kind {
+	case "ping":
+		for _, c := range s.Block {
+			if c.Keyword() == "connect_port" {
+				b.unset("connect_port")
+				t.drop(b, c, Note, "an ICMP echo has no port")
+			}
+		}
+	case "smtp":
+		t.smtpHosts(s, b)
+	case "file":
+		return t.fileCheck(s, b)
+	}
+	return b
+}
+
+// smtpHosts translates the host blocks of an SMTP_CHECK (keepalived's
+// older way to check several addresses): the first gives the check its
+// connection options; each other one would be a check of its own.
+func (t *translator) smtpHosts(s *Stmt, b *hblock) {
+	first := true
+	for _, c := range s.Block {
+		if c.Keyword() != "host" {
+			continue
+		}
+		if !first {
+			t.drop(b, c, Warning, "lvsctl translates the first host of an SMTP_CHECK; check this one with a check \"smtp\" of its own (connect_ip, connect_port, bind_to)")
+			continue
+		}
+		first = false
+		for _, o := range c.Block {
+			switch kw := o.Keyword(); kw {
+			case "connect_ip":
+				b.set(kw, str(o.Arg(0)))
+			case "connect_port":
+				if f, ok := t.number(b, o, 0, 1, 65535, true); ok {
+					b.set(kw, num(f))
+				}
+			case "bindto":
+				b.set("bind_to", str(o.Arg(0)))
+			default:
+				t.unsupported(b, o, "host", checkReasons)
+			}
+		}
+	}
+}
+
+// fileCheck completes a FILE_CHECK: its track_file names a top-level
+// track_file block (or vrrp_track_file) whose file is the check's path.
+func (t *translator) fileCheck(s *Stmt, b *hblock) *hblock {
+	var track, weight *Stmt
+	for _, c := range s.Block {
+		switch c.Keyword() {
+		case "track_file":
+			track = c
+		case "weight":
+			weight = c
+		case "dynamic":
+			b.set("dynamic", truth)
+		case "connect_ip", "connect_port", "bindto":
+			name := c.Keyword()
+			if name == "bindto" {
+				name = "bind_to"
+			}
+			b.unset(name)
+			t.drop(b, c, Warning, "FILE_CHECK has no connection (keepalived ignores it too)")
+		}
+	}
+	if track == nil {
+		t.drop(nil, s, Warning, "FILE_CHECK without track_file; keepalived ignores the checker")
+		return nil
+	}
+	def := t.trackFile(track.Arg(0))
+	if def == nil {
+		t.drop(nil, s, Warning, "no track_file block is named %q; keepalived ignores the checker", track.Arg(0))
+		return nil
+	}
+	path := ""
+	w := weight
+	for _, c := range def.Block {
+		switch c.Keyword() {
+		case "file":
+			path = c.Arg(0)
+		case "weight":
+			if w == nil {
+				w = c
+			}
+		}
+	}
+	if path == "" {
+		t.drop(nil, s, Warning, "track_file %s has no file; keepalived ignores the checker", track.Arg(0))
+		return nil
+	}
+	b.set("path", str(path))
+	if w != nil {
+		if f, ok := t.number(b, w, 0, -2147483647, 2147483647, true); ok && f != 1 {
+			b.set("weight", num(f))
+		}
+		if w.Arg(1) == "reverse" {
+			b.set("reverse", truth)
+		}
+	}
+	t.partly(b, s, Warning, "lvsctl reads the file every delay_loop; the value times weight is the server's health (above 0 is up) and, with dynamic, its weight; keepalived adds it to the configured weight instead")
+	return b
+}
+
+// trackFile returns the top-level track_file block named name.
+func (t *translator) trackFile(name string) *Stmt {
+	for _, s := range t.top {
+		if kw := s.Keyword(); (kw == "track_file" || kw == "vrrp_track_file") && s.Arg(0) == name {
+			return s
+		}
+	}
+	return nil
+}

@@ -1,0 +1,135 @@
+package kaimport
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/lvsctl/lvsctl/checker"
+)
+
+// TestMoreChecks imports one real server per checker of checks.go and
+// compares the probers the output builds with keepalived's meaning.
+func TestMoreChecks(t *testing.T) {
+	res, cfg := importSrc(t, `
+track_file weights {
+    file "/run/lb/web.weight"
+    weight 5 reverse
+}
+virtual_server 10.0.0.1 53 {
+    protocol UDP
+    lb_algo rr
+    lb_kind DR
+    real_server 10.0.1.1 53 {
+        PING_CHECK {
+            connect_ip 10.0.2.1
+            connect_port 7
+            connect_timeout 2
+        }
+    }
+    real_server 10.0.1.2 53 {
+        UDP_CHECK {
+            payload 0a1B 2
+            require_reply 0a xX
+            max_reply_length 100
+        }
+    }
+    real_server 10.0.1.3 53 {
+        DNS_CHECK {
+            type aaaa
+            name www.example.com
+        }
+    }
+    real_server 10.0.1.4 53 {
+        SMTP_CHECK {
+            helo_name lb1.example.com
+            host {
+                connect_ip 10.0.2.4
+                connect_port 587
+                bindto 10.0.0.254
+            }
+            host {
+                connect_ip 10.0.2.5
+            }
+        }
+    }
+    real_server 10.0.1.5 53 {
+        FILE_CHECK {
+            track_file weights
+            dynamic
+        }
+    }
+    real_server 10.0.1.6 53 {
+        BFD_CHECK {
+            name bfd1
+        }
+    }
+    real_server 10.0.1.7 53 {
+        FILE_CHECK {
+            track_file nothere
+        }
+    }
+}
+`)
+	require.Len(t, cfg.Pools, 1)
+	probers := map[string]checker.Prober{}
+	for _, m := range cfg.Pools[0].Members {
+		if m.Check != nil {
+			probers[m.Check.Target.Addr.Addr().String()] = m.Check.Prober
+		}
+	}
+	timeout := checker.DefaultTimeout
+	assert.Equal(t, map[string]checker.Prober{
+		"10.0.1.1": &checker.Ping{ConnectIP: netip.MustParseAddr("10.0.2.1"), Timeout: 2 * time.Second},
+		"10.0.1.2": &checker.UDP{
+			Timeout: timeout, Payload: []byte{0x0a, 0x1b, 0x02},
+			RequireReply: true, Reply: []byte{0x0a, 0}, Mask: []byte{0xff, 0}, MaxReply: 100,
+		},
+		"10.0.1.3": &checker.DNS{Timeout: timeout, Type: 28, Name: "www.example.com"},
+		"10.0.1.4": &checker.SMTP{
+			Timeout: timeout, HeloName: "lb1.example.com",
+			ConnectIP: netip.MustParseAddr("10.0.2.4"), ConnectPort: 587, BindTo: netip.MustParseAddr("10.0.0.254"),
+		},
+		"10.0.1.5": &checker.File{Path: "/run/lb/web.weight", Weight: 5, Reverse: true, Dynamic: true},
+	}, probers)
+	assert.Equal(t, `k.conf:2: warning: track_file: not translated: lvsctl does not track files; use a vrrp_script
+k.conf:13: note: connect_port: an ICMP echo has no port
+k.conf:38: warning: host: not translated: lvsctl translates the first host of an SMTP_CHECK; check this one with a check "smtp" of its own (connect_ip, connect_port, bind_to)
+k.conf:44: warning: FILE_CHECK: lvsctl reads the file every delay_loop; the value times weight is the server's health (above 0 is up) and, with dynamic, its weight; keepalived adds it to the configured weight instead
+k.conf:50: warning: BFD_CHECK: not translated: lvsctl runs no BFD session (keepalived's bfd_instance; there is no maintained Go BFD library to build one on): the real server is not checked by it; check it with check "ping" or another check
+k.conf:55: warning: FILE_CHECK: not translated: no track_file block is named "nothere"; keepalived ignores the checker
+`, diagLines(res))
+}
+
+// TestMoreChecksRejected: what keepalived would refuse or ignore is a
+// warning, and the output stays valid.
+func TestMoreChecksRejected(t *testing.T) {
+	res, _ := importSrc(t, `
+virtual_server 10.0.0.1 53 {
+    protocol UDP
+    real_server 10.0.1.2 53 {
+        UDP_CHECK {
+            payload 0z
+            require_reply 0q
+        }
+    }
+    real_server 10.0.1.3 53 {
+        DNS_CHECK {
+            type BOGUS
+        }
+    }
+    real_server 10.0.1.4 53 {
+        FILE_CHECK {
+        }
+    }
+}
+`)
+	assert.Equal(t, `k.conf:6: warning: payload: not translated: payload is not hex digits ('z' is not a hex digit); keepalived sends a random payload
+k.conf:7: warning: require_reply: not translated: require_reply is not hex digits and x: 'q' is not a hex digit
+k.conf:12: warning: type: not translated: "BOGUS" is not a DNS query type (A, AAAA, NS, CNAME, SOA, MX, TXT, ...)
+k.conf:16: warning: FILE_CHECK: not translated: FILE_CHECK without track_file; keepalived ignores the checker
+`, diagLines(res))
+}
