@@ -584,9 +584,11 @@ func (b *builder) check(c *checkSyntax, vs timingValues) *builtCheck {
 			hint = ` keepalived's SSL_GET is check "https".`
 		case "MISC_CHECK":
 			hint = ` keepalived's MISC_CHECK is check "exec".`
+		case "PING_CHECK", "UDP_CHECK", "DNS_CHECK", "SMTP_CHECK", "FILE_CHECK":
+			hint = fmt.Sprintf(` keepalived's %s is check %q.`, strings.ToUpper(c.Type), strings.ToLower(strings.TrimSuffix(strings.ToUpper(c.Type), "_CHECK")))
 		}
 		b.errorAt(c.TypeRange, nil, "Unknown check type",
-			`%q is not a check type. Valid types: "tcp", "http", "https", "exec" and "mysql".%s`, c.Type, hint)
+			`%q is not a check type. Valid types: "tcp", "http", "https", "exec", "mysql", "ping", "udp", "dns", "smtp" and "file".%s`, c.Type, hint)
 		return nil
 	}
 

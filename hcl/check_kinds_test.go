@@ -279,5 +279,15 @@ func TestMoreCheckKindsReject(t *testing.T) {
 			summary: "Invalid helo_name", detail: "one word",
 			line: 4, col: 30,
 		},
+		{
+			name: "keepalived's name of a check of check_kinds.go",
+			src: `virtual_server "web" {
+  address = "192.0.2.1"
+  port    = 80
+  check "PING_CHECK" {}
+}`,
+			summary: "Unknown check type", detail: `keepalived's PING_CHECK is check "ping".`,
+			line: 4, col: 9,
+		},
 	})
 }

@@ -605,9 +605,9 @@ func TestCheckRejects(t *testing.T) {
 			src: `virtual_server "a" {
   address = "192.0.2.1"
   port    = 80
-  check "dns" {}
+  check "bfd" {}
 }`,
-			summary: "Unknown check type", detail: `"dns" is not a check type. Valid types: "tcp", "http", "https", "exec" and "mysql".`,
+			summary: "Unknown check type", detail: `"bfd" is not a check type. Valid types: "tcp", "http", "https", "exec", "mysql", "ping", "udp", "dns", "smtp" and "file".`,
 			line: 4, col: 9,
 		},
 		{
