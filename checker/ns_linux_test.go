@@ -32,7 +32,7 @@ type peerNS struct {
 }
 
 // needTool skips a test without the program it needs, or fails it under CI.
-func needTool(t *testing.T, name, pkg string) string {
+func needTool(t testing.TB, name, pkg string) string {
 	t.Helper()
 	path, err := exec.LookPath(name)
 	if err != nil {
@@ -46,7 +46,7 @@ func needTool(t *testing.T, name, pkg string) string {
 
 // newPeerNS creates a namespace and its veth pair. It needs root and
 // iproute2.
-func newPeerNS(t *testing.T) *peerNS {
+func newPeerNS(t testing.TB) *peerNS {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		if os.Getenv("CI") != "" {
@@ -84,7 +84,7 @@ func newPeerNS(t *testing.T) *peerNS {
 	return n
 }
 
-func ip(t *testing.T, args ...string) {
+func ip(t testing.TB, args ...string) {
 	t.Helper()
 	if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
 		t.Fatalf("ip %s: %v: %s", strings.Join(args, " "), err, out)
@@ -92,13 +92,13 @@ func ip(t *testing.T, args ...string) {
 }
 
 // ip runs ip in the namespace.
-func (n *peerNS) ip(t *testing.T, args ...string) {
+func (n *peerNS) ip(t testing.TB, args ...string) {
 	t.Helper()
 	ip(t, append([]string{"-n", n.name}, args...)...)
 }
 
 // run runs a command in the namespace and waits for it.
-func (n *peerNS) run(t *testing.T, args ...string) {
+func (n *peerNS) run(t testing.TB, args ...string) {
 	t.Helper()
 	cmd := exec.Command("ip", append([]string{"netns", "exec", n.name}, args...)...)
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -108,7 +108,7 @@ func (n *peerNS) run(t *testing.T, args ...string) {
 
 // start starts a server in the namespace, killed (by its pid) when the test
 // ends.
-func (n *peerNS) start(t *testing.T, args ...string) *exec.Cmd {
+func (n *peerNS) start(t testing.TB, args ...string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command("ip", append([]string{"netns", "exec", n.name}, args...)...)
 	var out bytes.Buffer
@@ -128,7 +128,7 @@ func (n *peerNS) start(t *testing.T, args ...string) *exec.Cmd {
 
 // drop makes the namespace drop every packet of an nftables match, as
 // in "ip protocol icmp" or "udp dport 53".
-func (n *peerNS) drop(t *testing.T, match string) {
+func (n *peerNS) drop(t testing.TB, match string) {
 	t.Helper()
 	needTool(t, "nft", "nftables")
 	n.run(t, "nft", "add table inet ck")
@@ -137,14 +137,14 @@ func (n *peerNS) drop(t *testing.T, match string) {
 }
 
 // undrop removes the rules of drop.
-func (n *peerNS) undrop(t *testing.T) {
+func (n *peerNS) undrop(t testing.TB) {
 	t.Helper()
 	n.run(t, "nft", "delete table inet ck")
 }
 
 // waitUDP waits until something answers on a UDP port of the namespace
 // (a server the test started): a probe of send answers within 100ms.
-func waitUDP(t *testing.T, addr netip.AddrPort, send []byte) {
+func waitUDP(t testing.TB, addr netip.AddrPort, send []byte) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
@@ -162,7 +162,7 @@ func waitUDP(t *testing.T, addr netip.AddrPort, send []byte) {
 }
 
 // waitTCP waits until a TCP port of the namespace accepts connections.
-func waitTCP(t *testing.T, addr netip.AddrPort) {
+func waitTCP(t testing.TB, addr netip.AddrPort) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
@@ -178,7 +178,7 @@ func waitTCP(t *testing.T, addr netip.AddrPort) {
 
 // inNS runs fn on a thread that is in the namespace name: the sockets fn
 // creates live in that namespace.
-func inNS(t *testing.T, name string, fn func()) {
+func inNS(t testing.TB, name string, fn func()) {
 	t.Helper()
 	done := make(chan error, 1)
 	go func() {

@@ -19,7 +19,7 @@ import (
 
 // aiosmtpdPython returns a python3 that has aiosmtpd (Debian's
 // python3-aiosmtpd is for /usr/bin/python3, which may not be first in PATH).
-func aiosmtpdPython(t *testing.T) string {
+func aiosmtpdPython(t testing.TB) string {
 	t.Helper()
 	candidates := []string{"/usr/bin/python3"}
 	if p, err := exec.LookPath("python3"); err == nil {
@@ -38,7 +38,7 @@ func aiosmtpdPython(t *testing.T) string {
 }
 
 // startAiosmtpd runs aiosmtpd in the namespace on addr and waits for it.
-func startAiosmtpd(t *testing.T, n *peerNS, addr netip.AddrPort) {
+func startAiosmtpd(t testing.TB, n *peerNS, addr netip.AddrPort) {
 	t.Helper()
 	py := aiosmtpdPython(t)
 	// aiosmtpd splits HOST:PORT at the last colon: no brackets for IPv6.

@@ -21,7 +21,7 @@ var dnsQuery = []byte{
 // startDnsmasq runs Debian's dnsmasq in the namespace on the peer's
 // addresses, port 53, answering web.test with 10.1.2.3 and 2001:db8::3,
 // and waits until it answers.
-func startDnsmasq(t *testing.T, n *peerNS) {
+func startDnsmasq(t testing.TB, n *peerNS) {
 	t.Helper()
 	dnsmasq := needTool(t, "dnsmasq", "dnsmasq")
 	n.start(t, dnsmasq, "--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
