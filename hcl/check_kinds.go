@@ -10,7 +10,7 @@ import (
 
 // This file registers the check types that live in a file of their own
 // (check_file.go, check_udp.go, check_ping.go, check_dns.go,
-// check_smtp.go): check.go asks moreCheckKind for their schema, decoding
+// check_smtp.go, check_bfd.go): check.go asks moreCheckKind for their schema, decoding
 // and building, so that adding a check type touches no switch of check.go.
 
 // Check types of their own files.
@@ -20,6 +20,7 @@ const (
 	checkPing = "ping"
 	checkDNS  = "dns"
 	checkSMTP = "smtp"
+	checkBFD  = "bfd" // not run: check_bfd.go
 )
 
 // checkKind is a check type defined outside check.go.
@@ -47,6 +48,8 @@ func moreCheckKind(kind string) (checkKind, bool) {
 		return checkKind{attrs: dnsAttributes, conn: true, decode: decodeDNSCheck, build: buildDNSCheck, retry: &dnsRetry}, true
 	case checkSMTP:
 		return checkKind{attrs: smtpAttributes, conn: true, decode: decodeSMTPCheck, build: buildSMTPCheck}, true
+	case checkBFD:
+		return checkKind{attrs: bfdAttributes, decode: decodeBFDCheck, build: buildBFDCheck}, true
 	case checkUDP:
 		return checkKind{attrs: udpAttributes, conn: true, decode: decodeUDPCheck, build: buildUDPCheck}, true
 	}

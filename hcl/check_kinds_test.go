@@ -1,6 +1,7 @@
 package hcl_test
 
 import (
+	"context"
 	"net/netip"
 	"path/filepath"
 	"testing"
@@ -126,6 +127,26 @@ func TestMoreCheckKinds(t *testing.T) {
 			assert.Equal(t, tc.retry, c.Timing.Retry)
 		})
 	}
+}
+
+// TestBFDCheckWarns: a bfd check loads with a warning at its block (so
+// that validate and run print it at every load) and is always up.
+func TestBFDCheckWarns(t *testing.T) {
+	cfg, _, diags := loadMySQL(t, t.TempDir(), `virtual_server "web" {
+  address = "192.0.2.1"
+  port    = 80
+  check "bfd" { name = "bfd1" }
+  real_server { address = "10.0.0.1" }
+}`)
+	require.False(t, diags.HasErrors(), "%v", diags)
+	require.Len(t, diags, 1)
+	assert.Equal(t, "BFD check not run", diags[0].Summary)
+	assert.Equal(t, 4, diags[0].Subject.Start.Line)
+	assert.Equal(t, 3, diags[0].Subject.Start.Column)
+	assert.Contains(t, diags[0].Detail, "always up")
+	r := cfg.Pools[0].Members[0].Check.Prober.Probe(context.Background(), checker.Target{})
+	assert.True(t, r.Up)
+	assert.Equal(t, "not run: lvsctl has no BFD", r.Reason)
 }
 
 func TestMoreCheckKindsReject(t *testing.T) {

@@ -605,9 +605,9 @@ func TestCheckRejects(t *testing.T) {
 			src: `virtual_server "a" {
   address = "192.0.2.1"
   port    = 80
-  check "bfd" {}
+  check "radius" {}
 }`,
-			summary: "Unknown check type", detail: `"bfd" is not a check type. Valid types: "tcp", "http", "https", "exec", "mysql", "ping", "udp", "dns", "smtp" and "file".`,
+			summary: "Unknown check type", detail: `"radius" is not a check type. Valid types: "tcp", "http", "https", "exec", "mysql", "ping", "udp", "dns", "smtp" and "file".`,
 			line: 4, col: 9,
 		},
 		{

@@ -1089,7 +1089,7 @@ virtual_server "dns" {
     type = "gue"
     ttl  = 64
   }
-  check "bfd" {}
+  check "radius" {}
 }
 virtual_server "web" {
   fwmark = 1
@@ -1115,7 +1115,7 @@ virtual_server "web" {
 		{22, "Invalid port"},                            // 70000
 		{25, "Missing tunnel port"},                     // gue
 		{27, "Unsupported argument"},                    // ttl
-		{29, "Unknown check type"},                      // check "bfd"
+		{29, "Unknown check type"},                      // check "radius"
 		{33, "Invalid family"},                          // ipv5
 		{34, "Granularity without persistence"},         // no timeout
 		{37, "lower_threshold without upper_threshold"}, // 3
