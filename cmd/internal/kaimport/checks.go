@@ -11,7 +11,8 @@ import (
 // (checkKinds).
 // t.check translates their shared options (connect_ip, timing...) and asks
 // moreCheckOption for the others; finishCheck fixes what a kind does not
-// take. BFD_CHECK stays a warning (realReasons): lvsctl has no BFD.
+// take. BFD_CHECK becomes check "bfd", which lvsctl does not run: a
+// warning here, and at every load of the output (hcl/check_bfd.go).
 
 // moreCheckOption translates option c of checker s, of check type kind,
 // when it is one of this file's; false if it is not.
@@ -51,6 +52,8 @@ func (t *translator) moreCheckOption(b *hblock, s, c *Stmt, kind string) bool {
 		b.set("helo_name", str(c.Arg(0)))
 	case kind == "smtp" && kw == "host":
 		// finishCheck.
+	case kind == "bfd" && kw == "name":
+		b.set("name", str(c.Arg(0)))
 	case kind == "file" && (kw == "track_file" || kw == "weight" || kw == "dynamic"):
 		// finishCheck: track_file names a top-level block.
 	default:
@@ -82,6 +85,8 @@ func (t *translator) finishCheck(s *Stmt, b *hblock, kind string) *hblock {
 		t.smtpHosts(s, b)
 	case "file":
 		return t.fileCheck(s, b)
+	case "bfd":
+		t.partly(b, s, Warning, "lvsctl runs no BFD session (no maintained Go BFD library exists to build one on): written as check \"bfd\", always up, which validate and run report at every start; check the server with check \"ping\" or a check of its service")
 	}
 	return b
 }

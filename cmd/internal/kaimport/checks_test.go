@@ -81,6 +81,12 @@ virtual_server 10.0.0.1 53 {
 			probers[m.Check.Target.Addr.Addr().String()] = m.Check.Prober
 		}
 	}
+	// BFD_CHECK's check "bfd" is not run: always up.
+	require.Contains(t, probers, "10.0.1.6")
+	r := probers["10.0.1.6"].Probe(t.Context(), checker.Target{})
+	assert.True(t, r.Up)
+	assert.Equal(t, "not run: lvsctl has no BFD", r.Reason)
+	delete(probers, "10.0.1.6")
 	timeout := checker.DefaultTimeout
 	assert.Equal(t, map[string]checker.Prober{
 		"10.0.1.1": &checker.Ping{ConnectIP: netip.MustParseAddr("10.0.2.1"), Timeout: 2 * time.Second},
@@ -99,7 +105,7 @@ virtual_server 10.0.0.1 53 {
 k.conf:13: note: connect_port: an ICMP echo has no port
 k.conf:38: warning: host: not translated: lvsctl translates the first host of an SMTP_CHECK; check this one with a check "smtp" of its own (connect_ip, connect_port, bind_to)
 k.conf:44: warning: FILE_CHECK: lvsctl reads the file every delay_loop; the value times weight is the server's health (above 0 is up) and, with dynamic, its weight; keepalived adds it to the configured weight instead
-k.conf:50: warning: BFD_CHECK: not translated: lvsctl runs no BFD session (keepalived's bfd_instance; there is no maintained Go BFD library to build one on): the real server is not checked by it; check it with check "ping" or another check
+k.conf:50: warning: BFD_CHECK: lvsctl runs no BFD session (no maintained Go BFD library exists to build one on): written as check "bfd", always up, which validate and run report at every start; check the server with check "ping" or a check of its service
 k.conf:55: warning: FILE_CHECK: not translated: no track_file block is named "nothere"; keepalived ignores the checker
 `, diagLines(res))
 }

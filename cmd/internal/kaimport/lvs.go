@@ -30,7 +30,6 @@ var vsReasons = map[string]string{
 
 var realReasons = map[string]string{
 	"smtp_alert": "lvsctl sends no email alerts; use notify hooks",
-	"BFD_CHECK":  "lvsctl runs no BFD session (keepalived's bfd_instance; there is no maintained Go BFD library to build one on): the real server is not checked by it; check it with check \"ping\" or another check",
 }
 
 var checkReasons = map[string]string{
@@ -450,7 +449,7 @@ func (t *translator) forwarding(b *hblock, c *Stmt) (string, bool) {
 }
 
 var checkKinds = map[string]string{"TCP_CHECK": "tcp", "HTTP_GET": "http", "SSL_GET": "https", "MISC_CHECK": "exec",
-	"PING_CHECK": "ping", "UDP_CHECK": "udp", "DNS_CHECK": "dns", "SMTP_CHECK": "smtp", "FILE_CHECK": "file"} // the last five: checks.go
+	"PING_CHECK": "ping", "UDP_CHECK": "udp", "DNS_CHECK": "dns", "SMTP_CHECK": "smtp", "FILE_CHECK": "file", "BFD_CHECK": "bfd"} // the last six: checks.go
 
 // realServer translates a real_server or sorry_server statement of the
 // virtual_server block vs.
@@ -543,7 +542,7 @@ func (t *translator) realServer(vs *hblock, s *Stmt, typ string) *realSpec {
 			}
 		case "tunnel_nocsum", "tunnel_csum", "tunnel_remcsum":
 			tun().set("checksum", str(strings.TrimPrefix(kw, "tunnel_")))
-		case "TCP_CHECK", "HTTP_GET", "SSL_GET", "MISC_CHECK", "PING_CHECK", "UDP_CHECK", "DNS_CHECK", "SMTP_CHECK", "FILE_CHECK":
+		case "TCP_CHECK", "HTTP_GET", "SSL_GET", "MISC_CHECK", "PING_CHECK", "UDP_CHECK", "DNS_CHECK", "SMTP_CHECK", "FILE_CHECK", "BFD_CHECK":
 			if rs.check != nil {
 				t.drop(b, c, Warning, "lvsctl runs one check per real server; this one is not translated (keepalived needs every checker to pass)")
 				continue
