@@ -30,9 +30,11 @@ import (
 //	  smtp_alert_vrrp    = true               # vrrp_instances' (smtp_alert_vrrp)
 //	}
 //
-// smtp_alert = true|false is also an attribute of virtual_server, check
-// and vrrp_instance. As in keepalived, each is false unless set there or
-// inherited: a check's from its virtual_server's, a virtual_server's from
+// smtp_alert = true|false is also an attribute of virtual_server,
+// real_server, check and vrrp_instance. As in keepalived, each is false
+// unless set there or inherited: a check's from its real_server's, then
+// its virtual_server's (a service-level check's from the real_server it
+// checks all the same), a virtual_server's from
 // smtp_alert_checker then smtp_alert, a vrrp_instance's from
 // smtp_alert_vrrp then smtp_alert.
 
@@ -189,8 +191,8 @@ func buildAlert(body hcl.Body) (*AlertEmail, hcl.Diagnostics) {
 	}
 	if from.ok() {
 		a.From = from.Val
-		if _, err := mail.ParseAddress(from.Val); err != nil {
-			b.errorAt(from.Value, nil, "Invalid from", "from is one e-mail address, such as \"lb1@example.com\": %v.", err)
+		if !mailbox(from.Val) {
+			b.errorAt(from.Value, nil, "Invalid from", "from is one e-mail address, such as \"lb1@example.com\", or a mailbox of the relay (\"root\"); got %q.", from.Val)
 		}
 	}
 	if to.ok() {
@@ -201,8 +203,8 @@ func buildAlert(body hcl.Body) (*AlertEmail, hcl.Diagnostics) {
 			if !t.ok() {
 				continue
 			}
-			if _, err := mail.ParseAddress(t.Val); err != nil {
-				b.errorAt(t.Value, nil, "Invalid to address", "Each element of to is one e-mail address, such as \"ops@example.com\": %v.", err)
+			if !mailbox(t.Val) {
+				b.errorAt(t.Value, nil, "Invalid to address", "Each element of to is one e-mail address, such as \"ops@example.com\", or a mailbox of the relay (\"root\", as keepalived allows); got %q.", t.Val)
 			}
 			a.To = append(a.To, t.Val)
 		}
@@ -240,6 +242,15 @@ func buildAlert(body hcl.Body) (*AlertEmail, hcl.Diagnostics) {
 	}
 	a.SMTPAlert, a.SMTPAlertChecker, a.SMTPAlertVRRP = set(flags[attrSMTPAlert]), set(flags["smtp_alert_checker"]), set(flags["smtp_alert_vrrp"])
 	return a, b.diags
+}
+
+// mailbox says whether s is an e-mail address, or a bare local part
+// ("root") that the relay delivers locally, as keepalived sends it.
+func mailbox(s string) bool {
+	if _, err := mail.ParseAddress(s); err == nil {
+		return true
+	}
+	return s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.!#$%&'*+/=?^_`{|}~-") == ""
 }
 
 // smtpAlert decodes an smtp_alert attribute of a virtual_server, check or

@@ -127,7 +127,7 @@ allow_empty = true
 }
 
 // TestSMTPAlertInheritance: keepalived's rules. A check's smtp_alert wins,
-// then its virtual_server's, then alert_email's smtp_alert_checker, then
+// then its real_server's, then its virtual_server's, then alert_email's smtp_alert_checker, then
 // its smtp_alert; a vrrp_instance's, then smtp_alert_vrrp, then
 // smtp_alert; false otherwise, and always without alert_email.
 func TestSMTPAlertInheritance(t *testing.T) {
@@ -135,6 +135,7 @@ func TestSMTPAlertInheritance(t *testing.T) {
 		name      string
 		global    string // alert_email attributes; "-" for no block
 		service   string // virtual_server attribute line
+		real      string // real_server attribute line
 		check1    string // first check's attribute line
 		vrrp      string // vrrp_instance attribute line
 		wantReal1 bool   // a transition by the first check (tcp#1)
@@ -154,6 +155,8 @@ func TestSMTPAlertInheritance(t *testing.T) {
 			wantReal1: true, wantReal2: true, wantQuorm: true},
 		{name: "check over its service", global: "", service: "smtp_alert = true", check1: "smtp_alert = false",
 			wantReal2: true, wantQuorm: true},
+		{name: "real_server over its service, check over its real_server", service: "smtp_alert = false",
+			real: "smtp_alert = true", check1: "smtp_alert = false", wantReal2: true},
 		{name: "instance over the defaults", global: "smtp_alert = true", vrrp: "smtp_alert = false",
 			wantReal1: true, wantReal2: true, wantQuorm: true},
 	}
@@ -169,6 +172,7 @@ func TestSMTPAlertInheritance(t *testing.T) {
   ` + tt.service + `
   real_server {
     address = "10.0.0.1"
+    ` + tt.real + `
     check "tcp" {
       ` + tt.check1 + `
     }

@@ -91,6 +91,7 @@ var realSchema = &hcl.BodySchema{
 		{Name: "notify_up"},
 		{Name: "notify_down"},
 		{Name: "inhibit_on_failure"},
+		{Name: attrSMTPAlert}, // alert.go
 	},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: blockTunnel},
@@ -202,6 +203,8 @@ type realSyntax struct {
 	NotifyDown     *attr[[]*attr[string]]
 	// InhibitOnFailure overrides the service's for this real server.
 	InhibitOnFailure *attr[bool]
+	// SMTPAlert is smtp_alert (alert.go), the default of its checks'.
+	SMTPAlert *bool
 
 	Tunnel      *tunnelSyntax
 	Check       *checkSyntax
@@ -294,6 +297,7 @@ func (d *decoder) real(b *hcl.Block) *realSyntax {
 	r.LowerThreshold = decodeNumber(d, a["lower_threshold"])
 	r.NotifyUp = d.argv(a["notify_up"])
 	r.NotifyDown = d.argv(a["notify_down"])
+	r.SMTPAlert = smtpAlert(d, a[attrSMTPAlert])
 	r.InhibitOnFailure = decodeBool(d, a["inhibit_on_failure"])
 	for _, blk := range content.Blocks {
 		if blk.Type == blockTunnel {

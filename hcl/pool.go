@@ -86,7 +86,7 @@ func (b *builder) pool(s *serviceSyntax, vs ipvs.VirtualService, reals []realDef
 		}
 		hasCheck := len(bcs) > 0
 		m.Check = b.specs(bcs, s.Name, rs, r)
-		m.SMTPAlert = checkAlerts(bcs)
+		m.SMTPAlert = checkAlerts(bcs, r.syn.SMTPAlert)
 		if !hasCheck {
 			for _, h := range []*attr[[]*attr[string]]{r.syn.NotifyUp, r.syn.NotifyDown} {
 				if h != nil {
@@ -104,12 +104,20 @@ func (b *builder) pool(s *serviceSyntax, vs ipvs.VirtualService, reals []realDef
 	return p
 }
 
-// checkAlerts is the smtp_alert of each check of bcs that sets one, by
-// the name specs gives it; nil if none does.
-func checkAlerts(bcs []*builtCheck) map[string]bool {
+// checkAlerts is the smtp_alert of each check of bcs, by the name specs
+// gives it: the check's, else real (the real_server's), if either is set;
+// nil if none is.
+func checkAlerts(bcs []*builtCheck, real *bool) map[string]bool {
 	var out map[string]bool
 	for i, bc := range bcs {
-		if bc == nil || bc.syn.Timing.SMTPAlert == nil {
+		if bc == nil {
+			continue
+		}
+		v := bc.syn.Timing.SMTPAlert
+		if v == nil {
+			v = real
+		}
+		if v == nil {
 			continue
 		}
 		if out == nil {
@@ -119,7 +127,7 @@ func checkAlerts(bcs []*builtCheck) map[string]bool {
 		if len(bcs) > 1 {
 			name = fmt.Sprintf("%s#%d", bc.syn.Kind, i+1)
 		}
-		out[name] = *bc.syn.Timing.SMTPAlert
+		out[name] = *v
 	}
 	return out
 }

@@ -77,13 +77,24 @@ func TestGolden(t *testing.T) {
 }
 
 // completeSamples are the Debian samples that import without a warning.
-// The others use something lvsctl lacks: email alerts (notification_email
-// in global_defs, smtp_alert), an SMTP_CHECK's second host, AH
+// The others use something lvsctl lacks: an SMTP_CHECK's second host, AH
 // authentication, routes and rules, VIPs on another interface, the sync
 // daemon, omega, shell syntax in scripts, or lines for a config id.
 var completeSamples = []string{
+	"keepalived.conf.HTTP_GET.port",
 	"keepalived.conf.IPv6",
+	"keepalived.conf.PING_CHECK",
+	"keepalived.conf.UDP_CHECK",
 	"keepalived.conf.fwmark",
+	"keepalived.conf.inhibit",
+	"keepalived.conf.misc_check",
+	"keepalived.conf.misc_check_arg",
+	"keepalived.conf.sample",
+	"keepalived.conf.status_code",
+	"keepalived.conf.virtual_server_group",
+	"keepalived.conf.virtualhost",
+	"keepalived.conf.vrrp",
+	"keepalived.conf.vrrp.scripts",
 	"keepalived.conf.vrrp.sync",
 }
 

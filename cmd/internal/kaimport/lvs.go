@@ -20,7 +20,6 @@ var schedulers = []string{"rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh",
 
 var vsReasons = map[string]string{
 	"ha_suspend":         "lvsctl keeps its virtual servers whatever the state of the VIPs",
-	"smtp_alert":         "lvsctl sends no email alerts; use notify hooks",
 	"omega":              "lvsctl does not run quorum_down when it stops",
 	"hashed":             "note: the kernel hashes every service anyway",
 	"persistence_engine": "lvsctl sets no persistence engine",
@@ -28,9 +27,7 @@ var vsReasons = map[string]string{
 	"flag-3":             "lvsctl sets only the sh and mh scheduler flags",
 }
 
-var realReasons = map[string]string{
-	"smtp_alert": "lvsctl sends no email alerts; use notify hooks",
-}
+var realReasons = map[string]string{}
 
 var checkReasons = map[string]string{
 	"bind_port":                 "lvsctl lets the kernel choose the check's source port",

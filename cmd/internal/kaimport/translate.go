@@ -17,6 +17,8 @@ type translator struct {
 	diags []Diag
 	items []item
 
+	// alert is global_defs' e-mail alert keywords (alert.go).
+	alert *alertDefs
 	// vrrpVersion is global_defs' vrrp_version (0: not set).
 	vrrpVersion int
 	vsgs        map[string]*Stmt
@@ -109,6 +111,9 @@ func (t *translator) comment(b *hblock, s *Stmt, sev Severity, msg string) {
 // unsupported drops s with the reason of its keyword in reasons, or as an
 // unknown keyword.
 func (t *translator) unsupported(b *hblock, s *Stmt, where string, reasons map[string]string) {
+	if t.alertKeyword(b, s, where) { // alert.go
+		return
+	}
 	if r, ok := reasons[s.Keyword()]; ok {
 		sev := Warning
 		if r2, isNote := strings.CutPrefix(r, "note: "); isNote {
@@ -291,15 +296,6 @@ func (t *translator) setCommand(b *hblock, s *Stmt, name string, hook bool, user
 
 // globalReasons explain the global_defs keywords lvsctl does without.
 var globalReasons = map[string]string{
-	"router_id":                    "note: router_id names this host in keepalived's email alerts and SNMP; lvsctl has neither",
-	"notification_email":           "lvsctl sends no email alerts; use notify hooks",
-	"notification_email_from":      "lvsctl sends no email alerts; use notify hooks",
-	"smtp_server":                  "lvsctl sends no email alerts; use notify hooks",
-	"smtp_helo_name":               "lvsctl sends no email alerts; use notify hooks",
-	"smtp_connect_timeout":         "lvsctl sends no email alerts; use notify hooks",
-	"smtp_alert":                   "lvsctl sends no email alerts; use notify hooks",
-	"smtp_alert_vrrp":              "lvsctl sends no email alerts; use notify hooks",
-	"smtp_alert_checker":           "lvsctl sends no email alerts; use notify hooks",
 	"enable_traps":                 "lvsctl has no SNMP agent",
 	"enable_snmp_keepalived":       "lvsctl has no SNMP agent",
 	"enable_snmp_vrrp":             "lvsctl has no SNMP agent",
@@ -480,6 +476,7 @@ func (t *translator) globalDefs(s *Stmt) {
 			t.unsupported(g, c, "global_defs", globalReasons)
 		}
 	}
+	t.emitAlert(g, s) // alert.go
 	if len(g.notes) == 0 {
 		return
 	}

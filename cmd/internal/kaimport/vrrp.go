@@ -69,7 +69,6 @@ func (t *translator) vrrpScript(s *Stmt) *hblock {
 var instanceReasons = map[string]string{
 	"state":                      "note: lvsctl has no initial state: an instance starts as backup and the priority decides (keepalived's state only changes the start-up)",
 	"preempt":                    "note: preemption is lvsctl's default",
-	"smtp_alert":                 "lvsctl sends no email alerts; use notify hooks",
 	"dont_track_primary":         "lvsctl always tracks the instance's interface",
 	"use_vmac":                   "lvsctl has no VRRP virtual MAC interfaces",
 	"vmac_xmit_base":             "lvsctl has no VRRP virtual MAC interfaces",
@@ -405,7 +404,7 @@ func (t *translator) authentication(b *hblock, s *Stmt, v3 bool) {
 }
 
 var groupReasons = map[string]string{
-	"smtp_alert":              "lvsctl sends no email alerts; use notify hooks",
+	"smtp_alert":              "lvsctl mails the state changes of each vrrp_instance, not of sync groups: set smtp_alert in every member instead",
 	"track_script":            "lvsctl tracks in each vrrp_instance, not in sync groups: track in every member instead",
 	"track_interface":         "lvsctl tracks in each vrrp_instance, not in sync groups: track in every member instead",
 	"track_file":              "lvsctl does not track files",

@@ -3,7 +3,7 @@
 # not translated, or translated with a difference: review them.
 
 # haproxy-vrrp.conf:5: global_defs
-# haproxy-vrrp.conf:6: note: router_id names this host in keepalived's email alerts and SNMP; lvsctl has neither
+# haproxy-vrrp.conf:6: note: router_id names this host in e-mail alerts; without smtp_server and notification_email there are none
 # router_id lb1
 
 # haproxy-vrrp.conf:9

@@ -6,7 +6,7 @@
 flush_on_exit = true
 
 # mycat-dr.conf:5: global_defs
-# mycat-dr.conf:6: note: router_id names this host in keepalived's email alerts and SNMP; lvsctl has neither
+# mycat-dr.conf:6: note: router_id names this host in e-mail alerts; without smtp_server and notification_email there are none
 # router_id LVS_MYCAT
 
 # mycat-dr.conf:9

@@ -6,7 +6,7 @@
 flush_on_exit = true
 
 # mysql-dr-wrr.conf:5: global_defs
-# mysql-dr-wrr.conf:6: note: router_id names this host in keepalived's email alerts and SNMP; lvsctl has neither
+# mysql-dr-wrr.conf:6: note: router_id names this host in e-mail alerts; without smtp_server and notification_email there are none
 # router_id mysql_lvs
 
 # mysql-dr-wrr.conf:9: virtual_server 192.168.1.100 3306

@@ -6,7 +6,7 @@
 flush_on_exit = true
 
 # samples/keepalived.conf.IPv6:3: global_defs
-# samples/keepalived.conf.IPv6:4: note: router_id names this host in keepalived's email alerts and SNMP; lvsctl has neither
+# samples/keepalived.conf.IPv6:4: note: router_id names this host in e-mail alerts; without smtp_server and notification_email there are none
 # router_id LVS_DEVEL
 
 # samples/keepalived.conf.IPv6:7: note: no virtual_server uses virtual_server_group IPv6_group

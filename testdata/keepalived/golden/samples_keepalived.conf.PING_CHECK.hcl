@@ -6,18 +6,13 @@
 flush_on_exit = true
 
 # samples/keepalived.conf.PING_CHECK:4: global_defs
-# samples/keepalived.conf.PING_CHECK:5: warning: not translated: lvsctl sends no email alerts; use notify hooks
-# notification_email {
-#   acassen
-# }
-# samples/keepalived.conf.PING_CHECK:8: warning: not translated: lvsctl sends no email alerts; use notify hooks
-# notification_email_from Alexandre.Cassen@firewall.loc
-# samples/keepalived.conf.PING_CHECK:9: warning: not translated: lvsctl sends no email alerts; use notify hooks
-# smtp_server 192.168.200.1
-# samples/keepalived.conf.PING_CHECK:10: warning: not translated: lvsctl sends no email alerts; use notify hooks
-# smtp_connect_timeout 30
-# samples/keepalived.conf.PING_CHECK:11: note: router_id names this host in keepalived's email alerts and SNMP; lvsctl has neither
-# router_id LVS_DEVEL
+alert_email {
+  smtp_server     = "192.168.200.1"
+  from            = "Alexandre.Cassen@firewall.loc"
+  to              = ["acassen"]
+  connect_timeout = 30
+  router_id       = "LVS_DEVEL"
+}
 
 # samples/keepalived.conf.PING_CHECK:14: virtual_server 10.10.10.2 1358
 virtual_server "10.10.10.2:1358/udp" {

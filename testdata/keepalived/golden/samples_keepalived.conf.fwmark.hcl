@@ -6,7 +6,7 @@
 flush_on_exit = true
 
 # samples/keepalived.conf.fwmark:3: global_defs
-# samples/keepalived.conf.fwmark:4: note: router_id names this host in keepalived's email alerts and SNMP; lvsctl has neither
+# samples/keepalived.conf.fwmark:4: note: router_id names this host in e-mail alerts; without smtp_server and notification_email there are none
 # router_id io
 
 # samples/keepalived.conf.fwmark:7: virtual_server fwmark 1

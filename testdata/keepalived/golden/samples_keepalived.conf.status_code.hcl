@@ -6,18 +6,13 @@
 flush_on_exit = true
 
 # samples/keepalived.conf.status_code:4: global_defs
-# samples/keepalived.conf.status_code:5: warning: not translated: lvsctl sends no email alerts; use notify hooks
-# notification_email {
-#   acassen
-# }
-# samples/keepalived.conf.status_code:8: warning: not translated: lvsctl sends no email alerts; use notify hooks
-# notification_email_from Alexandre.Cassen@firewall.loc
-# samples/keepalived.conf.status_code:9: warning: not translated: lvsctl sends no email alerts; use notify hooks
-# smtp_server 192.168.200.1
-# samples/keepalived.conf.status_code:10: warning: not translated: lvsctl sends no email alerts; use notify hooks
-# smtp_connect_timeout 30
-# samples/keepalived.conf.status_code:11: note: router_id names this host in keepalived's email alerts and SNMP; lvsctl has neither
-# router_id LVS_DEVEL
+alert_email {
+  smtp_server     = "192.168.200.1"
+  from            = "Alexandre.Cassen@firewall.loc"
+  to              = ["acassen"]
+  connect_timeout = 30
+  router_id       = "LVS_DEVEL"
+}
 
 # samples/keepalived.conf.status_code:14: virtual_server 192.168.200.100 443
 virtual_server "192.168.200.100:443" {

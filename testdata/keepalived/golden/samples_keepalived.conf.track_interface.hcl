@@ -3,7 +3,7 @@
 # not translated, or translated with a difference: review them.
 
 # samples/keepalived.conf.track_interface:3: global_defs
-# samples/keepalived.conf.track_interface:4: note: router_id names this host in keepalived's email alerts and SNMP; lvsctl has neither
+# samples/keepalived.conf.track_interface:4: note: router_id names this host in e-mail alerts; without smtp_server and notification_email there are none
 # router_id LVS_DEVEL
 
 # samples/keepalived.conf.track_interface:7: warning: not translated: lvsctl manages no routes: add them with the system's network configuration

@@ -3,7 +3,7 @@
 # not translated, or translated with a difference: review them.
 
 # samples/keepalived.conf.vrrp.rules:5: global_defs
-# samples/keepalived.conf.vrrp.rules:6: note: router_id names this host in keepalived's email alerts and SNMP; lvsctl has neither
+# samples/keepalived.conf.vrrp.rules:6: note: router_id names this host in e-mail alerts; without smtp_server and notification_email there are none
 # router_id LVS_DEVEL
 
 # samples/keepalived.conf.vrrp.rules:9: warning: not translated: lvsctl manages no routing rules: add them with the system's network configuration

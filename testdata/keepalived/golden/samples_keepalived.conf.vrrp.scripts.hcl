@@ -26,10 +26,9 @@ vrrp_instance "VI_1" {
   notify_master     = ["/usr/local/bin/vrrp.sh", "MASTER", "VI_1"]
   notify_backup     = ["/usr/local/bin/vrrp.sh", "BACKUP", "VI_1"]
   notify_fault      = ["/usr/local/bin/vrrp.sh", "FAULT", "VI_1"]
+  smtp_alert        = true
   # samples/keepalived.conf.vrrp.scripts:17: note: lvsctl has no initial state: an instance starts as backup and the priority decides (keepalived's state only changes the start-up)
   # state MASTER
-  # samples/keepalived.conf.vrrp.scripts:19: warning: not translated: lvsctl sends no email alerts; use notify hooks
-  # smtp_alert
   # samples/keepalived.conf.vrrp.scripts:32: note: /usr/local/bin/vrrp.sh does not exist on this machine, so the import cannot check how keepalived runs it: translated to run it directly, without a shell, as keepalived runs a binary or a script with a "#!" line; keepalived runs the commands without a user of their own (this one and the others of these files) as user keepalived_script if it exists, else as root; this machine's /etc/passwd has no keepalived_script, so the import takes root, as lvsctl runs them: if the director has that user, they ran unprivileged there
   # notify_backup "/usr/local/bin/vrrp.sh  BACKUP   VI_1"
   # samples/keepalived.conf.vrrp.scripts:33: note: /usr/local/bin/vrrp.sh does not exist on this machine, so the import cannot check how keepalived runs it: translated to run it directly, without a shell, as keepalived runs a binary or a script with a "#!" line
