@@ -36,7 +36,7 @@ func TestMessages(t *testing.T) {
 			name:    "quorum lost",
 			m:       Quorum("web", "TCP 192.0.2.10:80", false, 3, 1, 1),
 			subject: "Virtualserver web (TCP 192.0.2.10:80) - DOWN",
-			body:    []string{"=> Lost quorum 3+1=2 > 1 <=", "quorum: 3, hysteresis: 1, weight of the up real servers: 1"},
+			body:    []string{"=> Lost quorum 3-1=2 > 1 <=", "quorum: 3, hysteresis: 1, weight of the up real servers: 1"},
 		},
 		{
 			name:    "quorum regained",

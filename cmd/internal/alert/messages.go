@@ -34,17 +34,18 @@ func RealServer(service, key, real string, up bool, check, reason string) Messag
 }
 
 // Quorum is a virtual service losing or regaining its quorum: keepalived's
-// "Virtualserver [192.0.2.1]:80 - DOWN" with "=> Lost quorum 1+0=1 > 0 <=".
+// "Virtualserver [192.0.2.1]:80 - DOWN" with "=> Lost quorum 3-1=2 > 1 <="
+// (quorum - hysteresis, above the up real servers' weight).
 func Quorum(service, key string, up bool, quorum, hysteresis, weight int) Message {
-	state, what, threshold, cmp := "DOWN", "Lost quorum", quorum-hysteresis, ">"
+	state, what, op, threshold, cmp := "DOWN", "Lost quorum", "-", quorum-hysteresis, ">"
 	if up {
-		state, what, threshold, cmp = "UP", "Gained quorum", quorum+hysteresis, "<="
+		state, what, op, threshold, cmp = "UP", "Gained quorum", "+", quorum+hysteresis, "<="
 	}
 	return Message{
 		Kind:    "quorum",
 		Subject: fmt.Sprintf("Virtualserver %s (%s) - %s", service, key, state),
-		Body: fmt.Sprintf("=> %s %d+%d=%d %s %d <=\n\nvirtual_server: %s (%s)\nquorum: %d, hysteresis: %d, weight of the up real servers: %d\n",
-			what, quorum, hysteresis, threshold, cmp, weight, service, key, quorum, hysteresis, weight),
+		Body: fmt.Sprintf("=> %s %d%s%d=%d %s %d <=\n\nvirtual_server: %s (%s)\nquorum: %d, hysteresis: %d, weight of the up real servers: %d\n",
+			what, quorum, op, hysteresis, threshold, cmp, weight, service, key, quorum, hysteresis, weight),
 	}
 }
 
