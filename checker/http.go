@@ -85,8 +85,14 @@ type URL struct {
 	Path string
 	// Status lists the acceptable status codes; empty means 200-299.
 	Status []StatusRange
-	// Regex, when set, must match the body.
-	Regex *regexp.Regexp
+	// Regex, when set, must match the body (regex), or must not with
+	// RegexNoMatch (regex_no_match).
+	Regex        *regexp.Regexp
+	RegexNoMatch bool
+	// RegexMinOffset skips the body's first bytes (regex_min_offset);
+	// RegexMaxOffset, when not 0, is the last offset where a match may
+	// start (regex_max_offset).
+	RegexMinOffset, RegexMaxOffset int
 	// Digest, when set, is the hex MD5 of the body (keepalived's genhash).
 	Digest string
 	// VirtualHost, when set, overrides the check's VirtualHost for this URL.
@@ -189,6 +195,12 @@ func (p *HTTP) Validate() error {
 		}
 		if strings.ContainsAny(u.VirtualHost, " \r\n") {
 			errs = append(errs, fmt.Errorf("url %s: virtualhost %q contains spaces", u.Path, u.VirtualHost))
+		}
+		if u.Regex == nil && (u.RegexNoMatch || u.RegexMinOffset != 0 || u.RegexMaxOffset != 0) {
+			errs = append(errs, fmt.Errorf("url %s: regex_no_match, regex_min_offset or regex_max_offset without regex", u.Path))
+		}
+		if u.RegexMinOffset < 0 || u.RegexMaxOffset < 0 || (u.RegexMaxOffset != 0 && u.RegexMinOffset > u.RegexMaxOffset) {
+			errs = append(errs, fmt.Errorf("url %s: regex_min_offset %d and regex_max_offset %d: want 0 <= min <= max (max 0: no limit)", u.Path, u.RegexMinOffset, u.RegexMaxOffset))
 		}
 	}
 	if strings.ContainsAny(p.VirtualHost, " \r\n") {
@@ -293,10 +305,30 @@ func (p *HTTP) get(ctx context.Context, t Target, u *URL) (bool, string) {
 			return false, "digest mismatch: got " + got
 		}
 	}
-	if u.Regex != nil && !u.Regex.Match(body) {
-		return false, "body does not match regex"
+	if u.Regex != nil {
+		matched := regexMatches(u, body)
+		if matched && u.RegexNoMatch {
+			return false, "body matches regex (regex_no_match)"
+		}
+		if !matched && !u.RegexNoMatch {
+			return false, "body does not match regex"
+		}
 	}
 	return true, status
+}
+
+// regexMatches reports whether u.Regex matches body within u's offsets.
+// The leftmost match is the earliest start: if it starts after
+// RegexMaxOffset, no match does.
+func regexMatches(u *URL, body []byte) bool {
+	if u.RegexMinOffset > len(body) {
+		return false
+	}
+	loc := u.Regex.FindIndex(body[u.RegexMinOffset:])
+	if loc == nil {
+		return false
+	}
+	return u.RegexMaxOffset == 0 || u.RegexMinOffset+loc[0] <= u.RegexMaxOffset
 }
 
 func (p *HTTP) tlsConfig(addr netip.AddrPort, host string) *tls.Config {

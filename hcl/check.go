@@ -25,7 +25,8 @@ import (
 // timing attributes a virtual_server gives its checks, and argv lists.
 //
 //	check "tcp"   { connect_ip connect_port bind_to + timing }
-//	check "http"  { ...tcp, url { path status regex digest virtualhost },
+//	check "http"  { ...tcp, url { path status regex regex_no_match
+//	                regex_min_offset regex_max_offset digest virtualhost },
 //	check "https"   virtualhost server_name tls_verify ca_file http_version }
 //	check "exec"  { command env dynamic_weight timeout + timing }
 //	check "mysql" { ...tcp, user password password_file database query tls
@@ -71,6 +72,9 @@ var urlSchema = &hcl.BodySchema{
 		{Name: "path"},
 		{Name: "status"},
 		{Name: "regex"},
+		{Name: "regex_no_match"},
+		{Name: "regex_min_offset"},
+		{Name: "regex_max_offset"},
 		{Name: "digest"},
 		{Name: "virtualhost"},
 	},
@@ -187,6 +191,9 @@ type urlSyntax struct {
 	StatusList  bool
 	StatusItems []*attr[cty.Value]
 	Regex       *attr[string]
+	NoMatch     *attr[bool]       // regex_no_match
+	MinOffset   *attr[*big.Float] // regex_min_offset
+	MaxOffset   *attr[*big.Float] // regex_max_offset
 	Digest      *attr[string]
 	VirtualHost *attr[string]
 }
@@ -311,6 +318,9 @@ func (d *decoder) url(b *hcl.Block) *urlSyntax {
 	a := content.Attributes
 	u.Path = decodeString(d, a["path"])
 	u.Regex = decodeString(d, a["regex"])
+	u.NoMatch = decodeBool(d, a["regex_no_match"])
+	u.MinOffset = decodeNumber(d, a["regex_min_offset"])
+	u.MaxOffset = decodeNumber(d, a["regex_max_offset"])
 	u.Digest = decodeString(d, a["digest"])
 	u.VirtualHost = decodeString(d, a["virtualhost"])
 	if st := a["status"]; st != nil {
@@ -781,6 +791,7 @@ func (b *builder) url(u *urlSyntax) checker.URL {
 		}
 		out.Regex = re
 	}
+	b.regexOptions(u, &out)
 	if u.Digest.ok() {
 		if raw, err := hex.DecodeString(u.Digest.Val); err != nil || len(raw) != 16 {
 			b.errorAt(u.Digest.Value, nil, "Invalid digest",
@@ -791,6 +802,34 @@ func (b *builder) url(u *urlSyntax) checker.URL {
 	out.VirtualHost = b.hostName(u.VirtualHost)
 	return out
 }
+
+// regexOptions builds regex_no_match, regex_min_offset and
+// regex_max_offset, which need regex.
+func (b *builder) regexOptions(u *urlSyntax, out *checker.URL) {
+	for _, a := range []hcl.Range{rangeOf(u.NoMatch), rangeOf(u.MinOffset), rangeOf(u.MaxOffset)} {
+		if a != (hcl.Range{}) && u.Regex == nil {
+			b.errorAt(a, nil, "Regex option without regex",
+				"regex_no_match, regex_min_offset and regex_max_offset apply to the url's regex, and it has none: add regex, or remove them.")
+			return
+		}
+	}
+	out.RegexNoMatch = u.NoMatch.ok() && u.NoMatch.Val
+	if u.MinOffset != nil {
+		n, _ := b.whole(u.MinOffset, 0, maxRegexOffset, "Invalid regex_min_offset", "regex_min_offset")
+		out.RegexMinOffset = int(n)
+	}
+	if u.MaxOffset != nil {
+		n, _ := b.whole(u.MaxOffset, 1, maxRegexOffset, "Invalid regex_max_offset", "regex_max_offset")
+		out.RegexMaxOffset = int(n)
+	}
+	if u.MinOffset.ok() && u.MaxOffset.ok() && out.RegexMaxOffset != 0 && out.RegexMinOffset > out.RegexMaxOffset {
+		b.errorAt(u.MinOffset.Range, u.MaxOffset.Range.Ptr(), "Invalid regex_min_offset",
+			"regex_min_offset %d is past regex_max_offset %d (at %s): no match could start.", out.RegexMinOffset, out.RegexMaxOffset, posString(u.MaxOffset.Range))
+	}
+}
+
+// maxRegexOffset is the largest regex offset: the most of a body read.
+const maxRegexOffset = checker.DefaultMaxBody
 
 const statusHelp = "status takes a code (200), a string of codes and ranges (\"200-299,301\") or a list of them ([200, 301]), each from 100 to 599."
 

@@ -149,6 +149,33 @@ func TestBFDCheckWarns(t *testing.T) {
 	assert.Equal(t, "not run: lvsctl has no BFD", r.Reason)
 }
 
+// TestHTTPRegexOptions: keepalived's regex_no_match, regex_min_offset and
+// regex_max_offset in a url block.
+func TestHTTPRegexOptions(t *testing.T) {
+	cfg, _, diags := loadMySQL(t, t.TempDir(), `virtual_server "web" {
+  address = "192.0.2.1"
+  port    = 80
+  check "http" {
+    url {
+      path             = "/health"
+      regex            = "(?i)maintenance"
+      regex_no_match   = true
+      regex_min_offset = 10
+      regex_max_offset = 200
+    }
+  }
+  real_server { address = "10.0.0.1" }
+}`)
+	require.False(t, diags.HasErrors(), "%v", diags)
+	p, ok := cfg.Pools[0].Members[0].Check.Prober.(*checker.HTTP)
+	require.True(t, ok)
+	u := p.URLs[0]
+	assert.Equal(t, "(?i)maintenance", u.Regex.String())
+	assert.True(t, u.RegexNoMatch)
+	assert.Equal(t, 10, u.RegexMinOffset)
+	assert.Equal(t, 200, u.RegexMaxOffset)
+}
+
 func TestMoreCheckKindsReject(t *testing.T) {
 	runRejections(t, []rejection{
 		{
@@ -309,6 +336,54 @@ func TestMoreCheckKindsReject(t *testing.T) {
 }`,
 			summary: "Unknown check type", detail: `keepalived's PING_CHECK is check "ping".`,
 			line: 4, col: 9,
+		},
+		{
+			name: "regex_no_match without regex",
+			src: `virtual_server "web" {
+  address = "192.0.2.1"
+  port    = 80
+  check "http" {
+    url {
+      path           = "/"
+      regex_no_match = true
+    }
+  }
+}`,
+			summary: "Regex option without regex", detail: "add regex, or remove them",
+			line: 7, col: 7,
+		},
+		{
+			name: "regex_min_offset past regex_max_offset",
+			src: `virtual_server "web" {
+  address = "192.0.2.1"
+  port    = 80
+  check "http" {
+    url {
+      path             = "/"
+      regex            = "ok"
+      regex_min_offset = 20
+      regex_max_offset = 10
+    }
+  }
+}`,
+			summary: "Invalid regex_min_offset", detail: "past regex_max_offset 10 (at test.hcl:9:7)",
+			line: 8, col: 7,
+		},
+		{
+			name: "regex_max_offset 0",
+			src: `virtual_server "web" {
+  address = "192.0.2.1"
+  port    = 80
+  check "http" {
+    url {
+      path             = "/"
+      regex            = "ok"
+      regex_max_offset = 0
+    }
+  }
+}`,
+			summary: "Invalid regex_max_offset", detail: "regex_max_offset",
+			line: 8, col: 26,
 		},
 	})
 }
