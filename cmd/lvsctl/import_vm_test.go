@@ -65,6 +65,7 @@ func TestVMImportKeepalived(t *testing.T) {
 			require.Contains(t, []int{0, exitIncomplete}, code, cli.errOut.String())
 			want := loadHCL(t, out)
 			require.NotEmpty(t, want)
+			standInPrograms(t, out) // dig, the samples' scripts
 			require.Equal(t, 0, cli.run("apply", "-f", out), cli.errOut.String())
 			lvsTable := savedTable(t, l, "lvs")
 

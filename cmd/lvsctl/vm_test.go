@@ -451,13 +451,9 @@ func TestVMClassicConfigs(t *testing.T) {
 	files, err := filepath.Glob("../../testdata/*.hcl")
 	require.NoError(t, err)
 	require.GreaterOrEqual(t, len(files), 4, "the classic configs are packed into the guest")
-	// apply refuses an exec check whose program is missing (validate only
-	// warns): web-health.hcl's is a site's own, so the guest gets a
-	// stand-in.
-	const checkApp = "/usr/local/bin/check-app"
-	require.NoError(t, os.MkdirAll(filepath.Dir(checkApp), 0o755))
-	require.NoError(t, os.WriteFile(checkApp, []byte("#!/bin/sh\nexit 0\n"), 0o755))
-	t.Cleanup(func() { os.Remove(checkApp) })
+	for _, f := range files {
+		standInPrograms(t, f) // web-health.hcl's check-app is a site's own
+	}
 	for i, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			l := lab.New(fmt.Sprintf("vmcl%d-", i))
@@ -472,5 +468,33 @@ func TestVMClassicConfigs(t *testing.T) {
 			assert.Contains(t, cli.out.String(), "No changes")
 			assert.Equal(t, writes, cli.writes)
 		})
+	}
+}
+
+// standInPrograms gives the guest an executable stand-in (it exits 0) for
+// every exec check program of the configuration file that the guest lacks,
+// removed when t ends: apply refuses a check whose program is missing
+// (validate only warns), and example configurations name a site's own
+// programs or tools the guest does not carry. A name without a slash gets
+// its stand-in in /usr/local/bin.
+func standInPrograms(t *testing.T, file string) {
+	t.Helper()
+	src, err := os.ReadFile(file)
+	require.NoError(t, err)
+	programs, ok := lvshcl.ExecCommands(src, file)
+	require.True(t, ok, "the exec check programs of %s", file)
+	for _, p := range programs {
+		if !strings.Contains(p, "/") {
+			if _, err := exec.LookPath(p); err == nil {
+				continue
+			}
+			p = filepath.Join("/usr/local/bin", p)
+		}
+		if _, err := os.Stat(p); err == nil {
+			continue
+		}
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, []byte("#!/bin/sh\nexit 0\n"), 0o755))
+		t.Cleanup(func() { os.Remove(p) })
 	}
 }
