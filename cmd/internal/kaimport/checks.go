@@ -52,6 +52,8 @@ func (t *translator) moreCheckOption(b *hblock, s, c *Stmt, kind string) bool {
 		b.set("helo_name", str(c.Arg(0)))
 	case kind == "smtp" && kw == "host":
 		// finishCheck.
+	case (kind == "http" || kind == "https") && kw == "fast_recovery":
+		t.drop(b, c, Note, "lvsctl checks every url at each probe, without delay_loop between them, as fast_recovery does")
 	case kind == "bfd" && kw == "name":
 		b.set("name", str(c.Arg(0)))
 	case kind == "file" && (kw == "track_file" || kw == "weight" || kw == "dynamic"):
@@ -189,4 +191,72 @@ func (t *translator) trackFile(name string) *Stmt {
 		}
 	}
 	return nil
+}
+
+// regexFlags are the PCRE options of regex_options that RE2 has, as
+// inline flags.
+var regexFlags = map[string]string{"caseless": "i", "multiline": "m", "dotall": "s", "ungreedy": "U"}
+
+// moreURLOption translates option c of a url block when it is one of this
+// file's; false if it is not.
+func (t *translator) moreURLOption(u *hblock, c *Stmt) bool {
+	switch kw := c.Keyword(); kw {
+	case "regex_no_match":
+		u.set("regex_no_match", truth)
+	case "regex_min_offset":
+		if f, ok := t.number(u, c, 0, 0, float64(checker.DefaultMaxBody), true); ok && f > 0 {
+			u.set(kw, num(f))
+		}
+	case "regex_max_offset":
+		if f, ok := t.number(u, c, 0, 0, float64(checker.DefaultMaxBody), true); ok && f > 0 {
+			u.set(kw, num(f))
+		}
+	case "regex_options":
+		// finishURL: the flags go in front of the regex.
+	default:
+		return false
+	}
+	return true
+}
+
+// finishURL completes url block u translated from s: regex_options become
+// inline flags of the regex; the regex options without a regex are
+// dropped, as keepalived ignores them.
+func (t *translator) finishURL(s *Stmt, u *hblock) *hblock {
+	flags := ""
+	for _, c := range s.Block {
+		if c.Keyword() != "regex_options" {
+			continue
+		}
+		var missing []string
+		for _, o := range c.Args() {
+			if f, ok := regexFlags[o]; ok {
+				if !strings.Contains(flags, f) {
+					flags += f
+				}
+			} else {
+				missing = append(missing, o)
+			}
+		}
+		if len(missing) > 0 {
+			t.partly(u, c, Warning, "Go's regular expressions (RE2) have no %s: the regex is translated without", strings.Join(missing, ", "))
+		}
+	}
+	re, ok := u.get("regex")
+	if !ok {
+		for _, c := range s.Block {
+			switch c.Keyword() {
+			case "regex_no_match", "regex_min_offset", "regex_max_offset", "regex_options":
+				for _, name := range []string{"regex_no_match", "regex_min_offset", "regex_max_offset"} {
+					u.unset(name)
+				}
+				t.drop(u, c, Note, "%s without a (usable) regex has no effect", c.Keyword())
+			}
+		}
+		return u
+	}
+	if flags != "" {
+		u.set("regex", str("(?"+flags+")"+re.AsString()))
+	}
+	return u
 }

@@ -139,3 +139,43 @@ k.conf:12: warning: type: not translated: "BOGUS" is not a DNS query type (A, AA
 k.conf:16: warning: FILE_CHECK: not translated: FILE_CHECK without track_file; keepalived ignores the checker
 `, diagLines(res))
 }
+
+// TestHTTPRegexOptionsImport: keepalived's url regex options and
+// fast_recovery.
+func TestHTTPRegexOptionsImport(t *testing.T) {
+	res, cfg := importSrc(t, `
+virtual_server 10.0.0.1 80 {
+    protocol TCP
+    real_server 10.0.1.1 80 {
+        HTTP_GET {
+            fast_recovery
+            url {
+                path /health
+                regex "^ok$"
+                regex_options caseless multiline extended
+                regex_no_match
+                regex_min_offset 4
+                regex_max_offset 100
+            }
+            url {
+                path /other
+                regex_no_match
+            }
+        }
+    }
+}
+`)
+	p, ok := cfg.Pools[0].Members[0].Check.Prober.(*checker.HTTP)
+	require.True(t, ok)
+	u := p.URLs[0]
+	assert.Equal(t, "(?im)^ok$", u.Regex.String())
+	assert.True(t, u.RegexNoMatch)
+	assert.Equal(t, 4, u.RegexMinOffset)
+	assert.Equal(t, 100, u.RegexMaxOffset)
+	assert.Nil(t, p.URLs[1].Regex)
+	assert.False(t, p.URLs[1].RegexNoMatch)
+	assert.Equal(t, `k.conf:6: note: fast_recovery: lvsctl checks every url at each probe, without delay_loop between them, as fast_recovery does
+k.conf:10: warning: regex_options: Go's regular expressions (RE2) have no extended: the regex is translated without
+k.conf:17: note: regex_no_match: regex_no_match without a (usable) regex has no effect
+`, diagLines(res))
+}

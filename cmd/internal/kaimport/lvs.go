@@ -34,14 +34,9 @@ var checkReasons = map[string]string{
 	"bind_if":                   "lvsctl binds checks to an address (bind_to), not an interface",
 	"fwmark":                    "lvsctl does not mark check packets",
 	"log_all_failures":          "note: logging only",
-	"fast_recovery":             "lvsctl has no fast recovery: a failed server is probed once per delay_loop",
 	"tls_compliant":             "note: lvsctl's https checks close TLS connections properly anyway",
 	"user":                      "lvsctl runs commands as its own user: see the warning at misc_path",
-	"regex_no_match":            "lvsctl has no inverted regex match",
-	"regex_options":             "lvsctl's regex takes no options",
 	"regex_stack":               "note: PCRE tuning",
-	"regex_min_offset":          "lvsctl matches the regex against the whole body",
-	"regex_max_offset":          "lvsctl matches the regex against the whole body",
 	"protocol":                  "lvsctl's http checks use http_version",
 	"dynamic_weight_multiplier": "lvsctl's dynamic weight is the exit status minus 2",
 }
@@ -677,14 +672,16 @@ func (t *translator) url(check *hblock, s *Stmt) *hblock {
 		case "virtualhost":
 			u.set("virtualhost", str(c.Arg(0)))
 		default:
-			t.unsupported(u, c, "url", urlReasons)
+			if !t.moreURLOption(u, c) { // checks.go
+				t.unsupported(u, c, "url", urlReasons)
+			}
 		}
 	}
 	if !u.has("path") {
 		t.drop(check, s, Warning, "a url without a (usable) path")
 		return nil
 	}
-	return u
+	return t.finishURL(s, u) // checks.go
 }
 
 // statusCodes turns keepalived's status codes ("200-299 400-499 503" or
