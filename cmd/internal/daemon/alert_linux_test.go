@@ -3,9 +3,16 @@ package daemon
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"log/slog"
+	"math/big"
 	"net"
 	"net/mail"
 	"net/netip"
@@ -62,8 +69,9 @@ func run(t *testing.T, args ...string) {
 	}
 }
 
-// newSMTPNS creates the namespace and starts aiosmtpd in it, on port 2525.
-func newSMTPNS(t *testing.T) *smtpNS {
+// newSMTPNS creates the namespace and starts aiosmtpd in it, on port 2525,
+// with tls (its certificate and key files) for STARTTLS when set.
+func newSMTPNS(t *testing.T, tls ...func(peer netip.Addr) (cert, key string)) *smtpNS {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		skipOrFail(t, "the test needs root to create a network namespace")
@@ -89,8 +97,12 @@ func newSMTPNS(t *testing.T) *smtpNS {
 	run(t, "ip", "-n", n.name, "link", "set", peerIf, "up")
 
 	box := filepath.Join(n.maildir, "box")
-	cmd := exec.Command("ip", "netns", "exec", n.name, py, "-m", "aiosmtpd", "-n",
-		"-l", n.peer.String()+":2525", "-c", "aiosmtpd.handlers.Mailbox", box)
+	args := []string{"netns", "exec", n.name, py, "-m", "aiosmtpd", "-n", "-l", n.peer.String() + ":2525"}
+	for _, f := range tls {
+		cert, key := f(n.peer)
+		args = append(args, "--tlscert", cert, "--tlskey", key) // and STARTTLS required
+	}
+	cmd := exec.Command("ip", append(args, "-c", "aiosmtpd.handlers.Mailbox", box)...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	require.NoError(t, cmd.Start())
@@ -189,4 +201,55 @@ func TestAlertMailsThroughRealSMTP(t *testing.T) {
 	assert.Contains(t, down.Body, "=> CHECK failed on service : connect: connection refused <=\n")
 	assert.Contains(t, up.Body, "=> CHECK succeed on service : connected <=\n")
 	assert.Equal(t, alert.Stats{Queued: 2, Sent: 2}, sender.Stats())
+}
+
+// selfSigned writes a self-signed certificate for addr and its key.
+func selfSigned(t *testing.T, addr netip.Addr) (cert, key string) {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: addr.String()},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{addr.AsSlice()}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+	require.NoError(t, err)
+	kd, err := x509.MarshalECPrivateKey(k)
+	require.NoError(t, err)
+	dir := t.TempDir()
+	cert, key = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	require.NoError(t, os.WriteFile(cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644))
+	require.NoError(t, os.WriteFile(key, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kd}), 0o600))
+	return cert, key
+}
+
+// TestAlertSTARTTLS: a relay that requires STARTTLS gets the mail over TLS
+// (aiosmtpd refuses MAIL FROM before it); with tls_verify, its
+// self-signed certificate fails the attempt, logged and counted.
+func TestAlertSTARTTLS(t *testing.T) {
+	ns := newSMTPNS(t, func(peer netip.Addr) (string, string) { return selfSigned(t, peer) })
+	for _, verify := range []bool{false, true} {
+		t.Run(fmt.Sprintf("tls_verify=%v", verify), func(t *testing.T) {
+			var log syncBuffer
+			sender := alert.New(alert.Options{Hostname: "lb1", Attempts: 1, Logger: slog.New(slog.NewTextHandler(&log, nil))})
+			sender.Load(&lvshcl.AlertEmail{Server: ns.peer.String(), Port: 2525, To: []string{"ops@example.com"},
+				ConnectTimeout: 10 * time.Second, TLSVerify: verify})
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			go func() { sender.Run(ctx); close(done) }()
+			defer func() { cancel(); <-done }()
+			before := len(ns.mails(t))
+			sender.Send(alert.Quorum("web", "TCP 10.0.0.1:80", false, 1, 0, 0))
+			require.Eventually(t, func() bool { st := sender.Stats(); return st.Sent+st.Failed == 1 }, 20*time.Second, 20*time.Millisecond)
+			if !verify {
+				assert.Equal(t, uint64(1), sender.Stats().Sent, "%s", log.String())
+				assert.Len(t, ns.mails(t), before+1)
+				return
+			}
+			assert.Equal(t, uint64(1), sender.Stats().Failed)
+			assert.Contains(t, log.String(), "STARTTLS: tls: failed to verify certificate")
+		})
+	}
 }
