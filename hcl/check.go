@@ -614,6 +614,9 @@ func (b *builder) check(c *checkSyntax, vs timingValues) *builtCheck {
 	}
 	vs.apply(&bc.timing)
 	own.apply(&bc.timing)
+	if k, ok := moreCheckKind(c.Kind); ok && k.retryDelayIsLoop && own.delayBeforeRetry == nil && vs.delayBeforeRetry == nil {
+		bc.timing.DelayBeforeRetry = bc.timing.DelayLoop
+	}
 	timeout := checker.DefaultTimeout
 	for _, t := range []*time.Duration{own.connectTimeout, vs.connectTimeout} {
 		if t != nil {

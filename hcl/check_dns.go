@@ -12,7 +12,8 @@ import (
 //
 //	check "dns" { ...tcp, type name + timing }
 //
-// type defaults to SOA and name to ".", retry to 3, as in keepalived.
+// type defaults to SOA and name to ".", retry to 3 and delay_before_retry
+// to delay_loop, as in keepalived.
 
 var dnsAttributes = []hcl.AttributeSchema{
 	{Name: "type"},

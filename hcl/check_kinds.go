@@ -35,6 +35,8 @@ type checkKind struct {
 	build func(b *builder, c *checkSyntax, bc *builtCheck, timeout time.Duration) checker.Prober
 	// retry, if not nil, replaces keepalived's default retry of 1.
 	retry *int
+	// retryDelayIsLoop makes delay_before_retry default to delay_loop.
+	retryDelayIsLoop bool
 }
 
 // moreCheckKind returns the check type kind of its own file.
@@ -45,7 +47,7 @@ func moreCheckKind(kind string) (checkKind, bool) {
 	case checkPing:
 		return checkKind{attrs: pingAttributes, decode: decodePingCheck, build: buildPingCheck}, true
 	case checkDNS:
-		return checkKind{attrs: dnsAttributes, conn: true, decode: decodeDNSCheck, build: buildDNSCheck, retry: &dnsRetry}, true
+		return checkKind{attrs: dnsAttributes, conn: true, decode: decodeDNSCheck, build: buildDNSCheck, retry: &dnsRetry, retryDelayIsLoop: true}, true
 	case checkSMTP:
 		return checkKind{attrs: smtpAttributes, conn: true, decode: decodeSMTPCheck, build: buildSMTPCheck}, true
 	case checkBFD:

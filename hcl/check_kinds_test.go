@@ -22,6 +22,8 @@ func TestMoreCheckKinds(t *testing.T) {
 		check string
 		want  func() checker.Prober
 		retry int
+		// retryDelay is the delay_before_retry wanted; 0: checker's default.
+		retryDelay time.Duration
 	}{
 		{
 			name:  "file, defaults",
@@ -85,15 +87,15 @@ func TestMoreCheckKinds(t *testing.T) {
 			name:  "dns, keepalived's defaults",
 			check: `check "dns" {}`,
 			want:  func() checker.Prober { return &checker.DNS{Timeout: 3 * time.Second} },
-			retry: 3,
+			retry: 3, retryDelay: 2 * time.Second,
 		},
 		{
 			name:  "dns",
-			check: "check \"dns\" {\n type = \"aaaa\"\n name = \"www.example.com\"\n retry = 1\n}",
+			check: "check \"dns\" {\n type = \"aaaa\"\n name = \"www.example.com\"\n retry = 1\n delay_before_retry = 5\n}",
 			want: func() checker.Prober {
 				return &checker.DNS{Timeout: 3 * time.Second, Type: 28, Name: "www.example.com"}
 			},
-			retry: 1,
+			retry: 1, retryDelay: 5 * time.Second,
 		},
 		{
 			name:  "smtp",
@@ -117,6 +119,7 @@ func TestMoreCheckKinds(t *testing.T) {
   port            = 53
   protocol        = "udp"
   connect_timeout = 3
+  delay_loop      = 2
   `+tc.check+`
   real_server { address = "10.0.0.1" }
 }`)
@@ -125,6 +128,10 @@ func TestMoreCheckKinds(t *testing.T) {
 			require.NotNil(t, c)
 			assert.Equal(t, tc.want(), c.Prober)
 			assert.Equal(t, tc.retry, c.Timing.Retry)
+			if tc.retryDelay == 0 {
+				tc.retryDelay = checker.DefaultDelayBeforeRetry
+			}
+			assert.Equal(t, tc.retryDelay, c.Timing.DelayBeforeRetry)
 		})
 	}
 }
