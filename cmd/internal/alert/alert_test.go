@@ -1,10 +1,14 @@
 package alert
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"encoding/base64"
+	"fmt"
 	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -160,4 +164,72 @@ func TestDeadServerTimesOut(t *testing.T) {
 	defer func() { cancel(); <-done }()
 	s.Send(Quorum("web", "k", false, 1, 0, 0))
 	require.Eventually(t, func() bool { return s.Stats().Failed == 1 }, 10*time.Second, 10*time.Millisecond)
+}
+
+// TestAuthPlain: with username and password, the sender authenticates
+// with AUTH PLAIN when the server offers AUTH (net/smtp allows it without
+// TLS to localhost only), and fails the mail when it does not.
+func TestAuthPlain(t *testing.T) {
+	for _, offer := range []bool{true, false} {
+		var mu sync.Mutex
+		var auth []string
+		port, _ := listener(t, func(c net.Conn) {
+			defer c.Close()
+			r := bufio.NewReader(c)
+			fmt.Fprint(c, "220 test ESMTP\r\n")
+			for {
+				line, err := r.ReadString('\n')
+				if err != nil {
+					return
+				}
+				cmd := strings.ToUpper(strings.Fields(line + " x")[0])
+				switch cmd {
+				case "EHLO":
+					if offer {
+						fmt.Fprint(c, "250-test\r\n250 AUTH PLAIN\r\n")
+					} else {
+						fmt.Fprint(c, "250 test\r\n")
+					}
+				case "AUTH":
+					mu.Lock()
+					auth = append(auth, strings.TrimSpace(line))
+					mu.Unlock()
+					fmt.Fprint(c, "235 ok\r\n")
+				case "DATA":
+					fmt.Fprint(c, "354 go\r\n")
+					for {
+						l, err := r.ReadString('\n')
+						if err != nil || l == ".\r\n" {
+							break
+						}
+					}
+					fmt.Fprint(c, "250 queued\r\n")
+				case "QUIT":
+					fmt.Fprint(c, "221 bye\r\n")
+					return
+				default:
+					fmt.Fprint(c, "250 ok\r\n")
+				}
+			}
+		})
+		s := New(Options{Attempts: 1, Hostname: "lb1"})
+		s.Configure(&Config{Server: "127.0.0.1", Port: port, To: []string{"ops@example.com"}, ConnectTimeout: 5 * time.Second,
+			Username: "lb1", Password: "s3cret"})
+		s.Send(Quorum("web", "k", false, 1, 0, 0))
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { s.Run(ctx); close(done) }()
+		require.Eventually(t, func() bool { st := s.Stats(); return st.Sent+st.Failed == 1 }, 10*time.Second, 10*time.Millisecond)
+		cancel()
+		<-done
+		mu.Lock()
+		if offer {
+			assert.Equal(t, uint64(1), s.Stats().Sent)
+			assert.Equal(t, []string{"AUTH PLAIN " + base64.StdEncoding.EncodeToString([]byte("\x00lb1\x00s3cret"))}, auth)
+		} else {
+			assert.Equal(t, uint64(1), s.Stats().Failed, "AUTH asked for and not offered")
+			assert.Empty(t, auth)
+		}
+		mu.Unlock()
+	}
 }
