@@ -2,7 +2,9 @@ package checker_test
 
 import (
 	"context"
+	"encoding/hex"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -144,4 +146,23 @@ func TestUDPValidate(t *testing.T) {
 	assert.EqualError(t, (&checker.UDP{MinReply: 300}).Validate(), "min_reply_length 300 and max_reply_length 255: want 0 <= min <= max")
 	assert.EqualError(t, (&checker.UDP{Reply: []byte{1, 2}, Mask: []byte{1}}).Validate(), "the reply's mask is not as long as the reply")
 	assert.NoError(t, (&checker.UDP{MinReply: 10, MaxReply: 10}).Validate())
+}
+
+// FuzzParseHex: any input parses or fails without panicking; the hex of
+// any bytes, written in pairs, parses back to them with a full mask.
+func FuzzParseHex(f *testing.F) {
+	for _, s := range []string{"Ab12f 3 456 546443123", "12 3x", "x", "", "zz", " \t\n"} {
+		f.Add(s, []byte(s))
+	}
+	f.Fuzz(func(t *testing.T, s string, raw []byte) {
+		if data, mask, err := checker.ParseHex(s, true); err == nil {
+			require.Len(t, mask, len(data))
+		}
+		data, mask, err := checker.ParseHex(hex.EncodeToString(raw)+" "+strings.ToUpper(hex.EncodeToString(raw)), true)
+		require.NoError(t, err)
+		require.Equal(t, append(append([]byte{}, raw...), raw...), append([]byte{}, data...))
+		for _, m := range mask {
+			require.Equal(t, byte(0xff), m)
+		}
+	})
 }
