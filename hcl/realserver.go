@@ -2,8 +2,9 @@ package hcl
 
 import (
 	"errors"
+	"fmt"
+	"math/big"
 	"net/netip"
-	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -22,7 +23,10 @@ import (
 //	                                # method (dr or tun) the file's real servers use
 //	  vips   = ["192.168.1.200"]    # default: the addresses of the virtual
 //	                                # services with a real server in that mode
-//	  tunnel = "ipip"               # tun only; gue and gre are not supported yet
+//	  tunnel = "ipip"               # tun only: ipip (tunl0), gue (a fou port
+//	                                # feeding tunl0) or gre (gre0); default: the
+//	                                # one the file's tun real servers use, else ipip
+//	  tunnel_port = 6080            # gue only; default: the file's gue port
 //	}
 
 const blockRealServerSetup = "realserver"
@@ -32,6 +36,7 @@ var realServerSetupSchema = &hcl.BodySchema{
 		{Name: "mode"},
 		{Name: "vips"},
 		{Name: "tunnel"},
+		{Name: "tunnel_port"},
 	},
 }
 
@@ -39,9 +44,10 @@ var realServerSetupSchema = &hcl.BodySchema{
 type realServerSetupSyntax struct {
 	DefRange hcl.Range
 
-	Mode   *attr[string]
-	VIPs   *attr[[]*attr[string]]
-	Tunnel *attr[string]
+	Mode       *attr[string]
+	VIPs       *attr[[]*attr[string]]
+	Tunnel     *attr[string]
+	TunnelPort *attr[*big.Float]
 }
 
 // realServerSetup decodes a realserver block; prev is an earlier one,
@@ -54,6 +60,7 @@ func (d *decoder) realServerSetup(b *hcl.Block, prev *realServerSetupSyntax) *re
 	r.Mode = decodeString(d, a["mode"])
 	r.VIPs = d.stringList(a["vips"])
 	r.Tunnel = decodeString(d, a["tunnel"])
+	r.TunnelPort = decodeNumber(d, a["tunnel_port"])
 	if prev != nil {
 		d.diags = append(d.diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
@@ -119,18 +126,65 @@ func buildRealServerSetup(syn *fileSyntax, services []ipvs.VirtualService) (*rea
 		}
 	}
 
+	// The tunnel: as written, or the one of the file's tun real servers.
+	tunnelOK := true
 	if r.Tunnel != nil && r.Tunnel.ok() {
-		switch t := strings.ToLower(r.Tunnel.Val); {
+		t, err := realserver.ParseTunnel(r.Tunnel.Val)
+		switch {
 		case modeOK && cfg.Mode != realserver.TUN:
 			b.errorAt(r.Tunnel.Range, nil, "Tunnel without tun mode",
 				"tunnel only applies to mode = \"tun\"; this realserver block's mode is %q. Remove it, or set mode = \"tun\".", cfg.Mode)
-		case t == "ipip":
-		case t == "gue" || t == "gre":
-			b.errorAt(r.Tunnel.Value, nil, "Tunnel type not supported yet",
-				"lvsctl realserver prepares the IP-in-IP (ipip) receive side only, with tunl0; receiving %s (%s) is not supported yet. Prepare those backends by hand, or use ipip.", t, receiveSide(t))
-		default:
+			tunnelOK = false
+		case err != nil:
 			b.errorAt(r.Tunnel.Value, nil, "Invalid tunnel type",
-				"%q is not a tunnel type. tunnel must be \"ipip\" (the default); \"gue\" and \"gre\" are not supported yet.", r.Tunnel.Val)
+				"%q is not a tunnel type. tunnel must be \"ipip\" (the default, tunl0), \"gue\" (%s) or \"gre\" (%s).", r.Tunnel.Val, receiveSide("gue"), receiveSide("gre"))
+			tunnelOK = false
+		default:
+			cfg.Tunnel = t
+		}
+	} else if r.Tunnel != nil {
+		tunnelOK = false
+	} else if modeOK && cfg.Mode == realserver.TUN {
+		kinds := map[ipvs.TunnelType]bool{}
+		for _, u := range uses[ipvs.Tunnel] {
+			kinds[services[u.svc].RealServers[u.real].Tunnel.Type] = true
+		}
+		if len(kinds) == 1 {
+			for k := range kinds {
+				cfg.Tunnel = tunnelOf(k)
+			}
+		}
+	}
+	if cfg.Tunnel == realserver.IPIP {
+		cfg.Tunnel = ""
+	}
+	if r.TunnelPort != nil {
+		if cfg.Tunnel != realserver.GUE {
+			if tunnelOK && modeOK {
+				b.errorAt(r.TunnelPort.Range, nil, "Tunnel port without gue",
+					"tunnel_port is the UDP port of GUE encapsulation; this realserver block's tunnel is %q. Remove it, or set tunnel = \"gue\".", tunnelName(cfg.Tunnel))
+			}
+		} else if n, ok := b.whole(r.TunnelPort, 1, 65535, "Invalid tunnel port", "tunnel_port"); ok {
+			cfg.GUEPort = uint16(n)
+		}
+	} else if cfg.Tunnel == realserver.GUE {
+		ports := map[uint16]bool{}
+		for _, u := range uses[ipvs.Tunnel] {
+			if t := services[u.svc].RealServers[u.real].Tunnel; t.Type == ipvs.GUE {
+				ports[t.Port] = true
+			}
+		}
+		if len(ports) == 1 {
+			for p := range ports {
+				cfg.GUEPort = p
+			}
+		} else {
+			why := "no tun real server of this file uses GUE, so there is none to take"
+			if len(ports) > 1 {
+				why = fmt.Sprintf("the tun real servers of this file use %d different GUE ports", len(ports))
+			}
+			b.errorAt(r.DefRange, nil, "Missing tunnel port",
+				"Set tunnel_port, the UDP port the director sends GUE to (the port of its tunnel block): %s.", why)
 		}
 	}
 
@@ -201,11 +255,19 @@ func buildRealServerSetup(syn *fileSyntax, services []ipvs.VirtualService) (*rea
 				}
 				found = true
 				for j, rs := range s.RealServers {
-					if cfg.Mode == realserver.TUN && rs.Forwarding == ipvs.Tunnel && rs.Tunnel.Type != ipvs.IPIP {
-						at := tunnelRange(syn.Services[i], j)
-						b.errorAt(where, at.Ptr(), "Tunnel type not supported yet",
-							"virtual_server %q sends to real server %s encapsulated with %s (at %s); lvsctl realserver prepares the ipip receive side only, on tunl0. Receiving %s is not supported yet.",
-							s.Name, rs.Addr, rs.Tunnel.Type, posString(at), rs.Tunnel.Type)
+					if !tunnelOK || cfg.Mode != realserver.TUN || rs.Forwarding != ipvs.Tunnel {
+						continue
+					}
+					at := tunnelRange(syn.Services[i], j)
+					switch {
+					case tunnelOf(rs.Tunnel.Type) != tunnelOrIPIP(cfg.Tunnel):
+						b.errorAt(where, at.Ptr(), "Tunnel type mismatch",
+							"virtual_server %q sends to real server %s encapsulated with %s (at %s), but this realserver block prepares the %s receive side. Set tunnel = %q.",
+							s.Name, rs.Addr, rs.Tunnel.Type, posString(at), tunnelName(cfg.Tunnel), tunnelOf(rs.Tunnel.Type))
+					case cfg.Tunnel == realserver.GUE && rs.Tunnel.Port != cfg.GUEPort && cfg.GUEPort != 0:
+						b.errorAt(where, at.Ptr(), "Tunnel port mismatch",
+							"virtual_server %q sends to real server %s with GUE to UDP port %d (at %s), but this realserver block opens port %d.",
+							s.Name, rs.Addr, rs.Tunnel.Port, posString(at), cfg.GUEPort)
 					}
 				}
 				if len(s.RealServers) > 0 && allOther(s, cfg.Mode) {
@@ -272,10 +334,30 @@ func tunnelRange(s *serviceSyntax, j int) hcl.Range {
 // receiveSide says what a backend needs to receive tunnel type t.
 func receiveSide(t string) string {
 	if t == "gue" {
-		return "a fou receive port for GUE and the VIP on its tunnel device"
+		return "a fou receive port in GUE mode feeding tunl0, where the VIPs go"
 	}
-	return "the ip_gre module's gre0 device with the VIP"
+	return "the ip_gre module's gre0 device, where the VIPs go"
 }
+
+// tunnelOf is the receive side of the director's encapsulation t.
+func tunnelOf(t ipvs.TunnelType) realserver.Tunnel {
+	switch t {
+	case ipvs.GUE:
+		return realserver.GUE
+	case ipvs.GRE:
+		return realserver.GRE
+	}
+	return realserver.IPIP
+}
+
+func tunnelOrIPIP(t realserver.Tunnel) realserver.Tunnel {
+	if t == "" {
+		return realserver.IPIP
+	}
+	return t
+}
+
+func tunnelName(t realserver.Tunnel) string { return string(tunnelOrIPIP(t)) }
 
 func vipSummary(err error) string {
 	if errors.Is(err, realserver.ErrUnsupported) {

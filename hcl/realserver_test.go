@@ -213,8 +213,8 @@ realserver {}`,
   vips   = ["192.0.2.1"]
   tunnel = "gue"
 }`,
-			summary: "Tunnel type not supported yet", detail: "receiving gue",
-			line: 4, col: 12,
+			summary: "Missing tunnel port", detail: "no tun real server of this file uses GUE",
+			line: 1, col: 1,
 		},
 		{
 			name: "tunnel in dr",
@@ -235,8 +235,8 @@ realserver {}`,
   tunnel { type = "gre" }
   real_server { address = "10.0.7.2" }
 }
-realserver {}`,
-			summary: "Tunnel type not supported yet", detail: `encapsulated with gre (at test.hcl:5:19)`,
+realserver { tunnel = "ipip" }`,
+			summary: "Tunnel type mismatch", detail: `encapsulated with gre (at test.hcl:5:19), but this realserver block prepares the ipip receive side. Set tunnel = "gre".`,
 			line: 2, col: 16, ctxLine: 5,
 		},
 		{
@@ -312,7 +312,7 @@ func TestRealServerBlockEveryError(t *testing.T) {
 realserver {
   mode   = "tun"
   vips   = ["10.0.3.100", "::1", "bogus", "10.0.3.100"]
-  tunnel = "gre"
+  tunnel = "vxlan"
   extra  = 1
 }`
 	cfg, files, diags := lvshcl.Parse([]byte(src), "test.hcl")
@@ -324,11 +324,11 @@ realserver {
 	}
 	assert.Equal(t, []string{
 		"Invalid port",
-		"Invalid VIP",                   // ::1
-		"Invalid IP address",            // bogus
-		"Duplicate VIP",                 // 10.0.3.100 again
-		"Tunnel type not supported yet", // gre
-		"Unsupported argument",          // extra
+		"Invalid VIP",          // ::1
+		"Invalid IP address",   // bogus
+		"Duplicate VIP",        // 10.0.3.100 again
+		"Invalid tunnel type",  // vxlan
+		"Unsupported argument", // extra
 	}, got)
 }
 
@@ -338,4 +338,51 @@ func TestRealServerClusterFile(t *testing.T) {
 	require.Empty(t, diags, "%s", render(t, files, diags))
 	assert.Len(t, cfg.Services, 3)
 	assert.Equal(t, &realserver.Config{Mode: realserver.DR, VIPs: []netip.Addr{addr("10.0.3.100"), addr("2001:db8::100")}}, cfg.RealServer)
+}
+
+// TestRealServerTunnelFromServices: the realserver block of a cluster file
+// takes the tunnel type (and GUE's port) from the file's tun real servers,
+// or as written.
+func TestRealServerTunnelFromServices(t *testing.T) {
+	svc := func(tunnel string) string {
+		return `virtual_server "a" {
+  address    = "10.0.6.100"
+  port       = 80
+  forwarding = "tun"
+  ` + tunnel + `
+  real_server { address = "10.0.7.2" }
+}
+`
+	}
+	tests := []struct {
+		name, src string
+		want      realserver.Config
+	}{
+		{"ipip", svc("") + `realserver {}`, realserver.Config{Mode: realserver.TUN}},
+		{"gre", svc(`tunnel { type = "gre" }`) + `realserver {}`, realserver.Config{Mode: realserver.TUN, Tunnel: realserver.GRE}},
+		{"gue", svc(`tunnel {
+    type = "gue"
+    port = 6080
+  }`) + `realserver {}`, realserver.Config{Mode: realserver.TUN, Tunnel: realserver.GUE, GUEPort: 6080}},
+		{"gue written", `realserver {
+  mode        = "tun"
+  vips        = ["10.0.6.100"]
+  tunnel      = "gue"
+  tunnel_port = 5555
+}`, realserver.Config{Mode: realserver.TUN, Tunnel: realserver.GUE, GUEPort: 5555}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, files, diags := lvshcl.Parse([]byte(tt.src), "test.hcl")
+			require.False(t, diags.HasErrors(), "%s", render(t, files, diags))
+			tt.want.VIPs = []netip.Addr{addr("10.0.6.100")}
+			assert.Equal(t, &tt.want, cfg.RealServer)
+		})
+	}
+	_, _, diags := lvshcl.Parse([]byte(svc(`tunnel {
+    type = "gue"
+    port = 6080
+  }`)+`realserver { tunnel_port = 7000 }`), "test.hcl")
+	require.True(t, diags.HasErrors())
+	assert.Equal(t, "Tunnel port mismatch", errorsOf(diags)[0].Summary)
 }

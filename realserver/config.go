@@ -68,18 +68,60 @@ func (m Mode) Device() string {
 
 // TunnelDevice is the ipip module's catch-all tunnel device. It accepts
 // IP-in-IP packets from any source to any local address, which is what the
-// director sends in TUN mode.
+// director sends in TUN mode (and what a GUE receive port hands on).
 const TunnelDevice = "tunl0"
 
-// Config is what a real server needs: its forwarding mode and the VIPs it
-// must accept traffic for.
-type Config struct {
-	Mode Mode         `json:"mode"`
-	VIPs []netip.Addr `json:"vips"`
+// GREDevice is the ip_gre module's catch-all device: it accepts GRE
+// packets from any source to any local address, the director's GRE
+// encapsulation (Linux 5.3+).
+const GREDevice = "gre0"
+
+// Tunnel is the encapsulation the director uses in TUN mode, which decides
+// the receive side.
+type Tunnel string
+
+// Tunnel types. IPIP is the default (the empty value means it too).
+const (
+	IPIP Tunnel = "ipip"
+	// GUE: IP-in-IP inside UDP (Linux 5.2+ on the director). The real
+	// server needs a fou receive port in GUE mode, which hands the inner
+	// IP-in-IP packet to tunl0.
+	GUE Tunnel = "gue"
+	// GRE: the director's GRE encapsulation (Linux 5.3+), received on
+	// gre0.
+	GRE Tunnel = "gre"
+)
+
+// ParseTunnel parses "ipip", "gue" or "gre" (any case).
+func ParseTunnel(s string) (Tunnel, error) {
+	switch t := Tunnel(strings.ToLower(s)); t {
+	case IPIP, GUE, GRE:
+		return t, nil
+	}
+	return "", fmt.Errorf("unknown tunnel type %q (want ipip, gue or gre)", s)
 }
 
-// ErrUnsupported marks setups lvsctl cannot prepare yet (GUE and GRE
-// receive sides, IPv6 VIPs in TUN mode).
+// Config is what a real server needs: its forwarding mode and the VIPs it
+// must accept traffic for; in TUN mode, the tunnel type and for GUE the
+// UDP port the director sends to.
+type Config struct {
+	Mode    Mode         `json:"mode"`
+	VIPs    []netip.Addr `json:"vips"`
+	Tunnel  Tunnel       `json:"tunnel,omitempty"`
+	GUEPort uint16       `json:"gue_port,omitempty"`
+}
+
+// Device is the interface that carries the VIPs: lo in DR mode, tunl0 in
+// TUN mode with IP-in-IP or GUE, gre0 with GRE.
+func (c Config) Device() string {
+	if c.Mode == TUN && c.Tunnel == GRE {
+		return GREDevice
+	}
+	return c.Mode.Device()
+}
+
+// ErrUnsupported marks setups lvsctl cannot prepare yet (IPv6 VIPs in TUN
+// mode).
 var ErrUnsupported = errors.New("not supported yet")
 
 // CheckVIP reports why addr cannot be a VIP of a real server in mode, or
@@ -114,6 +156,16 @@ func (c Config) Validate() error {
 	if len(c.VIPs) == 0 {
 		errs = append(errs, errors.New("no VIPs: give at least one (--vip ADDR, or vips in the realserver block)"))
 	}
+	switch {
+	case c.Tunnel != "" && c.Mode != TUN:
+		errs = append(errs, errors.New("a tunnel type only applies to mode tun"))
+	case c.Tunnel != "" && c.Tunnel != IPIP && c.Tunnel != GUE && c.Tunnel != GRE:
+		errs = append(errs, fmt.Errorf("unknown tunnel type %q (want ipip, gue or gre)", c.Tunnel))
+	case c.Tunnel == GUE && c.GUEPort == 0:
+		errs = append(errs, errors.New("gue needs the UDP port the director sends to (the tunnel port of its virtual services)"))
+	case c.Tunnel != GUE && c.GUEPort != 0:
+		errs = append(errs, errors.New("a tunnel port only applies to gue"))
+	}
 	seen := make(map[netip.Addr]bool)
 	for _, v := range c.VIPs {
 		if err := CheckVIP(v, c.Mode); err != nil {
@@ -130,7 +182,10 @@ func (c Config) Validate() error {
 
 // normalize returns c with unmapped, de-duplicated VIPs in the order given.
 func (c Config) normalize() Config {
-	out := Config{Mode: c.Mode}
+	out := Config{Mode: c.Mode, Tunnel: c.Tunnel, GUEPort: c.GUEPort}
+	if out.Tunnel == IPIP {
+		out.Tunnel = "" // the default, as records before GUE and GRE have it
+	}
 	seen := make(map[netip.Addr]bool)
 	for _, v := range c.VIPs {
 		v = v.Unmap()

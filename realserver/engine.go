@@ -22,6 +22,8 @@ const (
 	DeleteLink
 	LinkUp
 	LinkDown
+	AddFOU
+	DeleteFOU
 )
 
 // Change is one change made to the namespace.
@@ -31,6 +33,7 @@ type Change struct {
 	From, To string // sysctl values
 	Link     string
 	Prefix   netip.Prefix
+	Port     uint16 // fou
 }
 
 func (c Change) String() string {
@@ -44,13 +47,21 @@ func (c Change) String() string {
 	case RemoveAddress:
 		return fmt.Sprintf("remove  %s from %s", c.Prefix, c.Link)
 	case CreateLink:
-		return fmt.Sprintf("create  %s (ipip)", c.Link)
+		kind := "ipip"
+		if c.Link == GREDevice {
+			kind = "gre"
+		}
+		return fmt.Sprintf("create  %s (%s)", c.Link, kind)
 	case DeleteLink:
 		return fmt.Sprintf("delete  %s", c.Link)
 	case LinkUp:
 		return fmt.Sprintf("up      %s", c.Link)
 	case LinkDown:
 		return fmt.Sprintf("down    %s", c.Link)
+	case AddFOU:
+		return fmt.Sprintf("open    fou port %d (gue)", c.Port)
+	case DeleteFOU:
+		return fmt.Sprintf("close   fou port %d", c.Port)
 	}
 	return fmt.Sprintf("change(%d)", c.Kind)
 }
@@ -97,7 +108,7 @@ func Start(sys System, cfg Config, rec *Record) (*Record, *Result, error) {
 		rec = rec.clone()
 	}
 	rec.Config = cfg
-	dev := cfg.Mode.Device()
+	dev := cfg.Device()
 
 	// The tunnel device first: its sysctls only exist once it does.
 	var tunnelCreated bool
@@ -107,13 +118,17 @@ func Start(sys System, cfg Config, rec *Record) (*Record, *Result, error) {
 			return rec, res, err
 		}
 		if _, ok := findLink(before, dev); !ok {
-			created, err := sys.EnsureTunnel()
+			created, err := sys.EnsureTunnel(dev)
 			if err != nil {
 				return rec, res, err
 			}
 			tunnelCreated = created
 			if !created {
-				res.note("%s appeared when the kernel loaded the ipip module; it stays after stop (the module's own device cannot be deleted)", dev)
+				module := "ipip"
+				if dev == GREDevice {
+					module = "ip_gre"
+				}
+				res.note("%s appeared when the kernel loaded the %s module; it stays after stop (the module's own device cannot be deleted)", dev, module)
 			}
 		}
 	}
@@ -140,6 +155,7 @@ func Start(sys System, cfg Config, rec *Record) (*Record, *Result, error) {
 		address: func(a AddressChange) bool { return !wantAddr[a] },
 		sysctl:  func(s SysctlChange) bool { return !wantKey[s.Sysctl] },
 		link:    func(l LinkChange) bool { return cfg.Mode != TUN || l.Name != dev },
+		fou:     func(p uint16) bool { return cfg.Tunnel != GUE || p != cfg.GUEPort },
 	}
 	if err := undo(sys, rec, stale, res); err != nil {
 		return rec, res, err
@@ -216,6 +232,22 @@ func Start(sys System, cfg Config, rec *Record) (*Record, *Result, error) {
 			}
 		}
 	}
+	if cfg.Mode == TUN && cfg.Tunnel == GUE {
+		ports, err := sys.FOUPorts()
+		if err != nil {
+			return fail(err)
+		}
+		if !slices.Contains(ports, cfg.GUEPort) {
+			if err := sys.AddFOU(cfg.GUEPort); err != nil {
+				return fail(fmt.Errorf("open fou port %d: %w", cfg.GUEPort, err))
+			}
+			c := Change{Kind: AddFOU, Port: cfg.GUEPort}
+			res.Changes = append(res.Changes, c)
+			recordForward(rec, c)
+		} else if !slices.Contains(rec.FOU, cfg.GUEPort) {
+			res.note("fou port %d is already open and was not opened by lvsctl: stop leaves it", cfg.GUEPort)
+		}
+	}
 	devLink, _ := findLink(links, dev)
 	for _, v := range cfg.VIPs {
 		p := hostPrefix(v)
@@ -259,6 +291,7 @@ func Stop(sys System, rec *Record) (*Record, *Result, error) {
 		address: func(AddressChange) bool { return true },
 		sysctl:  func(SysctlChange) bool { return true },
 		link:    func(LinkChange) bool { return true },
+		fou:     func(uint16) bool { return true },
 	}
 	err = undo(sys, rec, all, res)
 	if rec.Empty() {
@@ -272,6 +305,7 @@ type selector struct {
 	address func(AddressChange) bool
 	sysctl  func(SysctlChange) bool
 	link    func(LinkChange) bool
+	fou     func(uint16) bool
 }
 
 // undo undoes the selected entries of rec, addresses first (so that no VIP
@@ -334,6 +368,29 @@ func undo(sys System, rec *Record, sel selector, res *Result) error {
 		}
 		rec.Sysctls = slices.Delete(rec.Sysctls, i, i+1)
 	}
+	// GUE receive ports, before the device they feed.
+	if len(rec.FOU) > 0 {
+		open, err := sys.FOUPorts()
+		if err != nil {
+			return errors.Join(append(errs, err)...)
+		}
+		for i := len(rec.FOU) - 1; i >= 0; i-- {
+			p := rec.FOU[i]
+			if !sel.fou(p) {
+				continue
+			}
+			if slices.Contains(open, p) {
+				if err := sys.DeleteFOU(p); err != nil {
+					errs = append(errs, fmt.Errorf("close fou port %d: %w", p, err))
+					continue
+				}
+				res.Changes = append(res.Changes, Change{Kind: DeleteFOU, Port: p})
+			} else {
+				res.note("fou port %d is no longer open: nothing to close", p)
+			}
+			rec.FOU = slices.Delete(rec.FOU, i, i+1)
+		}
+	}
 	// Links.
 	for i := len(rec.Links) - 1; i >= 0; i-- {
 		lc := rec.Links[i]
@@ -383,6 +440,10 @@ func recordForward(rec *Record, c Change) {
 			return
 		}
 		rec.Links = append(rec.Links, LinkChange{Name: c.Link, SetUp: true})
+	case AddFOU:
+		if !slices.Contains(rec.FOU, c.Port) {
+			rec.FOU = append(rec.FOU, c.Port)
+		}
 	}
 }
 
@@ -395,6 +456,8 @@ func revert(sys System, c Change) error {
 		return sys.DeleteAddress(c.Link, c.Prefix)
 	case LinkUp:
 		return sys.SetLinkUp(c.Link, false)
+	case AddFOU:
+		return sys.DeleteFOU(c.Port)
 	}
 	return nil
 }

@@ -19,6 +19,8 @@ type fakeSys struct {
 	// ipip: "" no support, "module" loading it creates tunl0, "create"
 	// tunl0 must be created (fb_tunnels_only_for_init_net).
 	ipip string
+	// fou: the open GUE receive ports.
+	fou []uint16
 	// failOn makes the call whose description starts with it fail.
 	failOn string
 	calls  []string
@@ -143,22 +145,52 @@ func (f *fakeSys) SetLinkUp(link string, up bool) error {
 	return nil
 }
 
-func (f *fakeSys) EnsureTunnel() (bool, error) {
-	if err := f.call("ensure tunnel"); err != nil {
+func (f *fakeSys) EnsureTunnel(dev string) (bool, error) {
+	if err := f.call("ensure tunnel %s", dev); err != nil {
 		return false, err
 	}
-	if f.linkIndex(TunnelDevice) >= 0 {
+	if f.linkIndex(dev) >= 0 {
 		return false, nil
 	}
 	switch f.ipip {
 	case "module":
-		f.addLink(Link{Name: TunnelDevice, NoARP: true})
+		f.addLink(Link{Name: dev, NoARP: true})
 		return false, nil
 	case "create":
-		f.addLink(Link{Name: TunnelDevice, NoARP: true})
+		f.addLink(Link{Name: dev, NoARP: true})
 		return true, nil
 	}
+	if dev == GREDevice {
+		return false, ErrNoGRE
+	}
 	return false, ErrNoIPIP
+}
+
+func (f *fakeSys) FOUPorts() ([]uint16, error) {
+	return slices.Clone(f.fou), f.call("fou list")
+}
+
+func (f *fakeSys) AddFOU(port uint16) error {
+	if err := f.call("fou add %d", port); err != nil {
+		return err
+	}
+	if slices.Contains(f.fou, port) {
+		return fmt.Errorf("fou port %d: file exists", port)
+	}
+	f.fou = append(f.fou, port)
+	return nil
+}
+
+func (f *fakeSys) DeleteFOU(port uint16) error {
+	if err := f.call("fou del %d", port); err != nil {
+		return err
+	}
+	i := slices.Index(f.fou, port)
+	if i < 0 {
+		return fmt.Errorf("fou port %d: no such port", port)
+	}
+	f.fou = slices.Delete(f.fou, i, i+1)
+	return nil
 }
 
 func (f *fakeSys) DeleteLink(link string) error {
@@ -187,6 +219,7 @@ func (f *fakeSys) Close() error { return nil }
 // snapshot is the fake's observable state, for before/after comparisons.
 func (f *fakeSys) snapshot() string {
 	var b strings.Builder
+	fmt.Fprintf(&b, "fou %v\n", f.fou)
 	for _, l := range f.links {
 		fmt.Fprintf(&b, "%s up=%v %v\n", l.Name, l.Up, l.Addrs)
 	}

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mdlayher/genetlink"
+	mnl "github.com/mdlayher/netlink"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
@@ -224,47 +226,163 @@ func (n *Netns) DeleteLink(link string) error {
 	return permission(n.nl.LinkDel(l))
 }
 
-// EnsureTunnel makes tunl0 exist. Asking netlink for an ipip link makes the
-// kernel load the ipip module (through kernel.modprobe); loading it creates
-// tunl0 in every namespace, so the request itself then fails with EEXIST
-// and tunl0 is there. Only where the module does not create it (see
-// net.core.fb_tunnels_only_for_init_net) is the requested device, an ipip
-// link with any local and any remote address and so the same catch-all,
-// created here. If the kernel knows no ipip links, /sbin/modprobe ipip is
-// tried once before giving up with ErrNoIPIP.
-func (n *Netns) EnsureTunnel() (bool, error) {
-	if _, err := n.nl.LinkByName(TunnelDevice); err == nil {
+// EnsureTunnel makes dev, tunl0 or gre0, exist. Asking netlink for an
+// ipip (gre) link makes the kernel load the ipip (ip_gre) module through
+// kernel.modprobe; loading it creates tunl0 (gre0) in every namespace, so
+// the request itself then fails with EEXIST and the device is there. Only
+// where the module does not create it (see
+// net.core.fb_tunnels_only_for_init_net) is the requested device, a link
+// with any local and any remote address and so the same catch-all, created
+// here. If the kernel knows no such links, /sbin/modprobe is tried once
+// before giving up with ErrNoIPIP (ErrNoGRE).
+func (n *Netns) EnsureTunnel(dev string) (bool, error) {
+	if _, err := n.nl.LinkByName(dev); err == nil {
 		return false, nil
 	}
-	created, err := n.addTunnel()
+	module, missing := "ipip", ErrNoIPIP
+	if dev == GREDevice {
+		module, missing = "ip_gre", ErrNoGRE
+	}
+	created, err := n.addTunnel(dev)
 	if errors.Is(err, unix.EOPNOTSUPP) {
-		out, merr := exec.Command("/sbin/modprobe", "ipip").CombinedOutput()
+		out, merr := exec.Command("/sbin/modprobe", module).CombinedOutput()
 		if merr != nil {
-			return false, fmt.Errorf("%w (/sbin/modprobe ipip: %v: %s)", ErrNoIPIP, merr, bytes.TrimSpace(out))
+			return false, fmt.Errorf("%w (/sbin/modprobe %s: %v: %s)", missing, module, merr, bytes.TrimSpace(out))
 		}
-		created, err = n.addTunnel()
+		created, err = n.addTunnel(dev)
 		if errors.Is(err, unix.EOPNOTSUPP) {
-			return false, fmt.Errorf("%w: ipip links are unknown even after modprobe ipip", ErrNoIPIP)
+			return false, fmt.Errorf("%w: %s links are unknown even after modprobe %s", missing, module, module)
 		}
 	}
 	if err != nil {
-		return false, fmt.Errorf("create %s: %w", TunnelDevice, permission(err))
+		return false, fmt.Errorf("create %s: %w", dev, permission(err))
 	}
 	return created, nil
 }
 
-func (n *Netns) addTunnel() (bool, error) {
-	err := n.nl.LinkAdd(&netlink.Iptun{LinkAttrs: netlink.LinkAttrs{Name: TunnelDevice}})
+func (n *Netns) addTunnel(dev string) (bool, error) {
+	var l netlink.Link = &netlink.Iptun{LinkAttrs: netlink.LinkAttrs{Name: dev}}
+	if dev == GREDevice {
+		l = &netlink.Gretun{LinkAttrs: netlink.LinkAttrs{Name: dev}}
+	}
+	err := n.nl.LinkAdd(l)
 	if err == nil {
 		return true, nil
 	}
 	if errors.Is(err, unix.EEXIST) {
-		if _, lerr := n.nl.LinkByName(TunnelDevice); lerr == nil {
+		if _, lerr := n.nl.LinkByName(dev); lerr == nil {
 			return false, nil
 		}
-		return false, fmt.Errorf("%w: an IP-in-IP device with any local and any remote address exists under another name; lvsctl expects the catch-all device to be %s", err, TunnelDevice)
+		return false, fmt.Errorf("%w: a catch-all tunnel device (any local and any remote address) exists under another name; lvsctl expects it to be %s", err, dev)
 	}
 	return false, err
+}
+
+// The fou generic netlink family (linux/fou.h), spoken from the
+// namespace's thread so that the socket is in the namespace.
+const (
+	fouCmdAdd   = 1
+	fouCmdDel   = 2
+	fouCmdGet   = 3
+	fouAttrPort = 1
+	fouAttrAF   = 2
+	fouAttrType = 4
+	fouEncapGUE = 2
+)
+
+// fou runs one fou request with the attributes enc adds and returns the
+// answers (dump for a get).
+func (n *Netns) fou(cmd uint8, enc func(*mnl.AttributeEncoder)) ([]genetlink.Message, error) {
+	var out []genetlink.Message
+	err := n.inside(func() error {
+		c, err := genetlink.Dial(nil)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		fam, err := c.GetFamily("fou") // the kernel loads the module if it can
+		if err != nil {
+			return err
+		}
+		ae := mnl.NewAttributeEncoder()
+		if enc != nil {
+			enc(ae)
+		}
+		data, err := ae.Encode()
+		if err != nil {
+			return err
+		}
+		flags := mnl.Request | mnl.Acknowledge
+		if cmd == fouCmdGet {
+			flags = mnl.Request | mnl.Dump
+		}
+		out, err = c.Execute(genetlink.Message{Header: genetlink.Header{Command: cmd, Version: fam.Version}, Data: data}, fam.ID, flags)
+		return err
+	})
+	return out, err
+}
+
+func fouPort(port uint16) func(*mnl.AttributeEncoder) {
+	return func(ae *mnl.AttributeEncoder) {
+		ae.Bytes(fouAttrPort, []byte{byte(port >> 8), byte(port)}) // network order
+		ae.Uint8(fouAttrAF, unix.AF_INET)
+	}
+}
+
+// FOUPorts lists the IPv4 fou ports. Without the fou module there are
+// none.
+func (n *Netns) FOUPorts() ([]uint16, error) {
+	msgs, err := n.fou(fouCmdGet, func(ae *mnl.AttributeEncoder) { ae.Uint8(fouAttrAF, unix.AF_INET) })
+	if err != nil {
+		if errors.Is(err, unix.ENOENT) || errors.Is(err, os.ErrNotExist) {
+			return nil, nil // no fou family: no module, no ports
+		}
+		return nil, fmt.Errorf("list fou ports: %w", permission(err))
+	}
+	var out []uint16
+	for _, m := range msgs {
+		ad, err := mnl.NewAttributeDecoder(m.Data)
+		if err != nil {
+			return nil, fmt.Errorf("list fou ports: %w", err)
+		}
+		for ad.Next() {
+			if ad.Type() == fouAttrPort {
+				if b := ad.Bytes(); len(b) == 2 {
+					out = append(out, uint16(b[0])<<8|uint16(b[1]))
+				}
+			}
+		}
+		if err := ad.Err(); err != nil {
+			return nil, fmt.Errorf("list fou ports: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// AddFOU opens port in GUE mode, loading the fou module with
+// /sbin/modprobe if the kernel did not.
+func (n *Netns) AddFOU(port uint16) error {
+	add := func() error {
+		_, err := n.fou(fouCmdAdd, func(ae *mnl.AttributeEncoder) {
+			fouPort(port)(ae)
+			ae.Uint8(fouAttrType, fouEncapGUE)
+		})
+		return err
+	}
+	err := add()
+	if errors.Is(err, unix.ENOENT) || errors.Is(err, os.ErrNotExist) {
+		if out, merr := exec.Command("/sbin/modprobe", "fou").CombinedOutput(); merr != nil {
+			return fmt.Errorf("%w (/sbin/modprobe fou: %v: %s)", ErrNoFOU, merr, bytes.TrimSpace(out))
+		}
+		err = add()
+	}
+	return permission(err)
+}
+
+// DeleteFOU closes port.
+func (n *Netns) DeleteFOU(port uint16) error {
+	_, err := n.fou(fouCmdDel, fouPort(port))
+	return permission(err)
 }
 
 // Identity returns the boot and the namespace's cookie (or inode).

@@ -22,6 +22,8 @@ type Record struct {
 	Sysctls   []SysctlChange  `json:"sysctls,omitempty"`
 	Addresses []AddressChange `json:"addresses,omitempty"`
 	Links     []LinkChange    `json:"links,omitempty"`
+	// FOU lists the GUE receive ports start opened.
+	FOU []uint16 `json:"fou,omitempty"`
 }
 
 // SysctlChange is a sysctl start wrote: Previous is what it found, Set
@@ -49,7 +51,7 @@ const recordVersion = 1
 
 // Empty reports whether r records no change.
 func (r *Record) Empty() bool {
-	return r == nil || len(r.Sysctls) == 0 && len(r.Addresses) == 0 && len(r.Links) == 0
+	return r == nil || len(r.Sysctls) == 0 && len(r.Addresses) == 0 && len(r.Links) == 0 && len(r.FOU) == 0
 }
 
 func (r *Record) sysctl(k Sysctl) (int, bool) {
@@ -72,6 +74,7 @@ func (r *Record) clone() *Record {
 	c.Sysctls = slices.Clone(r.Sysctls)
 	c.Addresses = slices.Clone(r.Addresses)
 	c.Links = slices.Clone(r.Links)
+	c.FOU = slices.Clone(r.FOU)
 	return &c
 }
 

@@ -121,7 +121,7 @@ func wants(sys System, cfg Config, links []Link) ([]sysctlWant, error) {
 		return nil
 	}
 
-	dev := cfg.Mode.Device()
+	dev := cfg.Device()
 	allIgnore, err := own(Sysctl{"all", ArpIgnore}, wantArpIgnore, arpIgnoreOK)
 	if err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package realserver
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 )
 
@@ -53,7 +54,8 @@ type SysctlStatus struct {
 // Problem is a reason the setup will not work.
 type Problem struct {
 	// Code is stable, for scripts: vip-missing, vip-prefix, vip-on-nic,
-	// arp-ignore, arp-announce, tunnel-missing, tunnel-down, rp-filter.
+	// arp-ignore, arp-announce, tunnel-missing, tunnel-down, rp-filter,
+	// fou-missing.
 	Code    string `json:"code"`
 	Message string `json:"message"`
 }
@@ -62,7 +64,7 @@ type Problem struct {
 // is the namespace's start record: it tells what lvsctl changed.
 func Inspect(sys System, cfg Config, rec *Record) (*Status, error) {
 	cfg = cfg.normalize()
-	st := &Status{Mode: cfg.Mode, Device: cfg.Mode.Device(), Problems: []Problem{}}
+	st := &Status{Mode: cfg.Mode, Device: cfg.Device(), Problems: []Problem{}}
 	if rec != nil {
 		id, err := sys.Identity()
 		if err != nil {
@@ -89,11 +91,24 @@ func Inspect(sys System, cfg Config, rec *Record) (*Status, error) {
 	st.DeviceExists, st.DeviceUp = devOK, dev.Up
 
 	if cfg.Mode == TUN {
+		kind := "IP-in-IP"
+		if cfg.Tunnel == GRE {
+			kind = "GRE"
+		}
 		switch {
 		case !devOK:
-			problem("tunnel-missing", "%s does not exist: IP-in-IP packets from the director are not decapsulated (lvsctl realserver start loads ipip and brings it up)", st.Device)
+			problem("tunnel-missing", "%s does not exist: %s packets from the director are not decapsulated (lvsctl realserver start loads the module and brings it up)", st.Device, kind)
 		case !dev.Up:
-			problem("tunnel-down", "%s is down: IP-in-IP packets from the director are dropped", st.Device)
+			problem("tunnel-down", "%s is down: %s packets from the director are dropped", st.Device, kind)
+		}
+		if cfg.Tunnel == GUE {
+			ports, err := sys.FOUPorts()
+			if err != nil {
+				return nil, err
+			}
+			if !slices.Contains(ports, cfg.GUEPort) {
+				problem("fou-missing", "no GUE receive port %d (ip fou): the director's GUE packets to that port are refused (lvsctl realserver start opens it)", cfg.GUEPort)
+			}
 		}
 	}
 

@@ -26,12 +26,20 @@ type System interface {
 	DeleteAddress(link string, p netip.Prefix) error
 	// SetLinkUp brings link up or down.
 	SetLinkUp(link string, up bool) error
-	// EnsureTunnel makes the IP-in-IP catch-all device tunl0 exist,
-	// loading the ipip module if needed. created is true only when it had
-	// to create tunl0 itself (the module's own tunl0 appears by itself in
-	// every namespace, unless net.core.fb_tunnels_only_for_init_net says
-	// otherwise). The error matches ErrNoIPIP when the kernel cannot.
-	EnsureTunnel() (created bool, err error)
+	// EnsureTunnel makes the catch-all tunnel device dev exist: tunl0
+	// (IP-in-IP, module ipip) or gre0 (GRE, module ip_gre), loading the
+	// module if needed. created is true only when it had to create the
+	// device itself (the module's own device appears by itself in every
+	// namespace, unless net.core.fb_tunnels_only_for_init_net says
+	// otherwise). The error matches ErrNoIPIP (ErrNoGRE) when the kernel
+	// cannot.
+	EnsureTunnel(dev string) (created bool, err error)
+	// FOUPorts lists the IPv4 fou receive ports in GUE mode.
+	FOUPorts() ([]uint16, error)
+	// AddFOU opens an IPv4 fou receive port in GUE mode (module fou).
+	AddFOU(port uint16) error
+	// DeleteFOU closes one.
+	DeleteFOU(port uint16) error
 	// DeleteLink deletes a link created by EnsureTunnel.
 	DeleteLink(link string) error
 	// Identity names this namespace instance in this boot.
@@ -43,6 +51,14 @@ type System interface {
 // ErrNoIPIP means the kernel has no IP-in-IP support (module ipip missing
 // and not loadable, or CONFIG_NET_IPIP not set), so TUN cannot work.
 var ErrNoIPIP = errors.New("the kernel has no IP-in-IP (ipip) support, so tunl0 cannot be created (try: modprobe ipip; it needs CONFIG_NET_IPIP)")
+
+// ErrNoGRE means the kernel has no GRE support (module ip_gre), so a GRE
+// backend cannot receive.
+var ErrNoGRE = errors.New("the kernel has no GRE (ip_gre) support, so gre0 cannot be created (try: modprobe ip_gre; it needs CONFIG_NET_IPGRE)")
+
+// ErrNoFOU means the kernel has no foo-over-UDP support (module fou), so a
+// GUE backend cannot receive.
+var ErrNoFOU = errors.New("the kernel has no foo-over-UDP (fou) support, so the GUE receive port cannot be opened (try: modprobe fou; it needs CONFIG_NET_FOU)")
 
 // ErrPermission means the caller lacks the privileges to change the
 // namespace.

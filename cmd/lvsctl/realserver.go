@@ -115,10 +115,11 @@ func (g *globals) where() string {
 
 // realServerInput is the configuration from flags or a file.
 type realServerInput struct {
-	file   string
-	vips   []string
-	mode   string
-	tunnel string
+	file       string
+	vips       []string
+	mode       string
+	tunnel     string
+	tunnelPort uint16
 }
 
 func (in *realServerInput) register(cmd *cobra.Command) {
@@ -126,12 +127,13 @@ func (in *realServerInput) register(cmd *cobra.Command) {
 	f.StringVarP(&in.file, "file", "f", "", "take the configuration from the realserver block of `FILE`")
 	f.StringArrayVar(&in.vips, "vip", nil, "a virtual IP `ADDR` to accept traffic for (repeatable)")
 	f.StringVar(&in.mode, "mode", "dr", "how the director forwards to this host: `dr` or tun")
-	f.StringVar(&in.tunnel, "tunnel", "ipip", "tun encapsulation `TYPE`: ipip (gue and gre are not supported yet)")
+	f.StringVar(&in.tunnel, "tunnel", "ipip", "tun encapsulation `TYPE`: ipip (tunl0), gue (a fou port feeding tunl0, with --tunnel-port) or gre (gre0)")
+	f.Uint16Var(&in.tunnelPort, "tunnel-port", 0, "gue only: the UDP `PORT` the director sends to (its tunnel block's port)")
 }
 
 // config returns the configuration, or nil when none was given.
 func (in *realServerInput) config(cmd *cobra.Command, e *env, g *globals) (*realserver.Config, error) {
-	flagged := cmd.Flags().Changed("vip") || cmd.Flags().Changed("mode") || cmd.Flags().Changed("tunnel")
+	flagged := cmd.Flags().Changed("vip") || cmd.Flags().Changed("mode") || cmd.Flags().Changed("tunnel") || cmd.Flags().Changed("tunnel-port")
 	if in.file != "" {
 		if flagged {
 			return nil, errors.New("give either -f FILE or --vip/--mode/--tunnel, not both")
@@ -155,14 +157,18 @@ func (in *realServerInput) config(cmd *cobra.Command, e *env, g *globals) (*real
 		errs = append(errs, fmt.Errorf("--mode: %w", err))
 	}
 	cfg.Mode = m
-	switch t := strings.ToLower(in.tunnel); {
+	tun, terr := realserver.ParseTunnel(in.tunnel)
+	switch {
 	case cmd.Flags().Changed("tunnel") && m != realserver.TUN:
 		errs = append(errs, errors.New("--tunnel only applies to --mode tun"))
-	case t == "ipip":
-	case t == "gue" || t == "gre":
-		errs = append(errs, fmt.Errorf("--tunnel %s: the %s receive side is %w; lvsctl realserver prepares ipip (tunl0) only", t, t, realserver.ErrUnsupported))
-	default:
-		errs = append(errs, fmt.Errorf("--tunnel %q: want ipip", in.tunnel))
+	case terr != nil:
+		errs = append(errs, fmt.Errorf("--tunnel: %w", terr))
+	case tun == realserver.GUE && in.tunnelPort == 0:
+		errs = append(errs, errors.New("--tunnel gue needs --tunnel-port PORT, the UDP port the director sends to (its tunnel block's port)"))
+	case tun != realserver.GUE && in.tunnelPort != 0:
+		errs = append(errs, errors.New("--tunnel-port only applies to --tunnel gue"))
+	case m == realserver.TUN:
+		cfg.Tunnel, cfg.GUEPort = tun, in.tunnelPort
 	}
 	for _, v := range in.vips {
 		a, err := netip.ParseAddr(v)

@@ -336,7 +336,9 @@ func TestRealServerInputErrors(t *testing.T) {
 	}{
 		{"nothing", []string{"realserver", "start"}, []string{"nothing to start: give --vip ADDR"}},
 		{"bad flags", []string{"realserver", "start", "--vip", "bogus", "--vip", "10.0.0.1", "--mode", "nat"}, []string{`--mode: unknown mode "nat"`, `--vip "bogus" is not an IP address`}},
-		{"gue", []string{"realserver", "start", "--vip", "10.0.0.1", "--mode", "tun", "--tunnel", "gue"}, []string{"--tunnel gue: the gue receive side is not supported yet"}},
+		{"gue without port", []string{"realserver", "start", "--vip", "10.0.0.1", "--mode", "tun", "--tunnel", "gue"}, []string{"--tunnel gue needs --tunnel-port PORT"}},
+		{"port without gue", []string{"realserver", "start", "--vip", "10.0.0.1", "--mode", "tun", "--tunnel", "gre", "--tunnel-port", "6080"}, []string{"--tunnel-port only applies to --tunnel gue"}},
+		{"bad tunnel", []string{"realserver", "start", "--vip", "10.0.0.1", "--mode", "tun", "--tunnel", "vxlan"}, []string{`--tunnel: unknown tunnel type "vxlan" (want ipip, gue or gre)`}},
 		{"tunnel in dr", []string{"realserver", "start", "--vip", "10.0.0.1", "--tunnel", "ipip"}, []string{"--tunnel only applies to --mode tun"}},
 		{"IPv6 tun", []string{"realserver", "start", "--vip", "2001:db8::1", "--mode", "tun"}, []string{"IPv6 VIPs in tun mode (2001:db8::1) are not supported yet"}},
 		{"bad VIPs", []string{"realserver", "start", "--vip", "10.0.0.1", "--vip", "10.0.0.1", "--vip", "127.0.0.1"}, []string{"given twice", "loopback"}},
