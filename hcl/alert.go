@@ -59,6 +59,38 @@ type AlertEmail struct {
 	SMTPAlert, SMTPAlertChecker, SMTPAlertVRRP *bool
 }
 
+// silentAlert warns when a's configuration mails nothing: no smtp_alert
+// anywhere says true, and keepalived's default is false. def is where
+// alert_email is written.
+func silentAlert(a *AlertEmail, def hcl.Range, pools []Pool, vr VRRP) hcl.Diagnostics {
+	if a == nil {
+		return nil
+	}
+	for _, p := range pools {
+		if a.ForService(p) {
+			return nil
+		}
+		for _, m := range p.Members {
+			for _, v := range m.SMTPAlert {
+				if v {
+					return nil
+				}
+			}
+		}
+	}
+	for _, in := range vr.Instances {
+		if a.ForVRRP(in) {
+			return nil
+		}
+	}
+	return hcl.Diagnostics{{
+		Severity: hcl.DiagWarning,
+		Summary:  "alert_email sends nothing",
+		Detail:   "No smtp_alert is true, and as in keepalived an event is mailed only where smtp_alert says so. Set smtp_alert = true in alert_email to mail every event, or in the virtual_server, real_server, check or vrrp_instance blocks to mail.",
+		Subject:  def.Ptr(),
+	}}
+}
+
 // DefaultAlertConnectTimeout is keepalived's smtp_connect_timeout.
 const DefaultAlertConnectTimeout = 30 * time.Second
 
@@ -142,11 +174,12 @@ func (a *AlertEmail) ForVRRP(in VRRPInstance) bool {
 	return a.vrrpDefault()
 }
 
-// buildAlert decodes and checks the alert_email block, if any.
-func buildAlert(body hcl.Body) (*AlertEmail, hcl.Diagnostics) {
+// buildAlert decodes and checks the alert_email block, if any, and
+// returns where it is written.
+func buildAlert(body hcl.Body) (*AlertEmail, hcl.Range, hcl.Diagnostics) {
 	content, _, diags := body.PartialContent(&hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: blockAlertEmail}}})
 	if diags.HasErrors() || len(content.Blocks) == 0 {
-		return nil, diags
+		return nil, hcl.Range{}, diags
 	}
 	blocks := content.Blocks
 	b := &builder{}
@@ -241,7 +274,7 @@ func buildAlert(body hcl.Body) (*AlertEmail, hcl.Diagnostics) {
 		return &v
 	}
 	a.SMTPAlert, a.SMTPAlertChecker, a.SMTPAlertVRRP = set(flags[attrSMTPAlert]), set(flags["smtp_alert_checker"]), set(flags["smtp_alert_vrrp"])
-	return a, b.diags
+	return a, blocks[0].DefRange, b.diags
 }
 
 // mailbox says whether s is an e-mail address, or a bare local part

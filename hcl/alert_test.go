@@ -11,6 +11,7 @@ import (
 )
 
 func TestAlertEmail(t *testing.T) {
+	yes := true
 	cfg, files, diags := lvshcl.Parse([]byte(`
 alert_email {
   smtp_server     = "mail.example.com"
@@ -23,6 +24,7 @@ alert_email {
   username        = "lb1"
   password        = "s3cret"
   tls_verify      = false
+  smtp_alert      = true
 }
 virtual_server "web" {
   address = "192.0.2.10"
@@ -33,7 +35,7 @@ virtual_server "web" {
 	assert.Equal(t, &lvshcl.AlertEmail{
 		Server: "mail.example.com", Port: 587, Helo: "lb1.example.com", From: "lb1@example.com",
 		To: []string{"ops@example.com", "oncall@example.com"}, ConnectTimeout: 10 * time.Second,
-		RouterID: "lb1", Username: "lb1", Password: "s3cret", TLSVerify: false,
+		RouterID: "lb1", Username: "lb1", Password: "s3cret", TLSVerify: false, SMTPAlert: &yes,
 	}, cfg.Alert)
 
 	cfg, files, diags = lvshcl.Parse([]byte(`
@@ -43,7 +45,9 @@ alert_email {
 }
 allow_empty = true
 `), "test.hcl")
-	require.Empty(t, diags, "%s", render(t, files, diags))
+	require.Len(t, diags, 1, "%s", render(t, files, diags))
+	assert.Equal(t, "alert_email sends nothing", diags[0].Summary, "keepalived's default is no mail, worth a warning")
+	assert.Equal(t, "test.hcl:2,1-12", diags[0].Subject.String())
 	assert.Equal(t, &lvshcl.AlertEmail{Server: "192.0.2.25", Port: 25, To: []string{"ops@example.com"},
 		ConnectTimeout: lvshcl.DefaultAlertConnectTimeout, TLSVerify: true}, cfg.Alert, "keepalived's defaults")
 }
