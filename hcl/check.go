@@ -112,8 +112,10 @@ func belongsTo(name string) string {
 		return slices.ContainsFunc(list, func(a hcl.AttributeSchema) bool { return a.Name == name })
 	}
 	switch {
+	case name == "connect_ip", name == "bind_to":
+		return "tcp, http, https, mysql, udp, dns, smtp and ping checks"
 	case has(connAttributes):
-		return "tcp, http, https and mysql checks"
+		return "tcp, http, https, mysql, udp, dns and smtp checks"
 	case name == "ca_file":
 		return "https and mysql checks"
 	case has(httpAttributes), name == blockURL:
@@ -123,7 +125,7 @@ func belongsTo(name string) string {
 	case has(mysqlAttributes):
 		return "mysql checks"
 	}
-	return ""
+	return moreBelongsTo(name) // check_kinds.go
 }
 
 // timingSyntax is the timing attributes of a virtual_server or a check.

@@ -1,6 +1,8 @@
 package hcl
 
 import (
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -70,4 +72,23 @@ func (k checkKind) schema() []hcl.AttributeSchema {
 func (b *builder) moreCheck(c *checkSyntax, bc *builtCheck, timeout time.Duration) checker.Prober {
 	k, _ := moreCheckKind(c.Kind)
 	return k.build(b, c, bc, timeout)
+}
+
+// moreBelongsTo says which check types of their own files take attribute
+// name, for belongsTo; "" if none.
+func moreBelongsTo(name string) string {
+	var kinds []string
+	for _, kind := range []string{checkPing, checkUDP, checkDNS, checkSMTP, checkFile, checkBFD} {
+		k, _ := moreCheckKind(kind)
+		if slices.ContainsFunc(k.attrs, func(a hcl.AttributeSchema) bool { return a.Name == name }) {
+			kinds = append(kinds, kind)
+		}
+	}
+	switch len(kinds) {
+	case 0:
+		return ""
+	case 1:
+		return kinds[0] + " checks"
+	}
+	return strings.Join(kinds[:len(kinds)-1], ", ") + " and " + kinds[len(kinds)-1] + " checks"
 }

@@ -392,5 +392,38 @@ func TestMoreCheckKindsReject(t *testing.T) {
 			summary: "Invalid regex_max_offset", detail: "regex_max_offset",
 			line: 8, col: 26,
 		},
+		{
+			name: "an smtp attribute in a tcp check",
+			src: `virtual_server "web" {
+  address = "192.0.2.1"
+  port    = 80
+  check "tcp" { helo_name = "x" }
+}`,
+			summary: "Unsupported argument", detail: `An argument named "helo_name" is not expected in check "tcp": it applies to smtp checks.`,
+			line: 4, col: 17,
+		},
+		{
+			name: "a name in a tcp check",
+			src: `virtual_server "web" {
+  address = "192.0.2.1"
+  port    = 80
+  check "tcp" { name = "x" }
+}`,
+			summary: "Unsupported argument", detail: `it applies to dns and bfd checks.`,
+			line: 4, col: 17,
+		},
+		{
+			name: "connect_port in a file check",
+			src: `virtual_server "web" {
+  address = "192.0.2.1"
+  port    = 80
+  check "file" {
+    path         = "/run/w"
+    connect_port = 80
+  }
+}`,
+			summary: "Unsupported argument", detail: `it applies to tcp, http, https, mysql, udp, dns and smtp checks.`,
+			line: 6, col: 5,
+		},
 	})
 }

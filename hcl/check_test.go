@@ -1340,7 +1340,7 @@ func TestCheckRejects(t *testing.T) {
     connect_port = 80
   }
 }`,
-			summary: "Unsupported argument", detail: "it applies to tcp, http, https and mysql checks",
+			summary: "Unsupported argument", detail: "it applies to tcp, http, https, mysql, udp, dns and smtp checks",
 			line: 6, col: 5,
 		},
 	})
