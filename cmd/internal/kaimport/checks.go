@@ -171,6 +171,11 @@ func (t *translator) fileCheck(s *Stmt, b *hblock) *hblock {
 		return nil
 	}
 	b.set("path", str(path))
+	for _, c := range def.Block {
+		if c.Keyword() == "init_file" {
+			t.partly(b, c, Warning, "lvsctl does not create or write the file; while it is missing, the server is down")
+		}
+	}
 	if w != nil {
 		if f, ok := t.number(b, w, 0, -2147483647, 2147483647, true); ok && f != 1 {
 			b.set("weight", num(f))
@@ -259,4 +264,42 @@ func (t *translator) finishURL(s *Stmt, u *hblock) *hblock {
 		u.set("regex", str("(?"+flags+")"+re.AsString()))
 	}
 	return u
+}
+
+// topTrackFile translates a top-level track_file block: a note when a
+// FILE_CHECK uses it (its file becomes the check's path), else keepalived's
+// VRRP tracking, which lvsctl lacks.
+func (t *translator) topTrackFile(s *Stmt) {
+	if name := s.Arg(0); name != "" && t.fileCheckUses(name) {
+		t.drop(nil, s, Note, "its file is the path of each check \"file\" from a FILE_CHECK that names %s; lvsctl tracks no file for VRRP", name)
+		return
+	}
+	t.unsupported(nil, s, "the top level", topReasons)
+}
+
+// fileCheckUses reports whether a FILE_CHECK of a virtual_server names
+// track_file name.
+func (t *translator) fileCheckUses(name string) bool {
+	var walk func(stmts []*Stmt) bool
+	walk = func(stmts []*Stmt) bool {
+		for _, s := range stmts {
+			if s.Keyword() == "FILE_CHECK" {
+				for _, c := range s.Block {
+					if c.Keyword() == "track_file" && c.Arg(0) == name {
+						return true
+					}
+				}
+			}
+			if walk(s.Block) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, s := range t.top {
+		if s.Keyword() == "virtual_server" && walk(s.Block) {
+			return true
+		}
+	}
+	return false
 }

@@ -18,6 +18,7 @@ func TestMoreChecks(t *testing.T) {
 track_file weights {
     file "/run/lb/web.weight"
     weight 5 reverse
+    init_file 1
 }
 virtual_server 10.0.0.1 53 {
     protocol UDP
@@ -101,12 +102,13 @@ virtual_server 10.0.0.1 53 {
 		},
 		"10.0.1.5": &checker.File{Path: "/run/lb/web.weight", Weight: 5, Reverse: true, Dynamic: true},
 	}, probers)
-	assert.Equal(t, `k.conf:2: warning: track_file: not translated: lvsctl does not track files; use a vrrp_script
-k.conf:13: note: connect_port: an ICMP echo has no port
-k.conf:38: warning: host: not translated: lvsctl translates the first host of an SMTP_CHECK; check this one with a check "smtp" of its own (connect_ip, connect_port, bind_to)
-k.conf:44: warning: FILE_CHECK: lvsctl reads the file every delay_loop; the value times weight is the server's health (above 0 is up) and, with dynamic, its weight; keepalived adds it to the configured weight instead
-k.conf:50: warning: BFD_CHECK: lvsctl runs no BFD session (no maintained Go BFD library exists to build one on): written as check "bfd", always up, which validate and run report at every start; check the server with check "ping" or a check of its service
-k.conf:55: warning: FILE_CHECK: not translated: no track_file block is named "nothere"; keepalived ignores the checker
+	assert.Equal(t, `k.conf:2: note: track_file: its file is the path of each check "file" from a FILE_CHECK that names weights; lvsctl tracks no file for VRRP
+k.conf:5: warning: init_file: lvsctl does not create or write the file; while it is missing, the server is down
+k.conf:14: note: connect_port: an ICMP echo has no port
+k.conf:39: warning: host: not translated: lvsctl translates the first host of an SMTP_CHECK; check this one with a check "smtp" of its own (connect_ip, connect_port, bind_to)
+k.conf:45: warning: FILE_CHECK: lvsctl reads the file every delay_loop; the value times weight is the server's health (above 0 is up) and, with dynamic, its weight; keepalived adds it to the configured weight instead
+k.conf:51: warning: BFD_CHECK: lvsctl runs no BFD session (no maintained Go BFD library exists to build one on): written as check "bfd", always up, which validate and run report at every start; check the server with check "ping" or a check of its service
+k.conf:56: warning: FILE_CHECK: not translated: no track_file block is named "nothere"; keepalived ignores the checker
 `, diagLines(res))
 }
 

@@ -434,6 +434,8 @@ func (t *translator) translate(stmts []*Stmt) {
 			t.virtualServer(s)
 		case "virtual_server_group":
 			// Expanded where it is used; noted below if unused.
+		case "track_file", "vrrp_track_file":
+			t.topTrackFile(s) // checks.go
 		default:
 			t.unsupported(nil, s, "the top level", topReasons)
 		}
