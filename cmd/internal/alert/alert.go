@@ -176,8 +176,8 @@ func (s *Sender) Send(m Message) {
 	case s.queue <- m:
 		s.queued.Add(1)
 	default:
-		s.dropped.Add(1)
 		s.log.Error("alert e-mail dropped: the queue is full", "kind", m.Kind, "subject", m.Subject, "queue", cap(s.queue))
+		s.dropped.Add(1) // after the log line: a count seen implies its line
 	}
 }
 
@@ -199,24 +199,25 @@ func (s *Sender) deliver(ctx context.Context, m Message) {
 	for attempt := 1; ; attempt++ {
 		cfg := s.config()
 		if cfg == nil {
-			s.dropped.Add(1)
 			s.log.Warn("alert e-mail dropped: alert_email was removed", "kind", m.Kind, "subject", m.Subject)
+			s.dropped.Add(1)
 			return
 		}
 		err := s.sendOnce(ctx, cfg, m)
 		if err == nil {
-			s.sent.Add(1)
 			s.log.Info("alert e-mail sent", "kind", m.Kind, "subject", m.Subject, "to", strings.Join(cfg.To, ","), "attempt", attempt)
+			s.sent.Add(1)
 			return
 		}
 		if attempt >= s.o.Attempts || ctx.Err() != nil {
-			s.failed.Add(1)
 			s.log.Error("alert e-mail failed", "kind", m.Kind, "subject", m.Subject, "attempts", attempt, "err", err)
+			s.failed.Add(1)
 			return
 		}
 		s.log.Warn("alert e-mail attempt failed; retrying", "kind", m.Kind, "subject", m.Subject, "attempt", attempt, "retry_in", wait.String(), "err", err)
 		select {
 		case <-ctx.Done():
+			s.log.Error("alert e-mail failed: stopping", "kind", m.Kind, "subject", m.Subject, "attempts", attempt, "err", err)
 			s.failed.Add(1)
 			return
 		case <-s.o.After(wait):
