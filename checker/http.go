@@ -127,6 +127,9 @@ type HTTP struct {
 	// servers are usually addressed by IP with self-signed certificates.
 	Verify  bool
 	RootCAs *x509.CertPool
+	// Certificate, when set, is presented to servers that ask for a
+	// client certificate (keepalived's SSL { certificate key }).
+	Certificate *tls.Certificate
 	Version HTTPVersion
 	// ConnectIP, ConnectPort and BindTo are as for TCP.
 	ConnectIP   netip.Addr
@@ -208,6 +211,9 @@ func (p *HTTP) Validate() error {
 	}
 	if p.RootCAs != nil && !p.Verify {
 		errs = append(errs, errors.New("a CA is set but verification is off"))
+	}
+	if p.Certificate != nil && !p.TLS {
+		errs = append(errs, errors.New("a client certificate needs TLS"))
 	}
 	if (p.ServerName != "" || p.Verify) && !p.TLS {
 		errs = append(errs, errors.New("server_name and verify need TLS"))
@@ -342,11 +348,15 @@ func (p *HTTP) tlsConfig(addr netip.AddrPort, host string) *tls.Config {
 	if name == "" && p.Verify {
 		name = addr.Addr().Unmap().WithZone("").String() // verified against the certificate's IP SANs
 	}
-	return &tls.Config{
+	c := &tls.Config{
 		ServerName:         name,
 		InsecureSkipVerify: !p.Verify,
 		RootCAs:            p.RootCAs,
 	}
+	if p.Certificate != nil {
+		c.Certificates = []tls.Certificate{*p.Certificate}
+	}
+	return c
 }
 
 // hostHeader is the Host header for a request to addr: the address, with

@@ -2,11 +2,17 @@ package checker_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
 	"io"
 	"log"
+	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +21,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -364,4 +371,57 @@ func TestReadCAFile(t *testing.T) {
 	require.NoError(t, os.WriteFile(big, make([]byte, checker.MaxCAFile+1), 0o600))
 	_, err = checker.ReadCAFile(big)
 	assert.ErrorContains(t, err, "larger than 16 MiB")
+}
+
+// clientCert makes a self-signed client certificate and writes it and its
+// key as PEM files in dir.
+func clientCert(t *testing.T, dir string) (tls.Certificate, string, string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "lvsctl-checker"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	require.NoError(t, err)
+	kder, err := x509.MarshalECPrivateKey(key)
+	require.NoError(t, err)
+	certFile, keyFile := filepath.Join(dir, "client.pem"), filepath.Join(dir, "client.key")
+	require.NoError(t, os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600))
+	require.NoError(t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600))
+	c, err := tls.LoadX509KeyPair(certFile, keyFile)
+	require.NoError(t, err)
+	return c, certFile, keyFile
+}
+
+// TestHTTPSClientCertificate: a server that requires a client certificate
+// refuses the handshake without one and serves the check with one.
+func TestHTTPSClientCertificate(t *testing.T) {
+	cert, _, _ := clientCert(t, t.TempDir())
+	var got atomic.Value
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(r.TLS.PeerCertificates) > 0 {
+			got.Store(r.TLS.PeerCertificates[0].Subject.CommonName)
+		}
+		io.WriteString(w, "hello")
+	}))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.TLS = &tls.Config{ClientAuth: tls.RequireAnyClientCert}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	tg := checker.Target{Addr: addrOf(srv)}
+	urls := []checker.URL{{Path: "/"}}
+
+	r := (&checker.HTTP{TLS: true, URLs: urls, Timeout: 2 * time.Second}).Probe(context.Background(), tg)
+	assert.False(t, r.Up, r.Reason)
+
+	p := &checker.HTTP{TLS: true, URLs: urls, Timeout: 2 * time.Second, Certificate: &cert}
+	require.NoError(t, p.Validate())
+	r = p.Probe(context.Background(), tg)
+	assert.True(t, r.Up, r.Reason)
+	assert.Equal(t, "lvsctl-checker", got.Load())
+
+	assert.EqualError(t, (&checker.HTTP{URLs: urls, Certificate: &cert}).Validate(), "a client certificate needs TLS")
 }

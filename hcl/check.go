@@ -2,6 +2,7 @@ package hcl
 
 import (
 	"cmp"
+	cryptotls "crypto/tls"
 	"encoding/hex"
 	"fmt"
 	"math"
@@ -27,7 +28,8 @@ import (
 //	check "tcp"   { connect_ip connect_port bind_to + timing }
 //	check "http"  { ...tcp, url { path status regex regex_no_match
 //	                regex_min_offset regex_max_offset digest virtualhost },
-//	check "https"   virtualhost server_name tls_verify ca_file http_version }
+//	check "https"   virtualhost server_name tls_verify ca_file http_version
+//	                cert_file key_file }
 //	check "exec"  { command env dynamic_weight timeout + timing }
 //	check "mysql" { ...tcp, user password password_file database query tls
 //	                ca_file replication_running max_replication_lag read_only
@@ -58,6 +60,8 @@ var httpAttributes = []hcl.AttributeSchema{
 	{Name: "tls_verify"},
 	{Name: "ca_file"},
 	{Name: "http_version"},
+	{Name: "cert_file"},
+	{Name: "key_file"},
 }
 
 var execAttributes = []hcl.AttributeSchema{
@@ -169,6 +173,8 @@ type checkSyntax struct {
 	TLSVerify   *attr[bool]
 	CAFile      *attr[string]
 	HTTPVersion *attr[cty.Value]
+	CertFile    *attr[string] // https: client certificate
+	KeyFile     *attr[string]
 
 	// exec.
 	Command       *attr[[]*attr[string]]
@@ -274,6 +280,8 @@ func (d *decoder) check(b *hclsyntax.Block) *checkSyntax {
 	c.TLSVerify = decodeBool(d, a["tls_verify"])
 	c.CAFile = decodeString(d, a["ca_file"])
 	c.HTTPVersion = d.raw(a["http_version"])
+	c.CertFile = decodeString(d, a["cert_file"])
+	c.KeyFile = decodeString(d, a["key_file"])
 	c.Command = d.argv(a["command"])
 	c.Env = d.env(a["env"])
 	c.DynamicWeight = decodeBool(d, a["dynamic_weight"])
@@ -744,6 +752,7 @@ func (b *builder) http(c *checkSyntax, p *checker.HTTP) {
 			p.RootCAs = pool
 		}
 	}
+	b.clientCert(c, p, tls, httpsOnly)
 	if c.HTTPVersion.ok() {
 		v := c.HTTPVersion.Val
 		s := ""
@@ -766,6 +775,40 @@ func (b *builder) http(c *checkSyntax, p *checker.HTTP) {
 				"http_version must be \"1.1\" (the default) or \"1.0\".")
 		}
 	}
+}
+
+// clientCert builds cert_file and key_file, the client certificate of an
+// https check (keepalived's SSL { certificate key }), read when the file
+// is loaded.
+func (b *builder) clientCert(c *checkSyntax, p *checker.HTTP, tls bool, httpsOnly func(hcl.Range, string)) {
+	switch {
+	case c.CertFile == nil && c.KeyFile == nil:
+		return
+	case !tls:
+		if c.CertFile != nil {
+			httpsOnly(c.CertFile.Range, "cert_file")
+		} else {
+			httpsOnly(c.KeyFile.Range, "key_file")
+		}
+		return
+	case c.CertFile == nil || c.KeyFile == nil:
+		a, missing := c.CertFile, "key_file"
+		if a == nil {
+			a, missing = c.KeyFile, "cert_file"
+		}
+		b.errorAt(a.Range, nil, "Missing "+missing,
+			"cert_file and key_file go together: the client certificate the check presents (PEM) and its unencrypted private key (PEM).")
+		return
+	case !c.CertFile.ok() || !c.KeyFile.ok():
+		return
+	}
+	cert, err := cryptotls.LoadX509KeyPair(relativeTo(c.CertFile), relativeTo(c.KeyFile))
+	if err != nil {
+		b.external(c.CertFile.Value, absent(err), "Invalid cert_file or key_file",
+			"cert_file and key_file must name a PEM certificate and its unencrypted PEM private key (read when the configuration is loaded; a relative path is relative to the configuration file): %v.", err)
+		return
+	}
+	p.Certificate = &cert
 }
 
 func defaultStatus() []checker.StatusRange { return []checker.StatusRange{{Min: 200, Max: 299}} }

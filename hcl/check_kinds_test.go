@@ -2,7 +2,14 @@ package hcl_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
+	"math/big"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -181,6 +188,42 @@ func TestHTTPRegexOptions(t *testing.T) {
 	assert.True(t, u.RegexNoMatch)
 	assert.Equal(t, 10, u.RegexMinOffset)
 	assert.Equal(t, 200, u.RegexMaxOffset)
+}
+
+// writeClientCert writes a self-signed certificate and its key as
+// dir/client.pem and dir/client.key.
+func writeClientCert(t *testing.T, dir string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	require.NoError(t, err)
+	kder, err := x509.MarshalECPrivateKey(key)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "client.pem"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "client.key"), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600))
+}
+
+// TestHTTPSClientCert: cert_file and key_file, relative to the file, are
+// read at load into the https check's client certificate.
+func TestHTTPSClientCert(t *testing.T) {
+	dir := t.TempDir()
+	writeClientCert(t, dir)
+	cfg, _, diags := loadMySQL(t, dir, `virtual_server "web" {
+  address = "192.0.2.1"
+  port    = 443
+  check "https" {
+    cert_file = "client.pem"
+    key_file  = "client.key"
+  }
+  real_server { address = "10.0.0.1" }
+}`)
+	require.False(t, diags.HasErrors(), "%v", diags)
+	p, ok := cfg.Pools[0].Members[0].Check.Prober.(*checker.HTTP)
+	require.True(t, ok)
+	require.NotNil(t, p.Certificate)
+	assert.Len(t, p.Certificate.Certificate, 1)
 }
 
 func TestMoreCheckKindsReject(t *testing.T) {
@@ -424,6 +467,42 @@ func TestMoreCheckKindsReject(t *testing.T) {
 }`,
 			summary: "Unsupported argument", detail: `it applies to tcp, http, https, mysql, udp, dns and smtp checks.`,
 			line: 6, col: 5,
+		},
+		{
+			name: "cert_file in an http check",
+			src: `virtual_server "web" {
+  address = "192.0.2.1"
+  port    = 80
+  check "http" {
+    cert_file = "client.pem"
+    key_file  = "client.key"
+  }
+}`,
+			summary: "cert_file needs https", detail: `Use check "https"`,
+			line: 5, col: 5,
+		},
+		{
+			name: "cert_file without key_file",
+			src: `virtual_server "web" {
+  address = "192.0.2.1"
+  port    = 443
+  check "https" { cert_file = "client.pem" }
+}`,
+			summary: "Missing key_file", detail: "go together",
+			line: 4, col: 19,
+		},
+		{
+			name: "unreadable client certificate",
+			src: `virtual_server "web" {
+  address = "192.0.2.1"
+  port    = 443
+  check "https" {
+    cert_file = "/nonexistent/client.pem"
+    key_file  = "/nonexistent/client.key"
+  }
+}`,
+			summary: "Invalid cert_file or key_file", detail: "no such file or directory",
+			line: 5, col: 17,
 		},
 	})
 }
