@@ -367,6 +367,20 @@ func (b *builder) service(s *serviceSyntax) (ipvs.VirtualService, Pool, hcl.Rang
 		}
 	}
 
+	// The persistence engine: the kernel has one, sip (ip_vs_pe_sip).
+	if pe := s.PersistenceEngine; pe != nil && pe.ok() {
+		switch {
+		case pe.Val != "sip":
+			b.errorAt(pe.Value, nil, "Invalid persistence engine",
+				"%q is not a persistence engine. The kernel has one: \"sip\" (connections with the same SIP Call-ID go to the same real server).", pe.Val)
+		case persistOK && vs.Persistence == 0:
+			b.errorAt(pe.Range, nil, "Persistence engine without persistence",
+				"persistence_engine only applies to persistent services; set persistence_timeout to a non-zero time, or remove persistence_engine.")
+		default:
+			vs.PersistenceEngine = pe.Val
+		}
+	}
+
 	// One-packet scheduling.
 	if s.OnePacket.ok() && s.OnePacket.Val {
 		if !isFWMark && protoOK && vs.Key.Protocol != ipvs.UDP {

@@ -65,6 +65,7 @@ var serviceSchema = &hcl.BodySchema{
 		{Name: "forwarding"},
 		{Name: "persistence_timeout"},
 		{Name: "persistence_granularity"},
+		{Name: "persistence_engine"},
 		{Name: "one_packet"},
 		{Name: "inhibit_on_failure"},
 		{Name: "sorry_server_inhibit"},
@@ -166,6 +167,7 @@ type serviceSyntax struct {
 	// string, so their type is checked when they are interpreted.
 	PersistenceTimeout     *attr[cty.Value]
 	PersistenceGranularity *attr[cty.Value]
+	PersistenceEngine      *attr[string]
 	OnePacket              *attr[bool]
 
 	// Health policy (check.go).
@@ -263,6 +265,7 @@ func (d *decoder) service(b *hcl.Block) *serviceSyntax {
 	s.Forwarding = decodeString(d, a["forwarding"])
 	s.PersistenceTimeout = d.raw(a["persistence_timeout"])
 	s.PersistenceGranularity = d.raw(a["persistence_granularity"])
+	s.PersistenceEngine = decodeString(d, a["persistence_engine"])
 	s.OnePacket = decodeBool(d, a["one_packet"])
 	s.InhibitOnFailure = decodeBool(d, a["inhibit_on_failure"])
 	s.SorryInhibit = decodeBool(d, a["sorry_server_inhibit"])

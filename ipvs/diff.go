@@ -122,5 +122,6 @@ func sameServiceAttrs(a, b VirtualService) bool {
 		a.SchedFlags == b.SchedFlags &&
 		a.Persistence == b.Persistence &&
 		a.PersistenceMask == b.PersistenceMask &&
+		a.PersistenceEngine == b.PersistenceEngine &&
 		a.OnePacket == b.OnePacket
 }

@@ -404,6 +404,10 @@ type VirtualService struct {
 	// PersistenceMask is the persistence granularity as a prefix length
 	// (netmask 255.255.255.0 is 24). Zero means the full address length.
 	PersistenceMask int
+	// PersistenceEngine is the persistence engine ("sip": connections of
+	// one SIP Call-ID go to one real server; ipvsadm --pe), empty for none.
+	// It applies to persistent services.
+	PersistenceEngine string
 	// OnePacket schedules each UDP datagram on its own (ipvsadm --ops).
 	OnePacket bool
 

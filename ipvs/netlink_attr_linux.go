@@ -273,6 +273,13 @@ func encodeService(s VirtualService, full bool) ([]byte, error) {
 	ae.Bytes(svcAttrFlags, binary.NativeEndian.AppendUint32(binary.NativeEndian.AppendUint32(nil, flags), math.MaxUint32))
 	ae.Uint32(svcAttrTimeout, uint32(secs))
 	ae.Bytes(svcAttrNetmask, mask)
+	// Without the attribute an edit removes the engine (ip_vs_edit_service).
+	if s.PersistenceEngine != "" {
+		if len(s.PersistenceEngine) >= peNameMax || strings.IndexByte(s.PersistenceEngine, 0) >= 0 {
+			return nil, fmt.Errorf("persistence engine name %q is not a valid kernel name", s.PersistenceEngine)
+		}
+		ae.String(svcAttrPEName, s.PersistenceEngine)
+	}
 	return ae.Encode()
 }
 
@@ -312,6 +319,8 @@ func decodeService(b []byte) (ServiceStatus, error) {
 			s.Key.FWMark, err = getU32(a)
 		case svcAttrSchedName:
 			s.Scheduler = Scheduler(getString(a))
+		case svcAttrPEName:
+			s.PersistenceEngine = getString(a)
 		case svcAttrFlags:
 			// struct ip_vs_flags; the mask (all ones in dumps) is not needed.
 			if len(a.Data) < 4 {

@@ -55,7 +55,7 @@ const (
 	svcAttrTimeout   = 8  // IPVS_SVC_ATTR_TIMEOUT: u32 persistence timeout in seconds
 	svcAttrNetmask   = 9  // IPVS_SVC_ATTR_NETMASK: 4 bytes, see encodeNetmask
 	svcAttrStats     = 10 // IPVS_SVC_ATTR_STATS: nested stats, 32-bit counters
-	svcAttrPEName    = 11 // IPVS_SVC_ATTR_PE_NAME: persistence engine name (unused)
+	svcAttrPEName    = 11 // IPVS_SVC_ATTR_PE_NAME: persistence engine name, NUL-terminated
 	svcAttrStats64   = 12 // IPVS_SVC_ATTR_STATS64: nested stats, 64-bit (Linux 4.1+)
 )
 
@@ -116,3 +116,6 @@ const connFwdMask = 0x0007
 // schedNameMax is IP_VS_SCHEDNAME_MAXLEN: the kernel's limit for a
 // scheduler name, including its terminating NUL.
 const schedNameMax = 16
+
+// peNameMax is IP_VS_PENAME_MAXLEN, the NUL included.
+const peNameMax = 16

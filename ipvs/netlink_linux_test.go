@@ -360,6 +360,25 @@ var roundTripServices = []VirtualService{
 	{Key: ServiceKey{Family: IPv4, Protocol: SCTP, Addr: netip.MustParseAddr("192.0.2.9"), Port: 9}, Scheduler: "mh", SchedFlags: SchedFlag2},
 	{Name: "defaults", Key: ServiceKey{Protocol: TCP, Addr: netip.MustParseAddr("::ffff:192.0.2.1"), Port: 8080},
 		Persistence: 1500 * time.Millisecond},
+	{Key: ServiceKey{Family: IPv4, Protocol: UDP, Addr: netip.MustParseAddr("192.0.2.5"), Port: 5060}, Scheduler: "rr",
+		Persistence: 60 * time.Second, PersistenceEngine: "sip"},
+}
+
+// TestPersistenceEngineBytes: the engine travels as IPVS_SVC_ATTR_PE_NAME
+// (11), NUL-terminated as ipvsadm sends it; a name the kernel cannot hold
+// is refused before it is sent.
+func TestPersistenceEngineBytes(t *testing.T) {
+	s := VirtualService{Key: v4svc, Scheduler: "rr", Persistence: time.Minute, PersistenceEngine: "sip"}
+	b, err := encodeService(s, true)
+	require.NoError(t, err)
+	assert.Contains(t, hex.EncodeToString(b), "08000b00"+"73697000", "len 8, type 11, \"sip\\0\"")
+	s.PersistenceEngine = "a-name-that-is-far-too-long"
+	_, err = encodeService(s, true)
+	assert.ErrorContains(t, err, "persistence engine name")
+	s.PersistenceEngine = ""
+	b, err = encodeService(s, true)
+	require.NoError(t, err)
+	assert.NotContains(t, hex.EncodeToString(b), "0b00", "no engine, no attribute")
 }
 
 var roundTripReals = []RealServer{

@@ -90,6 +90,9 @@ func serviceAttrs(s VirtualService) []string {
 		a = append(a, "persistence=off")
 	}
 	a = append(a, "granularity=/"+strconv.Itoa(int(s.PersistenceMask)))
+	if s.PersistenceEngine != "" {
+		a = append(a, "pe="+s.PersistenceEngine)
+	}
 	if s.OnePacket {
 		a = append(a, "ops=on")
 	} else {

@@ -19,12 +19,11 @@ import (
 var schedulers = []string{"rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh", "twos"}
 
 var vsReasons = map[string]string{
-	"ha_suspend":         "lvsctl keeps its virtual servers whatever the state of the VIPs",
-	"omega":              "lvsctl does not run quorum_down when it stops",
-	"hashed":             "note: the kernel hashes every service anyway",
-	"persistence_engine": "lvsctl sets no persistence engine",
-	"weight":             "lvsctl has no weight of a virtual server (keepalived's, for VRRP tracking)",
-	"flag-3":             "lvsctl sets only the sh and mh scheduler flags",
+	"ha_suspend": "lvsctl keeps its virtual servers whatever the state of the VIPs",
+	"omega":      "lvsctl does not run quorum_down when it stops",
+	"hashed":     "note: the kernel hashes every service anyway",
+	"weight":     "lvsctl has no weight of a virtual server (keepalived's, for VRRP tracking)",
+	"flag-3":     "lvsctl sets only the sh and mh scheduler flags",
 }
 
 var realReasons = map[string]string{}
@@ -258,7 +257,7 @@ func (t *translator) vsBody(s *Stmt) *vsSpec {
 		sched string // the scheduler when the flag was read
 	}
 	var flags []flagAt
-	var sorryMethod *Stmt
+	var sorryMethod, peStmt *Stmt
 	scheduler := "wlc"
 	for _, c := range s.Block {
 		switch kw := c.Keyword(); kw {
@@ -373,6 +372,8 @@ func (t *translator) vsBody(s *Stmt) *vsSpec {
 			spec.sorry = t.realServer(b, c, "sorry_server")
 		case "sorry_server_lvs_method":
 			sorryMethod = c
+		case "persistence_engine":
+			peStmt = c
 		case "sorry_server_inhibit":
 			// keepalived sets it on the sorry server already read.
 			if spec.sorry == nil {
@@ -396,6 +397,17 @@ func (t *translator) vsBody(s *Stmt) *vsSpec {
 	}
 	if b.has("persistence_granularity") && !b.has("persistence_timeout") {
 		b.set("persistence_timeout", num(360)) // keepalived's default
+	}
+	if peStmt != nil {
+		switch pe := peStmt.Arg(0); {
+		case pe != "sip":
+			t.drop(b, peStmt, Warning, "the kernel has one persistence engine, sip; keepalived asks for %q and the kernel refuses the service (no such engine)", pe)
+		case !b.has("persistence_timeout"):
+			t.drop(b, peStmt, Note, "the service is not persistent: keepalived sets the engine, which the kernel uses only for persistent services; the translation leaves it out")
+		default:
+			b.set("persistence_engine", str(pe))
+			t.extraArgs(b, peStmt, 1)
+		}
 	}
 	// Scheduler flags.
 	var sf []string

@@ -526,3 +526,23 @@ func TestSorryServerInhibit(t *testing.T) {
 		})
 	}
 }
+
+func TestPersistenceEngineImport(t *testing.T) {
+	tests := []struct {
+		name, lines, want, diags string
+	}{
+		{"sip", "persistence_timeout 60\n    persistence_engine sip", "sip", ""},
+		{"not persistent", "persistence_engine sip", "",
+			"k.conf:3: note: persistence_engine: the service is not persistent: keepalived sets the engine, which the kernel uses only for persistent services; the translation leaves it out\n"},
+		{"unknown", "persistence_timeout 60\n    persistence_engine h323", "",
+			"k.conf:4: warning: persistence_engine: not translated: the kernel has one persistence engine, sip; keepalived asks for \"h323\" and the kernel refuses the service (no such engine)\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, cfg := importSrc(t, "virtual_server 10.0.0.1 5060 {\n    protocol UDP\n    "+tt.lines+"\n    real_server 10.0.1.1 5060 {\n    }\n}\n")
+			assert.Equal(t, tt.diags, diagLines(res))
+			require.Len(t, cfg.Services, 1)
+			assert.Equal(t, tt.want, cfg.Services[0].PersistenceEngine)
+		})
+	}
+}
