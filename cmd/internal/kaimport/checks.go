@@ -87,6 +87,8 @@ func (t *translator) finishCheck(s *Stmt, b *hblock, kind string) *hblock {
 		t.smtpHosts(s, b)
 	case "file":
 		return t.fileCheck(s, b)
+	case "https":
+		t.clientCert(b)
 	case "bfd":
 		t.partly(b, s, Warning, "lvsctl runs no BFD session (no maintained Go BFD library exists to build one on): written as check \"bfd\", always up, which validate and run report at every start; check the server with check \"ping\" or a check of its service")
 	}
@@ -302,4 +304,52 @@ func (t *translator) fileCheckUses(name string) bool {
 		}
 	}
 	return false
+}
+
+// sslBlock returns the top-level SSL block and its certificate and key
+// (empty when absent).
+func (t *translator) sslBlock() (ssl *Stmt, cert, key string) {
+	for _, s := range t.top {
+		if s.Keyword() != "SSL" {
+			continue
+		}
+		ssl = s
+		for _, c := range s.Block {
+			switch c.Keyword() {
+			case "certificate":
+				cert = c.Arg(0)
+			case "key":
+				key = c.Arg(0)
+			}
+		}
+	}
+	return ssl, cert, key
+}
+
+// clientCert gives https check b the client certificate of the top-level
+// SSL block, which keepalived presents in every SSL_GET.
+func (t *translator) clientCert(b *hblock) {
+	if _, cert, key := t.sslBlock(); cert != "" && key != "" {
+		b.set("cert_file", str(cert))
+		b.set("key_file", str(key))
+	}
+}
+
+// topSSL translates the top-level SSL block: its certificate and key are
+// each https check's cert_file and key_file.
+func (t *translator) topSSL(s *Stmt) {
+	_, cert, key := t.sslBlock()
+	if cert == "" || key == "" {
+		t.drop(nil, s, Warning, "an SSL block without both certificate and key: lvsctl's https checks present no client certificate")
+		return
+	}
+	for _, c := range s.Block {
+		switch c.Keyword() {
+		case "password":
+			t.partly(nil, c, Warning, "lvsctl reads unencrypted private keys only: decrypt the key (openssl pkey -in KEY -out KEY.plain) and point key_file at it")
+		case "ca":
+			t.partly(nil, c, Note, "lvsctl's https checks verify no certificate unless tls_verify = true, with ca_file for the CA")
+		}
+	}
+	t.drop(nil, s, Note, "its certificate and key are the cert_file and key_file of every check \"https\"")
 }

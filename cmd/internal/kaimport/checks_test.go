@@ -2,6 +2,7 @@ package kaimport
 
 import (
 	"net/netip"
+	"os"
 	"testing"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lvsctl/lvsctl/checker"
+	lvshcl "github.com/lvsctl/lvsctl/hcl"
 )
 
 // TestMoreChecks imports one real server per checker of checks.go and
@@ -180,4 +182,46 @@ virtual_server 10.0.0.1 80 {
 k.conf:10: warning: regex_options: Go's regular expressions (RE2) have no extended: the regex is translated without
 k.conf:17: note: regex_no_match: regex_no_match without a (usable) regex has no effect
 `, diagLines(res))
+}
+
+// TestSSLBlockImport: the top-level SSL block's certificate and key become
+// each https check's client certificate.
+func TestSSLBlockImport(t *testing.T) {
+	res, _ := importSrcNoLoad(t, `
+SSL {
+    password secret
+    ca /etc/keepalived/ca.pem
+    certificate /etc/keepalived/client.pem
+    key /etc/keepalived/client.key
+}
+virtual_server 10.0.0.1 443 {
+    protocol TCP
+    real_server 10.0.1.1 443 {
+        SSL_GET {
+            url {
+                path /
+            }
+        }
+    }
+}
+`)
+	out := string(res.HCL)
+	assert.Contains(t, out, `cert_file = "/etc/keepalived/client.pem"`)
+	assert.Contains(t, out, `key_file  = "/etc/keepalived/client.key"`)
+	assert.Equal(t, `k.conf:2: note: SSL: its certificate and key are the cert_file and key_file of every check "https"
+k.conf:3: warning: password: lvsctl reads unencrypted private keys only: decrypt the key (openssl pkey -in KEY -out KEY.plain) and point key_file at it
+k.conf:4: note: ca: lvsctl's https checks verify no certificate unless tls_verify = true, with ca_file for the CA
+`, diagLines(res))
+}
+
+// importSrcNoLoad is importSrc for an output that names files not on this
+// machine: it is checked offline (a missing file is a warning).
+func importSrcNoLoad(t *testing.T, src string) (*Result, *lvshcl.Config) {
+	t.Helper()
+	files(t, map[string]string{"k.conf": src})
+	res, err := Import("k.conf", Options{FS: os.DirFS(".")})
+	require.NoError(t, err)
+	cfg, _, diags := lvshcl.Options{Offline: true}.Parse(res.HCL, "out.hcl")
+	require.False(t, diags.HasErrors(), "%s\n%s", diags.Error(), res.HCL)
+	return res, cfg
 }

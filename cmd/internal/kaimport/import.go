@@ -164,7 +164,9 @@ func (t *translator) validate(items []item, name string) ([]byte, error) {
 		out, first := render(items)
 		// An empty translation is valid here: lvsctl refuses it where it
 		// matters (apply, reload) unless the operator adds allow_empty.
-		_, _, diags := lvshcl.Parse(append(out[:len(out):len(out)], "\nallow_empty = true\n"...), name)
+		// Offline: files the output names (cert_file, ca_file) are the
+		// director's, maybe not on this machine; lvsctl validate there checks them.
+		_, _, diags := lvshcl.Options{Offline: true}.Parse(append(out[:len(out):len(out)], "\nallow_empty = true\n"...), name)
 		if !diags.HasErrors() {
 			return out, nil
 		}

@@ -436,6 +436,8 @@ func (t *translator) translate(stmts []*Stmt) {
 			// Expanded where it is used; noted below if unused.
 		case "track_file", "vrrp_track_file":
 			t.topTrackFile(s) // checks.go
+		case "SSL":
+			t.topSSL(s) // checks.go
 		default:
 			t.unsupported(nil, s, "the top level", topReasons)
 		}
