@@ -25,7 +25,7 @@ const (
 	cmdNewDaemon  = 9  // IPVS_CMD_NEW_DAEMON: start sync daemon (unused)
 	cmdDelDaemon  = 10 // IPVS_CMD_DEL_DAEMON: stop sync daemon (unused)
 	cmdGetDaemon  = 11 // IPVS_CMD_GET_DAEMON: sync daemon status (unused)
-	cmdSetConfig  = 12 // IPVS_CMD_SET_CONFIG: set timeouts (unused)
+	cmdSetConfig  = 12 // IPVS_CMD_SET_CONFIG: set timeouts (SetTimeouts)
 	cmdGetConfig  = 13 // IPVS_CMD_GET_CONFIG: get timeouts (unused)
 	cmdSetInfo    = 14 // IPVS_CMD_SET_INFO: only the command of GET_INFO replies
 	cmdGetInfo    = 15 // IPVS_CMD_GET_INFO: version and connection table size
