@@ -42,7 +42,8 @@ servers' health:
   - a failed real server is removed, or kept with weight 0 when its virtual
     service sets inhibit_on_failure = true (established connections drain);
   - it is restored with its configured (or dynamic) weight when it recovers;
-  - the sorry_server joins when no real server is up;
+  - while the quorum is lost, the sorry_server takes the traffic alone (the
+    live real servers leave too, as in keepalived);
   - quorum_up / quorum_down and notify_up / notify_down hooks run (argv, no
     shell, bounded in time; a failing hook is logged, never fatal).
 
