@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -91,7 +92,7 @@ func TestRunAlertMailsVRRP(t *testing.T) {
 
 	cfg := filepath.Join(dir, "lvsctl.hcl")
 	require.NoError(t, os.WriteFile(cfg, []byte(alertRunConf), 0o644))
-	startDaemon(t, "-f", cfg, "--netns", l.NSPath("r2"), "--state", filepath.Join(dir, "state.json"))
+	d := startDaemon(t, "-f", cfg, "--netns", l.NSPath("r2"), "--state", filepath.Join(dir, "state.json"))
 
 	type got struct{ subject, rcpt, body string }
 	mails := func() []got {
@@ -121,4 +122,13 @@ func TestRunAlertMailsVRRP(t *testing.T) {
 	assert.Equal(t, "ops@example.com, root", m.rcpt)
 	assert.True(t, strings.HasPrefix(m.body, "=> VRRP Instance is now owning VRRP VIPs <="), "%q", m.body)
 	assert.NotNil(t, has("[lb2] VRRP Instance VI_1 - Entering BACKUP state"), "the start, INIT to BACKUP, is mailed too")
+
+	// A reload takes the new alert_email at once: the instance, restarted
+	// by its new priority, mails under the new router_id.
+	conf := strings.Replace(strings.Replace(alertRunConf, `"lb2"`, `"lb2b"`, 1), "= 120", "= 110", 1)
+	require.NoError(t, os.WriteFile(cfg, []byte(conf), 0o644))
+	require.NoError(t, d.cmd.Process.Signal(syscall.SIGHUP))
+	waitUntil(t, 15*time.Second, "the MASTER mail after the reload", func() bool {
+		return has("[lb2b] VRRP Instance VI_1 - Entering MASTER state") != nil
+	})
 }
