@@ -75,4 +75,8 @@ func TestSeveralChecksEvict(t *testing.T) {
 	down.Store(false)
 	f.until(3*time.Second, func() bool { return len(f.k.reals(t, web)) == 2 })
 	assert.Contains(t, log.String(), `msg="real server up" service="TCP 10.0.0.1:80" real=10.0.1.2:80 reason="tcp#1: connected; http#2: status 200" check=http#2`)
+	envs := f.hooks.envs()
+	require.Len(t, envs, 2)
+	assert.Contains(t, envs[0], "LVSCTL_CHECK=http#2", "notify_down names the check")
+	assert.Contains(t, envs[0], "LVSCTL_REASON=http#2: status 503")
 }

@@ -90,12 +90,21 @@ func (p *probes) Probe(_ context.Context, t checker.Target) checker.Result {
 type hooks struct {
 	mu  sync.Mutex
 	ran []string
+	env [][]string
 }
 
 func (h *hooks) Run(hk lvshcl.Hook, env []string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.ran = append(h.ran, hk.Argv[0]+" "+env[0])
+	h.env = append(h.env, slices.Clone(env))
+}
+
+// envs returns each run's environment.
+func (h *hooks) envs() [][]string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.env)
 }
 
 func (h *hooks) list() []string {

@@ -72,7 +72,11 @@ func (d *Daemon) hook(h *lvshcl.Hook, event string, svc ipvs.ServiceKey, ev chec
 	if h == nil || len(h.Argv) == 0 {
 		return
 	}
-	d.o.Hooks.Run(*h, realHookEnv(event, ev.Target.Service, svc, ev.Target.Addr, ev.Reason))
+	env := realHookEnv(event, ev.Target.Service, svc, ev.Target.Addr, ev.Reason)
+	if ev.Check != "" {
+		env = append(env, "LVSCTL_CHECK="+ev.Check) // the check that caused it, of several
+	}
+	d.o.Hooks.Run(*h, env)
 }
 
 // realHookEnv is the environment of a notify_up or notify_down hook.
