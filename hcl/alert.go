@@ -31,12 +31,16 @@ import (
 //	}
 //
 // smtp_alert = true|false is also an attribute of virtual_server,
-// real_server, check and vrrp_instance. As in keepalived, each is false
-// unless set there or inherited: a check's from its real_server's, then
-// its virtual_server's (a service-level check's from the real_server it
-// checks all the same), a virtual_server's from
-// smtp_alert_checker then smtp_alert, a vrrp_instance's from
-// smtp_alert_vrrp then smtp_alert.
+// real_server, check and vrrp_instance, with keepalived 2.2's defaults
+// (check/check_data.c, vrrp/vrrp.c): a real server's transitions are
+// mailed by its check's smtp_alert (lvsctl's: a real server may have
+// several checks), else its real_server's, else smtp_alert_checker, else
+// smtp_alert, else TRUE (keepalived keeps real server mails on by default,
+// for backward compatibility); a virtual_server's quorum changes by its
+// smtp_alert (which is for the quorum only, as in keepalived), else
+// smtp_alert_checker, else smtp_alert, else false; a vrrp_instance's state
+// changes by its smtp_alert, else smtp_alert_vrrp, else smtp_alert, else
+// false.
 
 const (
 	blockAlertEmail = "alert_email"
@@ -71,8 +75,15 @@ func silentAlert(a *AlertEmail, def hcl.Range, pools []Pool, vr VRRP) hcl.Diagno
 			return nil
 		}
 		for _, m := range p.Members {
-			for _, v := range m.SMTPAlert {
-				if v {
+			if m.Check == nil {
+				continue // never changes state
+			}
+			names := []string{m.Check.Name}
+			for _, c := range m.Check.Also {
+				names = append(names, c.Name)
+			}
+			for _, n := range names {
+				if a.ForReal(p, m, n) {
 					return nil
 				}
 			}
@@ -86,7 +97,7 @@ func silentAlert(a *AlertEmail, def hcl.Range, pools []Pool, vr VRRP) hcl.Diagno
 	return hcl.Diagnostics{{
 		Severity: hcl.DiagWarning,
 		Summary:  "alert_email sends nothing",
-		Detail:   "No smtp_alert is true, and as in keepalived an event is mailed only where smtp_alert says so. Set smtp_alert = true in alert_email to mail every event, or in the virtual_server, real_server, check or vrrp_instance blocks to mail.",
+		Detail:   "No event of this configuration is mailed: real servers with checks are mailed unless smtp_alert, smtp_alert_checker or their own smtp_alert says false, quorum and VRRP changes only where smtp_alert says true (keepalived's defaults). Set smtp_alert = true in alert_email to mail every event, or in the virtual_server, real_server, check or vrrp_instance blocks to mail.",
 		Subject:  def.Ptr(),
 	}}
 }
@@ -112,8 +123,9 @@ var alertSchema = &hcl.BodySchema{
 	},
 }
 
-// checkerDefault is the smtp_alert of a virtual_server that sets none.
-func (a *AlertEmail) checkerDefault() bool {
+// checkerDefault is the smtp_alert of a virtual_server (def false) or a
+// real_server (def true) that sets none.
+func (a *AlertEmail) checkerDefault(def bool) bool {
 	switch {
 	case a == nil:
 		return false
@@ -122,7 +134,7 @@ func (a *AlertEmail) checkerDefault() bool {
 	case a.SMTPAlert != nil:
 		return *a.SMTPAlert
 	}
-	return false
+	return def
 }
 
 // vrrpDefault is the smtp_alert of a vrrp_instance that sets none.
@@ -139,7 +151,8 @@ func (a *AlertEmail) vrrpDefault() bool {
 }
 
 // ForService says whether a virtual_server's quorum changes send mail:
-// its smtp_alert, else the defaults. False without alert_email.
+// its smtp_alert, else smtp_alert_checker, else smtp_alert, else false.
+// False without alert_email.
 func (a *AlertEmail) ForService(p Pool) bool {
 	if a == nil {
 		return false
@@ -147,20 +160,23 @@ func (a *AlertEmail) ForService(p Pool) bool {
 	if p.SMTPAlert != nil {
 		return *p.SMTPAlert
 	}
-	return a.checkerDefault()
+	return a.checkerDefault(false)
 }
 
 // ForReal says whether a real server's transition caused by check (its
 // name, "" for a server with one check) sends mail: the check's
-// smtp_alert, else its virtual_server's, else the defaults.
-func (a *AlertEmail) ForReal(p Pool, m Member, check string) bool {
+// smtp_alert, else its real_server's (both in m.SMTPAlert), else
+// smtp_alert_checker, else smtp_alert, else true, keepalived's default.
+// The virtual_server's smtp_alert is for its quorum only, as in keepalived.
+// False without alert_email.
+func (a *AlertEmail) ForReal(_ Pool, m Member, check string) bool {
 	if a == nil {
 		return false
 	}
 	if v, ok := m.SMTPAlert[check]; ok {
 		return v
 	}
-	return a.ForService(p)
+	return a.checkerDefault(true)
 }
 
 // ForVRRP says whether an instance's state changes send mail.

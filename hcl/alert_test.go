@@ -130,10 +130,12 @@ allow_empty = true
 `)
 }
 
-// TestSMTPAlertInheritance: keepalived's rules. A check's smtp_alert wins,
-// then its real_server's, then its virtual_server's, then alert_email's smtp_alert_checker, then
-// its smtp_alert; a vrrp_instance's, then smtp_alert_vrrp, then
-// smtp_alert; false otherwise, and always without alert_email.
+// TestSMTPAlertInheritance: keepalived 2.2's rules. A real server's
+// transition: its check's smtp_alert, then its real_server's, then
+// alert_email's smtp_alert_checker, then smtp_alert, then true. A quorum
+// change: the virtual_server's, then smtp_alert_checker, then smtp_alert,
+// then false. A vrrp_instance's: its own, then smtp_alert_vrrp, then
+// smtp_alert, then false. Never without alert_email.
 func TestSMTPAlertInheritance(t *testing.T) {
 	tests := []struct {
 		name      string
@@ -147,7 +149,7 @@ func TestSMTPAlertInheritance(t *testing.T) {
 		wantQuorm bool
 		wantVRRP  bool
 	}{
-		{name: "nothing set: keepalived's default is no mail", global: ""},
+		{name: "nothing set: keepalived mails real servers only", global: "", wantReal1: true, wantReal2: true},
 		{name: "no alert_email: never", global: "-", service: "smtp_alert = true", check1: "smtp_alert = true", vrrp: "smtp_alert = true"},
 		{name: "global smtp_alert", global: "smtp_alert = true",
 			wantReal1: true, wantReal2: true, wantQuorm: true, wantVRRP: true},
@@ -155,8 +157,10 @@ func TestSMTPAlertInheritance(t *testing.T) {
 			wantVRRP: true},
 		{name: "smtp_alert_vrrp over smtp_alert", global: "smtp_alert = false\nsmtp_alert_vrrp = true",
 			wantVRRP: true},
-		{name: "service over the defaults", global: "smtp_alert = false", service: "smtp_alert = true",
-			wantReal1: true, wantReal2: true, wantQuorm: true},
+		{name: "service's is for its quorum only", global: "smtp_alert = false", service: "smtp_alert = true",
+			wantQuorm: true},
+		{name: "service's false leaves its real servers mailed", service: "smtp_alert = false",
+			wantReal1: true, wantReal2: true},
 		{name: "check over its service", global: "", service: "smtp_alert = true", check1: "smtp_alert = false",
 			wantReal2: true, wantQuorm: true},
 		{name: "real_server over its service, check over its real_server", service: "smtp_alert = false",

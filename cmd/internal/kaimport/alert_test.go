@@ -62,7 +62,7 @@ virtual_server 10.0.0.1 80 {
 	p := cfg.Pools[0]
 	assert.False(t, cfg.Alert.ForService(p), "the virtual_server's smtp_alert off")
 	assert.True(t, cfg.Alert.ForReal(p, p.Members[0], ""), "the real_server's smtp_alert")
-	assert.False(t, cfg.Alert.ForReal(p, p.Members[1], ""), "its virtual_server's")
+	assert.True(t, cfg.Alert.ForReal(p, p.Members[1], ""), "smtp_alert_checker: the virtual_server's smtp_alert is for its quorum only")
 	assert.True(t, cfg.Alert.ForVRRP(cfg.VRRP.Instances[0]), "the instance's over smtp_alert_vrrp off")
 }
 
