@@ -67,7 +67,7 @@ func TestExec(t *testing.T) {
 
 func TestExecEnvironment(t *testing.T) {
 	t.Setenv("LVSCTL_TEST_LEAK", "from the daemon")
-	script := `[ "$LVSCTL_SERVICE" = web ] && [ "$LVSCTL_REAL_ADDR" = 10.0.0.1 ] && [ "$LVSCTL_REAL_PORT" = 80 ] &&
+	script := `[ "$LVSCTL_SERVICE" = web ] && [ "$LVSCTL_REAL" = 10.0.0.1:80 ] && [ "$LVSCTL_REAL_ADDR" = 10.0.0.1 ] && [ "$LVSCTL_REAL_PORT" = 80 ] &&
 		[ "$PATH" = "` + checker.ExecPath + `" ] && [ "$EXTRA" = "a b" ] && [ -z "$LVSCTL_TEST_LEAK" ] && [ -z "$HOME" ] ||
 		{ env | sort | tr '\n' ' '; exit 1; }`
 	p := &checker.Exec{Argv: []string{"/bin/sh", "-c", script}, Env: []string{"EXTRA=a b"}}

@@ -132,7 +132,7 @@ func benchRun(t *testing.T, cfg, ns, state string) (time.Duration, int) {
 	for sc.Scan() {
 		line := sc.Text()
 		log.WriteString(line + "\n")
-		if strings.Contains(line, "msg=apply ") || strings.Contains(line, "msg=\"drift repaired\"") {
+		if strings.Contains(line, "msg=applied ") || strings.Contains(line, "msg=\"drift repaired\"") {
 			writes++
 		}
 		if strings.Contains(line, "msg=running") {

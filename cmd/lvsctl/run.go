@@ -236,8 +236,8 @@ func reloadOnce(ctx context.Context, file string, opt configOptions, logger *slo
 		if err := lvshcl.RenderDiagnostics(ctx, &buf, files, diags, lvshcl.DefaultMaxDiagnostics); err != nil {
 			return false // stopping
 		}
-		logger.Error("reload refused: the file is invalid; keeping the running configuration",
-			"config", file, "errors", len(errs), "diagnostics", strings.TrimSpace(buf.String()))
+		logger.Error("reload refused; keeping the running configuration",
+			"config", file, "via", "SIGHUP", "reason", "invalid file", "errors", len(errs), "diagnostics", strings.TrimSpace(buf.String()))
 		return true
 	}
 	if err := ops.submit(ctx, file, cfg, false); err != nil {

@@ -203,8 +203,8 @@ func (o *runOps) applyConfig(ctx context.Context, req statusapi.ConfigRequest) (
 		err := fmt.Errorf("%s: %s; kept the running configuration", req.File, plural(out.Errors, "error"))
 		out.Error = err.Error()
 		o.reloadedVia("apply", req.File, err)
-		o.log.Error("reload refused: the file is invalid; keeping the running configuration",
-			"config", req.File, "via", "apply", "errors", out.Errors, "diagnostics", strings.TrimSpace(out.Diagnostics))
+		o.log.Error("reload refused; keeping the running configuration",
+			"config", req.File, "via", "apply", "reason", "invalid file", "errors", out.Errors, "diagnostics", strings.TrimSpace(out.Diagnostics))
 		return out, nil
 	}
 	waitIPVS := o.daemon.Load() != nil || needsIPVS(cfg)

@@ -61,7 +61,7 @@ func TestSeveralChecksEvict(t *testing.T) {
 	down.Store(true)
 	f.until(3*time.Second, func() bool { return len(f.k.reals(t, web)) == 1 })
 	assert.Equal(t, []string{"10.0.1.1:80/2"}, f.k.reals(t, web))
-	assert.Contains(t, log.String(), `msg="real server down" service="TCP 10.0.0.1:80" real=10.0.1.2:80 reason="http#2: status 503" check=http#2`)
+	assert.Contains(t, log.String(), `msg="real server down" service=web service_key="TCP 10.0.0.1:80" real=10.0.1.2:80 reason="http#2: status 503" check=http#2`)
 	var st checker.Status
 	for _, s := range f.d.Status() {
 		if s.Target.Addr.String() == "10.0.1.2:80" {
@@ -74,7 +74,7 @@ func TestSeveralChecksEvict(t *testing.T) {
 
 	down.Store(false)
 	f.until(3*time.Second, func() bool { return len(f.k.reals(t, web)) == 2 })
-	assert.Contains(t, log.String(), `msg="real server up" service="TCP 10.0.0.1:80" real=10.0.1.2:80 reason="tcp#1: connected; http#2: status 200" check=http#2`)
+	assert.Contains(t, log.String(), `msg="real server up" service=web service_key="TCP 10.0.0.1:80" real=10.0.1.2:80 reason="tcp#1: connected; http#2: status 200" check=http#2`)
 	envs := f.hooks.envs()
 	require.Len(t, envs, 2)
 	assert.Contains(t, envs[0], "LVSCTL_CHECK=http#2", "notify_down names the check")

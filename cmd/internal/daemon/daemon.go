@@ -372,7 +372,7 @@ func (d *Daemon) observe(ev checker.Event) {
 		d.dirty = map[ipvs.ServiceKey]bool{}
 	}
 	d.dirty[ref.svc] = true
-	attrs := []any{"service", ref.svc.String(), "real", ev.Target.Addr.String(), "reason", ev.Reason}
+	attrs := append(svcAttrs(ev.Target.Service, ref.svc), "real", ev.Target.Addr.String(), "reason", ev.Reason)
 	if ev.Check != "" {
 		attrs = append(attrs, "check", ev.Check) // which of the server's checks changed it
 	}
@@ -464,7 +464,7 @@ func (d *Daemon) resync(ctx context.Context, expected bool) error {
 	}
 	for _, op := range p.Ops {
 		if expected {
-			d.log.Info("apply", opAttrs(op)...)
+			d.log.Info("applied", opAttrs(op)...)
 		} else {
 			d.log.Warn("drift repaired", opAttrs(op)...)
 		}

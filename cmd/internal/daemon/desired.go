@@ -87,7 +87,7 @@ func (d *Daemon) startQuorum(s service) {
 	if up {
 		return
 	}
-	d.log.Warn("starting with quorum lost", "service", s.vs.Key.String(), "up_weight", w, "quorum", quorumOf(s))
+	d.log.Warn("starting with quorum lost", append(svcAttrs(s.vs.Name, s.vs.Key), "up_weight", w, "quorum", quorumOf(s))...)
 	d.hookQuorum(s.pool.QuorumDown, "quorum_down", s, w)
 }
 
@@ -140,17 +140,17 @@ func (d *Daemon) checkQuorum(s service, w int) {
 	switch {
 	case was && w < q-s.pool.Hysteresis:
 		d.quorumUp[s.vs.Key] = false
-		d.log.Warn("quorum lost", "service", s.vs.Key.String(), "up_weight", w, "quorum", q)
+		d.log.Warn("quorum lost", append(svcAttrs(s.vs.Name, s.vs.Key), "up_weight", w, "quorum", q)...)
 		if s.pool.SorryServer != nil {
-			d.log.Info("sorry server in, real servers out", "service", s.vs.Key.String(), "real", s.pool.SorryServer.Addr.String())
+			d.log.Info("sorry server in, real servers out", append(svcAttrs(s.vs.Name, s.vs.Key), "real", s.pool.SorryServer.Addr.String())...)
 		}
 		d.hookQuorum(s.pool.QuorumDown, "quorum_down", s, w)
 		d.tellQuorum(s, false)
 	case !was && w >= q+s.pool.Hysteresis:
 		d.quorumUp[s.vs.Key] = true
-		d.log.Info("quorum regained", "service", s.vs.Key.String(), "up_weight", w, "quorum", q)
+		d.log.Info("quorum regained", append(svcAttrs(s.vs.Name, s.vs.Key), "up_weight", w, "quorum", q)...)
 		if s.pool.SorryServer != nil {
-			d.log.Info("sorry server out, real servers back", "service", s.vs.Key.String(), "real", s.pool.SorryServer.Addr.String())
+			d.log.Info("sorry server out, real servers back", append(svcAttrs(s.vs.Name, s.vs.Key), "real", s.pool.SorryServer.Addr.String())...)
 		}
 		d.hookQuorum(s.pool.QuorumUp, "quorum_up", s, w)
 		d.tellQuorum(s, true)

@@ -74,9 +74,9 @@ func (n *notifier) loop() {
 			err := n.run(context.Background(), c.hook, c.args, c.env)
 			attrs := []any{"event", c.event, "argv", strings.Join(append(append([]string(nil), c.hook.Argv...), c.args...), " ")}
 			if err != nil {
-				n.log.Error("notify hook failed", append(attrs, "err", err)...)
+				n.log.Error("hook failed", append(attrs, "err", err)...)
 			} else {
-				n.log.Debug("notify hook ran", attrs...)
+				n.log.Debug("hook ran", attrs...)
 			}
 		}
 	}

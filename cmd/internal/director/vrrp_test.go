@@ -124,7 +124,7 @@ func TestNotifyOrder(t *testing.T) {
 	assert.Contains(t, g.hooks.env[2], "LVSCTL_VRRP_STATE=MASTER")
 	assert.Contains(t, g.hooks.env[2], "LVSCTL_VRRP_PREVIOUS=BACKUP")
 	assert.Contains(t, g.hooks.env[2], "LVSCTL_VRRP_TYPE=INSTANCE")
-	assert.Contains(t, g.log.String(), `msg="notify hook failed" vrrp_instance=VI_1 event=notify_fault`)
+	assert.Contains(t, g.log.String(), `msg="hook failed" vrrp_instance=VI_1 event=notify_fault`)
 }
 
 // The MMM writer/reader pattern: when one member faults for a reason of its

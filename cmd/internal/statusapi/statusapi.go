@@ -96,8 +96,8 @@ type Counters struct {
 
 // Pool is one virtual service and its real servers.
 type Pool struct {
-	Name    string `json:"name"`
-	Service string `json:"service"` // "TCP 10.0.1.100:80", "FWM 7 ipv4"
+	Name    string `json:"service"`     // the virtual_server's name: "web"
+	Service string `json:"service_key"` // "TCP 10.0.1.100:80", "FWM 7 ipv4"
 	// Scheduler is the kernel scheduler ("wrr").
 	Scheduler string `json:"scheduler"`
 	QuorumUp  bool   `json:"quorum_up"`
@@ -116,7 +116,7 @@ const (
 
 // Real is one real server.
 type Real struct {
-	Address    string `json:"address"`    // "10.0.2.11:80"
+	Address    string `json:"real"`       // "10.0.2.11:80"
 	Forwarding string `json:"forwarding"` // nat, dr, tun
 	State      string `json:"state"`      // up, down, sorry
 	// Checked is false for a real server without a check (always up) and
