@@ -539,8 +539,9 @@ func (c *check) run(ctx context.Context) {
 
 // update applies a new spec to a known server; p.mu is held. Checks are
 // matched by name: a kept check keeps its state and schedule, a new one
-// starts as a new server's would, and the removed ones are cancelled and
-// returned for Set to wait for.
+// starts from the server's state (a down server is not presumed up by a
+// reload that adds or renames its checks), and the removed ones are
+// cancelled and returned for Set to wait for.
 func (s *server) update(spec Spec, now time.Time) (removed []*check) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -553,7 +554,11 @@ func (s *server) update(spec Spec, now time.Time) (removed []*check) {
 	for _, cs := range spec.checks() {
 		c, ok := old[cs.Name]
 		if !ok {
-			c = &check{srv: s, name: cs.Name, prober: cs.Prober, timing: cs.Timing, m: newMachine(now, spec.presumption(cs))}
+			pr := spec.presumption(cs)
+			if !s.up {
+				pr = Presumption{Up: false, Reason: "not checked yet (the server was down)"}
+			}
+			c = &check{srv: s, name: cs.Name, prober: cs.Prober, timing: cs.Timing, m: newMachine(now, pr)}
 			added = append(added, c)
 			checks = append(checks, c)
 			continue

@@ -1,6 +1,7 @@
 package checker_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -131,4 +132,38 @@ func TestSeveralChecksNames(t *testing.T) {
 			Also: []checker.Check{{Name: names[1], Prober: sc, Timing: tm}}}})
 		assert.ErrorContains(t, err, "several checks need distinct names", names)
 	}
+}
+
+// TestSeveralChecksReload: a reload that gives a down server a second
+// check (renaming its first) keeps it down until its checks pass; an up
+// server stays up.
+func TestSeveralChecksReload(t *testing.T) {
+	h := newHarness(t, nil)
+	down, up := target("10.0.0.1:80"), target("10.0.0.2:80")
+	sc := newScript(h.clock)
+	sc.set(down, results("-")...)
+	sc.set(up, results("+")...)
+	tm := timing(nil)
+	h.start()
+	require.NoError(t, h.pool.Set([]checker.Spec{{Target: down, Prober: sc, Timing: tm}, {Target: up, Prober: sc, Timing: tm}}))
+	h.n = 2
+	require.True(t, h.clock.BlockUntil(h.n))
+	h.until(0)
+	st, _ := h.pool.Lookup(down)
+	require.False(t, st.Up)
+
+	ok := checker.ProberFunc(func(context.Context, checker.Target) checker.Result {
+		return checker.Result{Up: true, Weight: checker.NoWeight, Reason: "status 200"}
+	})
+	var specs []checker.Spec
+	for _, tg := range []checker.Target{down, up} {
+		specs = append(specs, checker.Spec{Target: tg, Name: "tcp#1", Prober: sc, Timing: tm,
+			Also: []checker.Check{{Name: "http#2", Prober: ok, Timing: tm}}})
+	}
+	require.NoError(t, h.pool.Set(specs))
+	h.n = 4
+	st, _ = h.pool.Lookup(down)
+	assert.False(t, st.Up, "still down before its new checks ran: %s", st.Reason)
+	st, _ = h.pool.Lookup(up)
+	assert.True(t, st.Up, "still up: %s", st.Reason)
 }
