@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -393,4 +394,47 @@ func TestApplyWhileRunHoldsTheLock(t *testing.T) {
 	assert.Equal(t, 1, code)
 	assert.Contains(t, h.errOut.String(), fmt.Sprintf("lvsctl run (pid %d) owns this namespace's IPVS table", os.Getpid()))
 	assert.NotContains(t, h.errOut.String(), "is applying")
+}
+
+// TestDaemonPathKernelLacks: plan and apply through lvsctl run report what
+// the running kernel lacks (as its probe says) on the line that asks for
+// it, as they do without a daemon, and the table and the daemon's
+// configuration stay as they were.
+func TestDaemonPathKernelLacks(t *testing.T) {
+	h := newHarness(t)
+	var asked []ipvs.Scheduler
+	var mu sync.Mutex
+	h.env.probe = func(_ context.Context, scheds []ipvs.Scheduler, _ []ipvs.TunnelType) (ipvs.Capabilities, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		asked = append(asked, scheds...)
+		var caps ipvs.Capabilities
+		if slices.Contains(scheds, "twos") {
+			caps.MissingSchedulers = []ipvs.Scheduler{"twos"}
+		}
+		return caps, nil
+	}
+	port := closedPort(t)
+	file := writeConfig(t, fourServices(port, 1))
+	d := startInProcess(t, h, file)
+	require.Eventually(t, func() bool {
+		_, err := os.Lstat(d.sock)
+		return err == nil && len(table(t, d.k)) > 0
+	}, 10*time.Second, 10*time.Millisecond)
+	before := table(t, d.k)
+
+	src := strings.Replace(fourServices(port, 1), "port = 3306\n", "port = 3306\n  scheduler = \"twos\"\n", 1)
+	require.NotEqual(t, fourServices(port, 1), src, "the test needs db's block")
+	twos := writeConfig(t, src)
+	line := strings.Count(src[:strings.Index(src, `"twos"`)], "\n") + 1
+	for _, cmd := range []string{"plan", "apply"} {
+		code, _, errOut := d.cli(cmd, "-f", twos, "--socket", d.sock)
+		assert.Equal(t, 1, code, cmd)
+		assert.Contains(t, errOut, fmt.Sprintf("%s:%d:", twos, line), cmd)
+		assert.Contains(t, errOut, "Error: Scheduler not in this kernel", cmd)
+	}
+	assert.Equal(t, before, table(t, d.k), "nothing reached the table")
+	mu.Lock()
+	assert.Contains(t, asked, ipvs.Scheduler("twos"), "the daemon asked the kernel")
+	mu.Unlock()
 }

@@ -64,6 +64,22 @@ func checkKernel(ctx context.Context, e *env, file string, src []byte, desired [
 	return &exitError{code: 1, err: fmt.Errorf("%s: %d error(s): the running kernel lacks %s, nothing applied", file, len(diags), missingList(caps))}
 }
 
+// kernelLacks is checkKernel for a configuration already decoded (the
+// daemon's, for a plan or apply through its socket): the errors for what
+// cfg uses and the running kernel lacks; none when probe is nil or cannot
+// run.
+func kernelLacks(ctx context.Context, probe ipvs.Prober, cfg *lvshcl.Config) hcl.Diagnostics {
+	if probe == nil {
+		return nil
+	}
+	scheds, tunnels := ipvs.Uses(cfg.Services)
+	caps, err := probe(ctx, scheds, tunnels)
+	if err != nil || len(caps.MissingSchedulers) == 0 && len(caps.MissingTunnels) == 0 {
+		return nil
+	}
+	return kernelDiagnostics(cfg, caps, kernelRelease())
+}
+
 // kernelDiagnostics are the errors for what cfg uses and caps lacks, one
 // per place in the file: a scheduler value (or the block of a service
 // that takes the default), a tunnel type value (once, however many real

@@ -125,6 +125,11 @@ func (o *runOps) daemonLoaded(cfg *lvshcl.Config, ops []ipvs.Op, err error) {
 // diagnostics; cfg is nil when the file has errors.
 func (o *runOps) decodeRequest(ctx context.Context, req statusapi.ConfigRequest, out *statusapi.Plan) *lvshcl.Config {
 	cfg, files, diags := o.opt.hclOptions().Parse(req.Source, req.File)
+	if !diags.HasErrors() {
+		// What the running kernel lacks, as plan and apply without a
+		// daemon report it.
+		diags = append(diags, kernelLacks(ctx, o.probe, cfg)...)
+	}
 	if len(diags) > 0 {
 		var buf bytes.Buffer
 		max := o.opt.maxErrors

@@ -98,6 +98,7 @@ type runOps struct {
 	// waiters, the applies through the socket that wait for the daemon's
 	// outcome); reloadMu makes reloads (SIGHUP, apply) take turns.
 	opt      configOptions
+	probe    ipvs.Prober // kernel capabilities (kernelcheck.go); nil: not asked
 	reloadCh chan *lvshcl.Config
 	current  *lvshcl.Config
 	waiters  map[*lvshcl.Config]chan loadOutcome
@@ -113,7 +114,7 @@ func startRunOps(ctx context.Context, f runOpsFlags, e *env, g *globals, file st
 	o := &runOps{
 		log: log, file: file, netns: g.netns, started: time.Now(), build: readBuildInfo(),
 		sd: notifier{log: log}, ctx: ctx, cancel: cancel, generation: 1,
-		opt: g.configOptions(), reloadCh: make(chan *lvshcl.Config), current: cfg,
+		opt: g.configOptions(), probe: e.probe, reloadCh: make(chan *lvshcl.Config), current: cfg,
 	}
 	if abs, err := filepath.Abs(file); err == nil {
 		o.file = abs
