@@ -130,7 +130,7 @@ type HTTP struct {
 	// Certificate, when set, is presented to servers that ask for a
 	// client certificate (keepalived's SSL { certificate key }).
 	Certificate *tls.Certificate
-	Version HTTPVersion
+	Version     HTTPVersion
 	// ConnectIP, ConnectPort and BindTo are as for TCP.
 	ConnectIP   netip.Addr
 	ConnectPort uint16
