@@ -24,8 +24,8 @@ const maxOutput = 4096
 // Timeout is killed with its whole process group and counts as down.
 //
 // The program gets a clean environment: PATH=ExecPath, the event variables
-// LVSCTL_SERVICE, LVSCTL_REAL, LVSCTL_REAL_ADDR and LVSCTL_REAL_PORT (the
-// target), and Env.
+// LVSCTL_SERVICE, LVSCTL_SERVICE_KEY, LVSCTL_REAL, LVSCTL_REAL_ADDR and
+// LVSCTL_REAL_PORT (the target), and Env.
 // Its standard input is /dev/null; standard output and error are captured
 // (the first 4 KiB) and their first non-empty line ends the reason.
 type Exec struct {
@@ -79,6 +79,7 @@ func (p *Exec) run(ctx context.Context, t Target) Result {
 	cmd.Env = append([]string{
 		"PATH=" + ExecPath,
 		"LVSCTL_SERVICE=" + t.Service,
+		"LVSCTL_SERVICE_KEY=" + t.Key,
 		"LVSCTL_REAL=" + t.Addr.String(),
 		"LVSCTL_REAL_ADDR=" + t.Addr.Addr().String(),
 		"LVSCTL_REAL_PORT=" + strconv.Itoa(int(t.Addr.Port())),

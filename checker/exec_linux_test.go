@@ -16,7 +16,7 @@ import (
 	"github.com/lvsctl/lvsctl/checker"
 )
 
-var execTarget = checker.Target{Service: "web", Addr: netipMust("10.0.0.1:80")}
+var execTarget = checker.Target{Service: "web", Key: "TCP 10.0.0.1:80", Addr: netipMust("10.0.0.1:80")}
 
 func TestExec(t *testing.T) {
 	sh := func(script string) []string { return []string{"/bin/sh", "-c", script} }
@@ -67,7 +67,7 @@ func TestExec(t *testing.T) {
 
 func TestExecEnvironment(t *testing.T) {
 	t.Setenv("LVSCTL_TEST_LEAK", "from the daemon")
-	script := `[ "$LVSCTL_SERVICE" = web ] && [ "$LVSCTL_REAL" = 10.0.0.1:80 ] && [ "$LVSCTL_REAL_ADDR" = 10.0.0.1 ] && [ "$LVSCTL_REAL_PORT" = 80 ] &&
+	script := `[ "$LVSCTL_SERVICE" = web ] && [ "$LVSCTL_SERVICE_KEY" = "TCP 10.0.0.1:80" ] && [ "$LVSCTL_REAL" = 10.0.0.1:80 ] && [ "$LVSCTL_REAL_ADDR" = 10.0.0.1 ] && [ "$LVSCTL_REAL_PORT" = 80 ] &&
 		[ "$PATH" = "` + checker.ExecPath + `" ] && [ "$EXTRA" = "a b" ] && [ -z "$LVSCTL_TEST_LEAK" ] && [ -z "$HOME" ] ||
 		{ env | sort | tr '\n' ' '; exit 1; }`
 	p := &checker.Exec{Argv: []string{"/bin/sh", "-c", script}, Env: []string{"EXTRA=a b"}}

@@ -19,6 +19,9 @@ type Target struct {
 	// Service names the virtual service, for logs and for exec checks'
 	// LVSCTL_SERVICE. It may be empty.
 	Service string
+	// Key is the virtual service's key as lvsctl plan prints it ("TCP
+	// 10.0.0.1:80"), for exec checks' LVSCTL_SERVICE_KEY. It may be empty.
+	Key string
 	// Addr is the real server's address and port.
 	Addr netip.AddrPort
 }

@@ -35,6 +35,19 @@ func realKey(a string, port uint16) ipvs.RealKey {
 	return ipvs.RealKey{Addr: addr(a), Port: port}
 }
 
+// withKeys sets in pools what every check's target carries besides the
+// service's name: its key (exec checks' LVSCTL_SERVICE_KEY).
+func withKeys(pools []lvshcl.Pool) []lvshcl.Pool {
+	for _, p := range pools {
+		for _, m := range p.Members {
+			if m.Check != nil {
+				m.Check.Target.Key = p.Service.String()
+			}
+		}
+	}
+	return pools
+}
+
 func spec(svc, a string, port uint16, p checker.Prober, t checker.Timing) *checker.Spec {
 	return &checker.Spec{Target: checker.Target{Service: svc, Addr: netip.AddrPortFrom(addr(a), port)}, Prober: p, Timing: t}
 }
@@ -426,7 +439,7 @@ virtual_server "web" {
 			cfg, files, diags := lvshcl.Parse([]byte(tt.src), "test.hcl")
 			require.Empty(t, diags, "%s", render(t, files, diags))
 			require.NotNil(t, cfg)
-			assert.Equal(t, tt.want, cfg.Pools)
+			assert.Equal(t, withKeys(tt.want), cfg.Pools)
 			require.Len(t, cfg.Pools, len(cfg.Services))
 			for i, p := range cfg.Pools {
 				vs := cfg.Services[i]
@@ -547,13 +560,13 @@ func TestTestdataPools(t *testing.T) {
 	require.Empty(t, diags, "%s", render(t, files, diags))
 	keepalived := checker.Timing{DelayLoop: 6 * time.Second, Retry: 3, DelayBeforeRetry: 3 * time.Second, Warmup: checker.WarmupDelayLoop, Rise: 1, Fall: 1}
 	tcp := &checker.TCP{Timeout: 10 * time.Second}
-	assert.Equal(t, []lvshcl.Pool{{
+	assert.Equal(t, withKeys([]lvshcl.Pool{{
 		Service: svcKey("192.168.1.200", 8066), Name: "mycat", Quorum: 1,
 		Members: []lvshcl.Member{
 			{Real: realKey("192.168.1.201", 8066), Check: spec("mycat", "192.168.1.201", 8066, tcp, keepalived)},
 			{Real: realKey("192.168.1.202", 8066), Check: spec("mycat", "192.168.1.202", 8066, tcp, keepalived)},
 		},
-	}}, cfg.Pools)
+	}}), cfg.Pools)
 
 	// Every classic file has a pool per service and a check per real server.
 	names, err := filepath.Glob(filepath.Join(testdata, "*.hcl"))

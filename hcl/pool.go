@@ -85,7 +85,7 @@ func (b *builder) pool(s *serviceSyntax, vs ipvs.VirtualService, reals []realDef
 			}
 		}
 		hasCheck := len(bcs) > 0
-		m.Check = b.specs(bcs, s.Name, rs, r)
+		m.Check = b.specs(bcs, checker.Target{Service: s.Name, Key: vs.Key.String(), Addr: netip.AddrPortFrom(rs.Addr, rs.Port)}, rs, r)
 		m.SMTPAlert = checkAlerts(bcs, r.syn.SMTPAlert)
 		if !hasCheck {
 			for _, h := range []*attr[[]*attr[string]]{r.syn.NotifyUp, r.syn.NotifyDown} {
@@ -144,13 +144,13 @@ func allChecks(first *checkSyntax, rest []*checkSyntax) []*checkSyntax {
 // or when one is invalid (already reported). With several, each is named
 // by its type and position ("http#1", "tcp#2") and the first carries the
 // others in Spec.Also.
-func (b *builder) specs(bcs []*builtCheck, name string, rs ipvs.RealServer, r realDef) *checker.Spec {
+func (b *builder) specs(bcs []*builtCheck, target checker.Target, rs ipvs.RealServer, r realDef) *checker.Spec {
 	var out *checker.Spec
 	ok := true
 	for i, bc := range bcs {
 		var sp *checker.Spec
 		if bc != nil {
-			sp = b.spec(bc, name, rs, r)
+			sp = b.spec(bc, target, rs, r)
 		}
 		if sp == nil {
 			ok = false
@@ -175,10 +175,10 @@ func (b *builder) specs(bcs []*builtCheck, name string, rs ipvs.RealServer, r re
 	return out
 }
 
-// spec is check bc applied to real server rs (built from r) of service
-// name. It reports what bc cannot do for this server and returns nil if bc
+// spec is check bc applied to real server rs (built from r), checking
+// target. It reports what bc cannot do for this server and returns nil if bc
 // or the server is invalid (already reported).
-func (b *builder) spec(bc *builtCheck, name string, rs ipvs.RealServer, r realDef) *checker.Spec {
+func (b *builder) spec(bc *builtCheck, target checker.Target, rs ipvs.RealServer, r realDef) *checker.Spec {
 	if !bc.ok || !r.addrOK || !r.portOK {
 		return nil
 	}
@@ -205,7 +205,7 @@ func (b *builder) spec(bc *builtCheck, name string, rs ipvs.RealServer, r realDe
 		return nil
 	}
 	return &checker.Spec{
-		Target: checker.Target{Service: name, Addr: netip.AddrPortFrom(rs.Addr, rs.Port)},
+		Target: target,
 		Prober: bc.prober,
 		Timing: bc.timing,
 	}
