@@ -27,6 +27,9 @@ type Config struct {
 	// Sync is the sync block: the kernel's connection sync daemon,
 	// following a VRRP instance. Nil if absent.
 	Sync *Sync
+	// Timeouts is the timeouts block (timeouts.go): the kernel's IPVS
+	// connection timeouts, a zero field unchanged. Nil if absent.
+	Timeouts *ipvs.Timeouts
 	// Alert is the alert_email block (alert.go): where `lvsctl run` sends
 	// keepalived's e-mail alerts. Nil if absent.
 	Alert *AlertEmail
@@ -73,6 +76,8 @@ func loadWith(opts Options, files Files, f *hcl.File, diags hcl.Diagnostics) (*C
 	diags = append(diags, more...)
 	sy, more := buildSync(f.Body, vr)
 	diags = append(diags, more...)
+	timeouts, more := buildTimeouts(f.Body)
+	diags = append(diags, more...)
 	alert, alertDef, more := buildAlert(f.Body)
 	diags = append(diags, more...)
 	diags = append(diags, silentAlert(alert, alertDef, pools, vr)...)
@@ -85,7 +90,7 @@ func loadWith(opts Options, files Files, f *hcl.File, diags hcl.Diagnostics) (*C
 	if diags.HasErrors() {
 		return nil, files, diags
 	}
-	cfg := &Config{Services: services, Pools: pools, RealServer: rs, VRRP: vr, Sync: sy, Alert: alert, Guard: guard, Sources: sources}
+	cfg := &Config{Services: services, Pools: pools, RealServer: rs, VRRP: vr, Sync: sy, Timeouts: timeouts, Alert: alert, Guard: guard, Sources: sources}
 	if syn.FlushOnExit.ok() {
 		cfg.FlushOnExit = syn.FlushOnExit.Val
 	}

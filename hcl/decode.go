@@ -50,6 +50,7 @@ var fileSchema = &hcl.BodySchema{
 		{Type: blockVRRPSyncGroup, LabelNames: []string{"name"}},
 		{Type: blockSync},       // sync.go
 		{Type: blockAlertEmail}, // alert.go
+		{Type: blockTimeouts},   // timeouts.go
 	},
 }
 
