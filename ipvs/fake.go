@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"syscall"
+	"time"
 )
 
 // Fake is an in-memory Kernel with the kernel's rules for what it rejects:
@@ -20,6 +21,10 @@ type Fake struct {
 	Fail func(Op) error
 	// Missing lists schedulers this fake kernel lacks.
 	Missing []Scheduler
+
+	// timeouts are the connection timeouts; zero fields read as
+	// DefaultTimeouts.
+	timeouts Timeouts
 }
 
 var _ Kernel = (*Fake)(nil)
@@ -67,6 +72,45 @@ func (f *Fake) Apply(ctx context.Context, ops []Op) (int, error) {
 
 // Close does nothing.
 func (f *Fake) Close() error { return nil }
+
+// Timeouts returns the connection timeouts: the kernel's defaults until
+// SetTimeouts.
+func (f *Fake) Timeouts(ctx context.Context) (Timeouts, error) {
+	if err := ctx.Err(); err != nil {
+		return Timeouts{}, err
+	}
+	t := f.timeouts
+	for _, p := range []struct {
+		dst *time.Duration
+		def time.Duration
+	}{{&t.TCP, DefaultTimeouts.TCP}, {&t.TCPFin, DefaultTimeouts.TCPFin}, {&t.UDP, DefaultTimeouts.UDP}} {
+		if *p.dst == 0 {
+			*p.dst = p.def
+		}
+	}
+	return t, nil
+}
+
+// SetTimeouts sets the non-zero fields of t, as the kernel does; it counts
+// as one write.
+func (f *Fake) SetTimeouts(ctx context.Context, t Timeouts) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := checkTimeouts(t); err != nil {
+		return fmt.Errorf("ipvs: set timeouts: %w", err)
+	}
+	for _, p := range []struct {
+		dst *time.Duration
+		v   time.Duration
+	}{{&f.timeouts.TCP, t.TCP}, {&f.timeouts.TCPFin, t.TCPFin}, {&f.timeouts.UDP, t.UDP}} {
+		if p.v != 0 {
+			*p.dst = p.v
+		}
+	}
+	f.Writes++
+	return nil
+}
 
 func (f *Fake) find(k ServiceKey) int {
 	return slices.IndexFunc(f.table, func(s VirtualService) bool { return s.Key == k })

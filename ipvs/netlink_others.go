@@ -32,5 +32,8 @@ func (n *Netlink) Info(ctx context.Context) (Info, error) { return Info{}, errNo
 // Apply fails: IPVS needs Linux.
 func (n *Netlink) Apply(ctx context.Context, ops []Op) (int, error) { return 0, errNotLinux() }
 
+// SetTimeouts fails: IPVS needs Linux.
+func (n *Netlink) SetTimeouts(ctx context.Context, t Timeouts) error { return errNotLinux() }
+
 // Close does nothing.
 func (n *Netlink) Close() error { return nil }

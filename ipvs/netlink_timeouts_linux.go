@@ -3,7 +3,6 @@ package ipvs
 import (
 	"context"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/mdlayher/netlink"
@@ -30,21 +29,12 @@ func (n *Netlink) SetTimeouts(ctx context.Context, t Timeouts) error {
 // ipvs_set_timeout sends them: each of TCP, TCP_FIN and UDP as a u32 of
 // seconds (zero: unchanged).
 func encodeTimeouts(t Timeouts) ([]byte, error) {
-	ae := netlink.NewAttributeEncoder()
-	for _, f := range []struct {
-		attr uint16
-		name string
-		d    time.Duration
-	}{
-		{cmdAttrTimeoutTCP, "tcp", t.TCP},
-		{cmdAttrTimeoutTCPFin, "tcp_fin", t.TCPFin},
-		{cmdAttrTimeoutUDP, "udp", t.UDP},
-	} {
-		// The kernel takes at most INT_MAX / HZ seconds; HZ is at most 1000.
-		if f.d < 0 || f.d%time.Second != 0 || f.d/time.Second > math.MaxInt32/1000 {
-			return nil, fmt.Errorf("%s timeout %s: want whole seconds from 0 to %d", f.name, f.d, math.MaxInt32/1000)
-		}
-		ae.Uint32(f.attr, uint32(f.d/time.Second))
+	if err := checkTimeouts(t); err != nil {
+		return nil, err
 	}
+	ae := netlink.NewAttributeEncoder()
+	ae.Uint32(cmdAttrTimeoutTCP, uint32(t.TCP/time.Second))
+	ae.Uint32(cmdAttrTimeoutTCPFin, uint32(t.TCPFin/time.Second))
+	ae.Uint32(cmdAttrTimeoutUDP, uint32(t.UDP/time.Second))
 	return ae.Encode()
 }
