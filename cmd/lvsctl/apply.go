@@ -78,6 +78,14 @@ Exit status: 0 when applied (or nothing to do), 1 on error or refusal.`,
 				return &exitError{code: 1, err: fmt.Errorf("%s: refused: %w; nothing applied", file, &destroyError{d: d})}
 			}
 			if !p.Pending() {
+				if len(pr.timeouts) > 0 {
+					if err := pr.setTimeouts(ctx); err != nil {
+						return err
+					}
+					printTimeouts(e.stdout, pr.timeouts, "")
+					fmt.Fprintln(e.stdout, "Applied 1 change.")
+					return nil
+				}
 				printPlan(e.stdout, p)
 				return nil
 			}
@@ -88,9 +96,18 @@ Exit status: 0 when applied (or nothing to do), 1 on error or refusal.`,
 				}
 				return err
 			}
+			// The timeouts after the table: a rejected table is undone,
+			// and the timeouts were not touched.
+			if err := pr.setTimeouts(ctx); err != nil {
+				return err
+			}
 			if len(p.Ops) == 0 {
 				// Only the ownership record changed.
 				printPlan(e.stdout, p)
+				if len(pr.timeouts) > 0 {
+					printTimeouts(e.stdout, pr.timeouts, "")
+					fmt.Fprintln(e.stdout, "Applied 1 change.")
+				}
 				return nil
 			}
 			// One write per 64 KiB, not per change: a cold apply of a
@@ -100,10 +117,11 @@ Exit status: 0 when applied (or nothing to do), 1 on error or refusal.`,
 				w.WriteString(op.String())
 				w.WriteByte('\n')
 			}
+			printTimeouts(w, pr.timeouts, "")
 			if err := w.Flush(); err != nil {
 				return err
 			}
-			fmt.Fprintf(e.stdout, "Applied %s.\n", plural(res.Applied, "change"))
+			fmt.Fprintf(e.stdout, "Applied %s.\n", plural(res.Applied+min(len(pr.timeouts), 1), "change"))
 			printKeys(e.stdout, p.Recovered, recoveredHeading)
 			printKeys(e.stdout, p.Conflicts, conflictHeading(true))
 			printKeys(e.stdout, p.Foreign, "Foreign services (not created by lvsctl, left alone):")

@@ -92,10 +92,10 @@ Exit status: 0 when the kernel already matches, 2 when changes are pending,
 					return err
 				}
 			} else {
-				printPlan(e.stdout, p)
+				printPlan(e.stdout, p, pr.timeouts...)
 				printRefused(e.stdout, refused)
 			}
-			if len(p.Ops) > 0 || (len(p.Conflicts) > 0 && !adopt) {
+			if len(p.Ops) > 0 || len(pr.timeouts) > 0 || (len(p.Conflicts) > 0 && !adopt) {
 				return &exitError{code: 2}
 			}
 			return nil
@@ -141,6 +141,10 @@ type prepared struct {
 	guard lvshcl.Guard
 	// empty: the file has no virtual services (and says allow_empty).
 	empty bool
+	// timeouts is what the file's timeouts block changes (see
+	// ipvs.TimeoutChanges), and want the block itself (nil: none).
+	timeouts []ipvs.TimeoutChange
+	want     *ipvs.Timeouts
 	// done releases the kernel and the lock.
 	done func()
 }
@@ -154,15 +158,49 @@ func prepare(ctx context.Context, e *env, g *globals, file string, adopt, apply 
 	pr := &prepared{}
 	var err error
 	var desired []ipvs.VirtualService
-	pr.r, pr.plan, desired, pr.guard, pr.done, err = prepareKernel(ctx, e, g, file, adopt, apply)
+	pr.r, pr.plan, desired, pr.guard, pr.want, pr.done, err = prepareKernel(ctx, e, g, file, adopt, apply)
 	if err != nil {
 		return nil, err
 	}
 	pr.empty = len(desired) == 0
+	if pr.want != nil {
+		tk, ok := pr.r.Kernel.(ipvs.TimeoutKernel)
+		if !ok {
+			pr.done()
+			return nil, fmt.Errorf("%s: timeouts: this kernel handle cannot set IPVS timeouts", file)
+		}
+		have, err := tk.Timeouts(ctx)
+		if err != nil {
+			pr.done()
+			return nil, fmt.Errorf("%s: timeouts: %w", file, err)
+		}
+		pr.timeouts = ipvs.TimeoutChanges(have, *pr.want)
+	}
 	return pr, nil
 }
 
-func prepareKernel(ctx context.Context, e *env, g *globals, file string, adopt, apply bool) (r *ipvs.Reconciler, p *ipvs.Plan, desired []ipvs.VirtualService, guard lvshcl.Guard, done func(), err error) {
+// setTimeouts sets the file's timeouts block, if it changes anything.
+func (pr *prepared) setTimeouts(ctx context.Context) error {
+	if len(pr.timeouts) == 0 {
+		return nil
+	}
+	if err := pr.r.Kernel.(ipvs.TimeoutKernel).SetTimeouts(ctx, *pr.want); err != nil {
+		return fmt.Errorf("timeouts: %w", err)
+	}
+	return nil
+}
+
+// printTimeouts prints the timeouts line of the plan, if any.
+func printTimeouts(w io.Writer, cs []ipvs.TimeoutChange, indent string) {
+	if line := ipvs.FormatTimeoutChanges(cs); line != "" {
+		fmt.Fprintln(w, indent+line)
+	}
+}
+
+// prepareKernel also returns the file's timeouts block; a file with one is
+// never cached (configcache.go keeps only the services), so a cached file
+// has none.
+func prepareKernel(ctx context.Context, e *env, g *globals, file string, adopt, apply bool) (r *ipvs.Reconciler, p *ipvs.Plan, desired []ipvs.VirtualService, guard lvshcl.Guard, timeouts *ipvs.Timeouts, done func(), err error) {
 	// An unchanged file that apply applied before is not parsed again
 	// (configcache.go); apply records a file that decoded cleanly.
 	statePath := g.ownership(e).Path
@@ -181,20 +219,20 @@ func prepareKernel(ctx context.Context, e *env, g *globals, file string, adopt, 
 		}
 		cfg, clean, err := decodeConfig(ctx, file, src, e.stderr, opt)
 		if err != nil {
-			return nil, nil, nil, guard, nil, err
+			return nil, nil, nil, guard, nil, nil, err
 		}
 		if cfg.Empty() && !cfg.Guard.AllowEmpty {
 			// A backend's file (only a realserver block).
-			return nil, nil, nil, guard, nil, &exitError{code: 1, err: fmt.Errorf("refused: %w", &emptyError{file: file})}
+			return nil, nil, nil, guard, nil, nil, &exitError{code: 1, err: fmt.Errorf("refused: %w", &emptyError{file: file})}
 		}
-		desired, remember, guard = cfg.Services, clean && readOK, cfg.Guard
+		desired, remember, guard, timeouts = cfg.Services, clean && readOK && cfg.Timeouts == nil, cfg.Guard, cfg.Timeouts
 	}
 	if err := checkKernel(ctx, e, file, src, desired, opt); err != nil { // kernelcheck.go
-		return nil, nil, nil, guard, nil, err
+		return nil, nil, nil, guard, nil, nil, err
 	}
 	k, err := e.openKernel(ctx, g.netnsPath())
 	if err != nil {
-		return nil, nil, nil, guard, nil, err
+		return nil, nil, nil, guard, nil, nil, err
 	}
 	var unlock func()
 	if apply {
@@ -207,7 +245,7 @@ func prepareKernel(ctx context.Context, e *env, g *globals, file string, adopt, 
 	}
 	if err != nil {
 		k.Close()
-		return nil, nil, nil, guard, nil, err
+		return nil, nil, nil, guard, nil, nil, err
 	}
 	if apply && remember {
 		// Best effort: without it the next apply parses again.
@@ -222,7 +260,7 @@ func prepareKernel(ctx context.Context, e *env, g *globals, file string, adopt, 
 	done = func() { unlock(); k.Close() }
 	if err != nil {
 		done()
-		return nil, nil, nil, guard, nil, err
+		return nil, nil, nil, guard, nil, nil, err
 	}
 	if cached && p.Destruction().Excessive() {
 		// The cache keeps the table, not allow_destroy: read the file.
@@ -230,10 +268,11 @@ func prepareKernel(ctx context.Context, e *env, g *globals, file string, adopt, 
 			guard = cfg.Guard
 		}
 	}
-	return r, p, desired, guard, done, nil
+	return r, p, desired, guard, timeouts, done, nil
 }
 
-func printPlan(out io.Writer, p *ipvs.Plan) {
+// printPlan prints p and the timeouts block's changes ts.
+func printPlan(out io.Writer, p *ipvs.Plan, ts ...ipvs.TimeoutChange) {
 	w := bufio.NewWriterSize(out, 64<<10) // a large plan is many lines
 	defer w.Flush()
 	var add, change, del int
@@ -247,13 +286,17 @@ func printPlan(out io.Writer, p *ipvs.Plan) {
 			del++
 		}
 	}
-	if len(p.Ops) == 0 {
+	if len(ts) > 0 {
+		change++ // one SET_CONFIG
+	}
+	if len(p.Ops) == 0 && len(ts) == 0 {
 		fmt.Fprintln(w, "No changes: the kernel's IPVS table matches the configuration.")
 	} else {
 		fmt.Fprintf(w, "Plan: %d to add, %d to change, %d to delete.\n", add, change, del)
 		for _, op := range p.Ops {
 			fmt.Fprintln(w, "  "+op.String())
 		}
+		printTimeouts(w, ts, "  ")
 	}
 	printKeys(w, p.Recovered, recoveredHeading)
 	printKeys(w, p.Conflicts, conflictHeading(p.Adopted))
