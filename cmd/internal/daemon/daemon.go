@@ -483,6 +483,39 @@ func (d *Daemon) resync(ctx context.Context, expected bool) error {
 	for _, w := range want {
 		d.applied[w.Key] = w.Normalize()
 	}
+	return d.setTimeouts(ctx, expected)
+}
+
+// setTimeouts sets the configuration's timeouts block where the kernel
+// differs (at start, on reload and as drift at a resync), logging the
+// previous values.
+func (d *Daemon) setTimeouts(ctx context.Context, expected bool) error {
+	if d.cfg == nil || d.cfg.Timeouts == nil {
+		return nil
+	}
+	tk, ok := d.o.Kernel.(ipvs.TimeoutKernel)
+	if !ok {
+		return errors.New("timeouts: this kernel handle cannot set IPVS timeouts")
+	}
+	have, err := tk.Timeouts(ctx)
+	if err != nil {
+		return fmt.Errorf("timeouts: %w", err)
+	}
+	cs := ipvs.TimeoutChanges(have, *d.cfg.Timeouts)
+	if len(cs) == 0 {
+		return nil
+	}
+	if err := tk.SetTimeouts(ctx, *d.cfg.Timeouts); err != nil {
+		return fmt.Errorf("timeouts: %w", err)
+	}
+	d.stats.Writes++
+	line := ipvs.FormatTimeoutChanges(cs)
+	if expected {
+		d.log.Info("applied", "op", line)
+	} else {
+		d.stats.Repairs++
+		d.log.Warn("drift repaired", "op", line)
+	}
 	return nil
 }
 

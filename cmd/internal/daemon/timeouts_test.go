@@ -1,0 +1,59 @@
+package daemon
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	lvshcl "github.com/lvsctl/lvsctl/hcl"
+	"github.com/lvsctl/lvsctl/ipvs"
+)
+
+// timeoutKernel is the fixture's kernel with its timeouts.
+type timeoutKernel struct{ *kernel }
+
+func (k timeoutKernel) Timeouts(ctx context.Context) (ipvs.Timeouts, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.f.Timeouts(ctx)
+}
+
+func (k timeoutKernel) SetTimeouts(ctx context.Context, t ipvs.Timeouts) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.f.SetTimeouts(ctx, t)
+}
+
+func (k timeoutKernel) timeouts(t *testing.T) ipvs.Timeouts {
+	got, err := k.Timeouts(context.Background())
+	require.NoError(t, err)
+	return got
+}
+
+// TestTimeoutsStartReloadDrift: the timeouts block is set at start, a
+// reload sets the new one, and one changed behind the daemon's back is
+// put back at the next resync as a repair.
+func TestTimeoutsStartReloadDrift(t *testing.T) {
+	f := newFixture(t)
+	k := timeoutKernel{f.k}
+	withTimeouts := func(to ipvs.Timeouts) *lvshcl.Config {
+		c := f.config(1, nil)
+		c.Timeouts = &to
+		return c
+	}
+	f.start(withTimeouts(ipvs.Timeouts{TCP: time.Hour}), Options{Kernel: k, Resync: 5 * time.Second})
+	want := ipvs.Timeouts{TCP: time.Hour, TCPFin: 2 * time.Minute, UDP: 5 * time.Minute}
+	f.until(time.Second, func() bool { return k.timeouts(t) == want })
+
+	f.reload <- withTimeouts(ipvs.Timeouts{UDP: time.Minute})
+	want.UDP = time.Minute // tcp stays as it was: left out is unchanged
+	f.until(time.Second, func() bool { return k.timeouts(t) == want })
+
+	require.NoError(t, k.SetTimeouts(context.Background(), ipvs.Timeouts{UDP: 300 * time.Second}))
+	f.until(6*time.Second, func() bool { return k.timeouts(t) == want })
+	require.NoError(t, f.stop())
+	assert.Equal(t, 1, f.d.Stats().Repairs)
+}
