@@ -1,6 +1,7 @@
 package kaimport
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/lvsctl/lvsctl/checker"
@@ -72,9 +73,9 @@ func errOr(err error, s string) string {
 }
 
 // finishCheck completes check b of type kind translated from checker s:
-// what needs the whole block. It returns nil for a checker keepalived
-// ignores.
-func (t *translator) finishCheck(s *Stmt, b *hblock, kind string) *hblock {
+// what needs the whole block. It returns the checks of s: none for a
+// checker keepalived ignores, one per host of an SMTP_CHECK.
+func (t *translator) finishCheck(s *Stmt, b *hblock, kind string) []*hblock {
 	switch kind {
 	case "ping":
 		for _, c := range s.Block {
@@ -84,46 +85,68 @@ func (t *translator) finishCheck(s *Stmt, b *hblock, kind string) *hblock {
 			}
 		}
 	case "smtp":
-		t.smtpHosts(s, b)
+		return t.smtpHosts(s, b)
 	case "file":
-		return t.fileCheck(s, b)
+		if b = t.fileCheck(s, b); b == nil {
+			return nil
+		}
 	case "https":
 		t.clientCert(b)
 	case "bfd":
 		t.partly(b, s, Warning, "lvsctl runs no BFD session (no maintained Go BFD library exists to build one on): written as check \"bfd\", always up, which validate and run report at every start; check the server with check \"ping\" or a check of its service")
 	}
-	return b
+	return []*hblock{b}
 }
 
 // smtpHosts translates the host blocks of an SMTP_CHECK (keepalived's
-// older way to check several addresses): the first gives the check its
-// connection options; each other one would be a check of its own.
-func (t *translator) smtpHosts(s *Stmt, b *hblock) {
-	first := true
+// older way to check several addresses, deprecated in favour of several
+// checkers): each host is a check "smtp" of its own, with the SMTP_CHECK's
+// options and the host's connection options over them, since keepalived
+// copies the checker's into each host and needs every host to answer.
+// Without hosts, the check is b.
+func (t *translator) smtpHosts(s *Stmt, b *hblock) []*hblock {
+	var hosts []*Stmt
 	for _, c := range s.Block {
-		if c.Keyword() != "host" {
-			continue
-		}
-		if !first {
-			t.drop(b, c, Warning, "lvsctl translates the first host of an SMTP_CHECK; check this one with a check \"smtp\" of its own (connect_ip, connect_port, bind_to)")
-			continue
-		}
-		first = false
-		for _, o := range c.Block {
-			switch kw := o.Keyword(); kw {
-			case "connect_ip":
-				b.set(kw, str(o.Arg(0)))
-			case "connect_port":
-				if f, ok := t.number(b, o, 0, 1, 65535, true); ok {
-					b.set(kw, num(f))
-				}
-			case "bindto":
-				b.set("bind_to", str(o.Arg(0)))
-			default:
-				t.unsupported(b, o, "host", checkReasons)
-			}
+		if c.Keyword() == "host" {
+			hosts = append(hosts, c)
 		}
 	}
+	if len(hosts) == 0 {
+		return []*hblock{b}
+	}
+	if len(hosts) > 1 {
+		t.record(s, Note, fmt.Sprintf("each of its %d host blocks is a check \"smtp\" of its own: the real server is up when every one is, as in keepalived", len(hosts)))
+	}
+	var out []*hblock
+	for i, h := range hosts {
+		hb := b.clone()
+		if i > 0 {
+			hb.notes = nil // the SMTP_CHECK's comments, shown once
+		}
+		if len(hosts) > 1 {
+			hb.lead = hcomment{fmt.Sprintf("%s: host %d of %d of the SMTP_CHECK at %s", h.Pos, i+1, len(hosts), s.Pos)}
+		}
+		for _, o := range h.Block {
+			switch kw := o.Keyword(); kw {
+			case "connect_ip":
+				hb.set(kw, str(o.Arg(0)))
+			case "connect_port":
+				if f, ok := t.number(hb, o, 0, 1, 65535, true); ok {
+					hb.set(kw, num(f))
+				}
+			case "bindto":
+				hb.set("bind_to", str(o.Arg(0)))
+			case "connect_timeout":
+				if f, ok := t.duration(hb, o, false); ok {
+					hb.set(kw, num(f))
+				}
+			default:
+				t.unsupported(hb, o, "host", checkReasons)
+			}
+		}
+		out = append(out, hb)
+	}
+	return out
 }
 
 // fileCheck completes a FILE_CHECK: its track_file names a top-level

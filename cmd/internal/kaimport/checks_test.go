@@ -79,11 +79,20 @@ virtual_server 10.0.0.1 53 {
 `)
 	require.Len(t, cfg.Pools, 1)
 	probers := map[string]checker.Prober{}
+	also := map[string][]checker.Prober{}
 	for _, m := range cfg.Pools[0].Members {
 		if m.Check != nil {
 			probers[m.Check.Target.Addr.Addr().String()] = m.Check.Prober
+			for _, c := range m.Check.Also {
+				also[m.Check.Target.Addr.Addr().String()] = append(also[m.Check.Target.Addr.Addr().String()], c.Prober)
+			}
 		}
 	}
+	// The SMTP_CHECK's second host is a second check "smtp", with the
+	// SMTP_CHECK's helo_name and its own connect_ip.
+	assert.Equal(t, map[string][]checker.Prober{
+		"10.0.1.4": {&checker.SMTP{Timeout: checker.DefaultTimeout, HeloName: "lb1.example.com", ConnectIP: netip.MustParseAddr("10.0.2.5")}},
+	}, also)
 	// BFD_CHECK's check "bfd" is not run: always up.
 	require.Contains(t, probers, "10.0.1.6")
 	r := probers["10.0.1.6"].Probe(t.Context(), checker.Target{})
@@ -107,7 +116,7 @@ virtual_server 10.0.0.1 53 {
 	assert.Equal(t, `k.conf:2: note: track_file: its file is the path of each check "file" from a FILE_CHECK that names weights; lvsctl tracks no file for VRRP
 k.conf:5: warning: init_file: lvsctl does not create or write the file; while it is missing, the server is down
 k.conf:14: note: connect_port: an ICMP echo has no port
-k.conf:39: warning: host: not translated: lvsctl translates the first host of an SMTP_CHECK; check this one with a check "smtp" of its own (connect_ip, connect_port, bind_to)
+k.conf:32: note: SMTP_CHECK: each of its 2 host blocks is a check "smtp" of its own: the real server is up when every one is, as in keepalived
 k.conf:45: warning: FILE_CHECK: lvsctl reads the file every delay_loop; the value times weight is the server's health (above 0 is up) and, with dynamic, its weight; keepalived adds it to the configured weight instead
 k.conf:51: warning: BFD_CHECK: lvsctl runs no BFD session (no maintained Go BFD library exists to build one on): written as check "bfd", always up, which validate and run report at every start; check the server with check "ping" or a check of its service
 k.conf:56: warning: FILE_CHECK: not translated: no track_file block is named "nothere"; keepalived ignores the checker
@@ -224,4 +233,93 @@ func importSrcNoLoad(t *testing.T, src string) (*Result, *lvshcl.Config) {
 	cfg, _, diags := lvshcl.Options{Offline: true}.Parse(res.HCL, "out.hcl")
 	require.False(t, diags.HasErrors(), "%s\n%s", diags.Error(), res.HCL)
 	return res, cfg
+}
+
+// TestSeveralCheckers: several *_CHECK blocks in a real_server are
+// several checks (keepalived needs every checker to pass); the real
+// server's timing goes into each; the same checks on every real server
+// are the service's; an SMTP_CHECK's hosts are one check each, with the
+// SMTP_CHECK's options under the host's.
+func TestSeveralCheckers(t *testing.T) {
+	res, cfg := importSrc(t, `
+virtual_server 10.0.0.1 3306 {
+    protocol TCP
+    lb_kind DR
+    real_server 10.0.1.1 3306 {
+        TCP_CHECK {
+        }
+        HTTP_GET {
+            connect_port 9200
+            url {
+                path /
+            }
+        }
+    }
+    real_server 10.0.1.2 3306 {
+        TCP_CHECK {
+        }
+        HTTP_GET {
+            connect_port 9200
+            url {
+                path /
+            }
+        }
+    }
+}
+virtual_server 10.0.0.1 25 {
+    protocol TCP
+    real_server 10.0.1.3 25 {
+        delay_loop 7
+        PING_CHECK {
+        }
+        SMTP_CHECK {
+            connect_timeout 4
+            helo_name lb.example.com
+            host {
+                connect_ip 10.0.2.3
+            }
+            host {
+                connect_ip 10.0.2.4
+                connect_port 587
+                connect_timeout 2
+            }
+        }
+    }
+}
+`)
+	assert.True(t, res.Complete(), diagLines(res))
+	out := string(res.HCL)
+	assert.Contains(t, out, `  check "tcp" {
+  }
+
+  check "http" {
+    connect_port = 9200
+`, "the same two checks of both real servers are the service's")
+	assert.Contains(t, out, "# k.conf:38: host 2 of 2 of the SMTP_CHECK at k.conf:32\n")
+	require.Len(t, cfg.Pools, 2)
+
+	mysql := cfg.Pools[0]
+	require.Len(t, mysql.Members, 2)
+	for _, m := range mysql.Members {
+		require.NotNil(t, m.Check)
+		assert.Equal(t, "tcp#1", m.Check.Name)
+		require.Len(t, m.Check.Also, 1)
+		assert.Equal(t, "http#2", m.Check.Also[0].Name)
+	}
+
+	smtp := cfg.Pools[1].Members[0].Check
+	require.NotNil(t, smtp)
+	var names []string
+	var probers []checker.Prober
+	for _, c := range append([]checker.Check{{Name: smtp.Name, Prober: smtp.Prober, Timing: smtp.Timing}}, smtp.Also...) {
+		names = append(names, c.Name)
+		probers = append(probers, c.Prober)
+		assert.Equal(t, 7*time.Second, c.Timing.DelayLoop, "%s: the real server's delay_loop", c.Name)
+	}
+	assert.Equal(t, []string{"ping#1", "smtp#2", "smtp#3"}, names)
+	assert.Equal(t, []checker.Prober{
+		&checker.Ping{Timeout: checker.DefaultTimeout},
+		&checker.SMTP{Timeout: 4 * time.Second, HeloName: "lb.example.com", ConnectIP: netip.MustParseAddr("10.0.2.3")},
+		&checker.SMTP{Timeout: 2 * time.Second, HeloName: "lb.example.com", ConnectIP: netip.MustParseAddr("10.0.2.4"), ConnectPort: 587},
+	}, probers)
 }

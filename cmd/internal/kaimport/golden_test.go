@@ -77,13 +77,14 @@ func TestGolden(t *testing.T) {
 }
 
 // completeSamples are the Debian samples that import without a warning.
-// The others use something lvsctl lacks: an SMTP_CHECK's second host, AH
-// authentication, routes and rules, VIPs on another interface, the sync
-// daemon, omega, shell syntax in scripts, or lines for a config id.
+// The others use something lvsctl lacks: AH authentication, routes and
+// rules, VIPs on another interface, omega, shell syntax in scripts, a sync
+// group's instances outside group { }, or lines for a config id.
 var completeSamples = []string{
 	"keepalived.conf.HTTP_GET.port",
 	"keepalived.conf.IPv6",
 	"keepalived.conf.PING_CHECK",
+	"keepalived.conf.SMTP_CHECK",
 	"keepalived.conf.UDP_CHECK",
 	"keepalived.conf.fwmark",
 	"keepalived.conf.inhibit",

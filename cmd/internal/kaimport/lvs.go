@@ -72,7 +72,7 @@ type realSpec struct {
 	block   *hblock
 	port    int
 	hasPort bool
-	check   *hblock
+	checks  []*hblock // one per checker (an SMTP_CHECK's hosts: one each)
 	vhost   string
 	inhibit *bool
 }
@@ -547,11 +547,8 @@ func (t *translator) realServer(vs *hblock, s *Stmt, typ string) *realSpec {
 		case "tunnel_nocsum", "tunnel_csum", "tunnel_remcsum":
 			tun().set("checksum", str(strings.TrimPrefix(kw, "tunnel_")))
 		case "TCP_CHECK", "HTTP_GET", "SSL_GET", "MISC_CHECK", "PING_CHECK", "UDP_CHECK", "DNS_CHECK", "SMTP_CHECK", "FILE_CHECK", "BFD_CHECK":
-			if rs.check != nil {
-				t.drop(b, c, Warning, "lvsctl runs one check per real server; this one is not translated (keepalived needs every checker to pass)")
-				continue
-			}
-			rs.check = t.check(c, checkKinds[kw])
+			// Several checkers: several checks, all needed, as in keepalived.
+			rs.checks = append(rs.checks, t.check(c, checkKinds[kw])...)
 		default:
 			t.unsupported(b, c, "real_server", realReasons)
 		}
@@ -561,23 +558,30 @@ func (t *translator) realServer(vs *hblock, s *Stmt, typ string) *realSpec {
 			b.add(tunnel)
 		}
 	}
-	if vhost != nil && (rs.check == nil || (rs.check.labels[0] != "http" && rs.check.labels[0] != "https")) {
+	if vhost != nil && !slices.ContainsFunc(rs.checks, isHTTP) {
 		t.drop(b, vhost, Note, "virtualhost has no effect on a real server without an http or https check")
 	}
 	for _, tm := range times {
-		switch {
-		case rs.check == nil:
+		if len(rs.checks) == 0 {
 			t.drop(b, tm.s, Note, "%s has no effect on a real server without a check", tm.a.name)
-		case !rs.check.has(tm.a.name):
-			// The check's own value wins, as in keepalived.
-			rs.check.set(tm.a.name, tm.a.val)
+			continue
+		}
+		for _, cb := range rs.checks {
+			if !cb.has(tm.a.name) {
+				// The check's own value wins, as in keepalived.
+				cb.set(tm.a.name, tm.a.val)
+			}
 		}
 	}
 	return rs
 }
 
-// check translates a checker block into a check block of kind.
-func (t *translator) check(s *Stmt, kind string) *hblock {
+// isHTTP reports whether check block b is an http or https check.
+func isHTTP(b *hblock) bool { return b.labels[0] == "http" || b.labels[0] == "https" }
+
+// check translates a checker block into check blocks of kind: one, none
+// for a checker keepalived ignores, or one per host of an SMTP_CHECK.
+func (t *translator) check(s *Stmt, kind string) []*hblock {
 	b := newBlock("check", kind)
 	for _, c := range s.Block {
 		switch kw := c.Keyword(); {
@@ -766,7 +770,7 @@ func (t *translator) instantiate(spec *vsSpec, k vsKey) *hblock {
 
 	// Real servers.
 	var reals []*hblock
-	var checks []*hblock
+	var checks [][]*hblock // each real server's
 	inh := map[bool]int{}
 	var inhibits []bool
 	delayLoop := 60.0
@@ -777,15 +781,15 @@ func (t *translator) instantiate(spec *vsSpec, k vsKey) *hblock {
 	for _, rs := range spec.reals {
 		rb := rs.block.clone()
 		t.setPort(spec, rb, rs, k, fwmark)
-		var cb *hblock
-		if rs.check != nil {
-			cb = rs.check.clone()
+		var cbs []*hblock
+		for _, c := range rs.checks {
+			cb := c.clone()
 			if p, ok := cb.get("connect_port"); ok && !fwmark {
 				if f, _ := p.AsBigFloat().Int64(); int(f) == t.realPort(rs, k) {
 					cb.unset("connect_port")
 				}
 			}
-			if cb.labels[0] == "http" || cb.labels[0] == "https" {
+			if isHTTP(cb) {
 				vh := rs.vhost
 				if vh == "" && spec.vhost != nil {
 					vh = spec.vhost.Arg(0)
@@ -803,8 +807,9 @@ func (t *translator) instantiate(spec *vsSpec, k vsKey) *hblock {
 				}
 				cb.set("timeout", num(d))
 			}
+			cbs = append(cbs, cb)
 		}
-		checks = append(checks, cb)
+		checks = append(checks, cbs)
 		in := spec.inhibit
 		if rs.inhibit != nil {
 			in = *rs.inhibit
@@ -868,19 +873,21 @@ func (t *translator) instantiate(spec *vsSpec, k vsKey) *hblock {
 		}
 	}
 
-	// The same check on every real server is the check of the service.
-	if len(checks) > 0 && checks[0] != nil {
-		first := renderBlock(checks[0])
+	// The same checks on every real server are the checks of the service.
+	if len(checks) > 0 && len(checks[0]) > 0 {
+		first := renderChecks(checks[0])
 		same := true
 		for _, c := range checks[1:] {
-			if c == nil || !bytes.Equal(renderBlock(c), first) {
+			if !bytes.Equal(renderChecks(c), first) {
 				same = false
 				break
 			}
 		}
 		if same {
-			b.add(checks[0])
-			checks = make([]*hblock, len(checks))
+			for _, cb := range checks[0] {
+				b.add(cb)
+			}
+			checks = make([][]*hblock, len(checks))
 		}
 	}
 	if spec.sorry != nil {
@@ -889,12 +896,19 @@ func (t *translator) instantiate(spec *vsSpec, k vsKey) *hblock {
 		b.add(sb)
 	}
 	for i, rb := range reals {
-		if checks[i] != nil {
-			rb.blocks = append([]*hblock{checks[i]}, rb.blocks...)
-		}
+		rb.blocks = append(slices.Clone(checks[i]), rb.blocks...)
 		b.add(rb)
 	}
 	return b
+}
+
+// renderChecks renders check blocks cs one after the other.
+func renderChecks(cs []*hblock) []byte {
+	var out []byte
+	for _, c := range cs {
+		out = append(out, renderBlock(c)...)
+	}
+	return out
 }
 
 // realPort is the port the real server gets in service k.

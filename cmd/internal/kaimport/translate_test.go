@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lvsctl/lvsctl/checker"
 	lvshcl "github.com/lvsctl/lvsctl/hcl"
 	"github.com/lvsctl/lvsctl/ipvs"
 )
@@ -154,10 +155,17 @@ virtual_server 10.0.0.1 443 {
 	assert.Contains(t, out, "  delay_loop         = 4\n  inhibit_on_failure = true\n", "the service's")
 	assert.Contains(t, out, "    port               = 8080\n    inhibit_on_failure = false\n", "the real server's that differs")
 	assert.Equal(t, `k.conf:22: note: misc_path: `+defaultUserNote+`
-k.conf:25: warning: TCP_CHECK: not translated: lvsctl runs one check per real server; this one is not translated (keepalived needs every checker to pass)
 `, diagLines(res))
 	require.Len(t, cfg.Pools, 2)
 	p := cfg.Pools[0]
+	// Its second checker is a second check: both must pass, as in
+	// keepalived.
+	spec := p.Members[1].Check
+	require.NotNil(t, spec)
+	require.Len(t, spec.Also, 1)
+	assert.Equal(t, "exec#1", spec.Name)
+	assert.Equal(t, "tcp#2", spec.Also[0].Name)
+	assert.IsType(t, &checker.TCP{}, spec.Also[0].Prober)
 	assert.True(t, p.Members[0].Inhibits(p.InhibitOnFailure))
 	assert.False(t, p.Members[1].Inhibits(p.InhibitOnFailure))
 }

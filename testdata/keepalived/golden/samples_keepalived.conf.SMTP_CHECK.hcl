@@ -36,26 +36,36 @@ virtual_server "192.168.200.100:25" {
   real_server {
     address = "172.16.1.11"
     weight  = 1
+    # samples/keepalived.conf.SMTP_CHECK:64: host 1 of 3 of the SMTP_CHECK at samples/keepalived.conf.SMTP_CHECK:58
     check "smtp" {
       connect_ip         = "172.16.1.11"
       connect_timeout    = 10
       retry              = 2
       delay_before_retry = 5
       helo_name          = "foo.bar.com"
-      # samples/keepalived.conf.SMTP_CHECK:68: warning: not translated: lvsctl translates the first host of an SMTP_CHECK; check this one with a check "smtp" of its own (connect_ip, connect_port, bind_to)
-      # host {
-      #   connect_ip  192.168.155.10
-      # }
-      # samples/keepalived.conf.SMTP_CHECK:72: warning: not translated: lvsctl translates the first host of an SMTP_CHECK; check this one with a check "smtp" of its own (connect_ip, connect_port, bind_to)
-      # host {
-      #   connect_ip  64.233.167.99
-      # }
+    }
+    # samples/keepalived.conf.SMTP_CHECK:68: host 2 of 3 of the SMTP_CHECK at samples/keepalived.conf.SMTP_CHECK:58
+    check "smtp" {
+      connect_ip         = "192.168.155.10"
+      connect_timeout    = 10
+      retry              = 2
+      delay_before_retry = 5
+      helo_name          = "foo.bar.com"
+    }
+    # samples/keepalived.conf.SMTP_CHECK:72: host 3 of 3 of the SMTP_CHECK at samples/keepalived.conf.SMTP_CHECK:58
+    check "smtp" {
+      connect_ip         = "64.233.167.99"
+      connect_timeout    = 10
+      retry              = 2
+      delay_before_retry = 5
+      helo_name          = "foo.bar.com"
     }
   }
 
   real_server {
     address = "172.16.1.12"
     weight  = 1
+    # samples/keepalived.conf.SMTP_CHECK:95: host 1 of 3 of the SMTP_CHECK at samples/keepalived.conf.SMTP_CHECK:89
     check "smtp" {
       connect_ip         = "172.16.1.12"
       bind_to            = "172.16.1.2"
@@ -63,17 +73,24 @@ virtual_server "192.168.200.100:25" {
       retry              = 2
       delay_before_retry = 5
       helo_name          = "foo.bar.com"
-      # samples/keepalived.conf.SMTP_CHECK:101: warning: not translated: lvsctl translates the first host of an SMTP_CHECK; check this one with a check "smtp" of its own (connect_ip, connect_port, bind_to)
-      # host {
-      #   connect_ip  192.168.155.11
-      #   connect_port 25
-      #   bindto 192.168.155.2
-      # }
-      # samples/keepalived.conf.SMTP_CHECK:107: warning: not translated: lvsctl translates the first host of an SMTP_CHECK; check this one with a check "smtp" of its own (connect_ip, connect_port, bind_to)
-      # host {
-      #   connect_ip  64.233.167.100
-      #   connect_port 587
-      # }
+    }
+    # samples/keepalived.conf.SMTP_CHECK:101: host 2 of 3 of the SMTP_CHECK at samples/keepalived.conf.SMTP_CHECK:89
+    check "smtp" {
+      connect_ip         = "192.168.155.11"
+      bind_to            = "192.168.155.2"
+      connect_timeout    = 10
+      retry              = 2
+      delay_before_retry = 5
+      helo_name          = "foo.bar.com"
+    }
+    # samples/keepalived.conf.SMTP_CHECK:107: host 3 of 3 of the SMTP_CHECK at samples/keepalived.conf.SMTP_CHECK:89
+    check "smtp" {
+      connect_ip         = "64.233.167.100"
+      connect_port       = 587
+      connect_timeout    = 10
+      retry              = 2
+      delay_before_retry = 5
+      helo_name          = "foo.bar.com"
     }
   }
 }
