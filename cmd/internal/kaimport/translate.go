@@ -33,9 +33,11 @@ type translator struct {
 	// syncInst the vrrp_instance that holds it if it is
 	// lvs_sync_daemon_interface.
 	syncStmt, syncInst *Stmt
-	vipOwner           map[netip.Addr]string
-	names              map[string]bool
-	services           int
+	// timeouts is the timeouts block of lvs_timeouts (timeouts.go).
+	timeouts *hblock
+	vipOwner map[netip.Addr]string
+	names    map[string]bool
+	services int
 
 	// scriptUser and scriptSecurity are global_defs' script_user and
 	// enable_script_security (nil if absent), in the top-level statements
@@ -307,7 +309,6 @@ var globalReasons = map[string]string{
 	"enable_dbus":                  "lvsctl has no D-Bus interface",
 	"lvs_flush":                    "lvsctl never flushes the IPVS table: it changes only the services it owns",
 	"lvs_flush_onstop":             "lvsctl never flushes the IPVS table; flush_on_exit removes only the services it owns",
-	"lvs_timeouts":                 "lvsctl does not set the IPVS connection timeouts (ipvsadm --set)",
 	"vrrp_mcast_group4":            "lvsctl sends VRRP adverts to the standard multicast group",
 	"vrrp_mcast_group6":            "lvsctl sends VRRP adverts to the standard multicast group",
 	"vrrp_garp_master_delay":       "set garp_master_delay in each vrrp_instance",
@@ -471,6 +472,8 @@ func (t *translator) globalDefs(s *Stmt) {
 			// Reported once the commands are known (scriptDiags).
 		case "lvs_sync_daemon":
 			t.emitBlock(t.syncDaemon(g, c))
+		case "lvs_timeouts":
+			t.lvsTimeouts(g, c) // timeouts.go
 		case "vrrp_version":
 			if t.vrrpVersion == 0 {
 				t.drop(g, c, Warning, "vrrp_version must be 2 or 3")
