@@ -129,7 +129,16 @@ it reports READY, RELOADING and STOPPING and pings the watchdog.`,
 			alerts := alert.New(alert.Options{Logger: logger})
 			alerts.Load(cfg.Alert)
 			ops.alerts = alerts
-			go alerts.Run(ctx)
+			// The sender outlives the signal: at stop, the mails queued
+			// (the last transitions' too) are sent for up to
+			// DefaultFlushTimeout, never longer; the rest are logged as
+			// dropped.
+			go alerts.Run(context.WithoutCancel(ctx))
+			defer func() {
+				fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), alert.DefaultFlushTimeout)
+				defer cancel()
+				alerts.Flush(fctx)
+			}()
 
 			go watchReload(ctx, file, g.configOptions(), logger, ops)
 			// IPVS is opened only when the file has virtual services: a

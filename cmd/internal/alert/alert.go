@@ -85,6 +85,11 @@ type Sender struct {
 	mu  sync.Mutex
 	cfg *Config
 	hcl *lvshcl.AlertEmail // as Load gave it, for the smtp_alert defaults
+	// run is the running Run, nil when none; stopped is set by Flush, after
+	// which Send queues nothing and Run does not start.
+	run      *running
+	stopped  bool
+	stopping chan struct{} // closed by Flush
 
 	queued, sent, failed, dropped, retries atomic.Uint64
 }
@@ -116,7 +121,14 @@ func New(o Options) *Sender {
 			o.Hostname = "localhost"
 		}
 	}
-	return &Sender{o: o, log: o.Logger, queue: make(chan Message, o.Queue)}
+	return &Sender{o: o, log: o.Logger, queue: make(chan Message, o.Queue), stopping: make(chan struct{})}
+}
+
+// running is a Run in progress: cancel ends its delivery, done is closed
+// when it returns.
+type running struct {
+	cancel context.CancelFunc
+	done   chan struct{}
 }
 
 // Configure sets where alerts go; nil stops them (queued messages are
@@ -172,6 +184,15 @@ func (s *Sender) Send(m Message) {
 		return // no alert_email: nothing to drop, nothing was asked
 	}
 	m.Subject = "[" + cfg.RouterID + "] " + m.Subject
+	// Under mu, so that no message is queued after Flush has drained the
+	// queue (the send itself never blocks).
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		s.log.Error("alert e-mail dropped: lvsctl is stopping", "kind", m.Kind, "subject", m.Subject)
+		s.dropped.Add(1)
+		return
+	}
 	select {
 	case s.queue <- m:
 		s.queued.Add(1)
@@ -181,15 +202,89 @@ func (s *Sender) Send(m Message) {
 	}
 }
 
-// Run sends queued messages until ctx is cancelled.
+// Run sends queued messages until ctx is cancelled or Flush stops it. A
+// Run after Flush returns at once.
 func (s *Sender) Run(ctx context.Context) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	s.mu.Lock()
+	if s.stopped || s.run != nil {
+		s.mu.Unlock()
+		return
+	}
+	r := &running{cancel: cancel, done: make(chan struct{})}
+	s.run = r
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.run = nil
+		s.mu.Unlock()
+		close(r.done)
+	}()
 	for {
+		// Stopping first: a queued message must not win the next select.
 		select {
 		case <-ctx.Done():
 			return
+		case <-s.stopping:
+			return
+		default:
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.stopping:
+			return // Flush sends the rest
 		case m := <-s.queue:
 			s.deliver(ctx, m)
 		}
+	}
+}
+
+// DefaultFlushTimeout bounds Flush when lvsctl run stops.
+const DefaultFlushTimeout = 5 * time.Second
+
+// Flush stops the Sender, sending what is queued until ctx is done: the
+// message Run is sending goes on, the others are sent in turn; when ctx is
+// done the one in progress fails and the rest are dropped, with a log
+// line that counts them. Messages sent after Flush are dropped. It returns
+// once the queue is empty (or given up), never much after ctx is done.
+func (s *Sender) Flush(ctx context.Context) {
+	s.mu.Lock()
+	if s.stopped {
+		s.mu.Unlock()
+		return
+	}
+	s.stopped = true
+	r := s.run
+	s.mu.Unlock()
+	close(s.stopping)
+	if r != nil {
+		// Run finishes the message it is sending, within ctx.
+		stop := context.AfterFunc(ctx, r.cancel)
+		<-r.done
+		stop()
+	}
+	if n := len(s.queue); n > 0 {
+		s.log.Info("stopping: sending the queued alert e-mails", "queued", n)
+	}
+	for ctx.Err() == nil {
+		select {
+		case m := <-s.queue:
+			s.deliver(ctx, m)
+			continue
+		default:
+		}
+		return
+	}
+	n := 0
+	for len(s.queue) > 0 {
+		<-s.queue
+		n++
+	}
+	if n > 0 {
+		s.log.Error("alert e-mails dropped: lvsctl stopped before they were sent", "dropped", n, "err", context.Cause(ctx))
+		s.dropped.Add(uint64(n))
 	}
 }
 

@@ -233,3 +233,143 @@ func TestAuthPlain(t *testing.T) {
 		mu.Unlock()
 	}
 }
+
+// fakeSMTP serves one SMTP dialogue per connection, accepting every mail;
+// it greets only once gate is closed.
+func fakeSMTP(gate <-chan struct{}) func(net.Conn) {
+	return func(c net.Conn) {
+		defer c.Close()
+		<-gate
+		r := bufio.NewReader(c)
+		fmt.Fprint(c, "220 test ESMTP\r\n")
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			switch strings.ToUpper(strings.Fields(line + " x")[0]) {
+			case "DATA":
+				fmt.Fprint(c, "354 go\r\n")
+				for {
+					l, err := r.ReadString('\n')
+					if err != nil || l == ".\r\n" {
+						break
+					}
+				}
+				fmt.Fprint(c, "250 queued\r\n")
+			case "QUIT":
+				fmt.Fprint(c, "221 bye\r\n")
+				return
+			default:
+				fmt.Fprint(c, "250 ok\r\n")
+			}
+		}
+	}
+}
+
+// TestFlush: when lvsctl run stops, Flush sends what is queued (the mail
+// in progress is finished, not cut) until its context is done; then the
+// rest are dropped, counted and logged with their number; nothing is
+// queued after it. The deadline is the test's cancel, not a clock.
+func TestFlush(t *testing.T) {
+	tests := []struct {
+		name string
+		// run starts Run before Flush; dead makes the server accept and
+		// never answer, so that only the cancel ends the flush.
+		run, dead bool
+		want      Stats
+		log       []string
+	}{
+		{
+			name: "Run not running: Flush sends the queue",
+			want: Stats{Queued: 3, Sent: 3, Dropped: 1},
+		},
+		{
+			name: "Run sending: the mail in progress and the rest are sent",
+			run:  true,
+			want: Stats{Queued: 3, Sent: 3, Dropped: 1},
+		},
+		{
+			name: "dead server: the cancel ends the flush",
+			run:  true, dead: true,
+			want: Stats{Queued: 3, Failed: 1, Dropped: 3},
+			log:  []string{`msg="alert e-mails dropped: lvsctl stopped before they were sent" dropped=2`},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			gate := make(chan struct{})
+			hold := make(chan struct{})
+			defer close(hold)
+			serve := fakeSMTP(gate)
+			if tt.dead {
+				serve = func(c net.Conn) { <-hold; c.Close() }
+			}
+			port, accepted := listener(t, serve)
+			var log syncBuffer
+			s := New(Options{Attempts: 1, Hostname: "lb1", Logger: slog.New(slog.NewTextHandler(&log, nil))})
+			s.Configure(&Config{Server: "127.0.0.1", Port: port, To: []string{"ops@example.com"}, ConnectTimeout: time.Hour})
+			for range 3 {
+				s.Send(Quorum("web", "k", false, 1, 0, 0))
+			}
+			runDone := make(chan struct{})
+			if tt.run {
+				go func() { s.Run(context.Background()); close(runDone) }()
+				// Run holds the first mail: the server has its connection
+				// and has not greeted.
+				require.Eventually(t, func() bool { return accepted() == 1 }, 10*time.Second, time.Millisecond)
+			} else {
+				close(runDone)
+			}
+
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			flushed := make(chan struct{})
+			go func() { s.Flush(ctx); close(flushed) }()
+			if tt.dead {
+				select {
+				case <-flushed:
+					t.Fatal("Flush returned before its context was done, with a mail in progress")
+				case <-time.After(50 * time.Millisecond):
+				}
+				cancel()
+			} else {
+				// Flush has begun (Run's mail is still in progress when
+				// there is one) before the server answers.
+				require.Eventually(t, func() bool { s.mu.Lock(); defer s.mu.Unlock(); return s.stopped }, 10*time.Second, time.Millisecond)
+				close(gate)
+			}
+			select {
+			case <-flushed:
+			case <-time.After(10 * time.Second):
+				t.Fatal("Flush did not return")
+			}
+			<-runDone
+			s.Send(Quorum("web", "k", true, 1, 0, 1)) // after Flush: dropped
+			assert.Equal(t, tt.want, s.Stats())
+			assert.Contains(t, log.String(), `msg="alert e-mail dropped: lvsctl is stopping"`)
+			for _, l := range tt.log {
+				assert.Contains(t, log.String(), l)
+			}
+			s.Run(context.Background()) // returns at once after Flush
+		})
+	}
+}
+
+// syncBuffer is a bytes.Buffer for concurrent writers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
