@@ -26,6 +26,7 @@ import (
 //	  authentication { password = "s3cret" }      # v2 only
 //	  virtual_ipaddress = ["10.0.0.100/24"]
 //	  vip { address = "10.0.0.101/24"  label = "eth0:vip" }
+//	  use_vmac             = true                   # or "vrrp.51": VIPs on a macvlan with 00:00:5e:00:01:VRID
 //	  track_script         = ["chk_haproxy"]        # weights from the vrrp_script
 //	  track_interface      = ["eth1"]               # down = FAULT
 //	  track_virtual_server = ["web"]                # quorum lost = FAULT
@@ -132,6 +133,8 @@ var vrrpInstanceSchema = &hcl.BodySchema{
 		{Name: "unicast_peer"},
 		{Name: "garp_master_delay"},
 		{Name: "garp_master_repeat"},
+		{Name: "use_vmac"},
+		{Name: "vmac_xmit_base"},
 		{Name: "track_script"},
 		{Name: "track_interface"},
 		{Name: "track_virtual_server"},
@@ -235,6 +238,8 @@ type vrrpInstanceSyntax struct {
 	UnicastPeers   *strList
 	GARPDelay      *attr[cty.Value]
 	GARPRepeat     *attr[*big.Float]
+	UseVMAC        *attr[cty.Value] // true, or the macvlan's name
+	VMACXmitBase   *attr[bool]
 
 	TrackScript        *strList
 	TrackInterface     *strList
@@ -350,6 +355,8 @@ func (d *decoder) vrrpInstance(b *hcl.Block) *vrrpInstanceSyntax {
 	s.UnicastPeers = d.stringList(a["unicast_peer"])
 	s.GARPDelay = d.raw(a["garp_master_delay"])
 	s.GARPRepeat = decodeNumber(d, a["garp_master_repeat"])
+	s.UseVMAC = d.raw(a["use_vmac"])
+	s.VMACXmitBase = decodeBool(d, a["vmac_xmit_base"])
 	s.TrackScript = d.stringList(a["track_script"])
 	s.TrackInterface = d.stringList(a["track_interface"])
 	s.TrackVirtualServer = d.stringList(a["track_virtual_server"])

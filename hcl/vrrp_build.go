@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
 
 	"github.com/lvsctl/lvsctl/vrrp"
 )
@@ -293,6 +294,33 @@ func (b *vrrpBuilder) instance(s *vrrpInstanceSyntax) (VRRPInstance, instanceFac
 		c.VRID, fact.vrid, fact.vridOK = uint8(n), int(n), ok
 	}
 
+	// use_vmac: the VIPs (and their labels) go on the macvlan.
+	labelDev := fact.iface
+	if u := s.UseVMAC; u.ok() {
+		switch v := u.Val; {
+		case v.Type() == cty.Bool:
+			c.UseVMAC = v.True()
+		case v.Type() == cty.String && b.interfaceName(v.AsString(), u.Value):
+			c.UseVMAC, c.VMACName = true, v.AsString()
+		case v.Type() != cty.String:
+			b.errorAt(u.Value, nil, "Invalid use_vmac",
+				"use_vmac is true, or the name of the macvlan interface to create (keepalived's use_vmac NAME); got a %s.", v.Type().FriendlyName())
+		}
+		if c.UseVMAC {
+			labelDev = c.VMACName
+			if labelDev == "" {
+				labelDev = fmt.Sprintf("vrrp.%d", c.VRID)
+			}
+		}
+	}
+	if x := s.VMACXmitBase; x.ok() && x.Val {
+		if !c.UseVMAC {
+			b.errorAt(x.Range, nil, "vmac_xmit_base without use_vmac",
+				"vmac_xmit_base sends the adverts from the interface instead of the use_vmac macvlan; without use_vmac there is no macvlan. Remove it or set use_vmac = true.")
+		}
+		c.VMACXmitBase = true
+	}
+
 	// VIPs and the family.
 	var famRange *hcl.Range
 	famKnown := false
@@ -320,7 +348,7 @@ func (b *vrrpBuilder) instance(s *vrrpInstanceSyntax) (VRRPInstance, instanceFac
 		}
 		vip := vrrp.VIP{Prefix: p}
 		if label.ok() {
-			if b.vipLabel(label, p, fact.iface) {
+			if b.vipLabel(label, p, labelDev) {
 				vip.Label = label.Val
 			}
 		}
@@ -534,6 +562,17 @@ func (b *vrrpBuilder) instance(s *vrrpInstanceSyntax) (VRRPInstance, instanceFac
 				len(a.Password.Val))
 		case version == 2:
 			c.Password = a.Password.Val
+		}
+	}
+
+	if c.UseVMAC {
+		switch {
+		case fact.is6:
+			b.errorAt(s.UseVMAC.Value, famRange, "use_vmac with IPv6",
+				"lvsctl creates virtual MAC interfaces for IPv4 instances only (00:00:5e:00:01:VRID); this instance is IPv6. Remove use_vmac.")
+		case len(c.UnicastPeers) > 0 && !c.VMACXmitBase:
+			b.errorAt(s.UseVMAC.Value, s.UnicastPeers.Range.Ptr(), "use_vmac with unicast_peer",
+				"With unicast peers the adverts must go out of the interface itself: add vmac_xmit_base = true (keepalived requires it too).")
 		}
 	}
 

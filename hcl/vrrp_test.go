@@ -193,6 +193,34 @@ vrrp_instance "VI_1" {
 	}, c, "keepalived's defaults, filled in")
 }
 
+func TestVRRPUseVMAC(t *testing.T) {
+	for _, tc := range []struct {
+		name, attrs string
+		wantName    string
+		xmitBase    bool
+	}{
+		{"default name", "use_vmac = true", "", false},
+		{"named", `use_vmac = "vmac51"`, "vmac51", false},
+		{"xmit base", "use_vmac = true\n  vmac_xmit_base = true", "", true},
+		{"off", "use_vmac = false", "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, files, diags := lvshcl.Parse([]byte(`
+vrrp_instance "VI_1" {
+  interface         = "eth0"
+  virtual_router_id = 51
+  virtual_ipaddress = ["192.168.1.200/24"]
+  `+tc.attrs+`
+}`), "vrrp.hcl")
+			require.Empty(t, diags, "%s", render(t, files, diags))
+			c := cfg.VRRP.Instances[0].Config
+			assert.Equal(t, tc.name != "off", c.UseVMAC)
+			assert.Equal(t, tc.wantName, c.VMACName)
+			assert.Equal(t, tc.xmitBase, c.VMACXmitBase)
+		})
+	}
+}
+
 func TestVRRPWarnings(t *testing.T) {
 	src := `vrrp_script "unused" {
   command = ["/bin/true"]
@@ -954,6 +982,72 @@ vrrp_sync_group "G" {
 }`,
 			summary: "Duplicate vrrp_sync_group name", detail: "already defined at test.hcl:5:17",
 			line: 8, col: 17, ctxLine: 5, errors: 2,
+		},
+		{
+			name: "use_vmac of a wrong type",
+			src: `vrrp_instance "A" {
+  interface         = "eth0"
+  virtual_router_id = 1
+  use_vmac          = 1
+}`,
+			summary: "Invalid use_vmac", detail: "got a number",
+			line: 4, col: 23,
+		},
+		{
+			name: "use_vmac name too long",
+			src: `vrrp_instance "A" {
+  interface         = "eth0"
+  virtual_router_id = 1
+  use_vmac          = "a-very-long-vmac-name"
+}`,
+			summary: "Invalid interface name", detail: "1 to 15 characters",
+			line: 4, col: 23,
+		},
+		{
+			name: "vmac_xmit_base alone",
+			src: `vrrp_instance "A" {
+  interface         = "eth0"
+  virtual_router_id = 1
+  vmac_xmit_base    = true
+}`,
+			summary: "vmac_xmit_base without use_vmac", detail: "set use_vmac = true",
+			line: 4, col: 3,
+		},
+		{
+			name: "use_vmac with IPv6",
+			src: `vrrp_instance "A" {
+  interface         = "eth0"
+  virtual_router_id = 1
+  use_vmac          = true
+  virtual_ipaddress = ["fd00::1"]
+}`,
+			summary: "use_vmac with IPv6", detail: "IPv4 instances only",
+			line: 4, col: 23, ctxLine: 5,
+		},
+		{
+			name: "use_vmac with unicast peers",
+			src: `vrrp_instance "A" {
+  interface         = "eth0"
+  virtual_router_id = 1
+  use_vmac          = true
+  unicast_peer      = ["10.0.0.3"]
+}`,
+			summary: "use_vmac with unicast_peer", detail: "vmac_xmit_base = true",
+			line: 4, col: 23, ctxLine: 5,
+		},
+		{
+			name: "label on the interface with use_vmac",
+			src: `vrrp_instance "A" {
+  interface         = "eth0"
+  virtual_router_id = 7
+  use_vmac          = true
+  vip {
+    address = "10.0.0.1/24"
+    label   = "eth0:vip"
+  }
+}`,
+			summary: "Invalid label", detail: `does not start with "vrrp.7"`,
+			line: 7, col: 15,
 		},
 		{
 			name: "instance without a name label",

@@ -40,6 +40,15 @@
 // advertisements with the override flag, and the same again after
 // garp_master_delay (5 s). Leaving MASTER removes them.
 //
+// With UseVMAC (keepalived's use_vmac) the VIPs are on a private-mode
+// macvlan of the interface whose MAC is the virtual router MAC
+// 00-00-5E-00-01-VRID (VirtualMAC), created when Run starts on master and
+// backup alike and deleted when it returns; the adverts and announcements
+// leave from it (or from the interface with VMACXmitBase), so the segment
+// sees one MAC for the VIPs whoever holds them. arp_ignore, arp_filter and
+// arp_announce are set on the interface so that only the macvlan answers
+// for the VIPs, and put back when Run returns.
+//
 // The effective priority is the base priority plus the weights of tracked
 // objects (keepalived semantics: a positive weight counts while up, a
 // negative one while down; weight 0 means down is FAULT), reported with

@@ -59,6 +59,21 @@ type Config struct {
 	// becoming master; zero is 5 s, negative is no second burst.
 	GARPDelay time.Duration
 
+	// UseVMAC is use_vmac: the VIPs go on a macvlan interface (private
+	// mode) on Interface whose MAC address is the RFC 5798 virtual router
+	// MAC 00-00-5E-00-01-VRID, so that a client's ARP entry for a VIP stays
+	// the same across failovers. The adverts are sent and received on it
+	// too, unless VMACXmitBase. The macvlan is created by Run (replacing a
+	// stale one of the same name) and deleted when Run returns. IPv4 only.
+	UseVMAC bool
+	// VMACName is the macvlan's name (use_vmac NAME); empty is
+	// keepalived's "vrrp.VRID".
+	VMACName string
+	// VMACXmitBase is vmac_xmit_base: adverts are sent and received on
+	// Interface (with its MAC address), the VIPs stay on the macvlan. It
+	// is required with unicast peers, as in keepalived.
+	VMACXmitBase bool
+
 	// Track lists what the instance's priority depends on (keepalived's
 	// track_script, track_interface, and checker quorums); the caller
 	// reports their state with SetTracked. All start up.
@@ -261,7 +276,7 @@ func (in *Instance) setup() error {
 			bad("virtual_ipaddress %v is listed twice", a)
 		case v.Label != "" && in.is6:
 			bad("virtual_ipaddress %v: IPv6 addresses have no label", v.Prefix)
-		case v.Label != "" && (!strings.HasPrefix(v.Label, c.Interface) || len(v.Label) > 15):
+		case v.Label != "" && !c.UseVMAC && (!strings.HasPrefix(v.Label, c.Interface) || len(v.Label) > 15):
 			bad("label %q must start with the interface name %q and be at most 15 characters", v.Label, c.Interface)
 		}
 		seen[a] = true
@@ -323,6 +338,28 @@ func (in *Instance) setup() error {
 			bad("unicast_peer %v is our own unicast_src_ip", p)
 		}
 		peers[p] = true
+	}
+	if c.UseVMAC {
+		if c.VMACName == "" {
+			c.VMACName = fmt.Sprintf("vrrp.%d", c.VRID)
+		}
+		switch {
+		case in.is6:
+			bad("use_vmac: lvsctl supports virtual MAC interfaces for IPv4 instances only")
+		case len(c.VMACName) > 15 || strings.ContainsAny(c.VMACName, "/ :"):
+			bad("use_vmac %q is not a valid interface name", c.VMACName)
+		case c.VMACName == c.Interface:
+			bad("use_vmac %q: the macvlan needs a name other than the interface's", c.VMACName)
+		case len(c.UnicastPeers) > 0 && !c.VMACXmitBase:
+			bad("use_vmac with unicast_peer needs vmac_xmit_base (as in keepalived)")
+		}
+		for _, v := range c.VIPs {
+			if v.Label != "" && (!strings.HasPrefix(v.Label, c.VMACName) || len(v.Label) > 15) {
+				bad("label %q: with use_vmac the VIPs are on %s, and the label must start with that name and be at most 15 characters", v.Label, c.VMACName)
+			}
+		}
+	} else if c.VMACXmitBase || c.VMACName != "" {
+		bad("vmac_xmit_base and a use_vmac name need use_vmac")
 	}
 	if c.GARPRepeat < 0 {
 		bad("garp_master_repeat %d must not be negative", c.GARPRepeat)

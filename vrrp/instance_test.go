@@ -431,6 +431,12 @@ func TestNewValidation(t *testing.T) {
 		{"preempt_delay", Config{Name: "a", Interface: "eth0", VRID: 1, PreemptDelay: time.Hour}, "0-1000 s"},
 		{"track twice", Config{Name: "a", Interface: "eth0", VRID: 1, Track: []Track{{Name: "x"}, {Name: "x"}}}, "tracked twice"},
 		{"weight", Config{Name: "a", Interface: "eth0", VRID: 1, Track: []Track{{Name: "x", Weight: 300}}}, "-254..254"},
+		{"vmac over IPv6", Config{Name: "a", Interface: "eth0", VRID: 1, UseVMAC: true, VIPs: []VIP{{Prefix: six}}}, "IPv4 instances only"},
+		{"vmac unicast without xmit base", Config{Name: "a", Interface: "eth0", VRID: 1, UseVMAC: true, UnicastPeers: []netip.Addr{r1}}, "needs vmac_xmit_base"},
+		{"vmac name", Config{Name: "a", Interface: "eth0", VRID: 1, UseVMAC: true, VMACName: "a/b"}, "not a valid interface name"},
+		{"vmac name is the interface", Config{Name: "a", Interface: "eth0", VRID: 1, UseVMAC: true, VMACName: "eth0"}, "other than the interface"},
+		{"vmac label", Config{Name: "a", Interface: "eth0", VRID: 1, UseVMAC: true, VIPs: []VIP{{Prefix: four, Label: "eth0:x"}}}, "must start with that name"},
+		{"xmit base without vmac", Config{Name: "a", Interface: "eth0", VRID: 1, VMACXmitBase: true}, "need use_vmac"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -454,6 +460,10 @@ func TestNewValidation(t *testing.T) {
 	assert.Equal(t, DefaultGARPRepeat, in.cfg.GARPRepeat)
 	assert.Equal(t, DefaultGARPDelay, in.cfg.GARPDelay)
 	assert.Equal(t, StateInit, in.Status().State)
+
+	in, err = New(Config{Name: "a", Interface: "eth0", VRID: 51, UseVMAC: true, VIPs: []VIP{{Prefix: four, Label: "vrrp.51:x"}}})
+	require.NoError(t, err)
+	assert.Equal(t, "vrrp.51", in.cfg.VMACName, "keepalived's default name")
 }
 
 func TestEffectivePriority(t *testing.T) {

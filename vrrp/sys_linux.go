@@ -23,19 +23,27 @@ import (
 // unsolicited NAs; netlink for the VIPs and the link state. Everything is
 // opened in the network namespace of the thread calling openSystem.
 type linuxSystem struct {
-	in    *Instance
-	ifi   *net.Interface
-	nl    *netlink.Handle
-	link  netlink.Link
-	src   netip.Addr
-	p4    *ipv4.PacketConn
-	p6    *ipv6.PacketConn
-	conn  net.PacketConn
-	pkt   *os.File // AF_PACKET, SOCK_DGRAM
-	up    bool
-	ns    netns.NsHandle
-	links chan bool
-	stop  chan struct{}
+	in   *Instance
+	ifi  *net.Interface // Interface: link state, source address
+	nl   *netlink.Handle
+	link netlink.Link
+	// dev holds the VIPs and sends the announcements: Interface, or the
+	// use_vmac macvlan. sock is where the adverts go: dev, or Interface
+	// with vmac_xmit_base.
+	dev     *net.Interface
+	devLink netlink.Link
+	sock    *net.Interface
+	vmac    bool        // we created dev and delete it on close
+	restore []sysctlVal // sysctls to put back on close
+	src     netip.Addr
+	p4      *ipv4.PacketConn
+	p6      *ipv6.PacketConn
+	conn    net.PacketConn
+	pkt     *os.File // AF_PACKET, SOCK_DGRAM
+	up      bool
+	ns      netns.NsHandle
+	links   chan bool
+	stop    chan struct{}
 }
 
 func openSystem(in *Instance) (system, error) {
@@ -68,6 +76,15 @@ func (s *linuxSystem) open() error {
 	s.up = linkRunning(s.link.Attrs().RawFlags)
 	if s.src, err = s.sourceAddr(); err != nil {
 		return err
+	}
+	s.dev, s.devLink, s.sock = s.ifi, s.link, s.ifi
+	if c.UseVMAC {
+		if err := s.openVMAC(); err != nil {
+			return err
+		}
+		if !c.VMACXmitBase {
+			s.sock = s.dev
+		}
 	}
 	if err := s.openVRRP(); err != nil {
 		return err
@@ -211,7 +228,7 @@ func (s *linuxSystem) linkState(up bool) {
 func (s *linuxSystem) sockopts(network, address string, rc syscall.RawConn) error {
 	var serr error
 	err := rc.Control(func(fd uintptr) {
-		if serr = unix.SetsockoptString(int(fd), unix.SOL_SOCKET, unix.SO_BINDTODEVICE, s.ifi.Name); serr != nil {
+		if serr = unix.SetsockoptString(int(fd), unix.SOL_SOCKET, unix.SO_BINDTODEVICE, s.sock.Name); serr != nil {
 			return
 		}
 		if !s.in.is6 {
@@ -236,11 +253,11 @@ func (s *linuxSystem) openVRRP() error {
 			p.SetTOS(0xc0),
 			p.SetTTL(255),
 			p.SetMulticastTTL(255),
-			p.SetMulticastInterface(s.ifi),
+			p.SetMulticastInterface(s.sock),
 			p.SetMulticastLoopback(false),
 		)
 		if err == nil && !unicast {
-			err = p.JoinGroup(s.ifi, &net.IPAddr{IP: GroupIPv4.AsSlice()})
+			err = p.JoinGroup(s.sock, &net.IPAddr{IP: GroupIPv4.AsSlice()})
 		}
 	} else {
 		if s.conn, err = lc.ListenPacket(context.Background(), "ip6:112", "::"); err != nil {
@@ -261,7 +278,7 @@ func (s *linuxSystem) openVRRP() error {
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("set up the VRRP socket on %s: %w", s.ifi.Name, err)
+		return fmt.Errorf("set up the VRRP socket on %s: %w", s.sock.Name, err)
 	}
 	return nil
 }
@@ -271,11 +288,11 @@ func (s *linuxSystem) openPacket() error {
 	if err != nil {
 		return fmt.Errorf("packet socket for gratuitous ARP: %w", err)
 	}
-	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Ifindex: s.ifi.Index}); err != nil {
+	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Ifindex: s.dev.Index}); err != nil {
 		unix.Close(fd)
-		return fmt.Errorf("bind packet socket to %s: %w", s.ifi.Name, err)
+		return fmt.Errorf("bind packet socket to %s: %w", s.dev.Name, err)
 	}
-	s.pkt = os.NewFile(uintptr(fd), "packet:"+s.ifi.Name)
+	s.pkt = os.NewFile(uintptr(fd), "packet:"+s.dev.Name)
 	return nil
 }
 
@@ -319,7 +336,7 @@ func (s *linuxSystem) send(b []byte, dst netip.Addr) error {
 	to := &net.IPAddr{IP: dst.AsSlice()}
 	var err error
 	if s.p4 != nil {
-		_, err = s.p4.WriteTo(b, &ipv4.ControlMessage{Src: s.src.AsSlice(), IfIndex: s.ifi.Index}, to)
+		_, err = s.p4.WriteTo(b, &ipv4.ControlMessage{Src: s.src.AsSlice(), IfIndex: s.sock.Index}, to)
 	} else {
 		_, err = s.p6.WriteTo(b, &ipv6.ControlMessage{Src: s.src.AsSlice(), IfIndex: s.ifi.Index, HopLimit: 255, TrafficClass: 0xc0}, to)
 	}
@@ -333,8 +350,8 @@ func (s *linuxSystem) addVIPs() error {
 		if v.Prefix.Addr().Is6() {
 			a.Flags = unix.IFA_F_NODAD // usable at once, as keepalived adds them
 		}
-		if err := s.nl.AddrReplace(s.link, a); err != nil {
-			errs = append(errs, fmt.Errorf("add %v to %s: %w", v.Prefix, s.ifi.Name, err))
+		if err := s.nl.AddrReplace(s.devLink, a); err != nil {
+			errs = append(errs, fmt.Errorf("add %v to %s: %w", v.Prefix, s.dev.Name, err))
 		}
 	}
 	return errors.Join(errs...)
@@ -347,9 +364,9 @@ func (s *linuxSystem) delVIPs() error {
 	if s.in.is6 {
 		fam = netlink.FAMILY_V6
 	}
-	addrs, err := s.nl.AddrList(s.link, fam)
+	addrs, err := s.nl.AddrList(s.devLink, fam)
 	if err != nil {
-		return fmt.Errorf("addresses of %s: %w", s.ifi.Name, err)
+		return fmt.Errorf("addresses of %s: %w", s.dev.Name, err)
 	}
 	var errs []error
 	for _, a := range addrs {
@@ -357,8 +374,8 @@ func (s *linuxSystem) delVIPs() error {
 		if !ok || !s.in.isVIP(ip.Unmap()) || ip.Unmap() == s.src {
 			continue
 		}
-		if err := s.nl.AddrDel(s.link, &a); err != nil && !errors.Is(err, unix.EADDRNOTAVAIL) && !errors.Is(err, unix.ENOENT) {
-			errs = append(errs, fmt.Errorf("remove %v from %s: %w", a.IPNet, s.ifi.Name, err))
+		if err := s.nl.AddrDel(s.devLink, &a); err != nil && !errors.Is(err, unix.EADDRNOTAVAIL) && !errors.Is(err, unix.ENOENT) {
+			errs = append(errs, fmt.Errorf("remove %v from %s: %w", a.IPNet, s.dev.Name, err))
 		}
 	}
 	return errors.Join(errs...)
@@ -379,15 +396,15 @@ func (s *linuxSystem) announce() error {
 	if err != nil {
 		return err
 	}
-	mac := s.ifi.HardwareAddr
-	if l, err := s.nl.LinkByIndex(s.ifi.Index); err == nil {
+	mac := s.dev.HardwareAddr
+	if l, err := s.nl.LinkByIndex(s.dev.Index); err == nil {
 		mac = l.Attrs().HardwareAddr
 	}
 	var errs []error
 	for _, v := range s.in.cfg.VIPs {
 		ip := v.Prefix.Addr()
 		var frame []byte
-		to := &unix.SockaddrLinklayer{Ifindex: s.ifi.Index, Halen: 6}
+		to := &unix.SockaddrLinklayer{Ifindex: s.dev.Index, Halen: 6}
 		if ip.Is4() {
 			frame, err = gratuitousARP(mac, ip).MarshalBinary()
 			to.Protocol = htons(etherTypeARP)
@@ -409,7 +426,7 @@ func (s *linuxSystem) announce() error {
 			serr = err
 		}
 		if serr != nil {
-			errs = append(errs, fmt.Errorf("announce %v on %s: %w", ip, s.ifi.Name, serr))
+			errs = append(errs, fmt.Errorf("announce %v on %s: %w", ip, s.dev.Name, serr))
 		}
 	}
 	return errors.Join(errs...)
@@ -430,6 +447,7 @@ func (s *linuxSystem) close() error {
 	if s.pkt != nil {
 		errs = append(errs, s.pkt.Close())
 	}
+	errs = append(errs, s.closeVMAC())
 	if s.nl != nil {
 		s.nl.Close()
 	}

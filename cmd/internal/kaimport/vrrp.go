@@ -2,6 +2,7 @@ package kaimport
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -66,13 +67,36 @@ func (t *translator) vrrpScript(s *Stmt) *hblock {
 	return b
 }
 
+// useVMAC translates use_vmac [NAME] [MAC] into b and returns the
+// macvlan's name (keepalived's default is vrrp.VRID).
+func (t *translator) useVMAC(b *hblock, s *Stmt) string {
+	name := ""
+	args := s.Args()
+	if len(args) > 0 {
+		if _, err := net.ParseMAC(args[0]); err != nil {
+			name, args = args[0], args[1:]
+		}
+	}
+	if len(args) > 0 {
+		t.partly(b, s, Warning, "lvsctl gives the macvlan the RFC 5798 MAC 00:00:5e:00:01:VRID, not %s: the clients' ARP entries change once at cut-over", args[0])
+	}
+	if name == "" {
+		b.set("use_vmac", truth)
+		v, _ := b.get("virtual_router_id")
+		f, _ := v.AsBigFloat().Int64()
+		return fmt.Sprintf("vrrp.%d", f)
+	}
+	b.set("use_vmac", str(name))
+	return name
+}
+
 var instanceReasons = map[string]string{
 	"state":                      "note: lvsctl has no initial state: an instance starts as backup and the priority decides (keepalived's state only changes the start-up)",
 	"preempt":                    "note: preemption is lvsctl's default",
 	"dont_track_primary":         "lvsctl always tracks the instance's interface",
-	"use_vmac":                   "lvsctl has no VRRP virtual MAC interfaces",
-	"vmac_xmit_base":             "lvsctl has no VRRP virtual MAC interfaces",
-	"native_ipv6":                "lvsctl has no VRRP virtual MAC interfaces",
+	"native_ipv6":                "note: the VIPs decide the family in lvsctl, as in keepalived 2.2",
+	"use_vmac_addr":              "lvsctl puts every VIP on the instance's own virtual MAC interface",
+	"use_ipvlan":                 "lvsctl has no ipvlan interfaces; use_vmac makes a macvlan",
 	"accept":                     "lvsctl does not configure accept mode",
 	"no_accept":                  "lvsctl does not configure accept mode",
 	"strict_mode":                "lvsctl has no strict RFC mode",
@@ -122,6 +146,9 @@ func (t *translator) vrrpInstance(s *Stmt) *hblock {
 		auth      *Stmt
 		vipStmts  []*Stmt
 		mcastSrc  *Stmt
+		vmac      *Stmt  // use_vmac
+		vmacName  string // the macvlan's name, when vmac is set
+		xmitBase  *Stmt  // vmac_xmit_base
 		tracks    []*Stmt
 		trackKind []string
 	)
@@ -189,6 +216,10 @@ func (t *translator) vrrpInstance(s *Stmt) *hblock {
 			}
 		case "notify_master", "notify_backup", "notify_fault", "notify_stop", "notify":
 			t.setCommand(b, c, kw, true, nil)
+		case "use_vmac":
+			vmac = c
+		case "vmac_xmit_base":
+			xmitBase = c
 		case "lvs_sync_daemon_interface":
 			// A sync block after the instance (syncDaemon).
 		default:
@@ -209,6 +240,23 @@ func (t *translator) vrrpInstance(s *Stmt) *hblock {
 	if !b.has("virtual_router_id") {
 		t.drop(nil, s, Warning, "vrrp_instance %s has no (valid) virtual_router_id", name)
 		return nil
+	}
+	if vmac != nil {
+		vmacName = t.useVMAC(b, vmac)
+	}
+	switch {
+	case xmitBase != nil && vmac == nil:
+		t.drop(b, xmitBase, Note, "without use_vmac there is no macvlan: keepalived ignores vmac_xmit_base too")
+	case xmitBase != nil:
+		b.set("vmac_xmit_base", truth)
+	case vmac != nil && b.has("unicast_peer"):
+		// keepalived needs vmac_xmit_base for unicast and so does lvsctl.
+		b.set("vmac_xmit_base", truth)
+		t.partly(b, vmac, Warning, "with unicast_peer the adverts must go out of %s itself: vmac_xmit_base = true is added (keepalived 2.2 requires it)", iface)
+	}
+	labelDev := iface
+	if vmacName != "" {
+		labelDev = vmacName
 	}
 
 	// VIPs.
@@ -275,8 +323,8 @@ func (t *translator) vrrpInstance(s *Stmt) *hblock {
 		case dev != "" && dev != iface:
 			t.drop(b, v, Warning, "lvsctl adds every VIP to the instance's interface %s, not to %s: use another vrrp_instance on %s", iface, dev, dev)
 			continue
-		case label != "" && !strings.HasPrefix(label, iface):
-			t.drop(b, v, Warning, "the label %s does not start with the interface name %s, which the kernel requires", label, iface)
+		case label != "" && !strings.HasPrefix(label, labelDev):
+			t.drop(b, v, Warning, "the label %s does not start with the interface name %s, which the kernel requires", label, labelDev)
 			continue
 		}
 		if len(dropped) > 0 {
@@ -301,6 +349,11 @@ func (t *translator) vrrpInstance(s *Stmt) *hblock {
 	}
 	b.blocks = append(b.blocks, labelled...)
 
+	if vmacName != "" && is6 {
+		b.unset("use_vmac")
+		b.unset("vmac_xmit_base")
+		t.drop(b, vmac, Warning, "lvsctl makes virtual MAC interfaces for IPv4 instances only: the VIPs stay on %s with its MAC", iface)
+	}
 	if version != 0 {
 		b.set("version", num(float64(version)))
 	}

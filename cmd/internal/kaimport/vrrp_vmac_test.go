@@ -1,0 +1,54 @@
+package kaimport
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// use_vmac and vmac_xmit_base translate; what lvsctl does differently
+// (another MAC, IPv6) is a warning that says so.
+func TestUseVMACImport(t *testing.T) {
+	tests := []struct {
+		name      string
+		lines     string
+		vips      string
+		wantVMAC  bool
+		wantName  string
+		wantXmit  bool
+		wantDiags []string
+	}{
+		{name: "bare", lines: "use_vmac", vips: "10.0.0.1/24 label vrrp.51:a", wantVMAC: true},
+		{name: "named", lines: "use_vmac vmac51", vips: "10.0.0.1/24", wantVMAC: true, wantName: "vmac51"},
+		{name: "xmit base", lines: "use_vmac\n    vmac_xmit_base", vips: "10.0.0.1/24", wantVMAC: true, wantXmit: true},
+		{name: "own MAC", lines: "use_vmac vmac51 02:00:00:00:00:01", vips: "10.0.0.1/24", wantVMAC: true, wantName: "vmac51",
+			wantDiags: []string{"k.conf:7: warning: use_vmac: lvsctl gives the macvlan the RFC 5798 MAC 00:00:5e:00:01:VRID, not 02:00:00:00:00:01"}},
+		{name: "unicast adds xmit base", lines: "use_vmac\n    unicast_peer {\n        10.0.0.3\n    }", vips: "10.0.0.1/24", wantVMAC: true, wantXmit: true,
+			wantDiags: []string{"warning: use_vmac: with unicast_peer the adverts must go out of eth0 itself"}},
+		{name: "xmit base alone", lines: "vmac_xmit_base", vips: "10.0.0.1/24",
+			wantDiags: []string{"note: vmac_xmit_base: without use_vmac there is no macvlan"}},
+		{name: "IPv6", lines: "use_vmac", vips: "fd00::1/64",
+			wantDiags: []string{"warning: use_vmac: not translated: lvsctl makes virtual MAC interfaces for IPv4 instances only"}},
+		{name: "label on the interface", lines: "use_vmac", vips: "10.0.0.1/24 label eth0:a",
+			wantDiags: []string{"not translated: the label eth0:a does not start with the interface name vrrp.51"}, wantVMAC: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, cfg := importSrc(t, "vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 51\n    virtual_ipaddress {\n        "+
+				tt.vips+"\n    }\n    "+tt.lines+"\n}\n")
+			require.Len(t, cfg.VRRP.Instances, 1, "%s", res.HCL)
+			c := cfg.VRRP.Instances[0].Config
+			assert.Equal(t, tt.wantVMAC, c.UseVMAC, "%s", res.HCL)
+			assert.Equal(t, tt.wantName, c.VMACName)
+			assert.Equal(t, tt.wantXmit, c.VMACXmitBase)
+			d := diagLines(res)
+			for _, want := range tt.wantDiags {
+				assert.Contains(t, d, want)
+			}
+			if len(tt.wantDiags) == 0 {
+				assert.Empty(t, d)
+			}
+		})
+	}
+}
