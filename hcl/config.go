@@ -33,6 +33,9 @@ type Config struct {
 	// Alert is the alert_email block (alert.go): where `lvsctl run` sends
 	// keepalived's e-mail alerts. Nil if absent.
 	Alert *AlertEmail
+	// BGP is the bgp block (bgp.go): the speaker announcing VIPs to the
+	// routers. Nil if absent.
+	BGP *BGP
 	// Guard is the top-level allow_empty and allow_destroy (guard.go).
 	Guard Guard
 	// Sources says where each service is written, parallel to Services.
@@ -81,6 +84,9 @@ func loadWith(opts Options, files Files, f *hcl.File, diags hcl.Diagnostics) (*C
 	alert, alertDef, more := buildAlert(f.Body)
 	diags = append(diags, more...)
 	diags = append(diags, silentAlert(alert, alertDef, pools, vr)...)
+	bgpCfg, more := buildBGP(f.Body, services, sources, vr, sy)
+	diags = append(diags, more...)
+	diags = dropScriptsUsedByBGP(diags, bgpCfg)
 	guard, more := buildGuard(f, syn)
 	diags = append(diags, more...)
 	sortDiagnostics(diags)
@@ -90,7 +96,7 @@ func loadWith(opts Options, files Files, f *hcl.File, diags hcl.Diagnostics) (*C
 	if diags.HasErrors() {
 		return nil, files, diags
 	}
-	cfg := &Config{Services: services, Pools: pools, RealServer: rs, VRRP: vr, Sync: sy, Timeouts: timeouts, Alert: alert, Guard: guard, Sources: sources}
+	cfg := &Config{Services: services, Pools: pools, RealServer: rs, VRRP: vr, Sync: sy, Timeouts: timeouts, Alert: alert, Guard: guard, Sources: sources, BGP: bgpCfg}
 	if syn.FlushOnExit.ok() {
 		cfg.FlushOnExit = syn.FlushOnExit.Val
 	}

@@ -51,6 +51,7 @@ var fileSchema = &hcl.BodySchema{
 		{Type: blockSync},       // sync.go
 		{Type: blockAlertEmail}, // alert.go
 		{Type: blockTimeouts},   // timeouts.go
+		{Type: blockBGP},        // bgp.go
 	},
 }
 
