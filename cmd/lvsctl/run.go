@@ -249,6 +249,15 @@ func reloadOnce(ctx context.Context, file string, opt configOptions, logger *slo
 			"config", file, "via", "SIGHUP", "reason", "invalid file", "errors", len(errs), "diagnostics", strings.TrimSpace(buf.String()))
 		return true
 	}
+	if len(diags) > 0 {
+		// Warnings, as at start: a check that is not run (check "bfd")
+		// says so at every load.
+		var buf bytes.Buffer
+		if err := lvshcl.RenderDiagnostics(ctx, &buf, files, diags, lvshcl.DefaultMaxDiagnostics); err != nil {
+			return false // stopping
+		}
+		logger.Warn("reload: the file has warnings", "config", file, "via", "SIGHUP", "warnings", len(diags), "diagnostics", strings.TrimSpace(buf.String()))
+	}
 	if err := ops.submit(ctx, file, cfg, false); err != nil {
 		if ctx.Err() != nil {
 			return false
