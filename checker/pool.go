@@ -585,6 +585,18 @@ func (s *server) update(spec Spec, now time.Time) (removed []*check) {
 		}
 	}
 	s.checks = checks
+	if up, weight, _ := s.state(); len(removed) > 0 && (up != s.up || weight != s.weight) {
+		// A removed check held the server down (or its weight): probe a
+		// kept check now, whose result reports the new state, rather than
+		// at its next delay_loop.
+		for _, c := range checks {
+			if c.timer != nil && !c.busy {
+				c.next = now
+				c.timer.Reset(s.pool.after(0))
+				break
+			}
+		}
+	}
 	if s.pool.ctx != nil {
 		s.mu.Unlock()
 		for _, c := range added {

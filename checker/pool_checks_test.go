@@ -167,3 +167,31 @@ func TestSeveralChecksReload(t *testing.T) {
 	st, _ = h.pool.Lookup(up)
 	assert.True(t, st.Up, "still up: %s", st.Reason)
 }
+
+// TestSeveralChecksReloadRemovesFailing: a reload that removes the check
+// that held a server down (the others kept, by name) reports it up at
+// once, by a probe of a kept check, not a delay_loop later.
+func TestSeveralChecksReloadRemovesFailing(t *testing.T) {
+	h := newHarness(t, nil)
+	tg := target("10.0.0.1:80")
+	pass, fail := newScript(h.clock), newScript(h.clock)
+	pass.set(tg, results("+")...)
+	fail.set(tg, results("-")...)
+	tm := timing(nil)
+	spec := checker.Spec{Target: tg, Name: "tcp#1", Prober: pass, Timing: tm,
+		Also: []checker.Check{{Name: "tcp#2", Prober: pass, Timing: tm}, {Name: "http#3", Prober: fail, Timing: tm}}}
+	h.start()
+	require.NoError(t, h.pool.Set([]checker.Spec{spec}))
+	h.n = 3
+	require.True(t, h.clock.BlockUntil(h.n))
+	h.until(0)
+	assert.Equal(t, []string{"0s down"}, h.events())
+
+	spec.Also = spec.Also[:1]
+	require.NoError(t, h.pool.Set([]checker.Spec{spec}))
+	h.n = 2
+	h.until(0)
+	assert.Equal(t, []string{"0s up"}, h.events(), "at the reload, not at the next delay_loop (%s)", tm.DelayLoop)
+	st, _ := h.pool.Lookup(tg)
+	assert.True(t, st.Up, st.Reason)
+}
