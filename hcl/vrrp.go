@@ -133,6 +133,7 @@ var vrrpInstanceSchema = &hcl.BodySchema{
 		{Name: "unicast_peer"},
 		{Name: "garp_master_delay"},
 		{Name: "garp_master_repeat"},
+		{Name: "state"},
 		{Name: "use_vmac"},
 		{Name: "vmac_xmit_base"},
 		{Name: "track_script"},
@@ -197,7 +198,6 @@ var vrrpGroupSchema = &hcl.BodySchema{
 // way, or does without, when they show up as unsupported arguments.
 var keepalivedHints = map[string]string{
 	"advert_int":          `lvsctl calls it advert_interval: a number of seconds (1, 0.1) or a duration string ("100ms").`,
-	"state":               "lvsctl has no initial state: every instance starts as backup and the priority decides (255, the address owner, is master at once). keepalived's \"state MASTER\" only changes the start-up.",
 	"auth_type":           `Write authentication { type = "pass"  password = "..." } (VRRPv2 only).`,
 	"auth_pass":           `Write authentication { type = "pass"  password = "..." } (VRRPv2 only).`,
 	"mcast_src_ip":        "unicast_src_ip sets the adverts' source address in multicast mode too.",
@@ -238,6 +238,7 @@ type vrrpInstanceSyntax struct {
 	UnicastPeers   *strList
 	GARPDelay      *attr[cty.Value]
 	GARPRepeat     *attr[*big.Float]
+	State          *attr[string]
 	UseVMAC        *attr[cty.Value] // true, or the macvlan's name
 	VMACXmitBase   *attr[bool]
 
@@ -355,6 +356,7 @@ func (d *decoder) vrrpInstance(b *hcl.Block) *vrrpInstanceSyntax {
 	s.UnicastPeers = d.stringList(a["unicast_peer"])
 	s.GARPDelay = d.raw(a["garp_master_delay"])
 	s.GARPRepeat = decodeNumber(d, a["garp_master_repeat"])
+	s.State = decodeString(d, a["state"])
 	s.UseVMAC = d.raw(a["use_vmac"])
 	s.VMACXmitBase = decodeBool(d, a["vmac_xmit_base"])
 	s.TrackScript = d.stringList(a["track_script"])

@@ -488,6 +488,27 @@ func (b *vrrpBuilder) instance(s *vrrpInstanceSyntax) (VRRPInstance, instanceFac
 		}
 	}
 	c.NoPreempt = s.NoPreempt.ok() && s.NoPreempt.Val
+	if st := s.State; st.ok() {
+		switch strings.ToUpper(st.Val) {
+		case "MASTER":
+			c.InitialState = vrrp.StateMaster
+			if c.NoPreempt {
+				b.diags = append(b.diags, &hcl.Diagnostic{
+					Severity: hcl.DiagWarning,
+					Summary:  "nopreempt with state MASTER",
+					Detail:   "keepalived turns nopreempt off when the initial state is MASTER, and so does lvsctl: a higher priority router still takes over. Remove state to keep nopreempt.",
+					Subject:  s.State.Range.Ptr(),
+					Context:  s.NoPreempt.Range.Ptr(),
+				})
+				c.NoPreempt = false
+			}
+		case "BACKUP":
+			c.InitialState = vrrp.StateBackup
+		default:
+			b.errorAt(st.Value, nil, "Invalid state",
+				"state is the initial state, \"MASTER\" or \"BACKUP\" (keepalived's); got %q.", st.Val)
+		}
+	}
 	if s.PreemptDelay != nil {
 		if d, ok := b.duration(s.PreemptDelay, true); ok {
 			switch {

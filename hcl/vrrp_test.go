@@ -221,6 +221,42 @@ vrrp_instance "VI_1" {
 	}
 }
 
+func TestVRRPState(t *testing.T) {
+	for _, tc := range []struct {
+		name, attrs   string
+		want          vrrp.State
+		nopreempt     bool
+		warningAtLine int
+	}{
+		{"none", "", vrrp.StateInit, false, 0},
+		{"master", `state = "MASTER"`, vrrp.StateMaster, false, 0},
+		{"backup, any case", `state = "backup"`, vrrp.StateBackup, false, 0},
+		{"backup keeps nopreempt", "state = \"BACKUP\"\n  nopreempt = true", vrrp.StateBackup, true, 0},
+		{"master clears nopreempt", "state = \"MASTER\"\n  nopreempt = true", vrrp.StateMaster, false, 6},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, files, diags := lvshcl.Parse([]byte(`
+vrrp_instance "VI_1" {
+  interface         = "eth0"
+  virtual_router_id = 51
+  virtual_ipaddress = ["192.168.1.200/24"]
+  `+tc.attrs+`
+}`), "vrrp.hcl")
+			require.False(t, diags.HasErrors(), "%s", render(t, files, diags))
+			c := cfg.VRRP.Instances[0].Config
+			assert.Equal(t, tc.want, c.InitialState)
+			assert.Equal(t, tc.nopreempt, c.NoPreempt)
+			if tc.warningAtLine == 0 {
+				assert.Empty(t, diags)
+				return
+			}
+			require.Len(t, diags, 1)
+			assert.Equal(t, "nopreempt with state MASTER", diags[0].Summary)
+			assert.Equal(t, tc.warningAtLine, diags[0].Subject.Start.Line)
+		})
+	}
+}
+
 func TestVRRPWarnings(t *testing.T) {
 	src := `vrrp_script "unused" {
   command = ["/bin/true"]
@@ -851,16 +887,6 @@ vrrp_instance "A" {
 			summary: "Unsupported argument", detail: "lvsctl calls it advert_interval",
 			line: 4, col: 3,
 		},
-		{
-			name: "keepalived's state",
-			src: `vrrp_instance "A" {
-  interface         = "eth0"
-  virtual_router_id = 1
-  state             = "MASTER"
-}`,
-			summary: "Unsupported argument", detail: "the priority decides",
-			line: 4, col: 3,
-		},
 		// vrrp_script.
 		{
 			name: "script without command",
@@ -982,6 +1008,16 @@ vrrp_sync_group "G" {
 }`,
 			summary: "Duplicate vrrp_sync_group name", detail: "already defined at test.hcl:5:17",
 			line: 8, col: 17, ctxLine: 5, errors: 2,
+		},
+		{
+			name: "state FAULT",
+			src: `vrrp_instance "A" {
+  interface         = "eth0"
+  virtual_router_id = 1
+  state             = "FAULT"
+}`,
+			summary: "Invalid state", detail: `"MASTER" or "BACKUP"`,
+			line: 4, col: 23,
 		},
 		{
 			name: "use_vmac of a wrong type",

@@ -30,7 +30,8 @@
 // (the default) a backup ignores adverts of a lower priority and so takes
 // over; nopreempt keeps a live lower master, and preempt_delay accepts one
 // for that long after the first such advert. Priority 255 is the address
-// owner, master at once. Equal priorities are broken on the higher source
+// owner, master at once (unless InitialState is StateBackup, keepalived's
+// explicit "state BACKUP", which makes it wait like the others). Equal priorities are broken on the higher source
 // address. A master hearing a lower-priority master (a healed split)
 // advertises and re-announces its VIPs at once, as keepalived does.
 //

@@ -34,6 +34,16 @@ type Config struct {
 	// VRRPv2, multiples of 10 ms up to 40.95 s in VRRPv3.
 	AdvertInterval time.Duration
 
+	// InitialState is state: StateMaster or StateBackup, as keepalived
+	// 2.2.7 uses them. Zero (StateInit) is keepalived's default: the
+	// address owner (priority 255) is master at once, others start as
+	// backup. StateBackup makes the owner wait Master_Down_Interval like
+	// the others. StateMaster changes nothing below priority 255 (they
+	// still start as backup), except that it turns nopreempt off, as
+	// keepalived does ("nopreempt will not work with initial state
+	// MASTER").
+	InitialState State
+
 	NoPreempt    bool          // nopreempt: a higher priority backup does not take over from a live master
 	PreemptDelay time.Duration // preempt_delay: how long a lower priority master is still accepted (0-1000 s)
 
@@ -162,8 +172,9 @@ type Instance struct {
 	clock   Clock
 	open    func(*Instance) (system, error)
 
-	trackCh chan struct{}
-	running atomic.Bool
+	trackCh          chan struct{}
+	running          atomic.Bool
+	noPreemptCleared bool
 
 	mu      sync.Mutex
 	tracked map[string]bool
@@ -214,6 +225,9 @@ func New(cfg Config) (*Instance, error) {
 		in.log = slog.Default()
 	}
 	in.log = in.log.With("vrrp_instance", cfg.Name)
+	if in.noPreemptCleared {
+		in.log.Warn("nopreempt does not work with state MASTER: preemption stays on (as in keepalived)")
+	}
 	c := &in.cfg
 	for _, t := range c.Track {
 		in.tracked[t.Name] = true
@@ -309,6 +323,14 @@ func (in *Instance) setup() error {
 	}
 	if in.version == 3 && (c.AdvertInterval%(10*time.Millisecond) != 0 || c.AdvertInterval < 10*time.Millisecond || c.AdvertInterval > maxV3Interval) {
 		bad("advert_int %v: VRRPv3 takes 0.01-40.95 s in hundredths", c.AdvertInterval)
+	}
+	switch c.InitialState {
+	case StateInit, StateBackup:
+	case StateMaster:
+		in.noPreemptCleared = c.NoPreempt
+		c.NoPreempt = false
+	default:
+		bad("state %v: must be MASTER or BACKUP", c.InitialState)
 	}
 	if c.PreemptDelay < 0 || c.PreemptDelay > 1000*time.Second {
 		bad("preempt_delay %v: must be 0-1000 s", c.PreemptDelay)
@@ -481,6 +503,7 @@ func (in *Instance) Run(ctx context.Context) error {
 		preempt:      !c.NoPreempt,
 		preemptDelay: c.PreemptDelay,
 		primary:      sys.primary(),
+		startBackup:  c.InitialState == StateBackup,
 	}
 	if c.GARPDelay > 0 {
 		p.garpDelay = c.GARPDelay

@@ -436,6 +436,7 @@ func TestNewValidation(t *testing.T) {
 		{"vmac name", Config{Name: "a", Interface: "eth0", VRID: 1, UseVMAC: true, VMACName: "a/b"}, "not a valid interface name"},
 		{"vmac name is the interface", Config{Name: "a", Interface: "eth0", VRID: 1, UseVMAC: true, VMACName: "eth0"}, "other than the interface"},
 		{"vmac label", Config{Name: "a", Interface: "eth0", VRID: 1, UseVMAC: true, VIPs: []VIP{{Prefix: four, Label: "eth0:x"}}}, "must start with that name"},
+		{"state FAULT", Config{Name: "a", Interface: "eth0", VRID: 1, InitialState: StateFault}, "must be MASTER or BACKUP"},
 		{"xmit base without vmac", Config{Name: "a", Interface: "eth0", VRID: 1, VMACXmitBase: true}, "need use_vmac"},
 	}
 	for _, tt := range tests {
@@ -464,6 +465,10 @@ func TestNewValidation(t *testing.T) {
 	in, err = New(Config{Name: "a", Interface: "eth0", VRID: 51, UseVMAC: true, VIPs: []VIP{{Prefix: four, Label: "vrrp.51:x"}}})
 	require.NoError(t, err)
 	assert.Equal(t, "vrrp.51", in.cfg.VMACName, "keepalived's default name")
+
+	in, err = New(Config{Name: "a", Interface: "eth0", VRID: 1, InitialState: StateMaster, NoPreempt: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	require.NoError(t, err)
+	assert.False(t, in.cfg.NoPreempt, "keepalived clears nopreempt with state MASTER")
 }
 
 func TestEffectivePriority(t *testing.T) {

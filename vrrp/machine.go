@@ -57,6 +57,9 @@ type params struct {
 	preemptDelay time.Duration
 	primary      netip.Addr    // our source address: ties are broken on it
 	garpDelay    time.Duration // second announcement burst after becoming master; 0 = none
+	// startBackup is keepalived's "state BACKUP" given explicitly: even
+	// the address owner starts as backup and waits Master_Down_Interval.
+	startBackup bool
 }
 
 // effects are what the state machine asks of the instance. transition is
@@ -146,7 +149,7 @@ func (m *machine) start(now time.Time) {
 	switch {
 	case m.fault != "":
 		m.to(now, StateFault, m.fault)
-	case m.prio == 255:
+	case m.prio == 255 && !m.p.startBackup:
 		m.becomeMaster(now, "address owner (priority 255)")
 	default:
 		m.masterInterval = m.p.interval

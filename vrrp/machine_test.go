@@ -229,6 +229,29 @@ func TestAddressOwnerIsMasterAtOnce(t *testing.T) {
 	assert.Equal(t, []string{"r2"}, s.masters(), "r1 yields to the owner's first advert")
 }
 
+// keepalived 2.2.7 measured: priority 255 with an explicit "state BACKUP"
+// starts as backup and takes over after Master_Down_Interval; without a
+// state it is master at once.
+func TestAddressOwnerWithStateBackupWaits(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		startBackup bool
+		want        time.Duration
+	}{
+		{"default", false, 0},
+		{"state BACKUP", true, downInterval(time.Second, 255)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSim(t)
+			a := s.add(1, 255, func(p *params) { p.startBackup = tc.startBackup })
+			a.start()
+			s.run(10 * time.Second)
+			assert.Equal(t, StateMaster, a.state())
+			assert.Equal(t, tc.want, a.became(StateMaster).Sub(t0))
+		})
+	}
+}
+
 func TestPreemption(t *testing.T) {
 	s := newSim(t)
 	low, high := s.add(1, 100), s.add(2, 200)

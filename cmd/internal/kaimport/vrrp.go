@@ -91,7 +91,6 @@ func (t *translator) useVMAC(b *hblock, s *Stmt) string {
 }
 
 var instanceReasons = map[string]string{
-	"state":                      "note: lvsctl has no initial state: an instance starts as backup and the priority decides (keepalived's state only changes the start-up)",
 	"preempt":                    "note: preemption is lvsctl's default",
 	"dont_track_primary":         "lvsctl always tracks the instance's interface",
 	"native_ipv6":                "note: the VIPs decide the family in lvsctl, as in keepalived 2.2",
@@ -149,6 +148,7 @@ func (t *translator) vrrpInstance(s *Stmt) *hblock {
 		vmac      *Stmt  // use_vmac
 		vmacName  string // the macvlan's name, when vmac is set
 		xmitBase  *Stmt  // vmac_xmit_base
+		nopreempt *Stmt
 		tracks    []*Stmt
 		trackKind []string
 	)
@@ -176,6 +176,7 @@ func (t *translator) vrrpInstance(s *Stmt) *hblock {
 			}
 		case "nopreempt":
 			b.set("nopreempt", truth)
+			nopreempt = c
 		case "preempt_delay":
 			if f, ok := t.number(b, c, 0, 0, 1000, false); ok {
 				b.set(kw, num(f))
@@ -216,6 +217,14 @@ func (t *translator) vrrpInstance(s *Stmt) *hblock {
 			}
 		case "notify_master", "notify_backup", "notify_fault", "notify_stop", "notify":
 			t.setCommand(b, c, kw, true, nil)
+		case "state":
+			switch st := strings.ToUpper(c.Arg(0)); st {
+			case "MASTER", "BACKUP":
+				b.set(kw, str(st))
+				t.extraArgs(b, c, 1)
+			default:
+				t.drop(b, c, Warning, "%q is not MASTER or BACKUP; keepalived starts the instance as backup", c.Arg(0))
+			}
 		case "use_vmac":
 			vmac = c
 		case "vmac_xmit_base":
@@ -240,6 +249,10 @@ func (t *translator) vrrpInstance(s *Stmt) *hblock {
 	if !b.has("virtual_router_id") {
 		t.drop(nil, s, Warning, "vrrp_instance %s has no (valid) virtual_router_id", name)
 		return nil
+	}
+	if st, ok := b.get("state"); ok && nopreempt != nil && st.AsString() == "MASTER" {
+		b.unset("nopreempt")
+		t.drop(b, nopreempt, Note, "keepalived turns nopreempt off when the state is MASTER (\"nopreempt will not work with initial state MASTER\"), and so does lvsctl")
 	}
 	if vmac != nil {
 		vmacName = t.useVMAC(b, vmac)

@@ -3,6 +3,8 @@ package kaimport
 import (
 	"testing"
 
+	"github.com/lvsctl/lvsctl/vrrp"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -48,6 +50,37 @@ func TestUseVMACImport(t *testing.T) {
 			}
 			if len(tt.wantDiags) == 0 {
 				assert.Empty(t, d)
+			}
+		})
+	}
+}
+
+// state translates; with state MASTER nopreempt goes, as keepalived drops it.
+func TestStateImport(t *testing.T) {
+	tests := []struct {
+		name, lines string
+		want        vrrp.State
+		nopreempt   bool
+		wantDiag    string
+	}{
+		{"master", "state MASTER", vrrp.StateMaster, false, ""},
+		{"backup", "state backup", vrrp.StateBackup, false, ""},
+		{"backup nopreempt", "state BACKUP\n    nopreempt", vrrp.StateBackup, true, ""},
+		{"master nopreempt", "state MASTER\n    nopreempt", vrrp.StateMaster, false,
+			"k.conf:5: note: nopreempt: keepalived turns nopreempt off when the state is MASTER"},
+		{"bad", "state FAULT", vrrp.StateInit, false, "k.conf:4: warning: state: not translated: \"FAULT\" is not MASTER or BACKUP"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, cfg := importSrc(t, "vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 51\n    "+tt.lines+"\n    virtual_ipaddress {\n        10.0.0.1\n    }\n}\n")
+			require.Len(t, cfg.VRRP.Instances, 1, "%s", res.HCL)
+			c := cfg.VRRP.Instances[0].Config
+			assert.Equal(t, tt.want, c.InitialState, "%s", res.HCL)
+			assert.Equal(t, tt.nopreempt, c.NoPreempt)
+			if tt.wantDiag == "" {
+				assert.Empty(t, diagLines(res))
+			} else {
+				assert.Contains(t, diagLines(res), tt.wantDiag)
 			}
 		})
 	}

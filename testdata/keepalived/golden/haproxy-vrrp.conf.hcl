@@ -31,8 +31,7 @@ vrrp_instance "VI_HAPROXY" {
   notify_backup     = ["/etc/keepalived/notify.sh", "BACKUP"]
   notify_fault      = ["/etc/keepalived/notify.sh", "FAULT"]
   notify_stop       = ["/etc/keepalived/notify.sh", "STOP"]
-  # haproxy-vrrp.conf:18: note: lvsctl has no initial state: an instance starts as backup and the priority decides (keepalived's state only changes the start-up)
-  # state BACKUP
+  state             = "BACKUP"
   # haproxy-vrrp.conf:38: note: /etc/keepalived/notify.sh does not exist on this machine, so the import cannot check how keepalived runs it: translated to run it directly, without a shell, as keepalived runs a binary or a script with a "#!" line
   # notify_master "/etc/keepalived/notify.sh MASTER"
   # haproxy-vrrp.conf:39: note: /etc/keepalived/notify.sh does not exist on this machine, so the import cannot check how keepalived runs it: translated to run it directly, without a shell, as keepalived runs a binary or a script with a "#!" line

@@ -16,8 +16,7 @@ vrrp_instance "VI_1" {
   priority          = 100
   advert_interval   = 1
   virtual_ipaddress = ["192.168.1.200"]
-  # mycat-dr.conf:10: note: lvsctl has no initial state: an instance starts as backup and the priority decides (keepalived's state only changes the start-up)
-  # state MASTER
+  state             = "MASTER"
   authentication {
     password = "1111"
   }

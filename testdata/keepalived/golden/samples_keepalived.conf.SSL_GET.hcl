@@ -21,8 +21,7 @@ vrrp_instance "VI_1" {
   priority          = 100
   advert_interval   = 1
   virtual_ipaddress = ["192.168.200.16", "192.168.200.17", "192.168.200.18"]
-  # samples/keepalived.conf.SSL_GET:14: note: lvsctl has no initial state: an instance starts as backup and the priority decides (keepalived's state only changes the start-up)
-  # state MASTER
+  state             = "MASTER"
   # samples/keepalived.conf.SSL_GET:19: warning: not translated: lvsctl does not support IPsec AH authentication (RFC 3768 removed it): the other routers must send none, or PASS
   # authentication {
   #   auth_type AH

@@ -32,9 +32,8 @@ vrrp_instance "VI_0" {
   advert_interval   = 12
   virtual_ipaddress = ["10.1.0.254/32"]
   track_interface   = ["eth3"]
+  state             = "BACKUP"
   use_vmac          = true
-  # samples/keepalived.conf.conditional_conf:16: note: lvsctl has no initial state: an instance starts as backup and the priority decides (keepalived's state only changes the start-up)
-  # state BACKUP
   # samples/keepalived.conf.conditional_conf:25: warning: not translated: vrrp_script check_VI_0 is not in the output (missing, or not translated)
   # check_VI_0
   track {

@@ -21,8 +21,7 @@ vrrp_instance "VI_1" {
   priority          = 100
   virtual_ipaddress = ["192.168.200.16"]
   track_interface   = ["eth0", "eth1"]
-  # samples/keepalived.conf.track_interface:15: note: lvsctl has no initial state: an instance starts as backup and the priority decides (keepalived's state only changes the start-up)
-  # state MASTER
+  state             = "MASTER"
   # samples/keepalived.conf.track_interface:28: warning: not translated: lvsctl adds no routes with the VIPs
   # virtual_routes {
   #   192.168.110.0/24 via 192.168.200.254 dev eth1

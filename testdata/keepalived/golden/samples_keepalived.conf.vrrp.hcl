@@ -19,9 +19,8 @@ vrrp_instance "VI_1" {
   advert_interval   = 1
   virtual_ipaddress = ["192.168.200.16", "192.168.200.17", "192.168.200.18"]
   garp_master_delay = 10
+  state             = "MASTER"
   smtp_alert        = true
-  # samples/keepalived.conf.vrrp:14: note: lvsctl has no initial state: an instance starts as backup and the priority decides (keepalived's state only changes the start-up)
-  # state MASTER
   # samples/keepalived.conf.vrrp:32: note: 192.168.200.18 is already a VIP of this instance
   # 192.168.200.18 label eth0:1
   authentication {
@@ -46,9 +45,8 @@ vrrp_instance "VI_3" {
   priority          = 100
   advert_interval   = 1
   virtual_ipaddress = ["192.168.201.13", "192.168.201.14", "192.168.201.15"]
+  state             = "MASTER"
   smtp_alert        = true
-  # samples/keepalived.conf.vrrp:50: note: lvsctl has no initial state: an instance starts as backup and the priority decides (keepalived's state only changes the start-up)
-  # state MASTER
   authentication {
     password = "1111"
   }

@@ -56,8 +56,7 @@ vrrp_instance "VI_1" {
   virtual_ipaddress = ["192.168.200.18/25"]
   track_script      = ["chk_sshd", "chk_http_port", "chk_https_port", "chk_smtp_port"]
   track_interface   = ["eth3"]
-  # samples/keepalived.conf.vrrp.localcheck:44: note: lvsctl has no initial state: an instance starts as backup and the priority decides (keepalived's state only changes the start-up)
-  # state MASTER
+  state             = "MASTER"
   track {
     interface = "eth1"
     weight    = 2
@@ -80,8 +79,7 @@ vrrp_instance "VI_2" {
   virtual_ipaddress = ["192.168.201.18/26"]
   track_script      = ["chk_http_port", "chk_https_port", "chk_smtp_port"]
   track_interface   = ["eth3"]
-  # samples/keepalived.conf.vrrp.localcheck:66: note: lvsctl has no initial state: an instance starts as backup and the priority decides (keepalived's state only changes the start-up)
-  # state MASTER
+  state             = "MASTER"
   track {
     interface = "eth0"
     weight    = 2
@@ -118,8 +116,7 @@ vrrp_instance "VI_5" {
   virtual_router_id = 55
   priority          = 100
   virtual_ipaddress = ["192.168.200.20/27"]
-  # samples/keepalived.conf.vrrp.localcheck:104: note: lvsctl has no initial state: an instance starts as backup and the priority decides (keepalived's state only changes the start-up)
-  # state MASTER
+  state             = "MASTER"
 }
 
 # samples/keepalived.conf.vrrp.localcheck:114
@@ -128,8 +125,7 @@ vrrp_instance "VI_6" {
   virtual_router_id = 56
   priority          = 100
   virtual_ipaddress = ["192.168.200.21/27"]
-  # samples/keepalived.conf.vrrp.localcheck:115: note: lvsctl has no initial state: an instance starts as backup and the priority decides (keepalived's state only changes the start-up)
-  # state MASTER
+  state             = "MASTER"
 }
 
 # samples/keepalived.conf.vrrp.localcheck:124
@@ -138,8 +134,7 @@ vrrp_instance "VI_7" {
   virtual_router_id = 57
   priority          = 100
   virtual_ipaddress = ["192.168.200.22/27"]
-  # samples/keepalived.conf.vrrp.localcheck:125: note: lvsctl has no initial state: an instance starts as backup and the priority decides (keepalived's state only changes the start-up)
-  # state MASTER
+  state             = "MASTER"
 }
 
 # samples/keepalived.conf.vrrp.localcheck:134
@@ -148,8 +143,7 @@ vrrp_instance "VI_8" {
   virtual_router_id = 58
   priority          = 100
   virtual_ipaddress = ["192.168.200.23/27"]
-  # samples/keepalived.conf.vrrp.localcheck:135: note: lvsctl has no initial state: an instance starts as backup and the priority decides (keepalived's state only changes the start-up)
-  # state MASTER
+  state             = "MASTER"
 }
 
 # samples/keepalived.conf.vrrp.localcheck:144
@@ -158,6 +152,5 @@ vrrp_instance "VI_9" {
   virtual_router_id = 59
   priority          = 100
   virtual_ipaddress = ["192.168.200.24/27"]
-  # samples/keepalived.conf.vrrp.localcheck:145: note: lvsctl has no initial state: an instance starts as backup and the priority decides (keepalived's state only changes the start-up)
-  # state MASTER
+  state             = "MASTER"
 }

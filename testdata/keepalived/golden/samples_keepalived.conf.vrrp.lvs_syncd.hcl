@@ -18,8 +18,7 @@ vrrp_instance "VI_1" {
   priority          = 150
   advert_interval   = 1
   virtual_ipaddress = ["192.168.200.16", "192.168.200.17", "192.168.200.18"]
-  # samples/keepalived.conf.vrrp.lvs_syncd:9: note: lvsctl has no initial state: an instance starts as backup and the priority decides (keepalived's state only changes the start-up)
-  # state MASTER
+  state             = "MASTER"
   authentication {
     password = "grr02"
   }

@@ -21,8 +21,7 @@ vrrp_instance "VI_1" {
   virtual_router_id = 51
   priority          = 100
   virtual_ipaddress = ["192.168.200.16"]
-  # samples/keepalived.conf.vrrp.routes:16: note: lvsctl has no initial state: an instance starts as backup and the priority decides (keepalived's state only changes the start-up)
-  # state MASTER
+  state             = "MASTER"
   # samples/keepalived.conf.vrrp.routes:25: warning: not translated: lvsctl adds no routes with the VIPs
   # virtual_routes {
   #   src 192.168.100.1 192.168.109.0/24 via 192.168.200.254 dev eth1

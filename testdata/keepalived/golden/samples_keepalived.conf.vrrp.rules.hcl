@@ -18,8 +18,7 @@ vrrp_instance "VI_1" {
   virtual_router_id = 51
   priority          = 100
   virtual_ipaddress = ["192.168.200.16"]
-  # samples/keepalived.conf.vrrp.rules:15: note: lvsctl has no initial state: an instance starts as backup and the priority decides (keepalived's state only changes the start-up)
-  # state MASTER
+  state             = "MASTER"
   # samples/keepalived.conf.vrrp.rules:24: warning: not translated: lvsctl adds no routing rules with the VIPs
   # virtual_rules {
   #   from 192.168.200.0/24 table 2

@@ -26,9 +26,8 @@ vrrp_instance "VI_1" {
   notify_master     = ["/usr/local/bin/vrrp.sh", "MASTER", "VI_1"]
   notify_backup     = ["/usr/local/bin/vrrp.sh", "BACKUP", "VI_1"]
   notify_fault      = ["/usr/local/bin/vrrp.sh", "FAULT", "VI_1"]
+  state             = "MASTER"
   smtp_alert        = true
-  # samples/keepalived.conf.vrrp.scripts:17: note: lvsctl has no initial state: an instance starts as backup and the priority decides (keepalived's state only changes the start-up)
-  # state MASTER
   # samples/keepalived.conf.vrrp.scripts:32: note: /usr/local/bin/vrrp.sh does not exist on this machine, so the import cannot check how keepalived runs it: translated to run it directly, without a shell, as keepalived runs a binary or a script with a "#!" line; keepalived runs the commands without a user of their own (this one and the others of these files) as user keepalived_script if it exists, else as root; this machine's /etc/passwd has no keepalived_script, so the import takes root, as lvsctl runs them: if the director has that user, they ran unprivileged there
   # notify_backup "/usr/local/bin/vrrp.sh  BACKUP   VI_1"
   # samples/keepalived.conf.vrrp.scripts:33: note: /usr/local/bin/vrrp.sh does not exist on this machine, so the import cannot check how keepalived runs it: translated to run it directly, without a shell, as keepalived runs a binary or a script with a "#!" line
@@ -46,8 +45,7 @@ vrrp_instance "VI_2" {
   virtual_router_id = 52
   priority          = 150
   virtual_ipaddress = ["192.168.200.100/27"]
-  # samples/keepalived.conf.vrrp.scripts:40: note: lvsctl has no initial state: an instance starts as backup and the priority decides (keepalived's state only changes the start-up)
-  # state MASTER
+  state             = "MASTER"
 }
 
 # samples/keepalived.conf.vrrp.scripts:48
@@ -56,6 +54,5 @@ vrrp_instance "VI_3" {
   virtual_router_id = 53
   priority          = 150
   virtual_ipaddress = ["192.168.200.101/27"]
-  # samples/keepalived.conf.vrrp.scripts:50: note: lvsctl has no initial state: an instance starts as backup and the priority decides (keepalived's state only changes the start-up)
-  # state MASTER
+  state             = "MASTER"
 }

@@ -19,8 +19,7 @@ vrrp_instance "VI_1" {
   virtual_router_id = 51
   priority          = 100
   virtual_ipaddress = ["192.168.200.20"]
-  # samples/keepalived.conf.vrrp.static_ipaddress:14: note: lvsctl has no initial state: an instance starts as backup and the priority decides (keepalived's state only changes the start-up)
-  # state MASTER
+  state             = "MASTER"
   # samples/keepalived.conf.vrrp.static_ipaddress:21: warning: not translated: lvsctl adds no routes with the VIPs
   # virtual_routes {
   #   src 192.168.100.1 192.168.109.0/24 via 192.168.200.254 dev eth1

@@ -27,8 +27,7 @@ vrrp_instance "VI_1" {
   virtual_router_id = 51
   priority          = 100
   virtual_ipaddress = ["192.168.200.18/25"]
-  # samples/keepalived.conf.vrrp.sync:27: note: lvsctl has no initial state: an instance starts as backup and the priority decides (keepalived's state only changes the start-up)
-  # state MASTER
+  state             = "MASTER"
 }
 
 # samples/keepalived.conf.vrrp.sync:35
@@ -37,8 +36,7 @@ vrrp_instance "VI_2" {
   virtual_router_id = 52
   priority          = 100
   virtual_ipaddress = ["192.168.201.18/26"]
-  # samples/keepalived.conf.vrrp.sync:37: note: lvsctl has no initial state: an instance starts as backup and the priority decides (keepalived's state only changes the start-up)
-  # state MASTER
+  state             = "MASTER"
 }
 
 # samples/keepalived.conf.vrrp.sync:45
@@ -63,8 +61,7 @@ vrrp_instance "VI_5" {
   virtual_router_id = 55
   priority          = 100
   virtual_ipaddress = ["192.168.200.20/27"]
-  # samples/keepalived.conf.vrrp.sync:64: note: lvsctl has no initial state: an instance starts as backup and the priority decides (keepalived's state only changes the start-up)
-  # state MASTER
+  state             = "MASTER"
 }
 
 # samples/keepalived.conf.vrrp.sync:73
@@ -73,8 +70,7 @@ vrrp_instance "VI_6" {
   virtual_router_id = 56
   priority          = 100
   virtual_ipaddress = ["192.168.200.21/27"]
-  # samples/keepalived.conf.vrrp.sync:74: note: lvsctl has no initial state: an instance starts as backup and the priority decides (keepalived's state only changes the start-up)
-  # state MASTER
+  state             = "MASTER"
 }
 
 # samples/keepalived.conf.vrrp.sync:83
@@ -83,8 +79,7 @@ vrrp_instance "VI_7" {
   virtual_router_id = 57
   priority          = 100
   virtual_ipaddress = ["192.168.200.22/27"]
-  # samples/keepalived.conf.vrrp.sync:84: note: lvsctl has no initial state: an instance starts as backup and the priority decides (keepalived's state only changes the start-up)
-  # state MASTER
+  state             = "MASTER"
 }
 
 # samples/keepalived.conf.vrrp.sync:93
@@ -93,8 +88,7 @@ vrrp_instance "VI_8" {
   virtual_router_id = 58
   priority          = 100
   virtual_ipaddress = ["192.168.200.23/27"]
-  # samples/keepalived.conf.vrrp.sync:94: note: lvsctl has no initial state: an instance starts as backup and the priority decides (keepalived's state only changes the start-up)
-  # state MASTER
+  state             = "MASTER"
 }
 
 # samples/keepalived.conf.vrrp.sync:103
@@ -103,6 +97,5 @@ vrrp_instance "VI_9" {
   virtual_router_id = 59
   priority          = 100
   virtual_ipaddress = ["192.168.200.24/27"]
-  # samples/keepalived.conf.vrrp.sync:104: note: lvsctl has no initial state: an instance starts as backup and the priority decides (keepalived's state only changes the start-up)
-  # state MASTER
+  state             = "MASTER"
 }
