@@ -26,6 +26,8 @@ import (
 type builder struct {
 	diags hcl.Diagnostics
 	opts  Options // how files and programs outside the file are checked
+	// resolved are the host names resolved (resolve.go).
+	resolved []Resolved
 }
 
 func (b *builder) errorAt(subject hcl.Range, context *hcl.Range, summary, detail string, args ...any) {
@@ -43,7 +45,7 @@ func (b *builder) errorAt(subject hcl.Range, context *hcl.Range, summary, detail
 
 // build validates f and returns its services in file order, with their
 // pools.
-func build(f *fileSyntax, opts Options) ([]ipvs.VirtualService, []Pool, []Source, hcl.Diagnostics) {
+func build(f *fileSyntax, opts Options) ([]ipvs.VirtualService, []Pool, []Source, []Resolved, hcl.Diagnostics) {
 	b := &builder{opts: opts}
 	names := make(map[string]*serviceSyntax)
 	type keyDef struct {
@@ -76,7 +78,7 @@ func build(f *fileSyntax, opts Options) ([]ipvs.VirtualService, []Pool, []Source
 		pools = append(pools, pool)
 		sources = append(sources, sourceOf(s))
 	}
-	return services, pools, sources, b.diags
+	return services, pools, sources, sortResolved(b.resolved), b.diags
 }
 
 // Source is where a virtual service's settings are written, for what is
@@ -128,6 +130,10 @@ type serviceDefaults struct {
 	fwd    ipvs.Forwarding
 	fwdOK  bool
 	tunnel ipvs.TunnelConfig
+	// fam is the service's family, if famKnown: a host name's address
+	// of that family is preferred.
+	fam      ipvs.Family
+	famKnown bool
 }
 
 // realDef is a real server as built, with what is known of it.
@@ -250,7 +256,7 @@ func (b *builder) service(s *serviceSyntax) (ipvs.VirtualService, Pool, hcl.Rang
 	}
 
 	// Defaults for the real servers.
-	def := serviceDefaults{fwmark: isFWMark, port: vs.Key.Port, portOK: portOK, fwd: ipvs.NAT, fwdOK: true}
+	def := serviceDefaults{fwmark: isFWMark, port: vs.Key.Port, portOK: portOK, fwd: ipvs.NAT, fwdOK: true, fam: vs.Key.Family, famKnown: famKnown}
 	if s.Forwarding != nil {
 		def.fwd, def.fwdOK = b.forwarding(s.Forwarding)
 	}
@@ -444,7 +450,7 @@ func (b *builder) real(r *realSyntax, def serviceDefaults, block string) (rs ipv
 		if block == blockSorryServer {
 			what = "The sorry server address"
 		}
-		rs.Addr, addrOK = b.ip(r.Address, what)
+		rs.Addr, addrOK = b.realAddr(r.Address, what, def.fam, def.famKnown) // resolve.go
 	}
 
 	switch {

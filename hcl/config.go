@@ -40,6 +40,9 @@ type Config struct {
 	Guard Guard
 	// Sources says where each service is written, parallel to Services.
 	Sources []Source
+	// Resolved are the real and sorry servers given by host name, with
+	// the address each resolved to (resolve.go), in file order.
+	Resolved []Resolved
 }
 
 // Files maps file names to parsed files for rendering diagnostics.
@@ -68,7 +71,7 @@ func loadWith(opts Options, files Files, f *hcl.File, diags hcl.Diagnostics) (*C
 	}
 	syn, more := decodeFile(f.Body)
 	diags = append(diags, more...)
-	services, pools, sources, more := build(syn, opts)
+	services, pools, sources, resolved, more := build(syn, opts)
 	diags = append(diags, more...)
 	var rs *realserver.Config
 	if syn.RealServerSetup != nil {
@@ -96,7 +99,7 @@ func loadWith(opts Options, files Files, f *hcl.File, diags hcl.Diagnostics) (*C
 	if diags.HasErrors() {
 		return nil, files, diags
 	}
-	cfg := &Config{Services: services, Pools: pools, RealServer: rs, VRRP: vr, Sync: sy, Timeouts: timeouts, Alert: alert, Guard: guard, Sources: sources, BGP: bgpCfg}
+	cfg := &Config{Services: services, Pools: pools, RealServer: rs, VRRP: vr, Sync: sy, Timeouts: timeouts, Alert: alert, Resolved: resolved, Guard: guard, Sources: sources, BGP: bgpCfg}
 	if syn.FlushOnExit.ok() {
 		cfg.FlushOnExit = syn.FlushOnExit.Val
 	}

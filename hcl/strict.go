@@ -28,6 +28,10 @@ type Options struct {
 	// does not find is an error at the command, a warning when Offline.
 	// Nil: commands are not looked up.
 	LookPath func(file string) (string, error)
+	// Resolve, if set, resolves a real or sorry server's address given
+	// as a host name (resolve.go; SystemResolver). Nil: an address must
+	// be an IP literal.
+	Resolve Resolver
 }
 
 // Load is the package's Load with these options.

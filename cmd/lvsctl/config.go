@@ -29,17 +29,21 @@ type configOptions struct {
 	// lookPath finds an exec check's command as the checker will run it;
 	// nil: commands are not looked up.
 	lookPath func(string) (string, error)
+	// resolve resolves real servers given by host name; nil: only IP
+	// literals.
+	resolve lvshcl.Resolver
 }
 
 // configOptions returns the options the global flags set: exec checks'
 // commands are looked up as the checker will run them.
 func (g *globals) configOptions() configOptions {
-	return configOptions{limits: lvshcl.Limits{MaxSize: g.maxConfigSize}, lookPath: exec.LookPath}
+	return configOptions{limits: lvshcl.Limits{MaxSize: g.maxConfigSize}, lookPath: exec.LookPath,
+		resolve: lvshcl.SystemResolver(lvshcl.DefaultResolveTimeout)}
 }
 
 // hclOptions are the decoder's options for opt.
 func (opt configOptions) hclOptions() lvshcl.Options {
-	return lvshcl.Options{Limits: opt.limits, Offline: opt.offline, LookPath: opt.lookPath}
+	return lvshcl.Options{Limits: opt.limits, Offline: opt.offline, LookPath: opt.lookPath, Resolve: opt.resolve}
 }
 
 // loadConfig decodes and validates the file, printing every diagnostic (up

@@ -199,7 +199,8 @@ func printTimeouts(w io.Writer, cs []ipvs.TimeoutChange, indent string) {
 
 // prepareKernel also returns the file's timeouts block; a file with one is
 // never cached (configcache.go keeps only the services), so a cached file
-// has none.
+// has none. Nor is a file with real servers given by host name: they are
+// resolved again at every apply.
 func prepareKernel(ctx context.Context, e *env, g *globals, file string, adopt, apply bool) (r *ipvs.Reconciler, p *ipvs.Plan, desired []ipvs.VirtualService, guard lvshcl.Guard, timeouts *ipvs.Timeouts, done func(), err error) {
 	// An unchanged file that apply applied before is not parsed again
 	// (configcache.go); apply records a file that decoded cleanly.
@@ -225,7 +226,7 @@ func prepareKernel(ctx context.Context, e *env, g *globals, file string, adopt, 
 			// A backend's file (only a realserver block).
 			return nil, nil, nil, guard, nil, nil, &exitError{code: 1, err: fmt.Errorf("refused: %w", &emptyError{file: file})}
 		}
-		desired, remember, guard, timeouts = cfg.Services, clean && readOK && cfg.Timeouts == nil, cfg.Guard, cfg.Timeouts
+		desired, remember, guard, timeouts = cfg.Services, clean && readOK && cfg.Timeouts == nil && len(cfg.Resolved) == 0, cfg.Guard, cfg.Timeouts
 	}
 	if err := checkKernel(ctx, e, file, src, desired, opt); err != nil { // kernelcheck.go
 		return nil, nil, nil, guard, nil, nil, err

@@ -326,6 +326,9 @@ func (d *Daemon) load(cfg *lvshcl.Config, presumed map[checker.Target]checker.Pr
 		d.names[k] = s.vs.Name
 	}
 	d.cfg = cfg
+	for _, r := range cfg.Resolved {
+		d.log.Info("real server host name resolved", "host", r.Host, "address", r.Addr, "at", fmt.Sprintf("%s:%d:%d", r.Range.Filename, r.Range.Start.Line, r.Range.Start.Column))
+	}
 	d.services = services
 	d.byTarget = byTarget
 	// Health starts from what the pool knows: the presumption for new
