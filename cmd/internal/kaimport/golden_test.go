@@ -133,7 +133,6 @@ var justifiedWarnings = []struct{ msg, why string }{
 	{"keepalived runs this command with a shell", "bash syntax (</dev/tcp) that fails under dash, in keepalived as in lvsctl"},
 	{"keepalived 2.x ignores an instance name here", "keepalived 2.x ignores it too"},
 	{"has no member that is in the output", "the same sync group, left empty by keepalived 2.x's own rule"},
-	{"lvsctl has no VRRP virtual MAC interfaces", "use_vmac, until its translation lands (another change of this session)"},
 }
 
 // TestSampleWarningsJustified: every warning Debian's samples still give
