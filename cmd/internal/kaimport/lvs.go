@@ -460,7 +460,10 @@ var checkKinds = map[string]string{"TCP_CHECK": "tcp", "HTTP_GET": "http", "SSL_
 func (t *translator) realServer(vs *hblock, s *Stmt, typ string) *realSpec {
 	a, err := netip.ParseAddr(s.Arg(0))
 	if err != nil || a.Zone() != "" {
-		t.drop(vs, s, Warning, "%q is not an IP address (lvsctl resolves no host names)", s.Arg(0))
+		// keepalived 2.2 reads it with inet_pton (inet_stosockaddr), not
+		// getaddrinfo: a host name is skipped, so lvsctl's host names
+		// (address = "NAME") would change what runs.
+		t.drop(vs, s, Note, "%q is not an IP address: keepalived skips the %s (\"Invalid %s ip address/port - skipping\"), and so does the translation", s.Arg(0), typ, strings.ReplaceAll(typ, "_", " "))
 		return nil
 	}
 	rs := &realSpec{stmt: s, block: newBlock(typ)}
