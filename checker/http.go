@@ -135,6 +135,8 @@ type HTTP struct {
 	ConnectIP   netip.Addr
 	ConnectPort uint16
 	BindTo      netip.Addr
+	// Source is as for TCP (bind_port, bind_if).
+	Source Source
 	// Timeout bounds each URL's connect, handshake, request and response;
 	// zero means DefaultTimeout.
 	Timeout time.Duration
@@ -224,6 +226,9 @@ func (p *HTTP) Validate() error {
 	if err := validateConn(p.ConnectIP, p.BindTo, p.Timeout); err != nil {
 		errs = append(errs, err)
 	}
+	if err := p.Source.validate(); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 
@@ -249,7 +254,13 @@ func (p *HTTP) get(ctx context.Context, t Target, u *URL) (bool, string) {
 	timeout := timeoutOr(p.Timeout)
 	deadline := time.Now().Add(timeout)
 	addr := connectAddr(t, p.ConnectIP, p.ConnectPort)
-	tcp, err := dialConn(ctx, addr, p.BindTo, timeout)
+	var tcp net.Conn
+	var err error
+	if p.Source.set() {
+		tcp, err = dialSource(ctx, addr, p.BindTo, p.Source, timeout)
+	} else {
+		tcp, err = dialConn(ctx, addr, p.BindTo, timeout)
+	}
 	if err != nil {
 		return false, errReason("connect", err, timeout)
 	}

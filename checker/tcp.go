@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"time"
 )
@@ -20,6 +21,9 @@ type TCP struct {
 	ConnectPort uint16
 	// BindTo, when set, is the source address of the connection (bind_to).
 	BindTo netip.Addr
+	// Source, when set, is the source port and interface (bind_port,
+	// bind_if); such a connection takes net.Dialer's slower path.
+	Source Source
 	// Timeout bounds the connect (connect_timeout); zero means
 	// DefaultTimeout.
 	Timeout time.Duration
@@ -29,7 +33,17 @@ type TCP struct {
 func (p *TCP) Probe(ctx context.Context, t Target) Result {
 	start := time.Now()
 	timeout := timeoutOr(p.Timeout)
-	if err := tcpConnect(ctx, connectAddr(t, p.ConnectIP, p.ConnectPort), p.BindTo, timeout); err != nil {
+	var err error
+	if p.Source.set() {
+		var c *net.TCPConn
+		if c, err = dialSource(ctx, connectAddr(t, p.ConnectIP, p.ConnectPort), p.BindTo, p.Source, timeout); err == nil {
+			c.SetLinger(0)
+			c.Close()
+		}
+	} else {
+		err = tcpConnect(ctx, connectAddr(t, p.ConnectIP, p.ConnectPort), p.BindTo, timeout)
+	}
+	if err != nil {
 		return Result{Weight: NoWeight, Reason: errReason("connect", err, timeout), Took: time.Since(start)}
 	}
 	return Result{Up: true, Weight: NoWeight, Reason: "connected", Took: time.Since(start)}
@@ -37,7 +51,7 @@ func (p *TCP) Probe(ctx context.Context, t Target) Result {
 
 // Validate checks the addresses and the timeout.
 func (p *TCP) Validate() error {
-	return validateConn(p.ConnectIP, p.BindTo, p.Timeout)
+	return errors.Join(validateConn(p.ConnectIP, p.BindTo, p.Timeout), p.Source.validate())
 }
 
 func validateConn(connectIP, bindTo netip.Addr, timeout time.Duration) error {
