@@ -91,9 +91,9 @@ func checkSchema(kind string) *hcl.BodySchema {
 	var blocks []hcl.BlockHeaderSchema
 	switch kind {
 	case checkTCP:
-		attrs = append(attrs, connAttributes...)
+		attrs = append(append(attrs, connAttributes...), sourceAttributes...)
 	case checkHTTP, checkHTTPS:
-		attrs = append(append(attrs, connAttributes...), httpAttributes...)
+		attrs = append(append(append(attrs, connAttributes...), sourceAttributes...), httpAttributes...)
 		blocks = append(blocks, hcl.BlockHeaderSchema{Type: blockURL})
 	case checkExec:
 		attrs = append(attrs, execAttributes...)
@@ -118,6 +118,8 @@ func belongsTo(name string) string {
 	switch {
 	case name == "connect_ip", name == "bind_to":
 		return "tcp, http, https, mysql, udp, dns, smtp and ping checks"
+	case name == "bind_port", name == "bind_if":
+		return "tcp, http and https checks"
 	case has(connAttributes):
 		return "tcp, http, https, mysql, udp, dns and smtp checks"
 	case name == "ca_file":
@@ -165,6 +167,8 @@ type checkSyntax struct {
 	ConnectIP   *attr[string]
 	ConnectPort *attr[*big.Float]
 	BindTo      *attr[string]
+	BindPort    *attr[*big.Float] // check_source.go
+	BindIf      *attr[string]
 
 	// http and https.
 	URLs        []*urlSyntax
@@ -275,6 +279,8 @@ func (d *decoder) check(b *hclsyntax.Block) *checkSyntax {
 	c.ConnectIP = decodeString(d, a["connect_ip"])
 	c.ConnectPort = decodeNumber(d, a["connect_port"])
 	c.BindTo = decodeString(d, a["bind_to"])
+	c.BindPort = decodeNumber(d, a["bind_port"])
+	c.BindIf = decodeString(d, a["bind_if"])
 	c.VirtualHost = decodeString(d, a["virtualhost"])
 	c.ServerName = decodeString(d, a["server_name"])
 	c.TLSVerify = decodeBool(d, a["tls_verify"])
@@ -639,10 +645,12 @@ func (b *builder) check(c *checkSyntax, vs timingValues) *builtCheck {
 	case checkTCP:
 		p := &checker.TCP{Timeout: timeout}
 		p.ConnectIP, p.ConnectPort, p.BindTo = b.conn(c, bc)
+		p.Source = b.source(c) // check_source.go
 		bc.prober = p
 	case checkHTTP, checkHTTPS:
 		p := &checker.HTTP{TLS: c.Kind == checkHTTPS, Timeout: timeout}
 		p.ConnectIP, p.ConnectPort, p.BindTo = b.conn(c, bc)
+		p.Source = b.source(c)
 		b.http(c, p)
 		bc.prober = p
 	case checkExec:
