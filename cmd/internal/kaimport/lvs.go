@@ -29,8 +29,8 @@ var vsReasons = map[string]string{
 var realReasons = map[string]string{}
 
 var checkReasons = map[string]string{
-	"bind_port":                 "lvsctl lets the kernel choose the check's source port",
-	"bind_if":                   "lvsctl binds checks to an address (bind_to), not an interface",
+	"bind_port":                 "lvsctl sets the source port of tcp, http and https checks only; the kernel chooses this one's",
+	"bind_if":                   "lvsctl binds tcp, http and https checks to an interface, not this type (bind_to, an address, is translated)",
 	"fwmark":                    "lvsctl does not mark check packets",
 	"log_all_failures":          "note: logging only",
 	"tls_compliant":             "note: lvsctl's https checks close TLS connections properly anyway",
@@ -596,6 +596,12 @@ func (t *translator) check(s *Stmt, kind string) []*hblock {
 			}
 		case kw == "bindto" && kind != "exec":
 			b.set("bind_to", str(c.Arg(0)))
+		case kw == "bind_port" && (kind == "tcp" || kind == "http" || kind == "https"):
+			if f, ok := t.number(b, c, 0, 1, 65535, true); ok {
+				b.set(kw, num(f))
+			}
+		case kw == "bind_if" && (kind == "tcp" || kind == "http" || kind == "https"):
+			b.set(kw, str(c.Arg(0)))
 		case kw == "connect_timeout" || kw == "delay_before_retry" || kw == "delay_loop":
 			if f, ok := t.duration(b, c, false); ok {
 				b.set(kw, num(f))
