@@ -257,7 +257,16 @@ func (p *HTTP) get(ctx context.Context, t Target, u *URL) (bool, string) {
 	var tcp net.Conn
 	var err error
 	if p.Source.set() {
-		tcp, err = dialSource(ctx, addr, p.BindTo, p.Source, timeout)
+		var tc *net.TCPConn
+		if tc, err = dialSource(ctx, addr, p.BindTo, p.Source, timeout); err == nil {
+			if p.Source.Port != 0 {
+				// Closed with a reset: a FIN would leave the fixed
+				// 4-tuple in TIME_WAIT, and the next check's connect
+				// would fail for a minute.
+				tc.SetLinger(0)
+			}
+			tcp = tc
+		}
 	} else {
 		tcp, err = dialConn(ctx, addr, p.BindTo, timeout)
 	}

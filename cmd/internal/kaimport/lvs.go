@@ -19,7 +19,7 @@ import (
 var schedulers = []string{"rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh", "twos"}
 
 var vsReasons = map[string]string{
-	"ha_suspend": "lvsctl keeps its virtual servers whatever the state of the VIPs",
+	"ha_suspend": "lvsctl runs this virtual_server's checks whether or not its address is on this director (keepalived suspends them while the address is absent, as on a VRRP backup, and keeps the last states): the real servers also get the backup director's checks, and its states are current when it takes over",
 	"omega":      "lvsctl does not run quorum_down when it stops",
 	"hashed":     "note: the kernel hashes every service anyway",
 	"weight":     "lvsctl has no weight of a virtual server (keepalived's, for VRRP tracking)",
