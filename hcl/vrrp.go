@@ -134,6 +134,9 @@ var vrrpInstanceSchema = &hcl.BodySchema{
 		{Name: "garp_master_delay"},
 		{Name: "garp_master_repeat"},
 		{Name: "state"},
+		{Name: "accept"},
+		{Name: "no_accept"},
+		{Name: "strict_mode"},
 		{Name: "use_vmac"},
 		{Name: "vmac_xmit_base"},
 		{Name: "track_script"},
@@ -239,6 +242,9 @@ type vrrpInstanceSyntax struct {
 	GARPDelay      *attr[cty.Value]
 	GARPRepeat     *attr[*big.Float]
 	State          *attr[string]
+	Accept         *attr[bool]
+	NoAccept       *attr[bool]
+	StrictMode     *attr[bool]
 	UseVMAC        *attr[cty.Value] // true, or the macvlan's name
 	VMACXmitBase   *attr[bool]
 
@@ -357,6 +363,9 @@ func (d *decoder) vrrpInstance(b *hcl.Block) *vrrpInstanceSyntax {
 	s.GARPDelay = d.raw(a["garp_master_delay"])
 	s.GARPRepeat = decodeNumber(d, a["garp_master_repeat"])
 	s.State = decodeString(d, a["state"])
+	s.Accept = decodeBool(d, a["accept"])
+	s.NoAccept = decodeBool(d, a["no_accept"])
+	s.StrictMode = decodeBool(d, a["strict_mode"])
 	s.UseVMAC = d.raw(a["use_vmac"])
 	s.VMACXmitBase = decodeBool(d, a["vmac_xmit_base"])
 	s.TrackScript = d.stringList(a["track_script"])

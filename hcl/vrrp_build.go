@@ -586,6 +586,7 @@ func (b *vrrpBuilder) instance(s *vrrpInstanceSyntax) (VRRPInstance, instanceFac
 		}
 	}
 
+	b.acceptMode(s, &c, version, famRange)
 	if c.UseVMAC {
 		switch {
 		case fact.is6:
@@ -612,6 +613,66 @@ func (b *vrrpBuilder) instance(s *vrrpInstanceSyntax) (VRRPInstance, instanceFac
 		}
 	}
 	return inst, fact
+}
+
+// acceptMode reads accept, no_accept and strict_mode, and turns off what
+// keepalived 2.2.7 turns off in strict mode, with a warning for each.
+func (b *vrrpBuilder) acceptMode(s *vrrpInstanceSyntax, c *vrrp.Config, version int, famRange *hcl.Range) {
+	c.Accept = s.Accept.ok() && s.Accept.Val
+	c.NoAccept = s.NoAccept.ok() && s.NoAccept.Val
+	c.Strict = s.StrictMode.ok() && s.StrictMode.Val
+	if c.Accept && c.NoAccept {
+		b.errorAt(s.NoAccept.Range, s.Accept.Range.Ptr(), "accept and no_accept",
+			"accept and no_accept contradict each other; keep one.")
+		c.Accept, c.NoAccept = false, false
+	}
+	warn := func(subject *hcl.Range, summary, format string, args ...any) {
+		b.diags = append(b.diags, &hcl.Diagnostic{
+			Severity: hcl.DiagWarning, Summary: summary, Detail: fmt.Sprintf(format, args...),
+			Subject: subject, Context: s.StrictMode.Range.Ptr(),
+		})
+	}
+	if !c.Strict {
+		return
+	}
+	if len(c.VIPs) == 0 {
+		b.errorAt(s.StrictMode.Range, nil, "strict_mode without VIPs",
+			"In strict mode an instance needs at least one virtual_ipaddress; keepalived refuses the configuration too.")
+	}
+	if c.Password != "" {
+		c.Password = ""
+		warn(s.Auth.DefRange.Ptr(), "Authentication ignored in strict mode",
+			"Strict mode sends no authentication, as keepalived (\"Strict mode does not support authentication. Ignoring.\").")
+	}
+	if c.PreemptDelay != 0 {
+		c.PreemptDelay = 0
+		warn(s.PreemptDelay.Range.Ptr(), "preempt_delay ignored in strict mode",
+			"keepalived resets preempt_delay in strict mode, and so does lvsctl.")
+	}
+	if c.InitialState == vrrp.StateMaster && c.Priority != 255 {
+		c.InitialState = vrrp.StateInit
+		warn(s.State.Range.Ptr(), "state MASTER ignored in strict mode",
+			"In strict mode state MASTER must match being the address owner (priority 255); keepalived resets it, and so does lvsctl.")
+	}
+	if c.Accept && version == 2 {
+		c.Accept = false
+		warn(s.Accept.Range.Ptr(), "accept ignored with VRRPv2",
+			"Accept mode does not comply with RFC 3768 (VRRPv2); in strict mode keepalived resets it, and so does lvsctl: the master drops traffic to the VIPs.")
+	}
+	if c.VMACXmitBase {
+		c.VMACXmitBase = false
+		warn(s.VMACXmitBase.Range.Ptr(), "vmac_xmit_base ignored in strict mode",
+			"keepalived resets vmac_xmit_base in strict mode, and so does lvsctl.")
+	}
+	if c.UseVMAC && len(c.UnicastPeers) > 0 {
+		// Without xmit base now: keep the instance valid.
+		b.errorAt(s.UnicastPeers.Range, s.StrictMode.Range.Ptr(), "use_vmac with unicast_peer in strict mode",
+			"Strict mode turns vmac_xmit_base off, and use_vmac with unicast peers needs it.")
+	}
+	if len(c.VIPs) > 0 && c.VIPs[0].Prefix.Addr().Is6() && !c.VIPs[0].Prefix.Addr().IsLinkLocalUnicast() {
+		b.errorAt(s.StrictMode.Range, famRange, "strict_mode with a global first IPv6 VIP",
+			"RFC 5798 (section 5.2.9) wants the first IPv6 address of an advert to be link-local; list a fe80:: VIP first.")
+	}
 }
 
 // trackDef is one tracked object as written.

@@ -257,6 +257,46 @@ vrrp_instance "VI_1" {
 	}
 }
 
+func TestVRRPAcceptMode(t *testing.T) {
+	for _, tc := range []struct {
+		name, attrs              string
+		accept, noAccept, strict bool
+		warnings                 []string
+	}{
+		{"default", "", false, false, false, nil},
+		{"no_accept", "no_accept = true", false, true, false, nil},
+		{"strict v3 accept", "strict_mode = true\n  version = 3\n  accept = true", true, false, true, nil},
+		{"strict resets", "strict_mode = true\n  accept = true\n  state = \"MASTER\"\n  preempt_delay = 5\n  authentication { password = \"x\" }",
+			false, false, true, []string{"Authentication ignored in strict mode", "preempt_delay ignored in strict mode", "state MASTER ignored in strict mode", "accept ignored with VRRPv2"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, files, diags := lvshcl.Parse([]byte(`
+vrrp_instance "VI_1" {
+  interface         = "eth0"
+  virtual_router_id = 51
+  virtual_ipaddress = ["192.168.1.200/24"]
+  `+tc.attrs+`
+}`), "vrrp.hcl")
+			require.False(t, diags.HasErrors(), "%s", render(t, files, diags))
+			c := cfg.VRRP.Instances[0].Config
+			assert.Equal(t, tc.accept, c.Accept)
+			assert.Equal(t, tc.noAccept, c.NoAccept)
+			assert.Equal(t, tc.strict, c.Strict)
+			var got []string
+			for _, d := range diags {
+				got = append(got, d.Summary)
+				require.NotNil(t, d.Subject, d.Summary)
+			}
+			assert.ElementsMatch(t, tc.warnings, got)
+			if tc.strict {
+				assert.Empty(t, c.Password)
+				assert.Zero(t, c.PreemptDelay)
+				assert.Equal(t, vrrp.StateInit, c.InitialState)
+			}
+		})
+	}
+}
+
 func TestVRRPWarnings(t *testing.T) {
 	src := `vrrp_script "unused" {
   command = ["/bin/true"]
@@ -1008,6 +1048,28 @@ vrrp_sync_group "G" {
 }`,
 			summary: "Duplicate vrrp_sync_group name", detail: "already defined at test.hcl:5:17",
 			line: 8, col: 17, ctxLine: 5, errors: 2,
+		},
+		{
+			name: "accept and no_accept",
+			src: `vrrp_instance "A" {
+  interface         = "eth0"
+  virtual_router_id = 1
+  virtual_ipaddress = ["10.0.0.1"]
+  accept            = true
+  no_accept         = true
+}`,
+			summary: "accept and no_accept", detail: "contradict",
+			line: 6, col: 3, ctxLine: 5,
+		},
+		{
+			name: "strict without VIPs",
+			src: `vrrp_instance "A" {
+  interface         = "eth0"
+  virtual_router_id = 1
+  strict_mode       = true
+}`,
+			summary: "strict_mode without VIPs", detail: "at least one virtual_ipaddress",
+			line: 4, col: 3,
 		},
 		{
 			name: "state FAULT",

@@ -50,6 +50,10 @@
 // arp_announce are set on the interface so that only the macvlan answers
 // for the VIPs, and put back when Run returns.
 //
+// NoAccept (or Strict without Accept) makes a non-owner master drop every
+// packet to or from its VIPs with nftables, as keepalived's no_accept.
+// Strict resets what keepalived's strict mode resets (see Config.Strict).
+//
 // The effective priority is the base priority plus the weights of tracked
 // objects (keepalived semantics: a positive weight counts while up, a
 // negative one while down; weight 0 means down is FAULT), reported with

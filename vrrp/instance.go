@@ -84,6 +84,23 @@ type Config struct {
 	// is required with unicast peers, as in keepalived.
 	VMACXmitBase bool
 
+	// NoAccept is no_accept: while master (and not the address owner,
+	// priority 255) the node drops every packet to or from its VIPs, as
+	// keepalived does with nftables (table ip/ip6 "lvsctl_vrrp_VRID_IF",
+	// input and output chains at priority filter - 1): the VIPs then only
+	// route. That runs before IPVS, so a virtual_server on such a VIP gets
+	// nothing. It needs the nft command. The default is accept mode.
+	NoAccept bool
+	// Accept is accept: in Strict mode, keep accept mode (VRRPv3 only;
+	// keepalived resets it for v2).
+	Accept bool
+	// Strict is strict_mode (keepalived's global vrrp_strict): RFC
+	// compliance as keepalived 2.2.7 enforces it. VIPs are required; New
+	// turns off, with a warning each, what it forbids: authentication,
+	// preempt_delay, state MASTER below priority 255, accept with VRRPv2
+	// and vmac_xmit_base. Without Accept it means no_accept below 255.
+	Strict bool
+
 	// Track lists what the instance's priority depends on (keepalived's
 	// track_script, track_interface, and checker quorums); the caller
 	// reports their state with SetTracked. All start up.
@@ -175,6 +192,7 @@ type Instance struct {
 	trackCh          chan struct{}
 	running          atomic.Bool
 	noPreemptCleared bool
+	strictResets     []string
 
 	mu      sync.Mutex
 	tracked map[string]bool
@@ -225,6 +243,9 @@ func New(cfg Config) (*Instance, error) {
 		in.log = slog.Default()
 	}
 	in.log = in.log.With("vrrp_instance", cfg.Name)
+	for _, r := range in.strictResets {
+		in.log.Warn(r)
+	}
 	if in.noPreemptCleared {
 		in.log.Warn("nopreempt does not work with state MASTER: preemption stays on (as in keepalived)")
 	}
@@ -324,6 +345,38 @@ func (in *Instance) setup() error {
 	if in.version == 3 && (c.AdvertInterval%(10*time.Millisecond) != 0 || c.AdvertInterval < 10*time.Millisecond || c.AdvertInterval > maxV3Interval) {
 		bad("advert_int %v: VRRPv3 takes 0.01-40.95 s in hundredths", c.AdvertInterval)
 	}
+	if c.Strict {
+		reset := func(what string) { in.strictResets = append(in.strictResets, what) }
+		if len(c.VIPs) == 0 {
+			bad("strict_mode needs at least one virtual_ipaddress (keepalived refuses the configuration)")
+		}
+		if c.Password != "" {
+			c.Password = ""
+			reset("authentication is ignored in strict mode")
+		}
+		if c.PreemptDelay != 0 {
+			c.PreemptDelay = 0
+			reset("preempt_delay is incompatible with strict mode: reset")
+		}
+		if c.InitialState == StateMaster && c.Priority != 255 {
+			c.InitialState = StateInit
+			reset("state MASTER must match being the address owner (priority 255): reset")
+		}
+		if c.Accept && in.version == 2 {
+			c.Accept = false
+			reset("accept mode for VRRP version 2 does not comply with RFC 3768: reset")
+		}
+		if c.VMACXmitBase {
+			c.VMACXmitBase = false
+			reset("vmac_xmit_base is incompatible with strict mode: reset")
+		}
+		if in.is6 && len(c.VIPs) > 0 && !c.VIPs[0].Prefix.Addr().IsLinkLocalUnicast() {
+			bad("strict_mode: the first IPv6 virtual_ipaddress must be link-local (RFC 5798 section 5.2.9)")
+		}
+	}
+	if c.Accept && c.NoAccept {
+		bad("accept and no_accept contradict each other")
+	}
 	switch c.InitialState {
 	case StateInit, StateBackup:
 	case StateMaster:
@@ -405,6 +458,13 @@ func (in *Instance) setup() error {
 		names[t.Name] = true
 	}
 	return errors.Join(errs...)
+}
+
+// dropsVIPTraffic reports whether the instance is in no_accept mode: a
+// non-owner with no_accept, or in strict mode without accept.
+func (in *Instance) dropsVIPTraffic() bool {
+	c := &in.cfg
+	return (c.NoAccept || (c.Strict && !c.Accept)) && c.Priority != 255
 }
 
 // SetTracked reports the state of a tracked object named in Config.Track.

@@ -436,6 +436,9 @@ func TestNewValidation(t *testing.T) {
 		{"vmac name", Config{Name: "a", Interface: "eth0", VRID: 1, UseVMAC: true, VMACName: "a/b"}, "not a valid interface name"},
 		{"vmac name is the interface", Config{Name: "a", Interface: "eth0", VRID: 1, UseVMAC: true, VMACName: "eth0"}, "other than the interface"},
 		{"vmac label", Config{Name: "a", Interface: "eth0", VRID: 1, UseVMAC: true, VIPs: []VIP{{Prefix: four, Label: "eth0:x"}}}, "must start with that name"},
+		{"strict without VIPs", Config{Name: "a", Interface: "eth0", VRID: 1, Strict: true}, "needs at least one virtual_ipaddress"},
+		{"strict IPv6 not link-local first", Config{Name: "a", Interface: "eth0", VRID: 1, Strict: true, VIPs: []VIP{{Prefix: six}}}, "must be link-local"},
+		{"accept and no_accept", Config{Name: "a", Interface: "eth0", VRID: 1, Accept: true, NoAccept: true}, "contradict"},
 		{"state FAULT", Config{Name: "a", Interface: "eth0", VRID: 1, InitialState: StateFault}, "must be MASTER or BACKUP"},
 		{"xmit base without vmac", Config{Name: "a", Interface: "eth0", VRID: 1, VMACXmitBase: true}, "need use_vmac"},
 	}
@@ -469,6 +472,31 @@ func TestNewValidation(t *testing.T) {
 	in, err = New(Config{Name: "a", Interface: "eth0", VRID: 1, InitialState: StateMaster, NoPreempt: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	require.NoError(t, err)
 	assert.False(t, in.cfg.NoPreempt, "keepalived clears nopreempt with state MASTER")
+
+	// Strict mode resets what keepalived 2.2.7 resets (measured), and means
+	// no_accept below priority 255 unless accept (v3 only).
+	for _, tc := range []struct {
+		name  string
+		cfg   Config
+		drops bool
+	}{
+		{"v2 strict", Config{Password: "x", PreemptDelay: time.Second, InitialState: StateMaster, Accept: true}, true},
+		{"v3 strict accept", Config{Version: 3, Accept: true, VMACXmitBase: true, UseVMAC: true}, false},
+		{"owner", Config{Priority: 255, InitialState: StateMaster}, false},
+	} {
+		c := tc.cfg
+		c.Name, c.Interface, c.VRID, c.Strict, c.VIPs, c.Logger = "a", "eth0", 1, true, []VIP{{Prefix: four}}, slog.New(slog.NewTextHandler(io.Discard, nil))
+		in, err := New(c)
+		require.NoError(t, err, tc.name)
+		assert.Empty(t, in.cfg.Password, tc.name)
+		assert.Zero(t, in.cfg.PreemptDelay, tc.name)
+		assert.False(t, in.cfg.VMACXmitBase, tc.name)
+		assert.Equal(t, c.Priority == 255 && c.InitialState == StateMaster, in.cfg.InitialState == StateMaster, tc.name)
+		assert.Equal(t, tc.drops, in.dropsVIPTraffic(), tc.name)
+	}
+	in, err = New(Config{Name: "a", Interface: "eth0", VRID: 1, NoAccept: true})
+	require.NoError(t, err)
+	assert.True(t, in.dropsVIPTraffic(), "no_accept without strict mode")
 }
 
 func TestEffectivePriority(t *testing.T) {

@@ -345,6 +345,10 @@ func (s *linuxSystem) send(b []byte, dst netip.Addr) error {
 
 func (s *linuxSystem) addVIPs() error {
 	var errs []error
+	if s.in.dropsVIPTraffic() {
+		// Before the addresses, so that nothing reaches them meanwhile.
+		errs = append(errs, s.dropVIPTraffic())
+	}
 	for _, v := range s.in.cfg.VIPs {
 		a := &netlink.Addr{IPNet: prefixNet(v.Prefix), Label: v.Label}
 		if v.Prefix.Addr().Is6() {
@@ -369,6 +373,9 @@ func (s *linuxSystem) delVIPs() error {
 		return fmt.Errorf("addresses of %s: %w", s.dev.Name, err)
 	}
 	var errs []error
+	if s.in.dropsVIPTraffic() {
+		errs = append(errs, s.acceptVIPTraffic())
+	}
 	for _, a := range addrs {
 		ip, ok := netip.AddrFromSlice(a.IP)
 		if !ok || !s.in.isVIP(ip.Unmap()) || ip.Unmap() == s.src {

@@ -21,6 +21,7 @@ type translator struct {
 	alert *alertDefs
 	// vrrpVersion is global_defs' vrrp_version (0: not set).
 	vrrpVersion int
+	vrrpStrict  *Stmt // global_defs' vrrp_strict, if set: strict_mode of every instance (vrrp.go)
 	vsgs        map[string]*Stmt
 	usedVSG     map[string]bool
 	// scripts, instances: the names of the vrrp_script and vrrp_instance
@@ -314,7 +315,7 @@ var globalReasons = map[string]string{
 	"vrrp_garp_master_delay":       "set garp_master_delay in each vrrp_instance",
 	"vrrp_garp_master_repeat":      "set garp_master_repeat in each vrrp_instance",
 	"vrrp_garp_master_refresh":     "lvsctl does not repeat gratuitous ARPs while master",
-	"vrrp_strict":                  "lvsctl has no strict RFC mode",
+	"vrrp_strict":                  "note: translated into strict_mode = true in each vrrp_instance",
 	"vrrp_iptables":                "lvsctl adds no firewall rules",
 	"vrrp_ipsets":                  "lvsctl adds no firewall rules",
 	"nftables":                     "lvsctl adds no firewall rules",
@@ -390,6 +391,8 @@ func (t *translator) translate(stmts []*Stmt) {
 					if n, err := strconv.Atoi(c.Arg(0)); err == nil && (n == 2 || n == 3) {
 						t.vrrpVersion = n
 					}
+				case "vrrp_strict":
+					t.vrrpStrict = c
 				case "script_user":
 					t.scriptUser, t.scriptUserTop = c, s
 				case "enable_script_security":

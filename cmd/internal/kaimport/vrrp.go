@@ -67,6 +67,22 @@ func (t *translator) vrrpScript(s *Stmt) *hblock {
 	return b
 }
 
+// firstVIPLinkLocal reports whether the instance's first VIP, as the output
+// lists them (the list, then the vip blocks), is link-local.
+func firstVIPLinkLocal(plain []string, labelled []*hblock) bool {
+	text := ""
+	switch {
+	case len(plain) > 0:
+		text = plain[0]
+	case len(labelled) > 0:
+		v, _ := labelled[0].get("address")
+		text = v.AsString()
+	}
+	text, _, _ = strings.Cut(text, "/")
+	a, err := netip.ParseAddr(text)
+	return err == nil && a.IsLinkLocalUnicast()
+}
+
 // useVMAC translates use_vmac [NAME] [MAC] into b and returns the
 // macvlan's name (keepalived's default is vrrp.VRID).
 func (t *translator) useVMAC(b *hblock, s *Stmt) string {
@@ -96,9 +112,6 @@ var instanceReasons = map[string]string{
 	"native_ipv6":                "note: the VIPs decide the family in lvsctl, as in keepalived 2.2",
 	"use_vmac_addr":              "lvsctl puts every VIP on the instance's own virtual MAC interface",
 	"use_ipvlan":                 "lvsctl has no ipvlan interfaces; use_vmac makes a macvlan",
-	"accept":                     "lvsctl does not configure accept mode",
-	"no_accept":                  "lvsctl does not configure accept mode",
-	"strict_mode":                "lvsctl has no strict RFC mode",
 	"skip_check_adv_addr":        "lvsctl always checks the addresses in adverts",
 	"check_unicast_src":          "lvsctl does not check the source of unicast adverts",
 	"virtual_routes":             "lvsctl adds no routes with the VIPs",
@@ -149,6 +162,8 @@ func (t *translator) vrrpInstance(s *Stmt) *hblock {
 		vmacName  string // the macvlan's name, when vmac is set
 		xmitBase  *Stmt  // vmac_xmit_base
 		nopreempt *Stmt
+		strict    *Stmt // strict_mode on, or nil
+		strictOff bool  // strict_mode off: global vrrp_strict does not apply
 		tracks    []*Stmt
 		trackKind []string
 	)
@@ -224,6 +239,18 @@ func (t *translator) vrrpInstance(s *Stmt) *hblock {
 				t.extraArgs(b, c, 1)
 			default:
 				t.drop(b, c, Warning, "%q is not MASTER or BACKUP; keepalived starts the instance as backup", c.Arg(0))
+			}
+		case "accept", "no_accept":
+			b.set(kw, truth)
+			t.extraArgs(b, c, 0)
+		case "strict_mode":
+			switch strings.ToLower(c.Arg(0)) {
+			case "", "on", "true", "yes":
+				strict = c
+			case "off", "false", "no":
+				strictOff = true
+			default:
+				t.drop(b, c, Warning, "%q is not on or off", c.Arg(0))
 			}
 		case "use_vmac":
 			vmac = c
@@ -366,6 +393,25 @@ func (t *translator) vrrpInstance(s *Stmt) *hblock {
 		b.unset("use_vmac")
 		b.unset("vmac_xmit_base")
 		t.drop(b, vmac, Warning, "lvsctl makes virtual MAC interfaces for IPv4 instances only: the VIPs stay on %s with its MAC", iface)
+	}
+	if strict != nil || (t.vrrpStrict != nil && !strictOff) {
+		at := strict
+		if at == nil {
+			at = t.vrrpStrict
+		}
+		switch {
+		case len(plain)+len(labelled) == 0:
+			t.drop(b, at, Warning, "strict mode needs a VIP: keepalived refuses this instance")
+		case is6 && !firstVIPLinkLocal(plain, labelled):
+			t.drop(b, at, Warning, "strict mode wants the first IPv6 VIP to be link-local (RFC 5798)")
+		default:
+			b.set("strict_mode", truth)
+		}
+	}
+	if b.has("accept") && b.has("no_accept") {
+		b.unset("accept")
+		b.unset("no_accept")
+		t.partly(b, s, Warning, "accept and no_accept both set: lvsctl refuses both, the import keeps neither (accept mode, unless strict)")
 	}
 	if version != 0 {
 		b.set("version", num(float64(version)))

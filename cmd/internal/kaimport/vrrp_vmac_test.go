@@ -85,3 +85,38 @@ func TestStateImport(t *testing.T) {
 		})
 	}
 }
+
+// accept, no_accept, strict_mode and the global vrrp_strict translate.
+func TestAcceptModeImport(t *testing.T) {
+	tests := []struct {
+		name, global, lines, vips string
+		accept, noAccept, strict  bool
+		wantDiag                  string
+	}{
+		{name: "no_accept", lines: "no_accept", vips: "10.0.0.1", noAccept: true},
+		{name: "strict accept", lines: "strict_mode\n    accept\n    version 3", vips: "10.0.0.1", accept: true, strict: true},
+		{name: "global strict", global: "global_defs {\n    vrrp_strict\n}\n", vips: "10.0.0.1", strict: true,
+			wantDiag: "note: vrrp_strict: translated into strict_mode = true in each vrrp_instance"},
+		{name: "global strict, instance off", global: "global_defs {\n    vrrp_strict\n}\n", lines: "strict_mode off", vips: "10.0.0.1",
+			wantDiag: "note: vrrp_strict: translated"},
+		{name: "strict IPv6 global first", lines: "strict_mode", vips: "fd00::1",
+			wantDiag: "warning: strict_mode: not translated: strict mode wants the first IPv6 VIP to be link-local"},
+		{name: "both", lines: "accept\n    no_accept", vips: "10.0.0.1",
+			wantDiag: "accept and no_accept both set"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, cfg := importSrc(t, tt.global+"vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 51\n    "+tt.lines+"\n    virtual_ipaddress {\n        "+tt.vips+"\n    }\n}\n")
+			require.Len(t, cfg.VRRP.Instances, 1, "%s", res.HCL)
+			c := cfg.VRRP.Instances[0].Config
+			assert.Equal(t, tt.accept, c.Accept, "%s", res.HCL)
+			assert.Equal(t, tt.noAccept, c.NoAccept)
+			assert.Equal(t, tt.strict, c.Strict)
+			if tt.wantDiag == "" {
+				assert.Empty(t, diagLines(res))
+			} else {
+				assert.Contains(t, diagLines(res), tt.wantDiag)
+			}
+		})
+	}
+}
