@@ -50,6 +50,11 @@
 // arp_announce are set on the interface so that only the macvlan answers
 // for the VIPs, and put back when Run returns.
 //
+// ExcludedVIPs (virtual_ipaddress_excluded), Routes (virtual_routes) and
+// Rules (virtual_rules) follow the VIPs: added on entering MASTER, removed
+// on leaving it. A VIP may name another interface (Dev), a scope and a
+// broadcast address; each gets its announcements on its interface.
+//
 // NoAccept (or Strict without Accept) makes a non-owner master drop every
 // packet to or from its VIPs with nftables, as keepalived's no_accept.
 // Strict resets what keepalived's strict mode resets (see Config.Strict).

@@ -53,6 +53,14 @@ type Config struct {
 
 	VIPs []VIP // virtual_ipaddress, all of one family
 
+	// ExcludedVIPs is virtual_ipaddress_excluded: added and removed with
+	// the VIPs but not listed in the adverts; of either family.
+	ExcludedVIPs []VIP
+	// Routes is virtual_routes and Rules virtual_rules: installed on
+	// entering MASTER, removed on leaving it.
+	Routes []Route
+	Rules  []Rule
+
 	// SourceAddr is unicast_src_ip (or mcast_src_ip): the adverts' source
 	// address, and the one ties are broken on. The default is the
 	// interface's primary IPv4 address, or its IPv6 link-local address.
@@ -122,6 +130,38 @@ type VIP struct {
 	// Label is the IPv4 address label ("label eth0:vip"); the kernel wants
 	// it to start with the interface name.
 	Label string
+	// Dev is the interface the address goes on ("dev eth1"); empty is the
+	// instance's (or its use_vmac macvlan).
+	Dev string
+	// Scope is the address scope ("scope link"): RT_SCOPE_UNIVERSE (0,
+	// keepalived's default "global"), 200 site, 253 link, 254 host, 255
+	// nowhere.
+	Scope uint8
+	// Broadcast is the IPv4 broadcast address ("brd"); invalid is none.
+	Broadcast netip.Addr
+}
+
+// A Route is one virtual_routes (or static_routes) entry, installed while
+// master: "DST [src SRC] [via GW] [dev DEV] [metric N] [table T]
+// [scope S]", or blackhole.
+type Route struct {
+	Dst       netip.Prefix
+	Src       netip.Addr // preferred source; invalid: none
+	Gateway   netip.Addr // via; invalid: a direct route
+	Dev       string     // empty: the instance's interface (unless Gateway alone says)
+	Metric    int
+	Table     int   // 0: main
+	Scope     uint8 // 0: the kernel's choice for the route
+	Blackhole bool
+}
+
+// A Rule is one virtual_rules entry, installed while master: "from SRC |
+// to DST [iif IF] [oif IF] [priority N] table T".
+type Rule struct {
+	From, To netip.Prefix // invalid: any
+	IIF, OIF string
+	Priority int // 0: the kernel chooses
+	Table    int
 }
 
 // A Track is one thing the instance's priority depends on.
@@ -311,10 +351,55 @@ func (in *Instance) setup() error {
 			bad("virtual_ipaddress %v is listed twice", a)
 		case v.Label != "" && in.is6:
 			bad("virtual_ipaddress %v: IPv6 addresses have no label", v.Prefix)
-		case v.Label != "" && !c.UseVMAC && (!strings.HasPrefix(v.Label, c.Interface) || len(v.Label) > 15):
+		case v.Label != "" && !c.UseVMAC && v.Dev == "" && (!strings.HasPrefix(v.Label, c.Interface) || len(v.Label) > 15):
 			bad("label %q must start with the interface name %q and be at most 15 characters", v.Label, c.Interface)
 		}
 		seen[a] = true
+	}
+	for _, v := range c.ExcludedVIPs {
+		a := v.Prefix.Addr()
+		switch {
+		case !v.Prefix.IsValid() || a.Is4In6() || a.Zone() != "":
+			bad("virtual_ipaddress_excluded %v is not a valid address/prefix", v.Prefix)
+		case seen[a]:
+			bad("virtual_ipaddress_excluded %v is listed twice", a)
+		case v.Label != "" && a.Is6():
+			bad("virtual_ipaddress_excluded %v: IPv6 addresses have no label", v.Prefix)
+		}
+		seen[a] = true
+	}
+	for _, v := range append(append([]VIP(nil), c.VIPs...), c.ExcludedVIPs...) {
+		if v.Dev != "" && (len(v.Dev) > 15 || strings.ContainsAny(v.Dev, "/ :")) {
+			bad("dev %q of %v is not a valid interface name", v.Dev, v.Prefix)
+		}
+		if v.Dev != "" && v.Label != "" && (!strings.HasPrefix(v.Label, v.Dev) || len(v.Label) > 15) {
+			bad("label %q must start with the interface name %q and be at most 15 characters", v.Label, v.Dev)
+		}
+		if v.Broadcast.IsValid() && (!v.Broadcast.Is4() || !v.Prefix.Addr().Is4()) {
+			bad("brd %v of %v: broadcast addresses are IPv4", v.Broadcast, v.Prefix)
+		}
+	}
+	for _, r := range c.Routes {
+		switch {
+		case !r.Dst.IsValid():
+			bad("virtual_routes: %v is not a valid destination", r.Dst)
+		case r.Gateway.IsValid() && r.Gateway.Is4() != r.Dst.Addr().Is4():
+			bad("virtual_routes %v: gateway %v is of the other family", r.Dst, r.Gateway)
+		case r.Blackhole && (r.Gateway.IsValid() || r.Dev != ""):
+			bad("virtual_routes %v: a blackhole route has no gateway or dev", r.Dst)
+		case r.Table < 0 || r.Metric < 0:
+			bad("virtual_routes %v: table and metric must not be negative", r.Dst)
+		}
+	}
+	for _, r := range c.Rules {
+		switch {
+		case !r.From.IsValid() && !r.To.IsValid():
+			bad("virtual_rules: a rule needs from or to")
+		case r.From.IsValid() && r.To.IsValid() && r.From.Addr().Is4() != r.To.Addr().Is4():
+			bad("virtual_rules: from %v and to %v are of different families", r.From, r.To)
+		case r.Table <= 0:
+			bad("virtual_rules: a rule needs a table")
+		}
 	}
 	if len(c.VIPs) > 255 {
 		bad("%d virtual_ipaddress entries, at most 255 fit an advert", len(c.VIPs))
@@ -429,7 +514,7 @@ func (in *Instance) setup() error {
 			bad("use_vmac with unicast_peer needs vmac_xmit_base (as in keepalived)")
 		}
 		for _, v := range c.VIPs {
-			if v.Label != "" && (!strings.HasPrefix(v.Label, c.VMACName) || len(v.Label) > 15) {
+			if v.Label != "" && v.Dev == "" && (!strings.HasPrefix(v.Label, c.VMACName) || len(v.Label) > 15) {
 				bad("label %q: with use_vmac the VIPs are on %s, and the label must start with that name and be at most 15 characters", v.Label, c.VMACName)
 			}
 		}
@@ -807,7 +892,7 @@ func (in *Instance) advertise(prio uint8) {
 }
 
 func (in *Instance) announce() {
-	if len(in.cfg.VIPs) == 0 {
+	if len(in.cfg.VIPs)+len(in.cfg.ExcludedVIPs) == 0 {
 		return
 	}
 	for range in.cfg.GARPRepeat {

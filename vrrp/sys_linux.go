@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"syscall"
 	"time"
 
@@ -349,40 +350,78 @@ func (s *linuxSystem) addVIPs() error {
 		// Before the addresses, so that nothing reaches them meanwhile.
 		errs = append(errs, s.dropVIPTraffic())
 	}
-	for _, v := range s.in.cfg.VIPs {
-		a := &netlink.Addr{IPNet: prefixNet(v.Prefix), Label: v.Label}
+	for _, v := range s.in.allVIPs() {
+		link, name, err := s.vipLink(v)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		a := &netlink.Addr{IPNet: prefixNet(v.Prefix), Label: v.Label, Scope: int(v.Scope)}
+		if v.Broadcast.IsValid() {
+			a.Broadcast = v.Broadcast.AsSlice()
+		}
 		if v.Prefix.Addr().Is6() {
 			a.Flags = unix.IFA_F_NODAD // usable at once, as keepalived adds them
 		}
-		if err := s.nl.AddrReplace(s.devLink, a); err != nil {
-			errs = append(errs, fmt.Errorf("add %v to %s: %w", v.Prefix, s.dev.Name, err))
+		if err := s.nl.AddrReplace(link, a); err != nil {
+			errs = append(errs, fmt.Errorf("add %v to %s: %w", v.Prefix, name, err))
 		}
 	}
+	errs = append(errs, s.addRoutes())
 	return errors.Join(errs...)
 }
 
-// delVIPs removes every address of the interface that is one of our VIPs,
-// whatever its prefix length (a crashed run may have left them).
-func (s *linuxSystem) delVIPs() error {
-	fam := netlink.FAMILY_V4
-	if s.in.is6 {
-		fam = netlink.FAMILY_V6
+// allVIPs are the VIPs and the excluded ones.
+func (in *Instance) allVIPs() []VIP {
+	return append(append([]VIP(nil), in.cfg.VIPs...), in.cfg.ExcludedVIPs...)
+}
+
+// vipLink is the interface v goes on: its dev, else the instance's (or the
+// use_vmac macvlan).
+func (s *linuxSystem) vipLink(v VIP) (netlink.Link, string, error) {
+	if v.Dev == "" {
+		return s.devLink, s.dev.Name, nil
 	}
-	addrs, err := s.nl.AddrList(s.devLink, fam)
+	l, err := s.nl.LinkByName(v.Dev)
 	if err != nil {
-		return fmt.Errorf("addresses of %s: %w", s.dev.Name, err)
+		return nil, v.Dev, fmt.Errorf("interface %s of %v: %w", v.Dev, v.Prefix, err)
 	}
+	return l, v.Dev, nil
+}
+
+// delVIPs removes the routes and rules, and every address of the VIPs'
+// interfaces that is one of our VIPs, whatever its prefix length (a
+// crashed run may have left them).
+func (s *linuxSystem) delVIPs() error {
 	var errs []error
+	errs = append(errs, s.delRoutes())
 	if s.in.dropsVIPTraffic() {
 		errs = append(errs, s.acceptVIPTraffic())
 	}
-	for _, a := range addrs {
-		ip, ok := netip.AddrFromSlice(a.IP)
-		if !ok || !s.in.isVIP(ip.Unmap()) || ip.Unmap() == s.src {
+	byLink := map[string][]netip.Addr{}
+	links := map[string]netlink.Link{}
+	for _, v := range s.in.allVIPs() {
+		link, name, err := s.vipLink(v)
+		if err != nil {
+			continue // no interface, no address
+		}
+		links[name] = link
+		byLink[name] = append(byLink[name], v.Prefix.Addr())
+	}
+	for name, vips := range byLink {
+		addrs, err := s.nl.AddrList(links[name], netlink.FAMILY_ALL)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("addresses of %s: %w", name, err))
 			continue
 		}
-		if err := s.nl.AddrDel(s.devLink, &a); err != nil && !errors.Is(err, unix.EADDRNOTAVAIL) && !errors.Is(err, unix.ENOENT) {
-			errs = append(errs, fmt.Errorf("remove %v from %s: %w", a.IPNet, s.dev.Name, err))
+		for _, a := range addrs {
+			ip, ok := netip.AddrFromSlice(a.IP)
+			if !ok || !slices.Contains(vips, ip.Unmap()) || ip.Unmap() == s.src {
+				continue
+			}
+			if err := s.nl.AddrDel(links[name], &a); err != nil && !errors.Is(err, unix.EADDRNOTAVAIL) && !errors.Is(err, unix.ENOENT) {
+				errs = append(errs, fmt.Errorf("remove %v from %s: %w", a.IPNet, name, err))
+			}
 		}
 	}
 	return errors.Join(errs...)
@@ -403,15 +442,26 @@ func (s *linuxSystem) announce() error {
 	if err != nil {
 		return err
 	}
-	mac := s.dev.HardwareAddr
-	if l, err := s.nl.LinkByIndex(s.dev.Index); err == nil {
-		mac = l.Attrs().HardwareAddr
-	}
 	var errs []error
-	for _, v := range s.in.cfg.VIPs {
+	for _, v := range s.in.allVIPs() {
 		ip := v.Prefix.Addr()
+		link, _, err := s.vipLink(v)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if link.Attrs().Index == s.dev.Index {
+			// Read afresh: the MAC may have changed.
+			if l, err := s.nl.LinkByIndex(s.dev.Index); err == nil {
+				link = l
+			}
+		}
+		mac := link.Attrs().HardwareAddr
+		if len(mac) != 6 {
+			continue // not Ethernet (dummy, tunnel): nobody to tell
+		}
 		var frame []byte
-		to := &unix.SockaddrLinklayer{Ifindex: s.dev.Index, Halen: 6}
+		to := &unix.SockaddrLinklayer{Ifindex: link.Attrs().Index, Halen: 6}
 		if ip.Is4() {
 			frame, err = gratuitousARP(mac, ip).MarshalBinary()
 			to.Protocol = htons(etherTypeARP)
