@@ -46,6 +46,8 @@ const (
 	blockAuth          = "authentication"
 	blockVIP           = "vip"
 	blockTrack         = "track"
+	blockVRoute        = "virtual_routes"
+	blockVRule         = "virtual_rules"
 )
 
 // VRRP is the VRRP part of a configuration: the virtual routers `lvsctl
@@ -129,6 +131,7 @@ var vrrpInstanceSchema = &hcl.BodySchema{
 		{Name: "nopreempt"},
 		{Name: "preempt_delay"},
 		{Name: "virtual_ipaddress"},
+		{Name: "virtual_ipaddress_excluded"},
 		{Name: "unicast_src_ip"},
 		{Name: "unicast_peer"},
 		{Name: "garp_master_delay"},
@@ -153,6 +156,22 @@ var vrrpInstanceSchema = &hcl.BodySchema{
 		{Type: blockAuth},
 		{Type: blockVIP},
 		{Type: blockTrack},
+		{Type: blockVRoute},
+		{Type: blockVRule},
+	},
+}
+
+var vrrpRouteSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "to", Required: true}, {Name: "via"}, {Name: "src"}, {Name: "dev"},
+		{Name: "metric"}, {Name: "table"}, {Name: "scope"}, {Name: "blackhole"},
+	},
+}
+
+var vrrpRuleSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "from"}, {Name: "to"}, {Name: "iif"}, {Name: "oif"},
+		{Name: "priority"}, {Name: "table", Required: true},
 	},
 }
 
@@ -161,7 +180,7 @@ var vrrpAuthSchema = &hcl.BodySchema{
 }
 
 var vrrpVIPSchema = &hcl.BodySchema{
-	Attributes: []hcl.AttributeSchema{{Name: "address"}, {Name: "label"}},
+	Attributes: []hcl.AttributeSchema{{Name: "address"}, {Name: "label"}, {Name: "dev"}, {Name: "scope"}, {Name: "brd"}, {Name: "excluded"}},
 }
 
 var vrrpTrackSchema = &hcl.BodySchema{
@@ -235,6 +254,9 @@ type vrrpInstanceSyntax struct {
 	PreemptDelay   *attr[cty.Value]
 	VIPList        *strList
 	VIPs           []*vipSyntax // vip blocks
+	ExcludedList   *strList
+	Routes         []*routeSyntax
+	Rules          []*ruleSyntax
 	Auth           *authSyntax
 	ExtraAuth      []*authSyntax // duplicates, reported
 	UnicastSrcIP   *attr[string]
@@ -271,6 +293,24 @@ type vipSyntax struct {
 	DefRange hcl.Range
 	Address  *attr[string]
 	Label    *attr[string]
+	Dev      *attr[string]
+	Scope    *attr[cty.Value]
+	Brd      *attr[string]
+	Excluded *attr[bool]
+}
+
+type routeSyntax struct {
+	DefRange          hcl.Range
+	To, Via, Src, Dev *attr[string]
+	Metric, Table     *attr[*big.Float]
+	Scope             *attr[cty.Value]
+	Blackhole         *attr[bool]
+}
+
+type ruleSyntax struct {
+	DefRange           hcl.Range
+	From, To, IIF, OIF *attr[string]
+	Priority, Table    *attr[*big.Float]
 }
 
 type trackSyntax struct {
@@ -358,6 +398,7 @@ func (d *decoder) vrrpInstance(b *hcl.Block) *vrrpInstanceSyntax {
 	s.NoPreempt = decodeBool(d, a["nopreempt"])
 	s.PreemptDelay = d.raw(a["preempt_delay"])
 	s.VIPList = d.stringList(a["virtual_ipaddress"])
+	s.ExcludedList = d.stringList(a["virtual_ipaddress_excluded"])
 	s.UnicastSrcIP = decodeString(d, a["unicast_src_ip"])
 	s.UnicastPeers = d.stringList(a["unicast_peer"])
 	s.GARPDelay = d.raw(a["garp_master_delay"])
@@ -392,6 +433,27 @@ func (d *decoder) vrrpInstance(b *hcl.Block) *vrrpInstanceSyntax {
 				DefRange: blk.DefRange,
 				Address:  decodeString(d, bc.Attributes["address"]),
 				Label:    decodeString(d, bc.Attributes["label"]),
+				Dev:      decodeString(d, bc.Attributes["dev"]),
+				Scope:    d.raw(bc.Attributes["scope"]),
+				Brd:      decodeString(d, bc.Attributes["brd"]),
+				Excluded: decodeBool(d, bc.Attributes["excluded"]),
+			})
+		case blockVRoute:
+			a := d.vrrpContent(blk.Body, vrrpRouteSchema).Attributes
+			s.Routes = append(s.Routes, &routeSyntax{
+				DefRange: blk.DefRange,
+				To:       decodeString(d, a["to"]), Via: decodeString(d, a["via"]),
+				Src: decodeString(d, a["src"]), Dev: decodeString(d, a["dev"]),
+				Metric: decodeNumber(d, a["metric"]), Table: decodeNumber(d, a["table"]),
+				Scope: d.raw(a["scope"]), Blackhole: decodeBool(d, a["blackhole"]),
+			})
+		case blockVRule:
+			a := d.vrrpContent(blk.Body, vrrpRuleSchema).Attributes
+			s.Rules = append(s.Rules, &ruleSyntax{
+				DefRange: blk.DefRange,
+				From:     decodeString(d, a["from"]), To: decodeString(d, a["to"]),
+				IIF: decodeString(d, a["iif"]), OIF: decodeString(d, a["oif"]),
+				Priority: decodeNumber(d, a["priority"]), Table: decodeNumber(d, a["table"]),
 			})
 		case blockTrack:
 			bc := d.vrrpContent(blk.Body, vrrpTrackSchema)

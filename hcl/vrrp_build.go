@@ -324,13 +324,14 @@ func (b *vrrpBuilder) instance(s *vrrpInstanceSyntax) (VRRPInstance, instanceFac
 	// VIPs and the family.
 	var famRange *hcl.Range
 	famKnown := false
-	addVIP := func(text string, where hcl.Range, label *attr[string]) {
+	addVIP := func(text string, where hcl.Range, opts *vipSyntax, excluded bool) {
 		p, ok := b.vip(text, where)
 		if !ok {
 			return
 		}
 		is6 := p.Addr().Is6()
 		switch {
+		case excluded: // any family: not in the adverts
 		case !famKnown:
 			famKnown, fact.is6, famRange = true, is6, where.Ptr()
 		case is6 != fact.is6:
@@ -347,18 +348,45 @@ func (b *vrrpBuilder) instance(s *vrrpInstanceSyntax) (VRRPInstance, instanceFac
 			}
 		}
 		vip := vrrp.VIP{Prefix: p}
-		if label.ok() {
-			if b.vipLabel(label, p, labelDev) {
-				vip.Label = label.Val
+		dev := labelDev
+		if opts != nil {
+			if opts.Dev.ok() && b.interfaceName(opts.Dev.Val, opts.Dev.Value) {
+				vip.Dev, dev = opts.Dev.Val, opts.Dev.Val
+			}
+			if opts.Label.ok() && b.vipLabel(opts.Label, p, dev) {
+				vip.Label = opts.Label.Val
+			}
+			if opts.Scope != nil {
+				vip.Scope, _ = b.scope(opts.Scope)
+			}
+			if opts.Brd.ok() {
+				a, err := netip.ParseAddr(opts.Brd.Val)
+				if err != nil || !a.Is4() || !p.Addr().Is4() {
+					b.errorAt(opts.Brd.Value, nil, "Invalid brd",
+						"brd is the IPv4 broadcast address of an IPv4 VIP, such as \"10.0.0.255\"; got %q.", opts.Brd.Val)
+				} else {
+					vip.Broadcast = a
+				}
 			}
 		}
 		fact.vips = append(fact.vips, vipDef{prefix: p, where: where})
-		c.VIPs = append(c.VIPs, vip)
+		if excluded {
+			c.ExcludedVIPs = append(c.ExcludedVIPs, vip)
+		} else {
+			c.VIPs = append(c.VIPs, vip)
+		}
 	}
 	if s.VIPList != nil {
 		for _, el := range s.VIPList.Val {
 			if el.ok() {
-				addVIP(el.Val, el.Value, nil)
+				addVIP(el.Val, el.Value, nil, false)
+			}
+		}
+	}
+	if s.ExcludedList != nil {
+		for _, el := range s.ExcludedList.Val {
+			if el.ok() {
+				addVIP(el.Val, el.Value, nil, true)
 			}
 		}
 	}
@@ -368,9 +396,11 @@ func (b *vrrpBuilder) instance(s *vrrpInstanceSyntax) (VRRPInstance, instanceFac
 			b.errorAt(v.DefRange, nil, "Missing VIP address",
 				"A vip block needs address = \"IP[/PREFIX]\", such as \"10.0.0.100/24\".")
 		case v.Address.ok():
-			addVIP(v.Address.Val, v.Address.Value, v.Label)
+			addVIP(v.Address.Val, v.Address.Value, v, v.Excluded.ok() && v.Excluded.Val)
 		}
 	}
+	c.Routes = b.routes(s.Routes)
+	c.Rules = b.rules(s.Rules)
 	if len(c.VIPs) > 255 {
 		b.errorAt(s.DefRange, nil, "Too many VIPs",
 			"This instance has %d VIPs; a VRRP advert lists at most 255.", len(c.VIPs))
@@ -673,6 +703,143 @@ func (b *vrrpBuilder) acceptMode(s *vrrpInstanceSyntax, c *vrrp.Config, version 
 		b.errorAt(s.StrictMode.Range, famRange, "strict_mode with a global first IPv6 VIP",
 			"RFC 5798 (section 5.2.9) wants the first IPv6 address of an advert to be link-local; list a fe80:: VIP first.")
 	}
+}
+
+// scopes are the names of address and route scopes (iproute2's).
+var scopes = map[string]uint8{"global": 0, "universe": 0, "site": 200, "link": 253, "host": 254, "nowhere": 255}
+
+// scope reads a scope: a name or a number 0-255.
+func (b *vrrpBuilder) scope(a *attr[cty.Value]) (uint8, bool) {
+	if !a.ok() {
+		return 0, false
+	}
+	v := a.Val
+	if v.Type() == cty.String {
+		if n, ok := scopes[strings.ToLower(v.AsString())]; ok {
+			return n, true
+		}
+	}
+	if v.Type() == cty.Number {
+		if f, acc := v.AsBigFloat().Int64(); acc == 0 && f >= 0 && f <= 255 {
+			return uint8(f), true
+		}
+	}
+	b.errorAt(a.Value, nil, "Invalid scope",
+		"scope is global, site, link, host, nowhere or a number 0-255, as in ip-address(8).")
+	return 0, false
+}
+
+// routes builds virtual_routes blocks.
+func (b *vrrpBuilder) routes(rs []*routeSyntax) []vrrp.Route {
+	var out []vrrp.Route
+	for _, r := range rs {
+		if !r.To.ok() {
+			continue
+		}
+		var rt vrrp.Route
+		ok := true
+		p, err := parsePrefix(r.To.Val)
+		if err != nil {
+			b.errorAt(r.To.Value, nil, "Invalid route destination", "to is an address or prefix, such as \"192.0.2.0/24\": %v.", err)
+			continue
+		}
+		rt.Dst = p
+		addr := func(a *attr[string], what string) netip.Addr {
+			if !a.ok() {
+				return netip.Addr{}
+			}
+			ip, err := netip.ParseAddr(a.Val)
+			if err != nil || ip.Is4() != p.Addr().Is4() {
+				b.errorAt(a.Value, nil, "Invalid "+what, "%s is an address of the destination's family; got %q.", what, a.Val)
+				ok = false
+			}
+			return ip
+		}
+		rt.Gateway, rt.Src = addr(r.Via, "via"), addr(r.Src, "src")
+		if r.Dev.ok() && b.interfaceName(r.Dev.Val, r.Dev.Value) {
+			rt.Dev = r.Dev.Val
+		}
+		if r.Metric != nil {
+			n, mok := b.whole(r.Metric, 0, math.MaxUint32, "Invalid metric", "metric")
+			rt.Metric, ok = int(n), ok && mok
+		}
+		if r.Table != nil {
+			n, tok := b.whole(r.Table, 1, math.MaxUint32, "Invalid table", "table")
+			rt.Table, ok = int(n), ok && tok
+		}
+		if r.Scope != nil {
+			rt.Scope, _ = b.scope(r.Scope)
+		}
+		rt.Blackhole = r.Blackhole.ok() && r.Blackhole.Val
+		if rt.Blackhole && (r.Via != nil || r.Dev != nil) {
+			b.errorAt(r.DefRange, nil, "Blackhole route with a next hop", "A blackhole route has no via or dev.")
+			ok = false
+		}
+		if ok {
+			out = append(out, rt)
+		}
+	}
+	return out
+}
+
+// rules builds virtual_rules blocks.
+func (b *vrrpBuilder) rules(rs []*ruleSyntax) []vrrp.Rule {
+	var out []vrrp.Rule
+	for _, r := range rs {
+		var ru vrrp.Rule
+		ok := true
+		pfx := func(a *attr[string], what string) netip.Prefix {
+			if !a.ok() {
+				return netip.Prefix{}
+			}
+			p, err := parsePrefix(a.Val)
+			if err != nil {
+				b.errorAt(a.Value, nil, "Invalid "+what, "%s is an address or prefix: %v.", what, err)
+				ok = false
+			}
+			return p
+		}
+		ru.From, ru.To = pfx(r.From, "from"), pfx(r.To, "to")
+		if r.From == nil && r.To == nil {
+			b.errorAt(r.DefRange, nil, "Rule without from or to", "A virtual_rules block needs from or to (or both).")
+			ok = false
+		}
+		if r.IIF.ok() && b.interfaceName(r.IIF.Val, r.IIF.Value) {
+			ru.IIF = r.IIF.Val
+		}
+		if r.OIF.ok() && b.interfaceName(r.OIF.Val, r.OIF.Value) {
+			ru.OIF = r.OIF.Val
+		}
+		if r.Priority != nil {
+			n, pok := b.whole(r.Priority, 1, math.MaxUint32, "Invalid priority", "priority")
+			ru.Priority, ok = int(n), ok && pok
+		}
+		if r.Table != nil {
+			n, tok := b.whole(r.Table, 1, math.MaxUint32, "Invalid table", "table")
+			ru.Table, ok = int(n), ok && tok
+		}
+		if ok && ru.From.IsValid() && ru.To.IsValid() && ru.From.Addr().Is4() != ru.To.Addr().Is4() {
+			b.errorAt(r.DefRange, nil, "Rule of two families", "from and to must be of one family.")
+			ok = false
+		}
+		if ok {
+			out = append(out, ru)
+		}
+	}
+	return out
+}
+
+// parsePrefix reads an address (a host prefix) or a prefix.
+func parsePrefix(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		return p.Masked(), err
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
 }
 
 // trackDef is one tracked object as written.

@@ -297,6 +297,53 @@ vrrp_instance "VI_1" {
 	}
 }
 
+func TestVRRPRoutesAndExcluded(t *testing.T) {
+	cfg, files, diags := lvshcl.Parse([]byte(`
+vrrp_instance "VI_1" {
+  interface                  = "eth0"
+  virtual_router_id          = 51
+  virtual_ipaddress          = ["10.0.0.100/24"]
+  virtual_ipaddress_excluded = ["2001:db8::100/64"]
+  vip {
+    address  = "172.16.0.1/24"
+    dev      = "eth1"
+    label    = "eth1:x"
+    scope    = "link"
+    brd      = "172.16.0.127"
+    excluded = true
+  }
+  virtual_routes {
+    to     = "192.0.2.0/24"
+    via    = "10.0.0.1"
+    src    = "10.0.0.100"
+    metric = 5
+    table  = 100
+  }
+  virtual_routes {
+    to        = "198.51.100.0/24"
+    blackhole = true
+  }
+  virtual_rules {
+    from     = "10.0.0.100"
+    table    = 100
+    priority = 1000
+    iif      = "eth0"
+  }
+}`), "vrrp.hcl")
+	require.Empty(t, diags, "%s", render(t, files, diags))
+	c := cfg.VRRP.Instances[0].Config
+	assert.Equal(t, []vrrp.VIP{{Prefix: netip.MustParsePrefix("10.0.0.100/24")}}, c.VIPs)
+	assert.Equal(t, []vrrp.VIP{
+		{Prefix: netip.MustParsePrefix("2001:db8::100/64")},
+		{Prefix: netip.MustParsePrefix("172.16.0.1/24"), Dev: "eth1", Label: "eth1:x", Scope: 253, Broadcast: netip.MustParseAddr("172.16.0.127")},
+	}, c.ExcludedVIPs)
+	assert.Equal(t, []vrrp.Route{
+		{Dst: netip.MustParsePrefix("192.0.2.0/24"), Gateway: netip.MustParseAddr("10.0.0.1"), Src: netip.MustParseAddr("10.0.0.100"), Metric: 5, Table: 100},
+		{Dst: netip.MustParsePrefix("198.51.100.0/24"), Blackhole: true},
+	}, c.Routes)
+	assert.Equal(t, []vrrp.Rule{{From: netip.MustParsePrefix("10.0.0.100/32"), Table: 100, Priority: 1000, IIF: "eth0"}}, c.Rules)
+}
+
 func TestVRRPWarnings(t *testing.T) {
 	src := `vrrp_script "unused" {
   command = ["/bin/true"]
@@ -1070,6 +1117,46 @@ vrrp_sync_group "G" {
 }`,
 			summary: "strict_mode without VIPs", detail: "at least one virtual_ipaddress",
 			line: 4, col: 3,
+		},
+		{
+			name: "bad scope",
+			src: `vrrp_instance "A" {
+  interface         = "eth0"
+  virtual_router_id = 1
+  vip {
+    address = "10.0.0.1"
+    scope   = "galaxy"
+  }
+}`,
+			summary: "Invalid scope", detail: "global, site, link",
+			line: 6, col: 15,
+		},
+		{
+			name: "route via of the other family",
+			src: `vrrp_instance "A" {
+  interface         = "eth0"
+  virtual_router_id = 1
+  virtual_ipaddress = ["10.0.0.1"]
+  virtual_routes {
+    to  = "192.0.2.0/24"
+    via = "2001:db8::1"
+  }
+}`,
+			summary: "Invalid via", detail: "destination's family",
+			line: 7, col: 11,
+		},
+		{
+			name: "rule without from or to",
+			src: `vrrp_instance "A" {
+  interface         = "eth0"
+  virtual_router_id = 1
+  virtual_ipaddress = ["10.0.0.1"]
+  virtual_rules {
+    table = 100
+  }
+}`,
+			summary: "Rule without from or to", detail: "needs from or to",
+			line: 5, col: 3,
 		},
 		{
 			name: "state FAULT",
