@@ -259,7 +259,7 @@ vrrp_sync_group G {
 	v1, v2 := cfg.VRRP.Instances[0].Config, cfg.VRRP.Instances[1].Config
 	assert.Equal(t, 3, v1.Version)
 	assert.Empty(t, v1.Password, "VRRPv3 has no authentication")
-	assert.Len(t, v1.VIPs, 2, "10.0.0.1 and 10.0.0.4")
+	assert.Len(t, v1.VIPs, 3, "10.0.0.1, 10.0.0.2 on eth1 and 10.0.0.4 with scope link")
 	assert.Equal(t, 2, v2.Version)
 	assert.Equal(t, "01234567", v2.Password, "keepalived sends the first 8 characters")
 	assert.Len(t, v2.VIPs, 1, "10.0.0.1 belongs to VI_1")
@@ -269,9 +269,7 @@ vrrp_sync_group G {
 	d := diagLines(res)
 	for _, want := range []string{
 		"k.conf:10: note: authentication: VRRPv3 has no authentication",
-		"k.conf:16: warning: 10.0.0.2/24: not translated: lvsctl adds every VIP to the instance's interface eth0, not to eth1",
 		"k.conf:17: warning: 10.0.0.3/24: not translated: the label vip0 does not start with the interface name eth0",
-		"k.conf:18: warning: 10.0.0.4/24: the VIP is translated without scope",
 		"k.conf:27: note: auth_pass: keepalived sends only the first 8 characters",
 		"k.conf:30: warning: 10.0.0.1/24: not translated: 10.0.0.1 is already a VIP of vrrp_instance VI_1",
 		"k.conf:38: warning: VI_9: not translated: vrrp_instance VI_9 is not in the output",

@@ -67,6 +67,162 @@ func (t *translator) vrrpScript(s *Stmt) *hblock {
 	return b
 }
 
+// scopeNames are the scopes the vip block and virtual_routes take by name.
+var scopeNames = map[string]bool{"global": true, "universe": true, "site": true, "link": true, "host": true, "nowhere": true}
+
+// vrrpRoutes translates virtual_routes lines: [src IP] [to] PREFIX
+// [via|gw IP] [dev IF] [scope S] [table T] [metric N], or blackhole PREFIX.
+func (t *translator) vrrpRoutes(b *hblock, stmts []*Stmt) {
+	for _, r := range stmts {
+		rb := newBlock("virtual_routes")
+		bad := ""
+		var dropped []string
+		w := r.Words
+		for i := 0; i < len(w) && bad == ""; i++ {
+			arg := func() string {
+				if i+1 >= len(w) {
+					bad = "missing value after " + w[i]
+					return ""
+				}
+				i++
+				return w[i]
+			}
+			switch w[i] {
+			case "src":
+				rb.set("src", str(arg()))
+			case "to":
+				rb.set("to", str(arg()))
+			case "via", "gw":
+				rb.set("via", str(arg()))
+			case "dev":
+				rb.set("dev", str(arg()))
+			case "scope":
+				sc := arg()
+				if n, err := strconv.Atoi(sc); err == nil {
+					rb.set("scope", num(float64(n)))
+				} else if scopeNames[sc] {
+					rb.set("scope", str(sc))
+				} else {
+					bad = "unknown scope " + sc
+				}
+			case "table", "metric", "preference", "priority":
+				kw := w[i]
+				v := arg()
+				n, err := strconv.ParseUint(v, 10, 32)
+				if err != nil {
+					bad = fmt.Sprintf("%s %q is not a number", kw, v)
+					break
+				}
+				if kw != "table" {
+					kw = "metric"
+				}
+				rb.set(kw, num(float64(n)))
+			case "blackhole":
+				rb.set("blackhole", truth)
+			case "no_track":
+				dropped = append(dropped, "no_track (lvsctl does not watch the route)")
+			case "or":
+				bad = "lvsctl has no multipath routes (or)"
+			default:
+				if _, err := netip.ParsePrefix(w[i]); err == nil || strings.Count(w[i], ".") == 3 || strings.Contains(w[i], ":") {
+					if !rb.has("to") {
+						rb.set("to", str(w[i]))
+						continue
+					}
+				}
+				bad = fmt.Sprintf("lvsctl does not translate %q in a route", w[i])
+			}
+		}
+		if bad == "" && !rb.has("to") {
+			bad = "a route needs a destination"
+		}
+		if bad != "" {
+			t.drop(b, r, Warning, "%s", bad)
+			continue
+		}
+		if len(dropped) > 0 {
+			t.partly(b, r, Note, "translated without %s", strings.Join(dropped, ", "))
+		}
+		b.add(rb)
+	}
+}
+
+// vrrpRules translates virtual_rules lines: [from PREFIX] [to PREFIX]
+// [iif IF] [oif IF] [priority|preference|pref N] table T.
+func (t *translator) vrrpRules(b *hblock, stmts []*Stmt) {
+	for _, r := range stmts {
+		rb := newBlock("virtual_rules")
+		bad := ""
+		var dropped []string
+		w := r.Words
+		for i := 0; i < len(w) && bad == ""; i++ {
+			arg := func() string {
+				if i+1 >= len(w) {
+					bad = "missing value after " + w[i]
+					return ""
+				}
+				i++
+				return w[i]
+			}
+			switch w[i] {
+			case "from", "to":
+				kw := w[i]
+				v := arg()
+				if v != "all" {
+					if _, err := parseAddrOrPrefix(v); err != nil {
+						bad = fmt.Sprintf("%q is not an address or prefix (keepalived cannot parse it either)", v)
+						break
+					}
+					rb.set(kw, str(v))
+				}
+			case "iif", "oif":
+				rb.set(w[i], str(arg()))
+			case "priority", "preference", "pref", "table", "lookup":
+				kw := w[i]
+				v := arg()
+				n, err := strconv.ParseUint(v, 10, 32)
+				if err != nil {
+					bad = fmt.Sprintf("%s %q is not a number", kw, v)
+					break
+				}
+				if kw == "lookup" {
+					kw = "table"
+				} else if kw != "table" {
+					kw = "priority"
+				}
+				rb.set(kw, num(float64(n)))
+			case "no_track":
+				dropped = append(dropped, "no_track (lvsctl does not watch the rule)")
+			default:
+				bad = fmt.Sprintf("lvsctl does not translate %q in a rule", w[i])
+			}
+		}
+		switch {
+		case bad != "":
+		case !rb.has("table"):
+			bad = "lvsctl needs a table for a rule"
+		case !rb.has("from") && !rb.has("to"):
+			bad = "lvsctl needs from or to in a rule"
+		}
+		if bad != "" {
+			t.drop(b, r, Warning, "%s", bad)
+			continue
+		}
+		if len(dropped) > 0 {
+			t.partly(b, r, Note, "translated without %s", strings.Join(dropped, ", "))
+		}
+		b.add(rb)
+	}
+}
+
+func parseAddrOrPrefix(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		return netip.ParsePrefix(s)
+	}
+	a, err := netip.ParseAddr(s)
+	return netip.PrefixFrom(a, a.BitLen()), err
+}
+
 // firstVIPLinkLocal reports whether the instance's first VIP, as the output
 // lists them (the list, then the vip blocks), is link-local.
 func firstVIPLinkLocal(plain []string, labelled []*hblock) bool {
@@ -114,9 +270,6 @@ var instanceReasons = map[string]string{
 	"use_ipvlan":                 "lvsctl has no ipvlan interfaces; use_vmac makes a macvlan",
 	"skip_check_adv_addr":        "lvsctl always checks the addresses in adverts",
 	"check_unicast_src":          "lvsctl does not check the source of unicast adverts",
-	"virtual_routes":             "lvsctl adds no routes with the VIPs",
-	"virtual_rules":              "lvsctl adds no routing rules with the VIPs",
-	"virtual_ipaddress_excluded": "lvsctl has no VIPs outside the adverts: list them in virtual_ipaddress",
 	"track_file":                 "lvsctl does not track files; use a vrrp_script",
 	"track_process":              "lvsctl does not track processes; use a vrrp_script",
 	"track_bfd":                  "lvsctl has no BFD",
@@ -139,7 +292,7 @@ var instanceReasons = map[string]string{
 // vipOptions are the words after a VIP's address that lvsctl does not
 // translate; the value says whether they take an argument.
 var vipOptions = map[string]bool{
-	"scope": true, "brd": true, "broadcast": true, "preferred_lft": true, "peer": true, "track_group": true,
+	"preferred_lft": true, "peer": true, "track_group": true,
 	"no_track": false, "home": false, "-nodad": false, "nodad": false, "noprefixroute": false, "autojoin": false,
 }
 
@@ -153,19 +306,21 @@ func (t *translator) vrrpInstance(s *Stmt) *hblock {
 	b.src = s
 	b.lead = hcomment{s.Pos.String()}
 	var (
-		iface     string
-		version   = t.vrrpVersion
-		auth      *Stmt
-		vipStmts  []*Stmt
-		mcastSrc  *Stmt
-		vmac      *Stmt  // use_vmac
-		vmacName  string // the macvlan's name, when vmac is set
-		xmitBase  *Stmt  // vmac_xmit_base
-		nopreempt *Stmt
-		strict    *Stmt // strict_mode on, or nil
-		strictOff bool  // strict_mode off: global vrrp_strict does not apply
-		tracks    []*Stmt
-		trackKind []string
+		iface    string
+		version  = t.vrrpVersion
+		auth     *Stmt
+		vipStmts []*Stmt
+		// virtual_ipaddress_excluded, virtual_routes, virtual_rules
+		excludedStmts, routeStmts, ruleStmts []*Stmt
+		mcastSrc                             *Stmt
+		vmac                                 *Stmt  // use_vmac
+		vmacName                             string // the macvlan's name, when vmac is set
+		xmitBase                             *Stmt  // vmac_xmit_base
+		nopreempt                            *Stmt
+		strict                               *Stmt // strict_mode on, or nil
+		strictOff                            bool  // strict_mode off: global vrrp_strict does not apply
+		tracks                               []*Stmt
+		trackKind                            []string
 	)
 	for _, c := range s.Block {
 		switch kw := c.Keyword(); kw {
@@ -225,6 +380,12 @@ func (t *translator) vrrpInstance(s *Stmt) *hblock {
 			auth = c
 		case "virtual_ipaddress":
 			vipStmts = append(vipStmts, c.Block...)
+		case "virtual_ipaddress_excluded":
+			excludedStmts = append(excludedStmts, c.Block...)
+		case "virtual_routes":
+			routeStmts = append(routeStmts, c.Block...)
+		case "virtual_rules":
+			ruleStmts = append(ruleStmts, c.Block...)
 		case "track_script", "track_interface":
 			for _, e := range c.Block {
 				tracks = append(tracks, e)
@@ -300,94 +461,134 @@ func (t *translator) vrrpInstance(s *Stmt) *hblock {
 	}
 
 	// VIPs.
-	var plain []string
+	var plain, excludedPlain []string
 	var labelled []*hblock
 	seen := map[netip.Addr]bool{}
 	is6 := false
-	for _, v := range vipStmts {
-		text := v.Keyword()
-		var a netip.Addr
-		var err error
-		if strings.Contains(text, "/") {
-			var p netip.Prefix
-			p, err = netip.ParsePrefix(text)
-			a = p.Addr()
-		} else {
-			a, err = netip.ParseAddr(text)
-		}
-		if err != nil {
-			t.drop(b, v, Warning, "%q is not an address", text)
-			continue
-		}
-		if seen[a] {
-			t.drop(b, v, Note, "%s is already a VIP of this instance", a)
-			continue
-		}
-		if owner, ok := t.vipOwner[a]; ok {
-			t.drop(b, v, Warning, "%s is already a VIP of vrrp_instance %s", a, owner)
-			continue
-		}
-		label, dev := "", ""
-		var dropped []string
-		bad := false
-		for i := 1; i < len(v.Words); i++ {
-			w := v.Words[i]
-			switch {
-			case w == "dev" || w == "label":
-				if i+1 >= len(v.Words) {
-					bad = true
-					break
-				}
-				if w == "dev" {
-					dev = v.Words[i+1]
-				} else {
-					label = v.Words[i+1]
-				}
-				i++
-			default:
-				takes, known := vipOptions[w]
-				if !known {
-					bad = true
-					break
-				}
-				dropped = append(dropped, w)
-				if takes {
+	addVIPs := func(stmts []*Stmt, excluded bool) {
+		for _, v := range stmts {
+			text := v.Keyword()
+			var a netip.Addr
+			var err error
+			if strings.Contains(text, "/") {
+				var p netip.Prefix
+				p, err = netip.ParsePrefix(text)
+				a = p.Addr()
+			} else {
+				a, err = netip.ParseAddr(text)
+			}
+			if err != nil {
+				t.drop(b, v, Warning, "%q is not an address", text)
+				continue
+			}
+			if seen[a] {
+				t.drop(b, v, Note, "%s is already a VIP of this instance", a)
+				continue
+			}
+			if owner, ok := t.vipOwner[a]; ok {
+				t.drop(b, v, Warning, "%s is already a VIP of vrrp_instance %s", a, owner)
+				continue
+			}
+			opts := map[string]string{}
+			var dropped []string
+			bad := false
+			for i := 1; i < len(v.Words); i++ {
+				w := v.Words[i]
+				switch w {
+				case "dev", "label", "scope", "brd", "broadcast":
+					if i+1 >= len(v.Words) {
+						bad = true
+						break
+					}
+					if w == "broadcast" {
+						w = "brd"
+					}
+					opts[w] = v.Words[i+1]
 					i++
+				default:
+					takes, known := vipOptions[w]
+					if !known {
+						bad = true
+						break
+					}
+					dropped = append(dropped, w)
+					if takes {
+						i++
+					}
 				}
 			}
-		}
-		switch {
-		case bad:
-			t.drop(b, v, Warning, "cannot read this VIP's options")
-			continue
-		case dev != "" && dev != iface:
-			t.drop(b, v, Warning, "lvsctl adds every VIP to the instance's interface %s, not to %s: use another vrrp_instance on %s", iface, dev, dev)
-			continue
-		case label != "" && !strings.HasPrefix(label, labelDev):
-			t.drop(b, v, Warning, "the label %s does not start with the interface name %s, which the kernel requires", label, labelDev)
-			continue
-		}
-		if len(dropped) > 0 {
-			t.partly(b, v, Warning, "the VIP is translated without %s", strings.Join(dropped, ", "))
-		}
-		seen[a] = true
-		t.vipOwner[a] = name
-		if a.Is6() {
-			is6 = true
-		}
-		if label != "" {
-			vb := newBlock("vip")
-			vb.set("address", str(text))
-			vb.set("label", str(label))
-			labelled = append(labelled, vb)
-		} else {
-			plain = append(plain, text)
+			dev := labelDev
+			if d := opts["dev"]; d != "" && d != iface {
+				dev = d
+			} else {
+				delete(opts, "dev")
+			}
+			if _, named := scopeNames[opts["scope"]]; opts["scope"] != "" && !named {
+				if n, err := strconv.Atoi(opts["scope"]); err != nil || n < 0 || n > 255 {
+					bad = true
+				}
+			}
+			if brd := opts["brd"]; brd != "" {
+				if ba, err := netip.ParseAddr(brd); err != nil || !ba.Is4() || !a.Is4() {
+					// keepalived's "brd +" and "brd -" compute it: the kernel's default.
+					delete(opts, "brd")
+					dropped = append(dropped, "brd "+brd)
+				}
+			}
+			switch {
+			case bad:
+				t.drop(b, v, Warning, "cannot read this VIP's options")
+				continue
+			case opts["label"] != "" && !strings.HasPrefix(opts["label"], dev):
+				t.drop(b, v, Warning, "the label %s does not start with the interface name %s, which the kernel requires", opts["label"], dev)
+				continue
+			}
+			if len(dropped) > 0 {
+				t.partly(b, v, Warning, "the VIP is translated without %s", strings.Join(dropped, ", "))
+			}
+			seen[a] = true
+			t.vipOwner[a] = name
+			if a.Is6() && !excluded {
+				is6 = true
+			}
+			switch {
+			case len(opts) > 0:
+				vb := newBlock("vip")
+				vb.set("address", str(text))
+				for _, k := range []string{"dev", "label", "brd"} {
+					if opts[k] != "" {
+						vb.set(k, str(opts[k]))
+					}
+				}
+				if sc := opts["scope"]; sc != "" {
+					if n, err := strconv.Atoi(sc); err == nil {
+						vb.set("scope", num(float64(n)))
+					} else {
+						vb.set("scope", str(sc))
+					}
+				}
+				if excluded {
+					vb.set("excluded", truth)
+				}
+				labelled = append(labelled, vb)
+			case excluded:
+				excludedPlain = append(excludedPlain, text)
+			default:
+				plain = append(plain, text)
+			}
 		}
 	}
+	addVIPs(vipStmts, false)
+	addVIPs(excludedStmts, true)
 	if len(plain) > 0 {
 		b.set("virtual_ipaddress", strList(plain))
 	}
+	if len(excludedPlain) > 0 {
+		b.set("virtual_ipaddress_excluded", strList(excludedPlain))
+	}
 	b.blocks = append(b.blocks, labelled...)
+	t.vrrpRoutes(b, routeStmts)
+	t.vrrpRules(b, ruleStmts)
 
 	if vmacName != "" && is6 {
 		b.unset("use_vmac")

@@ -120,3 +120,51 @@ func TestAcceptModeImport(t *testing.T) {
 		})
 	}
 }
+
+// virtual_routes, virtual_rules, virtual_ipaddress_excluded and the VIP
+// options dev, scope, brd translate.
+func TestRoutesImport(t *testing.T) {
+	res, cfg := importSrc(t, `vrrp_instance VI_1 {
+    interface eth0
+    virtual_router_id 51
+    virtual_ipaddress {
+        10.0.0.1/24 brd 10.0.0.127
+        172.16.0.1/24 dev eth1 scope link label eth1:v
+    }
+    virtual_ipaddress_excluded {
+        2001:db8::1/64
+    }
+    virtual_routes {
+        src 10.0.0.1 to 192.0.2.0/24 via 10.0.0.254 dev eth0 metric 7
+        blackhole 198.51.100.0/24 table 100
+        203.0.113.0/24 via 10.0.0.252 or 10.0.0.253
+    }
+    virtual_rules {
+        from 10.0.0.1 table 100 priority 1000
+        to 192.0.2.0/24 lookup 100 no_track
+    }
+}
+`)
+	require.Len(t, cfg.VRRP.Instances, 1, "%s", res.HCL)
+	c := cfg.VRRP.Instances[0].Config
+	require.Len(t, c.VIPs, 2, "%s", res.HCL)
+	assert.Equal(t, "10.0.0.127", c.VIPs[0].Broadcast.String())
+	assert.Equal(t, "eth1", c.VIPs[1].Dev)
+	assert.Equal(t, uint8(253), c.VIPs[1].Scope)
+	assert.Equal(t, "eth1:v", c.VIPs[1].Label)
+	require.Len(t, c.ExcludedVIPs, 1)
+	assert.Equal(t, "2001:db8::1/64", c.ExcludedVIPs[0].Prefix.String())
+	require.Len(t, c.Routes, 2, "the multipath route is not translated")
+	assert.Equal(t, "192.0.2.0/24", c.Routes[0].Dst.String())
+	assert.Equal(t, "10.0.0.254", c.Routes[0].Gateway.String())
+	assert.Equal(t, "10.0.0.1", c.Routes[0].Src.String())
+	assert.Equal(t, 7, c.Routes[0].Metric)
+	assert.True(t, c.Routes[1].Blackhole)
+	assert.Equal(t, 100, c.Routes[1].Table)
+	require.Len(t, c.Rules, 2)
+	assert.Equal(t, 1000, c.Rules[0].Priority)
+	assert.Equal(t, 100, c.Rules[1].Table)
+	d := diagLines(res)
+	assert.Contains(t, d, "k.conf:14: warning: 203.0.113.0/24: not translated: lvsctl has no multipath routes (or)")
+	assert.Contains(t, d, "k.conf:18: note: to: translated without no_track")
+}

@@ -22,14 +22,25 @@ vrrp_instance "VI_1" {
   virtual_ipaddress = ["192.168.200.16"]
   track_interface   = ["eth0", "eth1"]
   state             = "MASTER"
-  # samples/keepalived.conf.track_interface:28: warning: not translated: lvsctl adds no routes with the VIPs
-  # virtual_routes {
-  #   192.168.110.0/24 via 192.168.200.254 dev eth1
-  #   192.168.111.0/24 dev eth2
-  #   192.168.112.0/24 via 192.168.100.254
-  # }
-  # samples/keepalived.conf.track_interface:25: warning: not translated: lvsctl adds every VIP to the instance's interface eth0.1, not to eth1: use another vrrp_instance on eth1
-  # 192.168.200.17 dev eth1
-  # samples/keepalived.conf.track_interface:26: warning: not translated: lvsctl adds every VIP to the instance's interface eth0.1, not to eth2: use another vrrp_instance on eth2
-  # 192.168.200.18 dev eth2
+  vip {
+    address = "192.168.200.17"
+    dev     = "eth1"
+  }
+  vip {
+    address = "192.168.200.18"
+    dev     = "eth2"
+  }
+  virtual_routes {
+    to  = "192.168.110.0/24"
+    via = "192.168.200.254"
+    dev = "eth1"
+  }
+  virtual_routes {
+    to  = "192.168.111.0/24"
+    dev = "eth2"
+  }
+  virtual_routes {
+    to  = "192.168.112.0/24"
+    via = "192.168.100.254"
+  }
 }

@@ -22,18 +22,42 @@ vrrp_instance "VI_1" {
   priority          = 100
   virtual_ipaddress = ["192.168.200.16"]
   state             = "MASTER"
-  # samples/keepalived.conf.vrrp.routes:25: warning: not translated: lvsctl adds no routes with the VIPs
-  # virtual_routes {
-  #   src 192.168.100.1 192.168.109.0/24 via 192.168.200.254 dev eth1
-  #   192.168.110.0/24 via 192.168.200.254 dev eth1
-  #   192.168.111.0/24 dev eth2
-  #   192.168.112.0/24 via 192.168.100.254
-  #   192.168.113.0/24 via 192.168.100.252 or 192.168.100.253
-  #   blackhole 192.168.113.1/32
-  #   0.0.0.0/0 gw 192.168.0.1 table 100
-  # }
-  # samples/keepalived.conf.vrrp.routes:22: warning: not translated: lvsctl adds every VIP to the instance's interface eth0, not to eth1: use another vrrp_instance on eth1
-  # 192.168.200.17 dev eth1
-  # samples/keepalived.conf.vrrp.routes:23: warning: not translated: lvsctl adds every VIP to the instance's interface eth0, not to eth2: use another vrrp_instance on eth2
-  # 192.168.200.18 dev eth2
+  # samples/keepalived.conf.vrrp.routes:30: warning: not translated: lvsctl has no multipath routes (or)
+  # 192.168.113.0/24 via 192.168.100.252 or 192.168.100.253
+  vip {
+    address = "192.168.200.17"
+    dev     = "eth1"
+  }
+  vip {
+    address = "192.168.200.18"
+    dev     = "eth2"
+  }
+  virtual_routes {
+    src = "192.168.100.1"
+    to  = "192.168.109.0/24"
+    via = "192.168.200.254"
+    dev = "eth1"
+  }
+  virtual_routes {
+    to  = "192.168.110.0/24"
+    via = "192.168.200.254"
+    dev = "eth1"
+  }
+  virtual_routes {
+    to  = "192.168.111.0/24"
+    dev = "eth2"
+  }
+  virtual_routes {
+    to  = "192.168.112.0/24"
+    via = "192.168.100.254"
+  }
+  virtual_routes {
+    blackhole = true
+    to        = "192.168.113.1/32"
+  }
+  virtual_routes {
+    to    = "0.0.0.0/0"
+    via   = "192.168.0.1"
+    table = 100
+  }
 }

@@ -19,13 +19,18 @@ vrrp_instance "VI_1" {
   priority          = 100
   virtual_ipaddress = ["192.168.200.16"]
   state             = "MASTER"
-  # samples/keepalived.conf.vrrp.rules:24: warning: not translated: lvsctl adds no routing rules with the VIPs
-  # virtual_rules {
-  #   from 192.168.200.0/24 table 2
-  #   to 192.168.200./24 table 2
-  # }
-  # samples/keepalived.conf.vrrp.rules:21: warning: not translated: lvsctl adds every VIP to the instance's interface eth0, not to eth1: use another vrrp_instance on eth1
-  # 192.168.200.17 dev eth1
-  # samples/keepalived.conf.vrrp.rules:22: warning: not translated: lvsctl adds every VIP to the instance's interface eth0, not to eth2: use another vrrp_instance on eth2
-  # 192.168.200.18 dev eth2
+  # samples/keepalived.conf.vrrp.rules:26: warning: not translated: "192.168.200./24" is not an address or prefix (keepalived cannot parse it either)
+  # to 192.168.200./24 table 2
+  vip {
+    address = "192.168.200.17"
+    dev     = "eth1"
+  }
+  vip {
+    address = "192.168.200.18"
+    dev     = "eth2"
+  }
+  virtual_rules {
+    from  = "192.168.200.0/24"
+    table = 2
+  }
 }

@@ -20,11 +20,23 @@ vrrp_instance "VI_1" {
   priority          = 100
   virtual_ipaddress = ["192.168.200.20"]
   state             = "MASTER"
-  # samples/keepalived.conf.vrrp.static_ipaddress:21: warning: not translated: lvsctl adds no routes with the VIPs
-  # virtual_routes {
-  #   src 192.168.100.1 192.168.109.0/24 via 192.168.200.254 dev eth1
-  #   192.168.110.0/24 via 192.168.200.254 dev eth1
-  #   192.168.111.0/24 dev eth2
-  #   192.168.112.0/24 via 192.168.100.254
-  # }
+  virtual_routes {
+    src = "192.168.100.1"
+    to  = "192.168.109.0/24"
+    via = "192.168.200.254"
+    dev = "eth1"
+  }
+  virtual_routes {
+    to  = "192.168.110.0/24"
+    via = "192.168.200.254"
+    dev = "eth1"
+  }
+  virtual_routes {
+    to  = "192.168.111.0/24"
+    dev = "eth2"
+  }
+  virtual_routes {
+    to  = "192.168.112.0/24"
+    via = "192.168.100.254"
+  }
 }
