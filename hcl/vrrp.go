@@ -136,6 +136,8 @@ var vrrpInstanceSchema = &hcl.BodySchema{
 		{Name: "unicast_peer"},
 		{Name: "garp_master_delay"},
 		{Name: "garp_master_repeat"},
+		{Name: "garp_master_refresh"},
+		{Name: "garp_master_refresh_repeat"},
 		{Name: "state"},
 		{Name: "accept"},
 		{Name: "no_accept"},
@@ -263,6 +265,8 @@ type vrrpInstanceSyntax struct {
 	UnicastPeers   *strList
 	GARPDelay      *attr[cty.Value]
 	GARPRepeat     *attr[*big.Float]
+	GARPRefresh    *attr[cty.Value]
+	GARPRefreshRep *attr[*big.Float]
 	State          *attr[string]
 	Accept         *attr[bool]
 	NoAccept       *attr[bool]
@@ -403,6 +407,8 @@ func (d *decoder) vrrpInstance(b *hcl.Block) *vrrpInstanceSyntax {
 	s.UnicastPeers = d.stringList(a["unicast_peer"])
 	s.GARPDelay = d.raw(a["garp_master_delay"])
 	s.GARPRepeat = decodeNumber(d, a["garp_master_repeat"])
+	s.GARPRefresh = d.raw(a["garp_master_refresh"])
+	s.GARPRefreshRep = decodeNumber(d, a["garp_master_refresh_repeat"])
 	s.State = decodeString(d, a["state"])
 	s.Accept = decodeBool(d, a["accept"])
 	s.NoAccept = decodeBool(d, a["no_accept"])

@@ -572,6 +572,16 @@ func (b *vrrpBuilder) instance(s *vrrpInstanceSyntax) (VRRPInstance, instanceFac
 			c.GARPRepeat = int(n)
 		}
 	}
+	if s.GARPRefresh != nil {
+		if d, ok := b.duration(s.GARPRefresh, true); ok {
+			c.GARPRefresh = d
+		}
+	}
+	if s.GARPRefreshRep != nil {
+		if n, ok := b.whole(s.GARPRefreshRep, 1, maxGARPRepeat, "Invalid garp_master_refresh_repeat", "garp_master_refresh_repeat"); ok {
+			c.GARPRefreshRepeat = int(n)
+		}
+	}
 
 	// Authentication.
 	for _, extra := range s.ExtraAuth {

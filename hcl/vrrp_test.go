@@ -344,6 +344,21 @@ vrrp_instance "VI_1" {
 	assert.Equal(t, []vrrp.Rule{{From: netip.MustParsePrefix("10.0.0.100/32"), Table: 100, Priority: 1000, IIF: "eth0"}}, c.Rules)
 }
 
+func TestVRRPGARPRefresh(t *testing.T) {
+	cfg, files, diags := lvshcl.Parse([]byte(`
+vrrp_instance "VI_1" {
+  interface                  = "eth0"
+  virtual_router_id          = 51
+  virtual_ipaddress          = ["192.168.1.200/24"]
+  garp_master_refresh        = 60
+  garp_master_refresh_repeat = 2
+}`), "vrrp.hcl")
+	require.Empty(t, diags, "%s", render(t, files, diags))
+	c := cfg.VRRP.Instances[0].Config
+	assert.Equal(t, time.Minute, c.GARPRefresh)
+	assert.Equal(t, 2, c.GARPRefreshRepeat)
+}
+
 func TestVRRPWarnings(t *testing.T) {
 	src := `vrrp_script "unused" {
   command = ["/bin/true"]

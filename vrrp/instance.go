@@ -109,6 +109,12 @@ type Config struct {
 	// and vmac_xmit_base. Without Accept it means no_accept below 255.
 	Strict bool
 
+	// GARPRefresh is garp_master_refresh: while master, announce the VIPs
+	// again every GARPRefresh (GARPRefreshRepeat per VIP, default 1);
+	// zero is never, keepalived's default.
+	GARPRefresh       time.Duration
+	GARPRefreshRepeat int
+
 	// Track lists what the instance's priority depends on (keepalived's
 	// track_script, track_interface, and checker quorums); the caller
 	// reports their state with SetTracked. All start up.
@@ -524,6 +530,12 @@ func (in *Instance) setup() error {
 	if c.GARPRepeat < 0 {
 		bad("garp_master_repeat %d must not be negative", c.GARPRepeat)
 	}
+	if c.GARPRefresh < 0 || c.GARPRefreshRepeat < 0 {
+		bad("garp_master_refresh and garp_master_refresh_repeat must not be negative")
+	}
+	if c.GARPRefreshRepeat == 0 {
+		c.GARPRefreshRepeat = 1
+	}
 	if c.GARPRepeat == 0 {
 		c.GARPRepeat = DefaultGARPRepeat
 	}
@@ -649,6 +661,7 @@ func (in *Instance) Run(ctx context.Context) error {
 		preemptDelay: c.PreemptDelay,
 		primary:      sys.primary(),
 		startBackup:  c.InitialState == StateBackup,
+		garpRefresh:  c.GARPRefresh,
 	}
 	if c.GARPDelay > 0 {
 		p.garpDelay = c.GARPDelay
@@ -891,11 +904,15 @@ func (in *Instance) advertise(prio uint8) {
 	}
 }
 
-func (in *Instance) announce() {
+func (in *Instance) announce() { in.announceN(in.cfg.GARPRepeat) }
+
+func (in *Instance) refreshAnnounce() { in.announceN(in.cfg.GARPRefreshRepeat) }
+
+func (in *Instance) announceN(n int) {
 	if len(in.cfg.VIPs)+len(in.cfg.ExcludedVIPs) == 0 {
 		return
 	}
-	for range in.cfg.GARPRepeat {
+	for range n {
 		if err := in.sys.announce(); err != nil {
 			in.logDrop(in.clock.Now(), "announce", fmt.Sprintf("cannot announce the VIPs: %v", err))
 			return

@@ -60,6 +60,9 @@ type params struct {
 	// startBackup is keepalived's "state BACKUP" given explicitly: even
 	// the address owner starts as backup and waits Master_Down_Interval.
 	startBackup bool
+	// garpRefresh is garp_master_refresh: while master, a refresh burst
+	// (refreshAnnounce) every garpRefresh; 0 = none.
+	garpRefresh time.Duration
 }
 
 // effects are what the state machine asks of the instance. transition is
@@ -69,6 +72,8 @@ type effects interface {
 	transition(t Transition)
 	advertise(priority uint8)
 	announce() // gratuitous ARPs / unsolicited NAs for the VIPs
+	// refreshAnnounce is the garp_master_refresh burst.
+	refreshAnnounce()
 }
 
 // machine is the RFC 5798 section 6.4 state machine (with keepalived's
@@ -94,6 +99,7 @@ type machine struct {
 	downAt    time.Time // Master_Down_Timer (BACKUP)
 	downWhy   string    // why Master_Down_Timer was last set, for the transition's reason
 	garpAt    time.Time // delayed second announcement (MASTER)
+	refreshAt time.Time // next garp_master_refresh burst (MASTER)
 	preemptAt time.Time // preempt_delay: lower adverts accepted until then (BACKUP)
 }
 
@@ -115,7 +121,7 @@ func (m *machine) masterDown() time.Duration { return 3*m.masterInterval + m.ske
 func (m *machine) to(now time.Time, s State, why string) {
 	from := m.state
 	m.state = s
-	m.adverAt, m.downAt, m.garpAt, m.preemptAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+	m.adverAt, m.downAt, m.garpAt, m.preemptAt, m.refreshAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}, time.Time{}
 	m.out.transition(Transition{Instance: m.name, From: from, To: s, Priority: m.prio, Reason: why, Time: now})
 }
 
@@ -128,6 +134,9 @@ func (m *machine) becomeMaster(now time.Time, why string) {
 	m.adverAt = now.Add(m.p.interval)
 	if m.p.garpDelay > 0 {
 		m.garpAt = now.Add(m.p.garpDelay)
+	}
+	if m.p.garpRefresh > 0 {
+		m.refreshAt = now.Add(m.p.garpRefresh)
 	}
 }
 
@@ -171,7 +180,7 @@ func (m *machine) stop(now time.Time) {
 // next is when tick wants to be called (zero: no timer running).
 func (m *machine) next() time.Time {
 	var t time.Time
-	for _, d := range []time.Time{m.adverAt, m.downAt, m.garpAt} {
+	for _, d := range []time.Time{m.adverAt, m.downAt, m.garpAt, m.refreshAt} {
 		if !d.IsZero() && (t.IsZero() || d.Before(t)) {
 			t = d
 		}
@@ -189,6 +198,10 @@ func (m *machine) tick(now time.Time) {
 			m.becomeMaster(now, m.downWhy)
 		}
 	case StateMaster:
+		if due(m.refreshAt, now) {
+			m.refreshAt = now.Add(m.p.garpRefresh)
+			m.out.refreshAnnounce()
+		}
 		if due(m.garpAt, now) {
 			m.garpAt = time.Time{}
 			m.out.announce()

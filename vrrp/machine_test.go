@@ -31,10 +31,12 @@ type simNode struct {
 	log       []Transition
 	sent      []uint8 // priorities advertised
 	announces int
+	refreshes int
 }
 
 func (n *simNode) transition(t Transition) { n.log = append(n.log, t) }
 func (n *simNode) announce()               { n.announces++ }
+func (n *simNode) refreshAnnounce()        { n.refreshes++ }
 func (n *simNode) advertise(prio uint8) {
 	n.sent = append(n.sent, prio)
 	if !n.linkUp {
@@ -250,6 +252,25 @@ func TestAddressOwnerWithStateBackupWaits(t *testing.T) {
 			assert.Equal(t, tc.want, a.became(StateMaster).Sub(t0))
 		})
 	}
+}
+
+// garp_master_refresh: a refresh burst every period while master, none as
+// backup; the timer restarts on becoming master again.
+func TestGARPRefresh(t *testing.T) {
+	s := newSim(t)
+	a := s.add(1, 255, func(p *params) { p.garpRefresh = 10 * time.Second })
+	b := s.add(2, 100, func(p *params) { p.garpRefresh = 10 * time.Second })
+	a.start()
+	b.start()
+	s.run(35 * time.Second)
+	assert.Equal(t, 3, a.refreshes, "at 10, 20 and 30 s")
+	assert.Zero(t, b.refreshes, "a backup refreshes nothing")
+	a.stop()
+	s.run(35 * time.Second)
+	assert.Equal(t, StateMaster, b.state())
+	took := b.became(StateMaster).Sub(t0.Add(35 * time.Second))
+	assert.Equal(t, 3, b.refreshes, "every 10 s from becoming master at %v", took)
+	assert.Equal(t, 3, a.refreshes, "a stopped node refreshes nothing")
 }
 
 func TestPreemption(t *testing.T) {

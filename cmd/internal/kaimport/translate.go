@@ -21,7 +21,8 @@ type translator struct {
 	alert *alertDefs
 	// vrrpVersion is global_defs' vrrp_version (0: not set).
 	vrrpVersion int
-	vrrpStrict  *Stmt // global_defs' vrrp_strict, if set: strict_mode of every instance (vrrp.go)
+	vrrpStrict  *Stmt        // global_defs' vrrp_strict, if set: strict_mode of every instance (vrrp.go)
+	vrrpGARP    garpDefaults // global_defs' vrrp_garp_master_* (vrrp.go)
 	vsgs        map[string]*Stmt
 	usedVSG     map[string]bool
 	// scripts, instances: the names of the vrrp_script and vrrp_instance
@@ -312,9 +313,6 @@ var globalReasons = map[string]string{
 	"lvs_flush_onstop":             "lvsctl never flushes the IPVS table; flush_on_exit removes only the services it owns",
 	"vrrp_mcast_group4":            "lvsctl sends VRRP adverts to the standard multicast group",
 	"vrrp_mcast_group6":            "lvsctl sends VRRP adverts to the standard multicast group",
-	"vrrp_garp_master_delay":       "set garp_master_delay in each vrrp_instance",
-	"vrrp_garp_master_repeat":      "set garp_master_repeat in each vrrp_instance",
-	"vrrp_garp_master_refresh":     "lvsctl does not repeat gratuitous ARPs while master",
 	"vrrp_strict":                  "note: translated into strict_mode = true in each vrrp_instance",
 	"vrrp_iptables":                "lvsctl adds no firewall rules",
 	"vrrp_ipsets":                  "lvsctl adds no firewall rules",
@@ -393,6 +391,8 @@ func (t *translator) translate(stmts []*Stmt) {
 					}
 				case "vrrp_strict":
 					t.vrrpStrict = c
+				case "vrrp_garp_master_delay", "vrrp_garp_master_repeat", "vrrp_garp_master_refresh", "vrrp_garp_master_refresh_repeat":
+					t.vrrpGARP = t.vrrpGARP.add(c)
 				case "script_user":
 					t.scriptUser, t.scriptUserTop = c, s
 				case "enable_script_security":
@@ -477,6 +477,8 @@ func (t *translator) globalDefs(s *Stmt) {
 			t.emitBlock(t.syncDaemon(g, c))
 		case "lvs_timeouts":
 			t.lvsTimeouts(g, c) // timeouts.go
+		case "vrrp_garp_master_delay", "vrrp_garp_master_repeat", "vrrp_garp_master_refresh", "vrrp_garp_master_refresh_repeat":
+			t.globalGARPNote(g, c) // vrrp.go
 		case "vrrp_version":
 			if t.vrrpVersion == 0 {
 				t.drop(g, c, Warning, "vrrp_version must be 2 or 3")

@@ -223,6 +223,49 @@ func parseAddrOrPrefix(s string) (netip.Prefix, error) {
 	return netip.PrefixFrom(a, a.BitLen()), err
 }
 
+// garpDefaults are global_defs' vrrp_garp_master_delay, _repeat, _refresh
+// and _refresh_repeat, by the instance keyword they default.
+type garpDefaults map[string]float64
+
+// garpRange is the range of each, as the instance keyword takes it.
+var garpRange = map[string][2]float64{
+	"garp_master_delay": {0, 86400}, "garp_master_repeat": {1, 255},
+	"garp_master_refresh": {0, 86400}, "garp_master_refresh_repeat": {1, 255},
+}
+
+func (g garpDefaults) add(s *Stmt) garpDefaults {
+	kw := strings.TrimPrefix(s.Keyword(), "vrrp_")
+	f, err := strconv.ParseFloat(s.Arg(0), 64)
+	r := garpRange[kw]
+	if err != nil || f < r[0] || f > r[1] || (kw == "garp_master_refresh" && f == 0) {
+		return g
+	}
+	if strings.HasSuffix(kw, "repeat") && f != float64(int(f)) {
+		return g
+	}
+	if g == nil {
+		g = garpDefaults{}
+	}
+	g[kw] = f
+	return g
+}
+
+// globalGARPNote reports a global vrrp_garp_master_* keyword: translated
+// into each instance, or not, when its value is out of range.
+func (t *translator) globalGARPNote(b *hblock, s *Stmt) {
+	kw := strings.TrimPrefix(s.Keyword(), "vrrp_")
+	if _, ok := t.vrrpGARP[kw]; ok {
+		t.partly(b, s, Note, "translated into %s of each vrrp_instance that sets none", kw)
+		return
+	}
+	if kw == "garp_master_refresh" && s.Arg(0) == "0" {
+		t.drop(b, s, Note, "0 is keepalived's default: no refresh")
+		return
+	}
+	r := garpRange[kw]
+	t.drop(b, s, Warning, "%q is not a value of %g-%g", s.Arg(0), r[0], r[1])
+}
+
 // firstVIPLinkLocal reports whether the instance's first VIP, as the output
 // lists them (the list, then the vip blocks), is link-local.
 func firstVIPLinkLocal(plain []string, labelled []*hblock) bool {
@@ -275,8 +318,6 @@ var instanceReasons = map[string]string{
 	"track_bfd":                  "lvsctl has no BFD",
 	"notify_master_rx_lower_pri": "lvsctl has no such hook",
 	"notify_deleted":             "lvsctl has no such hook",
-	"garp_master_refresh":        "lvsctl does not repeat gratuitous ARPs while master",
-	"garp_master_refresh_repeat": "lvsctl does not repeat gratuitous ARPs while master",
 	"garp_lower_prio_delay":      "lvsctl sends no gratuitous ARPs on adverts of a lower priority",
 	"garp_lower_prio_repeat":     "lvsctl sends no gratuitous ARPs on adverts of a lower priority",
 	"lower_prio_no_advert":       "lvsctl does not change how it answers lower priorities",
@@ -355,8 +396,12 @@ func (t *translator) vrrpInstance(s *Stmt) *hblock {
 			if f, ok := t.number(b, c, 0, 0, 86400, false); ok {
 				b.set(kw, num(f))
 			}
-		case "garp_master_repeat":
+		case "garp_master_repeat", "garp_master_refresh_repeat":
 			if f, ok := t.number(b, c, 0, 1, 255, true); ok {
+				b.set(kw, num(f))
+			}
+		case "garp_master_refresh":
+			if f, ok := t.number(b, c, 0, 0, 86400, false); ok && f > 0 {
 				b.set(kw, num(f))
 			}
 		case "unicast_src_ip":
@@ -437,6 +482,12 @@ func (t *translator) vrrpInstance(s *Stmt) *hblock {
 	if !b.has("virtual_router_id") {
 		t.drop(nil, s, Warning, "vrrp_instance %s has no (valid) virtual_router_id", name)
 		return nil
+	}
+	// global_defs' vrrp_garp_* are the defaults of every instance.
+	for kw, v := range t.vrrpGARP {
+		if !b.has(kw) {
+			b.set(kw, num(v))
+		}
 	}
 	if st, ok := b.get("state"); ok && nopreempt != nil && st.AsString() == "MASTER" {
 		b.unset("nopreempt")

@@ -2,6 +2,7 @@ package kaimport
 
 import (
 	"testing"
+	"time"
 
 	"github.com/lvsctl/lvsctl/vrrp"
 
@@ -167,4 +168,39 @@ func TestRoutesImport(t *testing.T) {
 	d := diagLines(res)
 	assert.Contains(t, d, "k.conf:14: warning: 203.0.113.0/24: not translated: lvsctl has no multipath routes (or)")
 	assert.Contains(t, d, "k.conf:18: note: to: translated without no_track")
+}
+
+// garp_master_refresh translates, and the global vrrp_garp_master_* are
+// the defaults of every instance.
+func TestGARPImport(t *testing.T) {
+	res, cfg := importSrc(t, `global_defs {
+    vrrp_garp_master_refresh 60
+    vrrp_garp_master_repeat 3
+}
+vrrp_instance VI_1 {
+    interface eth0
+    virtual_router_id 51
+    garp_master_refresh_repeat 2
+    virtual_ipaddress {
+        10.0.0.1
+    }
+}
+vrrp_instance VI_2 {
+    interface eth0
+    virtual_router_id 52
+    garp_master_refresh 10
+    garp_master_repeat 1
+    virtual_ipaddress {
+        10.0.0.2
+    }
+}
+`)
+	require.Len(t, cfg.VRRP.Instances, 2, "%s", res.HCL)
+	c1, c2 := cfg.VRRP.Instances[0].Config, cfg.VRRP.Instances[1].Config
+	assert.Equal(t, time.Minute, c1.GARPRefresh, "%s", res.HCL)
+	assert.Equal(t, 2, c1.GARPRefreshRepeat)
+	assert.Equal(t, 3, c1.GARPRepeat)
+	assert.Equal(t, 10*time.Second, c2.GARPRefresh, "the instance's own wins")
+	assert.Equal(t, 1, c2.GARPRepeat)
+	assert.Contains(t, diagLines(res), "k.conf:2: note: vrrp_garp_master_refresh: translated into garp_master_refresh of each vrrp_instance that sets none")
 }
