@@ -136,6 +136,7 @@ var vrrpInstanceSchema = &hcl.BodySchema{
 		{Name: "unicast_peer"},
 		{Name: "garp_master_delay"},
 		{Name: "garp_master_repeat"},
+		{Name: "vrrp_startup_delay"},
 		{Name: "garp_master_refresh"},
 		{Name: "garp_master_refresh_repeat"},
 		{Name: "state"},
@@ -266,6 +267,7 @@ type vrrpInstanceSyntax struct {
 	GARPDelay      *attr[cty.Value]
 	GARPRepeat     *attr[*big.Float]
 	GARPRefresh    *attr[cty.Value]
+	StartupDelay   *attr[cty.Value]
 	GARPRefreshRep *attr[*big.Float]
 	State          *attr[string]
 	Accept         *attr[bool]
@@ -408,6 +410,7 @@ func (d *decoder) vrrpInstance(b *hcl.Block) *vrrpInstanceSyntax {
 	s.GARPDelay = d.raw(a["garp_master_delay"])
 	s.GARPRepeat = decodeNumber(d, a["garp_master_repeat"])
 	s.GARPRefresh = d.raw(a["garp_master_refresh"])
+	s.StartupDelay = d.raw(a["vrrp_startup_delay"])
 	s.GARPRefreshRep = decodeNumber(d, a["garp_master_refresh_repeat"])
 	s.State = decodeString(d, a["state"])
 	s.Accept = decodeBool(d, a["accept"])

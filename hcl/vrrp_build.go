@@ -572,6 +572,11 @@ func (b *vrrpBuilder) instance(s *vrrpInstanceSyntax) (VRRPInstance, instanceFac
 			c.GARPRepeat = int(n)
 		}
 	}
+	if s.StartupDelay != nil {
+		if d, ok := b.duration(s.StartupDelay, true); ok {
+			c.StartupDelay = d
+		}
+	}
 	if s.GARPRefresh != nil {
 		if d, ok := b.duration(s.GARPRefresh, true); ok {
 			c.GARPRefresh = d

@@ -352,11 +352,13 @@ vrrp_instance "VI_1" {
   virtual_ipaddress          = ["192.168.1.200/24"]
   garp_master_refresh        = 60
   garp_master_refresh_repeat = 2
+  vrrp_startup_delay         = "30s"
 }`), "vrrp.hcl")
 	require.Empty(t, diags, "%s", render(t, files, diags))
 	c := cfg.VRRP.Instances[0].Config
 	assert.Equal(t, time.Minute, c.GARPRefresh)
 	assert.Equal(t, 2, c.GARPRefreshRepeat)
+	assert.Equal(t, 30*time.Second, c.StartupDelay)
 }
 
 func TestVRRPWarnings(t *testing.T) {

@@ -109,6 +109,12 @@ type Config struct {
 	// and vmac_xmit_base. Without Accept it means no_accept below 255.
 	Strict bool
 
+	// StartupDelay is keepalived's vrrp_startup_delay: Run opens the
+	// sockets and removes stale VIPs at once, but stays in INIT, silent,
+	// for this long before it starts (for interfaces slow to come up
+	// after boot).
+	StartupDelay time.Duration
+
 	// GARPRefresh is garp_master_refresh: while master, announce the VIPs
 	// again every GARPRefresh (GARPRefreshRepeat per VIP, default 1);
 	// zero is never, keepalived's default.
@@ -530,6 +536,9 @@ func (in *Instance) setup() error {
 	if c.GARPRepeat < 0 {
 		bad("garp_master_repeat %d must not be negative", c.GARPRepeat)
 	}
+	if c.StartupDelay < 0 {
+		bad("vrrp_startup_delay %v must not be negative", c.StartupDelay)
+	}
 	if c.GARPRefresh < 0 || c.GARPRefreshRepeat < 0 {
 		bad("garp_master_refresh and garp_master_refresh_repeat must not be negative")
 	}
@@ -678,6 +687,19 @@ func (in *Instance) Run(ctx context.Context) error {
 	in.mu.Unlock()
 	in.log.Info("starting", "interface", c.Interface, "vrid", c.VRID, "version", in.version,
 		"priority", prio, "source", p.primary, "advert_int", c.AdvertInterval, "unicast_peers", c.UnicastPeers)
+
+	if c.StartupDelay > 0 {
+		in.log.Info("waiting before starting (vrrp_startup_delay)", "delay", c.StartupDelay)
+		t := in.clock.NewTimer()
+		t.ResetAt(in.clock.Now().Add(c.StartupDelay))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C():
+		}
+		t.Stop()
+	}
 
 	done := make(chan struct{})
 	defer close(done)

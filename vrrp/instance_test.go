@@ -354,6 +354,25 @@ func TestRunLifecycle(t *testing.T) {
 }
 
 // A master told to stop sends a priority-0 advert and removes its VIPs.
+// vrrp_startup_delay: silent in INIT until the delay is over, then the
+// usual start (the owner is master at once).
+func TestRunStartupDelay(t *testing.T) {
+	cfg := testConfig
+	cfg.Priority, cfg.StartupDelay = 255, 10*time.Second
+	h := startHarness(t, cfg)
+	eventually(t, "the delay's timer", func() bool {
+		h.clock.mu.Lock()
+		defer h.clock.mu.Unlock()
+		return len(h.clock.timers) > 0
+	})
+	h.clock.Advance(9 * time.Second)
+	h.noAdvert()
+	assert.Equal(t, StateInit, h.in.Status().State)
+	h.clock.Advance(time.Second)
+	h.expect(StateInit, StateMaster)
+	h.advert()
+}
+
 func TestRunGracefulStop(t *testing.T) {
 	cfg := testConfig
 	cfg.Version, cfg.Password, cfg.AdvertInterval = 3, "", 100*time.Millisecond

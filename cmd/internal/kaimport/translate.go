@@ -342,7 +342,6 @@ var globalReasons = map[string]string{
 	"lvs_notify_fifo_script":       "lvsctl has no notify FIFO; use notify hooks",
 	"notify_fifo":                  "lvsctl has no notify FIFO; use notify hooks",
 	"notify_fifo_script":           "lvsctl has no notify FIFO; use notify hooks",
-	"vrrp_startup_delay":           "lvsctl does not delay VRRP at start-up",
 	"vrrp_higher_prio_send_advert": "lvsctl does not answer adverts of a higher priority",
 	"net_namespace":                "lvsctl runs in the namespace it is started in (or --netns)",
 	"checker_log_all_failures":     "note: logging only",
@@ -391,7 +390,7 @@ func (t *translator) translate(stmts []*Stmt) {
 					}
 				case "vrrp_strict":
 					t.vrrpStrict = c
-				case "vrrp_garp_master_delay", "vrrp_garp_master_repeat", "vrrp_garp_master_refresh", "vrrp_garp_master_refresh_repeat":
+				case "vrrp_garp_master_delay", "vrrp_garp_master_repeat", "vrrp_garp_master_refresh", "vrrp_garp_master_refresh_repeat", "vrrp_startup_delay":
 					t.vrrpGARP = t.vrrpGARP.add(c)
 				case "script_user":
 					t.scriptUser, t.scriptUserTop = c, s
@@ -477,7 +476,7 @@ func (t *translator) globalDefs(s *Stmt) {
 			t.emitBlock(t.syncDaemon(g, c))
 		case "lvs_timeouts":
 			t.lvsTimeouts(g, c) // timeouts.go
-		case "vrrp_garp_master_delay", "vrrp_garp_master_repeat", "vrrp_garp_master_refresh", "vrrp_garp_master_refresh_repeat":
+		case "vrrp_garp_master_delay", "vrrp_garp_master_repeat", "vrrp_garp_master_refresh", "vrrp_garp_master_refresh_repeat", "vrrp_startup_delay":
 			t.globalGARPNote(g, c) // vrrp.go
 		case "vrrp_version":
 			if t.vrrpVersion == 0 {

@@ -223,21 +223,31 @@ func parseAddrOrPrefix(s string) (netip.Prefix, error) {
 	return netip.PrefixFrom(a, a.BitLen()), err
 }
 
-// garpDefaults are global_defs' vrrp_garp_master_delay, _repeat, _refresh
-// and _refresh_repeat, by the instance keyword they default.
+// garpDefaults are global_defs' vrrp_garp_master_delay, _repeat, _refresh,
+// _refresh_repeat and vrrp_startup_delay, by the instance keyword they
+// default.
 type garpDefaults map[string]float64
 
 // garpRange is the range of each, as the instance keyword takes it.
 var garpRange = map[string][2]float64{
 	"garp_master_delay": {0, 86400}, "garp_master_repeat": {1, 255},
 	"garp_master_refresh": {0, 86400}, "garp_master_refresh_repeat": {1, 255},
+	"vrrp_startup_delay": {0, 86400},
+}
+
+// instanceKeyword is the vrrp_instance keyword a global one defaults.
+func instanceKeyword(global string) string {
+	if global == "vrrp_startup_delay" {
+		return global
+	}
+	return strings.TrimPrefix(global, "vrrp_")
 }
 
 func (g garpDefaults) add(s *Stmt) garpDefaults {
-	kw := strings.TrimPrefix(s.Keyword(), "vrrp_")
+	kw := instanceKeyword(s.Keyword())
 	f, err := strconv.ParseFloat(s.Arg(0), 64)
 	r := garpRange[kw]
-	if err != nil || f < r[0] || f > r[1] || (kw == "garp_master_refresh" && f == 0) {
+	if err != nil || f < r[0] || f > r[1] || ((kw == "garp_master_refresh" || kw == "vrrp_startup_delay") && f == 0) {
 		return g
 	}
 	if strings.HasSuffix(kw, "repeat") && f != float64(int(f)) {
@@ -253,12 +263,12 @@ func (g garpDefaults) add(s *Stmt) garpDefaults {
 // globalGARPNote reports a global vrrp_garp_master_* keyword: translated
 // into each instance, or not, when its value is out of range.
 func (t *translator) globalGARPNote(b *hblock, s *Stmt) {
-	kw := strings.TrimPrefix(s.Keyword(), "vrrp_")
+	kw := instanceKeyword(s.Keyword())
 	if _, ok := t.vrrpGARP[kw]; ok {
 		t.partly(b, s, Note, "translated into %s of each vrrp_instance that sets none", kw)
 		return
 	}
-	if kw == "garp_master_refresh" && s.Arg(0) == "0" {
+	if (kw == "garp_master_refresh" || kw == "vrrp_startup_delay") && s.Arg(0) == "0" {
 		t.drop(b, s, Note, "0 is keepalived's default: no refresh")
 		return
 	}

@@ -176,6 +176,7 @@ func TestGARPImport(t *testing.T) {
 	res, cfg := importSrc(t, `global_defs {
     vrrp_garp_master_refresh 60
     vrrp_garp_master_repeat 3
+    vrrp_startup_delay 30
 }
 vrrp_instance VI_1 {
     interface eth0
@@ -200,6 +201,8 @@ vrrp_instance VI_2 {
 	assert.Equal(t, time.Minute, c1.GARPRefresh, "%s", res.HCL)
 	assert.Equal(t, 2, c1.GARPRefreshRepeat)
 	assert.Equal(t, 3, c1.GARPRepeat)
+	assert.Equal(t, 30*time.Second, c1.StartupDelay)
+	assert.Equal(t, 30*time.Second, c2.StartupDelay)
 	assert.Equal(t, 10*time.Second, c2.GARPRefresh, "the instance's own wins")
 	assert.Equal(t, 1, c2.GARPRepeat)
 	assert.Contains(t, diagLines(res), "k.conf:2: note: vrrp_garp_master_refresh: translated into garp_master_refresh of each vrrp_instance that sets none")
