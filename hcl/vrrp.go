@@ -67,6 +67,9 @@ const (
 	TrackScript        = "script:"
 	TrackInterface     = "interface:"
 	TrackVirtualServer = "virtual_server:"
+	// TrackFile is a track_file: the path follows; its number, not an up
+	// or down state, moves the priority (vrrp.Track.Valued).
+	TrackFile = "file:"
 )
 
 // VRRPInstance is one vrrp_instance block.
@@ -148,6 +151,7 @@ var vrrpInstanceSchema = &hcl.BodySchema{
 		{Name: "track_script"},
 		{Name: "track_interface"},
 		{Name: "track_virtual_server"},
+		{Name: "track_file"},
 		{Name: "notify_master"},
 		{Name: "notify_backup"},
 		{Name: "notify_fault"},
@@ -191,6 +195,7 @@ var vrrpTrackSchema = &hcl.BodySchema{
 		{Name: "script"},
 		{Name: "interface"},
 		{Name: "virtual_server"},
+		{Name: "file"},
 		{Name: "weight"},
 	},
 }
@@ -279,6 +284,7 @@ type vrrpInstanceSyntax struct {
 	TrackScript        *strList
 	TrackInterface     *strList
 	TrackVirtualServer *strList
+	TrackFile          *strList
 	Tracks             []*trackSyntax // track blocks
 
 	Notify    notifySyntax
@@ -324,6 +330,7 @@ type trackSyntax struct {
 	Script        *attr[string]
 	Interface     *attr[string]
 	VirtualServer *attr[string]
+	File          *attr[string]
 	Weight        *attr[*big.Float]
 }
 
@@ -421,6 +428,7 @@ func (d *decoder) vrrpInstance(b *hcl.Block) *vrrpInstanceSyntax {
 	s.TrackScript = d.stringList(a["track_script"])
 	s.TrackInterface = d.stringList(a["track_interface"])
 	s.TrackVirtualServer = d.stringList(a["track_virtual_server"])
+	s.TrackFile = d.stringList(a["track_file"])
 	s.Notify = d.notify(a)
 	for _, blk := range content.Blocks {
 		switch blk.Type {
@@ -471,6 +479,7 @@ func (d *decoder) vrrpInstance(b *hcl.Block) *vrrpInstanceSyntax {
 				Script:        decodeString(d, bc.Attributes["script"]),
 				Interface:     decodeString(d, bc.Attributes["interface"]),
 				VirtualServer: decodeString(d, bc.Attributes["virtual_server"]),
+				File:          decodeString(d, bc.Attributes["file"]),
 				Weight:        decodeNumber(d, bc.Attributes["weight"]),
 			})
 		}

@@ -909,6 +909,15 @@ func (b *vrrpBuilder) tracks(s *vrrpInstanceSyntax, c vrrp.Config) []vrrp.Track 
 		}
 		return trackDef{name: TrackVirtualServer + name, where: where}, true
 	}
+	file := func(path string, where hcl.Range) (trackDef, bool) {
+		if !strings.HasPrefix(path, "/") {
+			b.errorAt(where, nil, "Invalid track_file",
+				"A tracked file is an absolute path, such as \"/run/lvsctl/prio\"; got %q.", path)
+			return trackDef{}, false
+		}
+		// keepalived's track_file weight defaults to 1.
+		return trackDef{name: TrackFile + path, where: where, weight: 1}, true
+	}
 	lists := []struct {
 		list *strList
 		fn   func(string, hcl.Range) (trackDef, bool)
@@ -916,6 +925,7 @@ func (b *vrrpBuilder) tracks(s *vrrpInstanceSyntax, c vrrp.Config) []vrrp.Track 
 		{s.TrackScript, script},
 		{s.TrackInterface, iface},
 		{s.TrackVirtualServer, service},
+		{s.TrackFile, file},
 	}
 	for _, l := range lists {
 		if l.list == nil {
@@ -932,14 +942,14 @@ func (b *vrrpBuilder) tracks(s *vrrpInstanceSyntax, c vrrp.Config) []vrrp.Track 
 	}
 	for _, tb := range s.Tracks {
 		var set []*attr[string]
-		for _, a := range []*attr[string]{tb.Script, tb.Interface, tb.VirtualServer} {
+		for _, a := range []*attr[string]{tb.Script, tb.Interface, tb.VirtualServer, tb.File} {
 			if a != nil {
 				set = append(set, a)
 			}
 		}
 		if len(set) == 0 {
 			b.errorAt(tb.DefRange, nil, "Missing tracked object",
-				"A track block names one object: script = \"NAME\" (a vrrp_script), interface = \"NAME\" or virtual_server = \"NAME\" (its quorum), with an optional weight.")
+				"A track block names one object: script = \"NAME\" (a vrrp_script), interface = \"NAME\", virtual_server = \"NAME\" (its quorum) or file = \"/PATH\" (a number, keepalived's track_file), with an optional weight.")
 			continue
 		}
 		if len(set) > 1 {
@@ -961,6 +971,9 @@ func (b *vrrpBuilder) tracks(s *vrrpInstanceSyntax, c vrrp.Config) []vrrp.Track 
 			t.where = tb.DefRange
 		case tb.VirtualServer:
 			t, ok = service(a.Val, a.Value)
+			t.where = tb.DefRange
+		case tb.File:
+			t, ok = file(a.Val, a.Value)
 			t.where = tb.DefRange
 		}
 		if !ok {
@@ -1005,7 +1018,7 @@ func (b *vrrpBuilder) tracks(s *vrrpInstanceSyntax, c vrrp.Config) []vrrp.Track 
 				Subject:  t.where.Ptr(),
 			})
 		}
-		out = append(out, vrrp.Track{Name: t.name, Weight: t.weight})
+		out = append(out, vrrp.Track{Name: t.name, Weight: t.weight, Valued: strings.HasPrefix(t.name, TrackFile)})
 	}
 	return out
 }
@@ -1132,7 +1145,7 @@ func (b *vrrpBuilder) interfaceName(name string, where hcl.Range) bool {
 }
 
 func describeTrack(name string) string {
-	for _, p := range []string{TrackScript, TrackInterface, TrackVirtualServer} {
+	for _, p := range []string{TrackScript, TrackInterface, TrackVirtualServer, TrackFile} {
 		if rest, ok := strings.CutPrefix(name, p); ok {
 			kind := strings.TrimSuffix(p, ":")
 			if kind == "script" {

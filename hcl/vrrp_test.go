@@ -361,6 +361,25 @@ vrrp_instance "VI_1" {
 	assert.Equal(t, 30*time.Second, c.StartupDelay)
 }
 
+func TestVRRPTrackFile(t *testing.T) {
+	cfg, files, diags := lvshcl.Parse([]byte(`
+vrrp_instance "VI_1" {
+  interface         = "eth0"
+  virtual_router_id = 51
+  virtual_ipaddress = ["192.168.1.200/24"]
+  track_file        = ["/run/a"]
+  track {
+    file   = "/run/b"
+    weight = -10
+  }
+}`), "vrrp.hcl")
+	require.Empty(t, diags, "%s", render(t, files, diags))
+	assert.Equal(t, []vrrp.Track{
+		{Name: lvshcl.TrackFile + "/run/a", Weight: 1, Valued: true},
+		{Name: lvshcl.TrackFile + "/run/b", Weight: -10, Valued: true},
+	}, cfg.VRRP.Instances[0].Config.Track)
+}
+
 func TestVRRPWarnings(t *testing.T) {
 	src := `vrrp_script "unused" {
   command = ["/bin/true"]

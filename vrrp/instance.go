@@ -183,6 +183,11 @@ type Track struct {
 	// weight while up; negative adds it (subtracts) while down. The
 	// effective priority stays within 1-254.
 	Weight int
+	// Valued marks an object that reports a number (SetTrackedValue)
+	// rather than up or down: keepalived's track_file. With weight 0 a
+	// non-zero value is FAULT; otherwise value x weight is added to the
+	// priority, and below -253 it is FAULT. Values start at 0.
+	Valued bool
 }
 
 // Status is a snapshot of an instance.
@@ -248,6 +253,7 @@ type Instance struct {
 
 	mu      sync.Mutex
 	tracked map[string]bool
+	values  map[string]int // of Valued tracks
 	status  Status
 
 	// Owned by Run's goroutine.
@@ -282,6 +288,7 @@ func New(cfg Config) (*Instance, error) {
 		open:       openSystem,
 		trackCh:    make(chan struct{}, 1),
 		tracked:    map[string]bool{},
+		values:     map[string]int{},
 		dropLogged: map[DropReason]time.Time{},
 		suppressed: map[DropReason]int{},
 	}
@@ -566,6 +573,35 @@ func (in *Instance) setup() error {
 	return errors.Join(errs...)
 }
 
+// SetTrackedValue reports the value of a Valued tracked object named in
+// Config.Track (a track_file's number). Safe to call at any time.
+func (in *Instance) SetTrackedValue(name string, v int) error {
+	valued := false
+	for _, t := range in.cfg.Track {
+		valued = valued || (t.Name == name && t.Valued)
+	}
+	if !valued {
+		return fmt.Errorf("vrrp instance %q tracks no value %q", in.cfg.Name, name)
+	}
+	in.mu.Lock()
+	old := in.values[name]
+	in.values[name] = v
+	in.mu.Unlock()
+	if old != v {
+		select {
+		case in.trackCh <- struct{}{}:
+		default:
+		}
+		if !in.running.Load() {
+			prio, _ := in.effective()
+			in.mu.Lock()
+			in.status.Priority = prio
+			in.mu.Unlock()
+		}
+	}
+	return nil
+}
+
 // dropsVIPTraffic reports whether the instance is in no_accept mode: a
 // non-owner with no_accept, or in strict mode without accept.
 func (in *Instance) dropsVIPTraffic() bool {
@@ -609,6 +645,18 @@ func (in *Instance) effective() (uint8, string) {
 	prio := base
 	var faults []string
 	for _, t := range in.cfg.Track {
+		if t.Valued {
+			v := in.values[t.Name]
+			switch {
+			case t.Weight == 0 && v != 0:
+				faults = append(faults, fmt.Sprintf("%s is %d", t.Name, v))
+			case t.Weight != 0 && v*t.Weight < -253:
+				faults = append(faults, fmt.Sprintf("%s is %d (x %d < -253)", t.Name, v, t.Weight))
+			case t.Weight != 0:
+				prio += max(min(v*t.Weight, 253), -253)
+			}
+			continue
+		}
 		up := in.tracked[t.Name]
 		switch {
 		case t.Weight == 0 && !up:

@@ -373,6 +373,39 @@ func TestRunStartupDelay(t *testing.T) {
 	h.advert()
 }
 
+// track_file: value x weight moves the priority; weight 0 faults on a
+// non-zero value; below -253 faults (keepalived.conf(5)).
+func TestTrackedValue(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		weight, v int
+		prio      uint8
+		fault     bool
+	}{
+		{"zero", 10, 0, 100, false},
+		{"positive", 10, 3, 130, false},
+		{"negative", 10, -5, 50, false},
+		{"clamped", 254, 1, 254, false},
+		{"below -253", 254, -1, 100, true},
+		{"weight 0, non-zero", 0, 7, 100, true},
+		{"weight 0, zero", 0, 0, 100, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in, err := New(Config{Name: "a", Interface: "eth0", VRID: 1, Track: []Track{{Name: "file:/x", Weight: tc.weight, Valued: true}}})
+			require.NoError(t, err)
+			require.NoError(t, in.SetTrackedValue("file:/x", tc.v))
+			prio, fault := in.effective()
+			assert.Equal(t, tc.fault, fault != "", fault)
+			if !tc.fault {
+				assert.Equal(t, tc.prio, prio)
+			}
+		})
+	}
+	in, err := New(Config{Name: "a", Interface: "eth0", VRID: 1, Track: []Track{{Name: "script:x"}}})
+	require.NoError(t, err)
+	assert.Error(t, in.SetTrackedValue("script:x", 1), "not a valued track")
+}
+
 func TestRunGracefulStop(t *testing.T) {
 	cfg := testConfig
 	cfg.Version, cfg.Password, cfg.AdvertInterval = 3, "", 100*time.Millisecond
@@ -528,15 +561,15 @@ func TestEffectivePriority(t *testing.T) {
 		fault string
 	}{
 		{"no tracking", 100, nil, nil, 100, ""},
-		{"positive weight while up", 100, []Track{{"a", 20}}, nil, 120, ""},
-		{"positive weight while down", 100, []Track{{"a", 20}}, []string{"a"}, 100, ""},
-		{"negative weight while up", 100, []Track{{"a", -30}}, nil, 100, ""},
-		{"negative weight while down", 100, []Track{{"a", -30}}, []string{"a"}, 70, ""},
-		{"sum", 100, []Track{{"a", -30}, {"b", 10}, {"c", -5}}, []string{"a", "c"}, 75, ""},
-		{"clamped low", 10, []Track{{"a", -50}}, []string{"a"}, 1, ""},
-		{"clamped high", 250, []Track{{"a", 50}}, nil, 254, ""},
-		{"owner ignores weights", 255, []Track{{"a", -50}}, []string{"a"}, 255, ""},
-		{"weight 0 down is fault", 100, []Track{{"a", 0}, {"b", 0}}, []string{"a", "b"}, 100, "a down, b down"},
+		{"positive weight while up", 100, []Track{{Name: "a", Weight: 20}}, nil, 120, ""},
+		{"positive weight while down", 100, []Track{{Name: "a", Weight: 20}}, []string{"a"}, 100, ""},
+		{"negative weight while up", 100, []Track{{Name: "a", Weight: -30}}, nil, 100, ""},
+		{"negative weight while down", 100, []Track{{Name: "a", Weight: -30}}, []string{"a"}, 70, ""},
+		{"sum", 100, []Track{{Name: "a", Weight: -30}, {Name: "b", Weight: 10}, {Name: "c", Weight: -5}}, []string{"a", "c"}, 75, ""},
+		{"clamped low", 10, []Track{{Name: "a", Weight: -50}}, []string{"a"}, 1, ""},
+		{"clamped high", 250, []Track{{Name: "a", Weight: 50}}, nil, 254, ""},
+		{"owner ignores weights", 255, []Track{{Name: "a", Weight: -50}}, []string{"a"}, 255, ""},
+		{"weight 0 down is fault", 100, []Track{{Name: "a", Weight: 0}, {Name: "b", Weight: 0}}, []string{"a", "b"}, 100, "a down, b down"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -3,10 +3,13 @@ package director
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"maps"
+	"os"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -41,6 +44,9 @@ type VRRPOptions struct {
 	// instances to leave and their notify_stop hooks to finish (default:
 	// 30 s).
 	ShutdownWait time.Duration
+	// FilePoll is how often a track_file is read again (default 1 s;
+	// keepalived uses inotify).
+	FilePoll time.Duration
 	// OnTransition, if set, is told every instance's state change (the
 	// e-mail alerts). It is called under the runner's lock and must not
 	// block.
@@ -372,8 +378,82 @@ func (r *Runner) startLocked(ctx context.Context, spec lvshcl.VRRPInstance) bool
 	ictx, cancel := context.WithCancel(ctx)
 	in.cancel = cancel
 	r.insts[name] = in
+	for _, t := range in.cfg.Track {
+		if path, ok := strings.CutPrefix(t.Name, lvshcl.TrackFile); ok {
+			f := &trackFile{r: r, vi: vi, name: t.Name, path: path, inst: name}
+			f.read() // before Run: the first priority counts the file
+			go f.watch(ictx, r.filePoll())
+		}
+	}
 	go r.runInstance(ictx, in)
 	return true
+}
+
+func (r *Runner) filePoll() time.Duration {
+	if r.o.FilePoll > 0 {
+		return r.o.FilePoll
+	}
+	return time.Second
+}
+
+// valueSetter is what a track_file needs of an instance (vrrp.Instance
+// has it).
+type valueSetter interface {
+	SetTrackedValue(name string, v int) error
+}
+
+// trackFile follows one track_file of one instance: the number in the
+// file (keepalived reads it as text; unreadable or not a number is 0,
+// logged once per change of reason).
+type trackFile struct {
+	r          *Runner
+	vi         Instance
+	name, path string
+	inst       string
+	last       int
+	lastErr    string
+	known      bool
+}
+
+func (f *trackFile) read() {
+	v := 0
+	why := ""
+	b, err := os.ReadFile(f.path)
+	if err != nil {
+		why = err.Error()
+	} else if v, err = strconv.Atoi(strings.TrimSpace(string(b))); err != nil {
+		v, why = 0, fmt.Sprintf("%s does not hold a number: %v", f.path, err)
+	}
+	if why != "" && why != f.lastErr {
+		f.r.log.Warn("track_file: counted as 0", "vrrp_instance", f.inst, "file", f.path, "err", why)
+	}
+	f.lastErr = why
+	if f.known && v == f.last {
+		return
+	}
+	f.known, f.last = true, v
+	vs, ok := f.vi.(valueSetter)
+	if !ok {
+		f.r.log.Error("track_file: this instance takes no values", "vrrp_instance", f.inst)
+		return
+	}
+	f.r.log.Info("track_file", "vrrp_instance", f.inst, "file", f.path, "value", v)
+	if err := vs.SetTrackedValue(f.name, v); err != nil {
+		f.r.log.Error("tracking", "vrrp_instance", f.inst, "err", err)
+	}
+}
+
+func (f *trackFile) watch(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			f.read()
+		}
+	}
 }
 
 // runInstance runs in until ctx is done, restarting it when Run fails.

@@ -223,6 +223,69 @@ func parseAddrOrPrefix(s string) (netip.Prefix, error) {
 	return netip.PrefixFrom(a, a.BitLen()), err
 }
 
+// vrrpTrackFile resolves an instance's track_file entry "NAME [weight W
+// [reverse]]" through the top-level track_file NAME { file "PATH" weight W
+// [reverse] init_file ... } into the path and the weight.
+func (t *translator) vrrpTrackFile(b *hblock, e *Stmt) (string, int, bool) {
+	name := e.Keyword()
+	top := t.trackFile(name) // checks.go
+	if top == nil {
+		t.drop(b, e, Warning, "there is no track_file %s", name)
+		return "", 0, false
+	}
+	path, weight := "", 1
+	for _, c := range top.Block {
+		switch c.Keyword() {
+		case "file":
+			path = strings.Trim(c.Arg(0), `"`)
+		case "weight":
+			w, err := strconv.Atoi(c.Arg(0))
+			if err != nil {
+				t.drop(b, e, Warning, "track_file %s: weight %q is not a number", name, c.Arg(0))
+				return "", 0, false
+			}
+			if c.Arg(1) == "reverse" {
+				w = -w
+			}
+			weight = w
+		case "init_file":
+			if v := c.Arg(0); v != "" && v != "0" && v != "overwrite" {
+				t.partly(b, e, Warning, "lvsctl does not create %s with %s (init_file): a missing file counts as 0", path, v)
+			}
+		}
+	}
+	if !strings.HasPrefix(path, "/") {
+		t.drop(b, e, Warning, "track_file %s has no absolute file path", name)
+		return "", 0, false
+	}
+	switch {
+	case e.Arg(0) == "":
+	case e.Arg(0) == "weight":
+		w, err := strconv.Atoi(e.Arg(1))
+		if err != nil || w < -253 || w > 253 {
+			t.drop(b, e, Warning, "weight %q: lvsctl takes -253..253", e.Arg(1))
+			return "", 0, false
+		}
+		switch e.Arg(2) {
+		case "reverse":
+			w = -w
+		case "", "noreverse", "no_reverse":
+		default:
+			t.drop(b, e, Warning, "cannot read this tracked file: expected NAME [weight N [reverse]]")
+			return "", 0, false
+		}
+		weight = w
+	default:
+		t.drop(b, e, Warning, "cannot read this tracked file: expected NAME [weight N [reverse]]")
+		return "", 0, false
+	}
+	if weight < -253 || weight > 253 {
+		t.drop(b, e, Warning, "weight %d of track_file %s: lvsctl takes -253..253", weight, name)
+		return "", 0, false
+	}
+	return path, weight, true
+}
+
 // garpDefaults are global_defs' vrrp_garp_master_delay, _repeat, _refresh,
 // _refresh_repeat and vrrp_startup_delay, by the instance keyword they
 // default.
@@ -323,7 +386,6 @@ var instanceReasons = map[string]string{
 	"use_ipvlan":                 "lvsctl has no ipvlan interfaces; use_vmac makes a macvlan",
 	"skip_check_adv_addr":        "lvsctl always checks the addresses in adverts",
 	"check_unicast_src":          "lvsctl does not check the source of unicast adverts",
-	"track_file":                 "lvsctl does not track files; use a vrrp_script",
 	"track_process":              "lvsctl does not track processes; use a vrrp_script",
 	"track_bfd":                  "lvsctl has no BFD",
 	"notify_master_rx_lower_pri": "lvsctl has no such hook",
@@ -441,7 +503,7 @@ func (t *translator) vrrpInstance(s *Stmt) *hblock {
 			routeStmts = append(routeStmts, c.Block...)
 		case "virtual_rules":
 			ruleStmts = append(ruleStmts, c.Block...)
-		case "track_script", "track_interface":
+		case "track_script", "track_interface", "track_file":
 			for _, e := range c.Block {
 				tracks = append(tracks, e)
 				trackKind = append(trackKind, strings.TrimPrefix(kw, "track_"))
@@ -684,9 +746,28 @@ func (t *translator) vrrpInstance(s *Stmt) *hblock {
 
 	// Tracking: plain names in lists, names with a weight in track blocks.
 	lists := map[string][]string{}
+	seenFiles := map[string]bool{}
 	for i, e := range tracks {
 		kind := trackKind[i]
 		target := e.Keyword()
+		if kind == "file" {
+			if path, w, ok := t.vrrpTrackFile(b, e); ok {
+				if seenFiles[path] {
+					t.drop(b, e, Warning, "%s is already tracked by this instance", path)
+					continue
+				}
+				seenFiles[path] = true
+				if w == 1 {
+					lists["file"] = append(lists["file"], path)
+				} else {
+					tb := newBlock("track")
+					tb.set("file", str(path))
+					tb.set("weight", num(float64(w)))
+					b.add(tb)
+				}
+			}
+			continue
+		}
 		if kind == "script" && !t.scripts[target] {
 			t.drop(b, e, Warning, "vrrp_script %s is not in the output (missing, or not translated)", target)
 			continue
@@ -711,7 +792,7 @@ func (t *translator) vrrpInstance(s *Stmt) *hblock {
 		tb.set("weight", num(f))
 		b.add(tb)
 	}
-	for _, kind := range []string{"script", "interface"} {
+	for _, kind := range []string{"script", "interface", "file"} {
 		if l := lists[kind]; len(l) > 0 {
 			b.set("track_"+kind, strList(l))
 		}

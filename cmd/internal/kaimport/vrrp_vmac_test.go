@@ -207,3 +207,38 @@ vrrp_instance VI_2 {
 	assert.Equal(t, 1, c2.GARPRepeat)
 	assert.Contains(t, diagLines(res), "k.conf:2: note: vrrp_garp_master_refresh: translated into garp_master_refresh of each vrrp_instance that sets none")
 }
+
+// track_file resolves through the top-level block: path, weight, reverse.
+func TestTrackFileImport(t *testing.T) {
+	res, cfg := importSrc(t, `track_file tf_a {
+    file "/run/a"
+}
+track_file tf_b {
+    file "/run/b"
+    weight 5 reverse
+    init_file 3
+}
+vrrp_instance VI_1 {
+    interface eth0
+    virtual_router_id 51
+    virtual_ipaddress {
+        10.0.0.1
+    }
+    track_file {
+        tf_a
+        tf_b
+        tf_a weight 20
+        tf_missing
+    }
+}
+`)
+	require.Len(t, cfg.VRRP.Instances, 1, "%s", res.HCL)
+	assert.Equal(t, []vrrp.Track{
+		{Name: "file:/run/a", Weight: 1, Valued: true},
+		{Name: "file:/run/b", Weight: -5, Valued: true},
+	}, cfg.VRRP.Instances[0].Config.Track, "%s", res.HCL)
+	d := diagLines(res)
+	assert.Contains(t, d, "warning: tf_b: lvsctl does not create /run/b with 3 (init_file)")
+	assert.Contains(t, d, "warning: tf_missing: not translated: there is no track_file tf_missing")
+	assert.Contains(t, d, "warning: tf_a: not translated: /run/a is already tracked by this instance")
+}
