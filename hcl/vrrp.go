@@ -70,6 +70,9 @@ const (
 	// TrackFile is a track_file: the path follows; its number, not an up
 	// or down state, moves the priority (vrrp.Track.Valued).
 	TrackFile = "file:"
+	// TrackProcess is a track_process: up while a process of that name
+	// runs (its comm, or the base name of its argv[0]).
+	TrackProcess = "process:"
 )
 
 // VRRPInstance is one vrrp_instance block.
@@ -152,6 +155,7 @@ var vrrpInstanceSchema = &hcl.BodySchema{
 		{Name: "track_interface"},
 		{Name: "track_virtual_server"},
 		{Name: "track_file"},
+		{Name: "track_process"},
 		{Name: "notify_master"},
 		{Name: "notify_backup"},
 		{Name: "notify_fault"},
@@ -196,6 +200,7 @@ var vrrpTrackSchema = &hcl.BodySchema{
 		{Name: "interface"},
 		{Name: "virtual_server"},
 		{Name: "file"},
+		{Name: "process"},
 		{Name: "weight"},
 	},
 }
@@ -285,6 +290,7 @@ type vrrpInstanceSyntax struct {
 	TrackInterface     *strList
 	TrackVirtualServer *strList
 	TrackFile          *strList
+	TrackProcess       *strList
 	Tracks             []*trackSyntax // track blocks
 
 	Notify    notifySyntax
@@ -331,6 +337,7 @@ type trackSyntax struct {
 	Interface     *attr[string]
 	VirtualServer *attr[string]
 	File          *attr[string]
+	Process       *attr[string]
 	Weight        *attr[*big.Float]
 }
 
@@ -429,6 +436,7 @@ func (d *decoder) vrrpInstance(b *hcl.Block) *vrrpInstanceSyntax {
 	s.TrackInterface = d.stringList(a["track_interface"])
 	s.TrackVirtualServer = d.stringList(a["track_virtual_server"])
 	s.TrackFile = d.stringList(a["track_file"])
+	s.TrackProcess = d.stringList(a["track_process"])
 	s.Notify = d.notify(a)
 	for _, blk := range content.Blocks {
 		switch blk.Type {
@@ -480,6 +488,7 @@ func (d *decoder) vrrpInstance(b *hcl.Block) *vrrpInstanceSyntax {
 				Interface:     decodeString(d, bc.Attributes["interface"]),
 				VirtualServer: decodeString(d, bc.Attributes["virtual_server"]),
 				File:          decodeString(d, bc.Attributes["file"]),
+				Process:       decodeString(d, bc.Attributes["process"]),
 				Weight:        decodeNumber(d, bc.Attributes["weight"]),
 			})
 		}

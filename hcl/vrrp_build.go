@@ -918,6 +918,15 @@ func (b *vrrpBuilder) tracks(s *vrrpInstanceSyntax, c vrrp.Config) []vrrp.Track 
 		// keepalived's track_file weight defaults to 1.
 		return trackDef{name: TrackFile + path, where: where, weight: 1}, true
 	}
+	process := func(name string, where hcl.Range) (trackDef, bool) {
+		if name == "" || strings.ContainsAny(name, "/\x00") {
+			b.errorAt(where, nil, "Invalid track_process",
+				"A tracked process is a process name (its comm, or the base name of its program), such as \"haproxy\"; got %q.", name)
+			return trackDef{}, false
+		}
+		// keepalived's vrrp_track_process weight defaults to 1.
+		return trackDef{name: TrackProcess + name, where: where, weight: 1}, true
+	}
 	lists := []struct {
 		list *strList
 		fn   func(string, hcl.Range) (trackDef, bool)
@@ -926,6 +935,7 @@ func (b *vrrpBuilder) tracks(s *vrrpInstanceSyntax, c vrrp.Config) []vrrp.Track 
 		{s.TrackInterface, iface},
 		{s.TrackVirtualServer, service},
 		{s.TrackFile, file},
+		{s.TrackProcess, process},
 	}
 	for _, l := range lists {
 		if l.list == nil {
@@ -942,14 +952,14 @@ func (b *vrrpBuilder) tracks(s *vrrpInstanceSyntax, c vrrp.Config) []vrrp.Track 
 	}
 	for _, tb := range s.Tracks {
 		var set []*attr[string]
-		for _, a := range []*attr[string]{tb.Script, tb.Interface, tb.VirtualServer, tb.File} {
+		for _, a := range []*attr[string]{tb.Script, tb.Interface, tb.VirtualServer, tb.File, tb.Process} {
 			if a != nil {
 				set = append(set, a)
 			}
 		}
 		if len(set) == 0 {
 			b.errorAt(tb.DefRange, nil, "Missing tracked object",
-				"A track block names one object: script = \"NAME\" (a vrrp_script), interface = \"NAME\", virtual_server = \"NAME\" (its quorum) or file = \"/PATH\" (a number, keepalived's track_file), with an optional weight.")
+				"A track block names one object: script = \"NAME\" (a vrrp_script), interface = \"NAME\", virtual_server = \"NAME\" (its quorum), file = \"/PATH\" (a number, keepalived's track_file) or process = \"NAME\", with an optional weight.")
 			continue
 		}
 		if len(set) > 1 {
@@ -974,6 +984,9 @@ func (b *vrrpBuilder) tracks(s *vrrpInstanceSyntax, c vrrp.Config) []vrrp.Track 
 			t.where = tb.DefRange
 		case tb.File:
 			t, ok = file(a.Val, a.Value)
+			t.where = tb.DefRange
+		case tb.Process:
+			t, ok = process(a.Val, a.Value)
 			t.where = tb.DefRange
 		}
 		if !ok {
@@ -1145,7 +1158,7 @@ func (b *vrrpBuilder) interfaceName(name string, where hcl.Range) bool {
 }
 
 func describeTrack(name string) string {
-	for _, p := range []string{TrackScript, TrackInterface, TrackVirtualServer, TrackFile} {
+	for _, p := range []string{TrackScript, TrackInterface, TrackVirtualServer, TrackFile, TrackProcess} {
 		if rest, ok := strings.CutPrefix(name, p); ok {
 			kind := strings.TrimSuffix(p, ":")
 			if kind == "script" {

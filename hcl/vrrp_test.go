@@ -368,15 +368,22 @@ vrrp_instance "VI_1" {
   virtual_router_id = 51
   virtual_ipaddress = ["192.168.1.200/24"]
   track_file        = ["/run/a"]
+  track_process     = ["haproxy"]
   track {
     file   = "/run/b"
     weight = -10
+  }
+  track {
+    process = "nginx"
+    weight  = -20
   }
 }`), "vrrp.hcl")
 	require.Empty(t, diags, "%s", render(t, files, diags))
 	assert.Equal(t, []vrrp.Track{
 		{Name: lvshcl.TrackFile + "/run/a", Weight: 1, Valued: true},
+		{Name: lvshcl.TrackProcess + "haproxy", Weight: 1},
 		{Name: lvshcl.TrackFile + "/run/b", Weight: -10, Valued: true},
+		{Name: lvshcl.TrackProcess + "nginx", Weight: -20},
 	}, cfg.VRRP.Instances[0].Config.Track)
 }
 

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"maps"
 	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
@@ -44,9 +45,13 @@ type VRRPOptions struct {
 	// instances to leave and their notify_stop hooks to finish (default:
 	// 30 s).
 	ShutdownWait time.Duration
-	// FilePoll is how often a track_file is read again (default 1 s;
-	// keepalived uses inotify).
+	// FilePoll is how often a track_file is read again, and the processes
+	// of track_process are looked for (default 1 s; keepalived uses
+	// inotify and the proc connector).
 	FilePoll time.Duration
+	// ProcRoot is where track_process looks for processes (default
+	// /proc).
+	ProcRoot string
 	// OnTransition, if set, is told every instance's state change (the
 	// e-mail alerts). It is called under the runner's lock and must not
 	// block.
@@ -384,6 +389,14 @@ func (r *Runner) startLocked(ctx context.Context, spec lvshcl.VRRPInstance) bool
 			f.read() // before Run: the first priority counts the file
 			go f.watch(ictx, r.filePoll())
 		}
+		if proc, ok := strings.CutPrefix(t.Name, lvshcl.TrackProcess); ok {
+			p := &trackProcess{r: r, vi: vi, name: t.Name, proc: proc, inst: name, root: r.o.ProcRoot}
+			if p.root == "" {
+				p.root = "/proc"
+			}
+			p.look() // before Run
+			go p.watch(ictx, r.filePoll())
+		}
 	}
 	go r.runInstance(ictx, in)
 	return true
@@ -394,6 +407,68 @@ func (r *Runner) filePoll() time.Duration {
 		return r.o.FilePoll
 	}
 	return time.Second
+}
+
+// trackProcess follows one track_process of one instance: up while a
+// process whose comm (or the base name of whose argv[0]) is proc runs.
+type trackProcess struct {
+	r                *Runner
+	vi               Instance
+	name, proc, inst string
+	root             string
+	up, known        bool
+}
+
+// processRunning reports whether a process proc runs under root.
+func processRunning(root, proc string) bool {
+	ents, err := os.ReadDir(root)
+	if err != nil {
+		return false
+	}
+	comm := proc
+	if len(comm) > 15 {
+		comm = comm[:15] // the kernel's TASK_COMM_LEN - 1
+	}
+	for _, e := range ents {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		if b, err := os.ReadFile(filepath.Join(root, e.Name(), "comm")); err == nil && strings.TrimSpace(string(b)) == comm {
+			return true
+		}
+		if b, err := os.ReadFile(filepath.Join(root, e.Name(), "cmdline")); err == nil {
+			argv0, _, _ := strings.Cut(string(b), "\x00")
+			if argv0 != "" && filepath.Base(argv0) == proc {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (p *trackProcess) look() {
+	up := processRunning(p.root, p.proc)
+	if p.known && up == p.up {
+		return
+	}
+	p.known, p.up = true, up
+	p.r.log.Info("track_process", "vrrp_instance", p.inst, "process", p.proc, "running", up)
+	if err := p.vi.SetTracked(p.name, up); err != nil {
+		p.r.log.Error("tracking", "vrrp_instance", p.inst, "err", err)
+	}
+}
+
+func (p *trackProcess) watch(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			p.look()
+		}
+	}
 }
 
 // valueSetter is what a track_file needs of an instance (vrrp.Instance

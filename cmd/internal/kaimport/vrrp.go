@@ -286,6 +286,77 @@ func (t *translator) vrrpTrackFile(b *hblock, e *Stmt) (string, int, bool) {
 	return path, weight, true
 }
 
+// vrrpTrackProcess resolves an instance's track_process entry "NAME
+// [weight W [reverse]]" through the top-level vrrp_track_process NAME {
+// process PROC weight W [reverse] ... } into the process name and weight.
+func (t *translator) vrrpTrackProcess(b *hblock, e *Stmt) (string, int, bool) {
+	name := e.Keyword()
+	var top *Stmt
+	for _, s := range t.top {
+		if (s.Keyword() == "vrrp_track_process" || s.Keyword() == "track_process") && s.Arg(0) == name {
+			top = s
+		}
+	}
+	if top == nil {
+		t.drop(b, e, Warning, "there is no vrrp_track_process %s", name)
+		return "", 0, false
+	}
+	proc, weight, reverse := "", 1, false
+	for _, c := range top.Block {
+		switch kw := c.Keyword(); kw {
+		case "process":
+			proc = strings.Trim(c.Arg(0), `"`)
+			if len(c.Args()) > 1 {
+				t.drop(b, e, Warning, "vrrp_track_process %s matches parameters; lvsctl matches the process name only", name)
+				return "", 0, false
+			}
+		case "weight":
+			w, err := strconv.Atoi(c.Arg(0))
+			if err != nil {
+				t.drop(b, e, Warning, "vrrp_track_process %s: weight %q is not a number", name, c.Arg(0))
+				return "", 0, false
+			}
+			weight, reverse = w, c.Arg(1) == "reverse"
+		case "quorum":
+			if c.Arg(0) != "1" {
+				t.drop(b, e, Warning, "vrrp_track_process %s: lvsctl counts a process as up when one runs (quorum 1), not %s", name, c.Arg(0))
+				return "", 0, false
+			}
+		case "delay", "fork_delay", "terminate_delay":
+			t.partly(b, e, Warning, "vrrp_track_process %s: lvsctl has no %s: it looks every second", name, kw)
+		default:
+			t.drop(b, e, Warning, "vrrp_track_process %s: lvsctl does not translate %s", name, kw)
+			return "", 0, false
+		}
+	}
+	if proc == "" {
+		t.drop(b, e, Warning, "vrrp_track_process %s names no process", name)
+		return "", 0, false
+	}
+	switch {
+	case e.Arg(0) == "":
+	case e.Arg(0) == "weight":
+		w, err := strconv.Atoi(e.Arg(1))
+		if err != nil {
+			t.drop(b, e, Warning, "cannot read this tracked process: expected NAME [weight N [reverse]]")
+			return "", 0, false
+		}
+		weight, reverse = w, e.Arg(2) == "reverse"
+	default:
+		t.drop(b, e, Warning, "cannot read this tracked process: expected NAME [weight N [reverse]]")
+		return "", 0, false
+	}
+	if reverse {
+		t.drop(b, e, Warning, "lvsctl has no reverse weights")
+		return "", 0, false
+	}
+	if weight < -253 || weight > 253 {
+		t.drop(b, e, Warning, "weight %d: lvsctl takes -253..253", weight)
+		return "", 0, false
+	}
+	return proc, weight, true
+}
+
 // garpDefaults are global_defs' vrrp_garp_master_delay, _repeat, _refresh,
 // _refresh_repeat and vrrp_startup_delay, by the instance keyword they
 // default.
@@ -386,7 +457,6 @@ var instanceReasons = map[string]string{
 	"use_ipvlan":                 "lvsctl has no ipvlan interfaces; use_vmac makes a macvlan",
 	"skip_check_adv_addr":        "lvsctl always checks the addresses in adverts",
 	"check_unicast_src":          "lvsctl does not check the source of unicast adverts",
-	"track_process":              "lvsctl does not track processes; use a vrrp_script",
 	"track_bfd":                  "lvsctl has no BFD",
 	"notify_master_rx_lower_pri": "lvsctl has no such hook",
 	"notify_deleted":             "lvsctl has no such hook",
@@ -503,7 +573,7 @@ func (t *translator) vrrpInstance(s *Stmt) *hblock {
 			routeStmts = append(routeStmts, c.Block...)
 		case "virtual_rules":
 			ruleStmts = append(ruleStmts, c.Block...)
-		case "track_script", "track_interface", "track_file":
+		case "track_script", "track_interface", "track_file", "track_process":
 			for _, e := range c.Block {
 				tracks = append(tracks, e)
 				trackKind = append(trackKind, strings.TrimPrefix(kw, "track_"))
@@ -750,6 +820,24 @@ func (t *translator) vrrpInstance(s *Stmt) *hblock {
 	for i, e := range tracks {
 		kind := trackKind[i]
 		target := e.Keyword()
+		if kind == "process" {
+			if proc, w, ok := t.vrrpTrackProcess(b, e); ok {
+				if seenFiles["process:"+proc] {
+					t.drop(b, e, Warning, "process %s is already tracked by this instance", proc)
+					continue
+				}
+				seenFiles["process:"+proc] = true
+				if w == 1 {
+					lists["process"] = append(lists["process"], proc)
+				} else {
+					tb := newBlock("track")
+					tb.set("process", str(proc))
+					tb.set("weight", num(float64(w)))
+					b.add(tb)
+				}
+			}
+			continue
+		}
 		if kind == "file" {
 			if path, w, ok := t.vrrpTrackFile(b, e); ok {
 				if seenFiles[path] {
@@ -792,7 +880,7 @@ func (t *translator) vrrpInstance(s *Stmt) *hblock {
 		tb.set("weight", num(f))
 		b.add(tb)
 	}
-	for _, kind := range []string{"script", "interface", "file"} {
+	for _, kind := range []string{"script", "interface", "file", "process"} {
 		if l := lists[kind]; len(l) > 0 {
 			b.set("track_"+kind, strList(l))
 		}

@@ -242,3 +242,37 @@ vrrp_instance VI_1 {
 	assert.Contains(t, d, "warning: tf_missing: not translated: there is no track_file tf_missing")
 	assert.Contains(t, d, "warning: tf_a: not translated: /run/a is already tracked by this instance")
 }
+
+// track_process resolves through the top-level vrrp_track_process.
+func TestTrackProcessImport(t *testing.T) {
+	res, cfg := importSrc(t, `vrrp_track_process tp_haproxy {
+    process haproxy
+    weight -20
+}
+vrrp_track_process tp_nginx {
+    process nginx
+}
+vrrp_track_process tp_quorum {
+    process worker
+    quorum 4
+}
+vrrp_instance VI_1 {
+    interface eth0
+    virtual_router_id 51
+    virtual_ipaddress {
+        10.0.0.1
+    }
+    track_process {
+        tp_haproxy
+        tp_nginx
+        tp_quorum
+    }
+}
+`)
+	require.Len(t, cfg.VRRP.Instances, 1, "%s", res.HCL)
+	assert.Equal(t, []vrrp.Track{
+		{Name: "process:nginx", Weight: 1},
+		{Name: "process:haproxy", Weight: -20},
+	}, cfg.VRRP.Instances[0].Config.Track, "%s", res.HCL)
+	assert.Contains(t, diagLines(res), "lvsctl counts a process as up when one runs (quorum 1), not 4")
+}
