@@ -247,6 +247,7 @@ type Instance struct {
 	open    func(*Instance) (system, error)
 
 	trackCh          chan struct{}
+	forceCh          chan forced
 	running          atomic.Bool
 	noPreemptCleared bool
 	strictResets     []string
@@ -287,6 +288,7 @@ func New(cfg Config) (*Instance, error) {
 		log:        cfg.Logger,
 		open:       openSystem,
 		trackCh:    make(chan struct{}, 1),
+		forceCh:    make(chan forced, 8),
 		tracked:    map[string]bool{},
 		values:     map[string]int{},
 		dropLogged: map[DropReason]time.Time{},
@@ -602,6 +604,29 @@ func (in *Instance) SetTrackedValue(name string, v int) error {
 	return nil
 }
 
+type forced struct {
+	to     State
+	reason string
+}
+
+// Force moves the instance, if it runs, from BACKUP to MASTER or from
+// MASTER to BACKUP at once, as keepalived's vrrp_sync_group does with the
+// other members when one of them changes: the state machine goes on from
+// there (a forced master with a better router beside it yields to its
+// next advert). Other states, and the same state, are left alone. It does
+// not wait for the change.
+func (in *Instance) Force(to State, reason string) error {
+	if to != StateMaster && to != StateBackup {
+		return fmt.Errorf("vrrp instance %q: can only be forced to MASTER or BACKUP, not %v", in.cfg.Name, to)
+	}
+	select {
+	case in.forceCh <- forced{to, reason}:
+		return nil
+	default:
+		return fmt.Errorf("vrrp instance %q: too many forced changes pending", in.cfg.Name)
+	}
+}
+
 // dropsVIPTraffic reports whether the instance is in no_accept mode: a
 // non-owner with no_accept, or in strict mode without accept.
 func (in *Instance) dropsVIPTraffic() bool {
@@ -784,6 +809,8 @@ func (in *Instance) Run(ctx context.Context) error {
 			}
 		case <-in.trackCh:
 			in.refresh()
+		case f := <-in.forceCh:
+			in.m.force(in.clock.Now(), f.to, f.reason)
 		case <-timer.C():
 			in.m.tick(in.clock.Now())
 		}

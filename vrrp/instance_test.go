@@ -406,6 +406,24 @@ func TestTrackedValue(t *testing.T) {
 	assert.Error(t, in.SetTrackedValue("script:x", 1), "not a valued track")
 }
 
+// Force: a backup to MASTER at once (VIPs, advert), a master to BACKUP.
+func TestRunForce(t *testing.T) {
+	cfg := testConfig
+	cfg.Priority = 100
+	h := startHarness(t, cfg)
+	h.expect(StateInit, StateBackup)
+	require.NoError(t, h.in.Force(StateMaster, "vrrp_sync_group G: VI_2 became MASTER"))
+	tr := h.expect(StateBackup, StateMaster)
+	assert.Equal(t, "vrrp_sync_group G: VI_2 became MASTER", tr.Reason)
+	h.advert()
+	eventually(t, "VIPs added", func() bool { v, _ := h.sys.state(); return v })
+	require.NoError(t, h.in.Force(StateMaster, "again"))
+	require.NoError(t, h.in.Force(StateBackup, "vrrp_sync_group G: VI_2 left MASTER"))
+	h.expect(StateMaster, StateBackup)
+	eventually(t, "VIPs removed", func() bool { v, _ := h.sys.state(); return !v })
+	assert.Error(t, h.in.Force(StateFault, "x"))
+}
+
 func TestRunGracefulStop(t *testing.T) {
 	cfg := testConfig
 	cfg.Version, cfg.Password, cfg.AdvertInterval = 3, "", 100*time.Millisecond

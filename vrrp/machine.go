@@ -190,6 +190,17 @@ func (m *machine) next() time.Time {
 
 func due(deadline, now time.Time) bool { return !deadline.IsZero() && !now.Before(deadline) }
 
+// force moves a BACKUP to MASTER, or a MASTER to BACKUP, at once: a
+// vrrp_sync_group following one of its members. Other states stay.
+func (m *machine) force(now time.Time, to State, why string) {
+	switch {
+	case to == StateMaster && m.state == StateBackup:
+		m.becomeMaster(now, why)
+	case to == StateBackup && m.state == StateMaster:
+		m.becomeBackup(now, why)
+	}
+}
+
 // tick fires the timers that are due at now.
 func (m *machine) tick(now time.Time) {
 	switch m.state {

@@ -582,6 +582,51 @@ func (r *Runner) onTransition(in *instance, t vrrp.Transition) {
 	}
 	if g := r.groups[in.spec.SyncGroup]; g != nil && r.insts[name] == in {
 		r.groupStateLocked(g, name+" "+t.To.String()+": "+t.Reason)
+		r.forceGroupLocked(in, t)
+	}
+}
+
+// syncReason starts the reason of a transition forced by a sync group.
+const syncReason = "vrrp_sync_group "
+
+// forcer is what a sync group needs of an instance to move it along
+// (vrrp.Instance has it).
+type forcer interface {
+	Force(to vrrp.State, reason string) error
+}
+
+// forceGroupLocked does what keepalived's sync groups do when a member
+// changes by itself: one becoming MASTER takes the members in BACKUP to
+// MASTER with it, one leaving MASTER for BACKUP takes the masters to
+// BACKUP. (FAULT is syncLocked's.) Changes a group forced are not passed
+// on again.
+func (r *Runner) forceGroupLocked(in *instance, t vrrp.Transition) {
+	if strings.HasPrefix(t.Reason, syncReason) {
+		return
+	}
+	var from, to vrrp.State
+	switch {
+	case t.To == vrrp.StateMaster && t.From == vrrp.StateBackup:
+		from, to = vrrp.StateBackup, vrrp.StateMaster
+	case t.From == vrrp.StateMaster && t.To == vrrp.StateBackup:
+		from, to = vrrp.StateMaster, vrrp.StateBackup
+	default:
+		return
+	}
+	g := in.spec.SyncGroup
+	for _, other := range r.membersLocked(g) {
+		if other == in || other.state != from {
+			continue
+		}
+		f, ok := other.vi.(forcer)
+		if !ok {
+			continue
+		}
+		why := fmt.Sprintf("%s%s: %s became %v", syncReason, g, in.spec.Config.Name, to)
+		r.log.Info("vrrp_sync_group: moving a member along", "vrrp_sync_group", g, "vrrp_instance", other.spec.Config.Name, "to", to.String(), "because", in.spec.Config.Name)
+		if err := f.Force(to, why); err != nil {
+			r.log.Error("vrrp_sync_group", "vrrp_instance", other.spec.Config.Name, "err", err)
+		}
 	}
 }
 
