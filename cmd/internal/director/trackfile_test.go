@@ -94,8 +94,8 @@ func TestTrackProcess(t *testing.T) {
 		NewInstance: func(c vrrp.Config) (Instance, error) { return vrrp.New(c) },
 		Links:       &fakeLinks{initial: map[string]bool{}},
 		RetryMin:    time.Hour, RetryMax: time.Hour,
-		FilePoll:    5 * time.Millisecond,
-		ProcRoot:    root,
+		FilePoll: 5 * time.Millisecond,
+		ProcRoot: root,
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
