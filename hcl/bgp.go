@@ -182,6 +182,11 @@ func buildBGP(body hcl.Body, services []ipvs.VirtualService, sources []Source, v
 		return nil, nil
 	}
 	bb := &bgpBuilder{}
+	// Issue 19 is under way: the block is checked, but lvsctl run does not
+	// start the speaker yet. Say so wherever the file is loaded, rather
+	// than let an operator believe the VIPs are announced.
+	bb.warnAt(blocks[0].DefRange, "BGP is not run yet",
+		"This version of lvsctl checks the bgp block but lvsctl run does not start a BGP speaker: nothing is announced. The block is accepted so that configurations can be written and validated ahead of it (docs/bgp.md).")
 	for _, extra := range blocks[1:] {
 		bb.errorAt(extra.DefRange, blocks[0].DefRange.Ptr(), "Duplicate bgp block",
 			"A director runs one BGP speaker; there is already a bgp block at %s.", posString(blocks[0].DefRange))
