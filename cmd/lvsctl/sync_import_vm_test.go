@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -98,59 +96,19 @@ func TestVMSyncImportFailover(t *testing.T) {
 		assert.Equal(t, "Timeout (tcp tcpfin udp): 7200 120 30\n", string(r.stdout), h)
 	}
 
-	var c net.Conn
-	waitVIP := time.Now().Add(15 * time.Second)
-	for {
-		err := l.Do("client", func() (err error) {
-			c, err = net.DialTimeout("tcp4", "10.0.5.100:7000", 2*time.Second)
-			return err
-		})
-		if err == nil {
-			break
-		}
-		require.True(t, time.Now().Before(waitVIP), "cannot connect to the VIP: %v", err)
-		time.Sleep(200 * time.Millisecond)
-	}
-	defer c.Close()
-	local := c.LocalAddr().String()
-	r := bufio.NewReader(c)
-	echo := func(i int, timeout time.Duration) error {
-		require.NoError(t, c.SetDeadline(time.Now().Add(timeout)))
-		msg := fmt.Sprintf("ping %d\n", i)
-		if _, err := c.Write([]byte(msg)); err != nil {
-			return err
-		}
-		got, err := r.ReadString('\n')
-		if err != nil {
-			return err
-		}
-		if got != msg {
-			return fmt.Errorf("echo %q, want %q", got, msg)
-		}
-		return nil
-	}
+	s := dialEcho(t, l)
 	for i := 0; i < 10; i++ {
-		require.NoError(t, echo(i, 3*time.Second))
+		require.NoError(t, s.echo(i, 3*time.Second))
 	}
 	// The backup knows the connection before the failover (the kernel's
 	// sync_threshold: keepalived sets none, so the import neither).
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		res := lvsctlList(l.NSPath("d2"), "-Lnc")
-		if strings.Contains(string(res.stdout), local) {
-			t.Logf("d2 -Lnc:\n%s", res.stdout)
-			break
-		}
-		require.True(t, time.Now().Before(deadline), "the backup never showed %s:\n%s", local, res.stdout)
-		require.NoError(t, echo(100, 3*time.Second))
-		time.Sleep(200 * time.Millisecond)
-	}
+	t.Logf("d2 -Lnc:\n%s", s.awaitSynced(l, "d2", 15*time.Second))
 
 	// The master loses its link; the backup takes the VIP and the
 	// connection keeps working.
 	require.NoError(t, l.Down("d1", "eth0"))
 	waitLog(d2, `msg="sync daemon started" state=master`)
 	for i := 200; i < 205; i++ {
-		require.NoError(t, echo(i, 15*time.Second), "after failover")
+		require.NoError(t, s.echo(i, 15*time.Second), "after failover")
 	}
 }

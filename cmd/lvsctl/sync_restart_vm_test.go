@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -121,45 +119,13 @@ func TestVMSyncUnchangedIsNotRestarted(t *testing.T) {
 	})
 
 	t.Run("a connection survives a failover", func(t *testing.T) {
-		var c net.Conn
-		waitTable := time.Now().Add(15 * time.Second)
-		for {
-			err := l.Do("client", func() (err error) {
-				c, err = net.DialTimeout("tcp4", "10.0.5.100:7000", 2*time.Second)
-				return err
-			})
-			if err == nil {
-				break
-			}
-			require.True(t, time.Now().Before(waitTable), "cannot connect to the VIP: %v", err)
-			time.Sleep(200 * time.Millisecond)
-		}
-		defer c.Close()
-		r := bufio.NewReader(c)
-		echo := func(i int, timeout time.Duration) error {
-			require.NoError(t, c.SetDeadline(time.Now().Add(timeout)))
-			msg := fmt.Sprintf("ping %d\n", i)
-			if _, err := c.Write([]byte(msg)); err != nil {
-				return err
-			}
-			got, err := r.ReadString('\n')
-			if err == nil && got != msg {
-				err = fmt.Errorf("echo %q, want %q", got, msg)
-			}
-			return err
-		}
-		require.NoError(t, echo(0, 3*time.Second))
-		local := c.LocalAddr().String()
-		deadline := time.Now().Add(10 * time.Second)
-		for !strings.Contains(string(lvsctlList(l.NSPath("d2"), "-Lnc").stdout), local) {
-			require.True(t, time.Now().Before(deadline), "the backup never learnt %s", local)
-			require.NoError(t, echo(1, 3*time.Second))
-			time.Sleep(200 * time.Millisecond)
-		}
+		s := dialEcho(t, l)
+		require.NoError(t, s.echo(0, 3*time.Second))
+		s.awaitSynced(l, "d2", 10*time.Second)
 		require.NoError(t, l.Down("d1", "eth0"))
 		waitLog(t, d2, `msg="sync daemon started" state=master`, 2)
 		for i := 2; i < 5; i++ {
-			require.NoError(t, echo(i, 15*time.Second), "after failover")
+			require.NoError(t, s.echo(i, 15*time.Second), "after failover")
 		}
 	})
 }

@@ -148,8 +148,45 @@ func TestVMSyncFailover(t *testing.T) {
 	compareListing(t, l, "d1", "--list", "--daemon")
 
 	// A long-lived connection through the master (d1 holds the VIP).
-	waitTable := time.Now().Add(15 * time.Second)
+	s := dialEcho(t, l)
+	for i := 0; i < 10; i++ {
+		require.NoError(t, s.echo(i, 3*time.Second))
+	}
+
+	// The backup knows the connection before the failover.
+	t.Logf("d2 -Lnc:\n%s", s.awaitSynced(l, "d2", 10*time.Second))
+	compareListing(t, l, "d2", "-Lnc")
+
+	// The master loses its link; the backup takes the VIP and the
+	// connection keeps working.
+	require.NoError(t, l.Down("d1", "eth0"))
+	waitLog(d2, `msg="sync daemon started" state=master`)
+	for i := 200; i < 205; i++ {
+		require.NoError(t, s.echo(i, 15*time.Second), "after failover")
+	}
+	// d1 is in FAULT: its master daemon stopped, nothing else runs.
+	waitLog(d1, `msg="sync daemon stopped" state=master`)
+	res := lvsctlList(l.NSPath("d1"), "-L", "--daemon")
+	assert.Empty(t, string(res.stdout))
+	compareListing(t, l, "d2", "-L", "--daemon")
+}
+
+// echoSession is a long-lived TCP connection from the lab's client to the
+// echo service on the VIP 10.0.5.100:7000, which the sync tests keep open
+// across a failover.
+type echoSession struct {
+	t     *testing.T
+	c     net.Conn
+	r     *bufio.Reader
+	local string // the client's address:port, as -Lnc shows it
+}
+
+// dialEcho connects, retrying for 15 s while the VIP comes up; the
+// connection closes when t ends.
+func dialEcho(t *testing.T, l *lab.Lab) *echoSession {
+	t.Helper()
 	var c net.Conn
+	wait := time.Now().Add(15 * time.Second)
 	for {
 		err := l.Do("client", func() (err error) {
 			c, err = net.DialTimeout("tcp4", "10.0.5.100:7000", 2*time.Second)
@@ -158,55 +195,39 @@ func TestVMSyncFailover(t *testing.T) {
 		if err == nil {
 			break
 		}
-		require.True(t, time.Now().Before(waitTable), "cannot connect to the VIP: %v", err)
+		require.True(t, time.Now().Before(wait), "cannot connect to the VIP: %v", err)
 		time.Sleep(200 * time.Millisecond)
 	}
-	defer c.Close()
-	local := c.LocalAddr().String()
-	r := bufio.NewReader(c)
-	echo := func(i int, timeout time.Duration) error {
-		require.NoError(t, c.SetDeadline(time.Now().Add(timeout)))
-		msg := fmt.Sprintf("ping %d\n", i)
-		if _, err := c.Write([]byte(msg)); err != nil {
-			return err
-		}
-		got, err := r.ReadString('\n')
-		if err != nil {
-			return err
-		}
-		if got != msg {
-			return fmt.Errorf("echo %q, want %q", got, msg)
-		}
-		return nil
-	}
-	for i := 0; i < 10; i++ {
-		require.NoError(t, echo(i, 3*time.Second))
-	}
+	t.Cleanup(func() { c.Close() })
+	return &echoSession{t: t, c: c, r: bufio.NewReader(c), local: c.LocalAddr().String()}
+}
 
-	// The backup knows the connection before the failover.
-	deadline := time.Now().Add(10 * time.Second)
+// echo sends line i and reads it back within timeout.
+func (s *echoSession) echo(i int, timeout time.Duration) error {
+	require.NoError(s.t, s.c.SetDeadline(time.Now().Add(timeout)))
+	msg := fmt.Sprintf("ping %d\n", i)
+	if _, err := s.c.Write([]byte(msg)); err != nil {
+		return err
+	}
+	got, err := s.r.ReadString('\n')
+	if err == nil && got != msg {
+		err = fmt.Errorf("echo %q, want %q", got, msg)
+	}
+	return err
+}
+
+// awaitSynced echoes until host's connection table (lvsctl list -Lnc)
+// shows the session, within wait, and returns that listing.
+func (s *echoSession) awaitSynced(l *lab.Lab, host string, wait time.Duration) []byte {
+	s.t.Helper()
+	deadline := time.Now().Add(wait)
 	for {
-		res := lvsctlList(l.NSPath("d2"), "-Lnc")
-		if strings.Contains(string(res.stdout), local) {
-			t.Logf("d2 -Lnc:\n%s", res.stdout)
-			break
+		res := lvsctlList(l.NSPath(host), "-Lnc")
+		if strings.Contains(string(res.stdout), s.local) {
+			return res.stdout
 		}
-		require.True(t, time.Now().Before(deadline), "the backup never showed %s:\n%s", local, res.stdout)
-		require.NoError(t, echo(100, 3*time.Second))
+		require.True(s.t, time.Now().Before(deadline), "%s never showed %s:\n%s", host, s.local, res.stdout)
+		require.NoError(s.t, s.echo(100, 3*time.Second))
 		time.Sleep(200 * time.Millisecond)
 	}
-	compareListing(t, l, "d2", "-Lnc")
-
-	// The master loses its link; the backup takes the VIP and the
-	// connection keeps working.
-	require.NoError(t, l.Down("d1", "eth0"))
-	waitLog(d2, `msg="sync daemon started" state=master`)
-	for i := 200; i < 205; i++ {
-		require.NoError(t, echo(i, 15*time.Second), "after failover")
-	}
-	// d1 is in FAULT: its master daemon stopped, nothing else runs.
-	waitLog(d1, `msg="sync daemon stopped" state=master`)
-	res := lvsctlList(l.NSPath("d1"), "-L", "--daemon")
-	assert.Empty(t, string(res.stdout))
-	compareListing(t, l, "d2", "-L", "--daemon")
 }
