@@ -22,12 +22,8 @@ func FilesRead(src []byte, filename string) (paths []string, ok bool) {
 		// Attribute names are identifiers, written out in the source.
 		return nil, true
 	}
-	f, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
-	if diags.HasErrors() {
-		return nil, false
-	}
-	body, isSyntax := f.Body.(*hclsyntax.Body)
-	if !isSyntax {
+	body, parsed := syntaxBody(src, filename)
+	if !parsed {
 		return nil, false
 	}
 	ok = true
@@ -94,12 +90,8 @@ func ExecCommands(src []byte, filename string) (programs []string, ok bool) {
 	if !bytes.Contains(src, []byte("exec")) {
 		return nil, true
 	}
-	f, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
-	if diags.HasErrors() {
-		return nil, false
-	}
-	body, isSyntax := f.Body.(*hclsyntax.Body)
-	if !isSyntax {
+	body, parsed := syntaxBody(src, filename)
+	if !parsed {
 		return nil, false
 	}
 	ok = true
@@ -122,4 +114,15 @@ func ExecCommands(src []byte, filename string) (programs []string, ok bool) {
 	walk(body)
 	slices.Sort(programs)
 	return slices.Compact(programs), ok
+}
+
+// syntaxBody parses src for FilesRead and ExecCommands; false if it does
+// not parse.
+func syntaxBody(src []byte, filename string) (*hclsyntax.Body, bool) {
+	f, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
+	if diags.HasErrors() {
+		return nil, false
+	}
+	body, isSyntax := f.Body.(*hclsyntax.Body)
+	return body, isSyntax
 }
