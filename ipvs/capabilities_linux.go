@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"runtime"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -26,7 +27,7 @@ func ProbeCapabilities(ctx context.Context, schedulers []Scheduler, tunnels []Tu
 	if err != nil {
 		return caps, err
 	}
-	defer n.Close()
+	defer closeScratch(n)
 
 	port := uint16(0)
 	next := func() ServiceKey {
@@ -71,6 +72,21 @@ func ProbeCapabilities(ctx context.Context, schedulers []Scheduler, tunnels []Tu
 		}
 	}
 	return caps, nil
+}
+
+// closeScratch deletes the probe's services before it lets its namespace
+// go. The kernel would remove them itself, but later, in its namespace
+// cleanup worker; until then they sit in IPVS's one service hash table for
+// all namespaces, and Linux 6.1's /proc/net/ip_vs of another namespace
+// (ipvsadm -L, node_exporter) then loses lines when its listing takes more
+// than one read (seen in TestVMApplyEverything right after an apply).
+func closeScratch(n *Netlink) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if table, err := n.Services(ctx); err == nil && len(table) > 0 {
+		_, _ = n.Apply(ctx, Diff(table, nil))
+	}
+	n.Close()
 }
 
 // probeVIP and probeReal are the probe's addresses (TEST-NET-1), in its
