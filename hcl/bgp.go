@@ -23,6 +23,9 @@ import (
 //	  hold_time      = 9      # default 90 s; 0 or 3 s and more, whole seconds
 //	  idle_hold_time = 1      # wait before reconnecting after a reset, default 1 s
 //	  drain_time     = 2      # SIGTERM: withdraw, wait this, close; default 2 s
+//	  vip_interface  = "lvsctl0"  # the link the VIPs are put on (a dummy link, or "lo")
+//	  sloppy_tcp     = true   # net.ipv4.vs.sloppy_tcp = 1 while lvsctl run runs
+//	  sloppy_sctp    = false  # net.ipv4.vs.sloppy_sctp likewise
 //	  neighbor "tor1" {
 //	    address        = "10.0.0.1"
 //	    asn            = 65000
@@ -61,6 +64,9 @@ const (
 	DefaultBGPDrainTime    = 2 * time.Second
 	DefaultBFDInterval     = 300 * time.Millisecond
 	DefaultBFDMultiplier   = 3
+	// DefaultVIPInterface is the dummy link `lvsctl run` creates for the
+	// announced VIPs when vip_interface is not set.
+	DefaultVIPInterface = "lvsctl0"
 )
 
 // BGP is the bgp block.
@@ -70,8 +76,15 @@ type BGP struct {
 	HoldTime     time.Duration
 	IdleHoldTime time.Duration
 	DrainTime    time.Duration
-	Neighbors    []BGPNeighbor // in file order
-	Announces    []BGPAnnounce // in file order
+	// VIPInterface is the link the announced VIPs are put on, as /32 and
+	// /128 (DefaultVIPInterface unless set).
+	VIPInterface string
+	// SloppyTCP and SloppySCTP set net.ipv4.vs.sloppy_tcp and sloppy_sctp
+	// to 1 while the daemon runs (the previous values come back on stop):
+	// a director then takes over a flow that began on another one.
+	SloppyTCP, SloppySCTP bool
+	Neighbors             []BGPNeighbor // in file order
+	Announces             []BGPAnnounce // in file order
 }
 
 // BGPNeighbor is a neighbor block.
@@ -111,6 +124,9 @@ var bgpSchema = &hcl.BodySchema{
 		{Name: "hold_time"},
 		{Name: "idle_hold_time"},
 		{Name: "drain_time"},
+		{Name: "vip_interface"},
+		{Name: "sloppy_tcp"},
+		{Name: "sloppy_sctp"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: blockBGPNeighbor, LabelNames: []string{"name"}},
@@ -182,11 +198,6 @@ func buildBGP(body hcl.Body, services []ipvs.VirtualService, sources []Source, v
 		return nil, nil
 	}
 	bb := &bgpBuilder{}
-	// Issue 19 is under way: the block is checked, but lvsctl run does not
-	// start the speaker yet. Say so wherever the file is loaded, rather
-	// than let an operator believe the VIPs are announced.
-	bb.warnAt(blocks[0].DefRange, "BGP is not run yet",
-		"This version of lvsctl checks the bgp block but lvsctl run does not start a BGP speaker: nothing is announced. The block is accepted so that configurations can be written and validated ahead of it (docs/bgp.md).")
 	for _, extra := range blocks[1:] {
 		bb.errorAt(extra.DefRange, blocks[0].DefRange.Ptr(), "Duplicate bgp block",
 			"A director runs one BGP speaker; there is already a bgp block at %s.", posString(blocks[0].DefRange))
@@ -199,9 +210,22 @@ func buildBGP(body hcl.Body, services []ipvs.VirtualService, sources []Source, v
 	hold := bb.d.raw(a["hold_time"])
 	idle := bb.d.raw(a["idle_hold_time"])
 	drain := bb.d.raw(a["drain_time"])
+	vipIf := decodeString(&bb.d, a["vip_interface"])
+	sloppyTCP := decodeBool(&bb.d, a["sloppy_tcp"])
+	sloppySCTP := decodeBool(&bb.d, a["sloppy_sctp"])
 	bb.flush()
 
-	g := &BGP{HoldTime: DefaultBGPHoldTime, IdleHoldTime: DefaultBGPIdleHoldTime, DrainTime: DefaultBGPDrainTime}
+	g := &BGP{HoldTime: DefaultBGPHoldTime, IdleHoldTime: DefaultBGPIdleHoldTime, DrainTime: DefaultBGPDrainTime, VIPInterface: DefaultVIPInterface}
+	if vipIf.ok() {
+		if name := vipIf.Val; !validInterfaceName(name) {
+			bb.errorAt(vipIf.Value, nil, "Invalid vip_interface",
+				"%q is not a Linux interface name: 1 to 15 characters, without \"/\", \":\" or spaces.", name)
+		} else {
+			g.VIPInterface = name
+		}
+	}
+	g.SloppyTCP = sloppyTCP.ok() && sloppyTCP.Val
+	g.SloppySCTP = sloppySCTP.ok() && sloppySCTP.Val
 	if n, ok := bb.whole(asn, 1, 1<<32-1, "Invalid asn", "asn"); ok {
 		g.ASN = uint32(n)
 	}
@@ -266,7 +290,7 @@ func buildBGP(body hcl.Body, services []ipvs.VirtualService, sources []Source, v
 	if len(g.Neighbors) == 0 && !bb.diags.HasErrors() {
 		bb.warnAt(blocks[0].DefRange, "bgp without neighbors", "This bgp block has no neighbor block: nothing is announced to anyone.")
 	}
-	bb.ecmpRules(announces, services, sources, sy)
+	bb.ecmpRules(announces, services, sources, sy, g)
 	if bb.diags.HasErrors() {
 		return nil, bb.diags
 	}
@@ -448,7 +472,7 @@ func (bb *bgpBuilder) announce(blk *hcl.Block, services []ipvs.VirtualService, v
 	if tif.ok() {
 		for _, v := range tif.Val {
 			name := v.Val
-			if name == "" || len(name) > maxInterfaceName || name == "." || name == ".." || strings.ContainsAny(name, "/: \t\n") {
+			if !validInterfaceName(name) {
 				bb.errorAt(v.Value, nil, "Invalid interface name",
 					"%q is not a Linux interface name: 1 to 15 characters, without \"/\", \":\" or spaces.", name)
 				continue
@@ -484,6 +508,11 @@ func (bb *bgpBuilder) announce(blk *hcl.Block, services []ipvs.VirtualService, v
 		af.ann.MED = &m
 	}
 	return af
+}
+
+// validInterfaceName reports whether name can be a Linux interface's.
+func validInterfaceName(name string) bool {
+	return name != "" && len(name) <= maxInterfaceName && name != "." && name != ".." && !strings.ContainsAny(name, "/: \t\n")
 }
 
 func containsName(names []string, n string) bool {
@@ -525,7 +554,7 @@ func parseCommunity(s string) (uint32, bool) {
 
 // ecmpRules checks the services behind announced VIPs: a service whose
 // address is announced, or that an announce tracks.
-func (bb *bgpBuilder) ecmpRules(announces []*announceFacts, services []ipvs.VirtualService, sources []Source, sy *Sync) {
+func (bb *bgpBuilder) ecmpRules(announces []*announceFacts, services []ipvs.VirtualService, sources []Source, sy *Sync, g *BGP) {
 	for i, s := range services {
 		var why hcl.Range
 		found := false
@@ -565,6 +594,20 @@ func (bb *bgpBuilder) ecmpRules(announces []*announceFacts, services []ipvs.Virt
 		case s.Scheduler == "mh" && s.SchedFlags&ipvs.SchedFlag2 == 0:
 			bb.warnAt(schedAt, "mh without mh-port",
 				"virtual_server %q is announced by BGP with scheduler mh but without scheduler_flags = [\"mh-port\"]: every connection of a client goes to one backend, and the load spreads by client address only.", s.Name)
+		}
+		if s.Scheduler == "mh" || s.Scheduler == "sh" {
+			// The consistent hash sends a flow moved from another
+			// director to the same backend, but without sloppy mode the
+			// kernel drops a TCP (SCTP) packet that does not open a
+			// connection it knows: every flow of a lost director breaks.
+			switch {
+			case s.Key.Protocol == ipvs.TCP && !g.SloppyTCP:
+				bb.warnAt(schedAt, "Announced service without sloppy_tcp",
+					"virtual_server %q is announced by BGP with scheduler %s but the bgp block does not set sloppy_tcp = true: a director that receives a connection begun on another one (after a director is lost or withdraws) drops its packets, as IPVS creates connection entries on a SYN only.", s.Name, s.Scheduler)
+			case s.Key.Protocol == ipvs.SCTP && !g.SloppySCTP:
+				bb.warnAt(schedAt, "Announced service without sloppy_sctp",
+					"virtual_server %q is announced by BGP with scheduler %s but the bgp block does not set sloppy_sctp = true: a director that receives an association begun on another one drops its packets, as IPVS creates entries on an INIT only.", s.Name, s.Scheduler)
+			}
 		}
 		if s.Persistence > 0 && sy == nil {
 			bb.warnAt(block, "Persistence without sync",

@@ -40,6 +40,9 @@ bgp {
   hold_time      = 9
   idle_hold_time = "2s"
   drain_time     = "500ms"
+  vip_interface  = "lo"
+  sloppy_tcp     = true
+  sloppy_sctp    = true
   neighbor "tor1" {
     address        = "10.0.0.1"
     asn            = 65000
@@ -67,15 +70,13 @@ bgp {
   }
 }`), "t.hcl")
 	require.False(t, diags.HasErrors(), diags.Error())
-	require.NotEmpty(t, diags)
-	assert.Equal(t, "BGP is not run yet", diags[0].Summary, "said wherever the file is loaded, until lvsctl run starts the speaker")
-	assert.Equal(t, hcl.DiagWarning, diags[0].Severity)
-	assert.Empty(t, notRunYet(diags), "a DR mh+mh-port service behind BGP draws no other warning")
+	assert.Empty(t, diags, "a DR mh+mh-port service behind BGP with sloppy_tcp draws no warning (and BGP runs: no 'not run yet')")
 	require.NotNil(t, cfg.BGP)
 	med := uint32(10)
 	assert.Equal(t, &lvshcl.BGP{
 		ASN: 4200000001, RouterID: netip.MustParseAddr("10.0.0.11"),
 		HoldTime: 9 * time.Second, IdleHoldTime: 2 * time.Second, DrainTime: 500 * time.Millisecond,
+		VIPInterface: "lo", SloppyTCP: true, SloppySCTP: true,
 		Neighbors: []lvshcl.BGPNeighbor{
 			{Name: "tor1", Address: netip.MustParseAddr("10.0.0.1"), ASN: 65000, Password: "s3cret", HoldTime: 9 * time.Second,
 				SourceAddress: netip.MustParseAddr("10.0.0.11"), Multihop: 2,
@@ -108,6 +109,8 @@ bgp {
 	assert.Equal(t, lvshcl.DefaultBGPHoldTime, cfg.BGP.HoldTime)
 	assert.Equal(t, lvshcl.DefaultBGPIdleHoldTime, cfg.BGP.IdleHoldTime)
 	assert.Equal(t, lvshcl.DefaultBGPDrainTime, cfg.BGP.DrainTime)
+	assert.Equal(t, "lvsctl0", cfg.BGP.VIPInterface)
+	assert.False(t, cfg.BGP.SloppyTCP || cfg.BGP.SloppySCTP, "sloppy modes are off unless set")
 	assert.Equal(t, lvshcl.DefaultBGPHoldTime, cfg.BGP.Neighbors[0].HoldTime)
 	assert.Equal(t, &lvshcl.BGPBFD{MinTx: lvshcl.DefaultBFDInterval, MinRx: lvshcl.DefaultBFDInterval, Multiplier: lvshcl.DefaultBFDMultiplier}, cfg.BGP.Neighbors[0].BFD)
 
@@ -139,6 +142,8 @@ func TestBGPRejects(t *testing.T) {
 		{"hold_time 2", "bgp {\n  asn = 1\n  router_id = \"10.0.0.1\"\n  hold_time = 2\n}\n", "from 3 to 65535", "t.hcl:4:15"},
 		{"hold_time fraction", "bgp {\n  asn = 1\n  router_id = \"10.0.0.1\"\n  hold_time = 3.5\n}\n", "whole number of seconds", "t.hcl:4:15"},
 		{"idle_hold_time 0", "bgp {\n  asn = 1\n  router_id = \"10.0.0.1\"\n  idle_hold_time = 0\n}\n", "Invalid idle_hold_time", "t.hcl:4:20"},
+		{"vip_interface", "bgp {\n  asn = 1\n  router_id = \"10.0.0.1\"\n  vip_interface = \"a/b\"\n}\n", "Invalid vip_interface", "t.hcl:4:19"},
+		{"sloppy_tcp not a bool", "bgp {\n  asn = 1\n  router_id = \"10.0.0.1\"\n  sloppy_tcp = \"yes please\"\n}\n", "Incorrect attribute value type", "t.hcl:4:16"},
 		{"unknown attribute", "bgp {\n  asn = 1\n  router_id = \"10.0.0.1\"\n  holdtime = 9\n}\n", "Unsupported argument", "t.hcl:4:3"},
 		{"two bgp blocks", "bgp {\n  asn = 1\n  router_id = \"10.0.0.1\"\n}\nbgp {\n  asn = 1\n  router_id = \"10.0.0.1\"\n}\n", "Duplicate bgp block", "t.hcl:5:1"},
 		{"neighbor bad address", head + "  neighbor \"n\" {\n    address = \"tor1\"\n    asn = 1\n  }\n}\n", "Invalid IP address", "t.hcl:5:15"},
@@ -191,34 +196,42 @@ func TestBGPAgainstServicesAndVRRP(t *testing.T) {
 		return s + extra + "  real_server {\n    address = \"10.1.0.1\"\n    forwarding = \"" + fwd + "\"\n  }\n}\n"
 	}
 	bgpBlock := func(vip string) string {
-		return "bgp {\n  asn = 65001\n  router_id = \"10.0.0.11\"\n  neighbor \"n\" {\n    address = \"10.0.0.1\"\n    asn = 65000\n  }\n  announce \"a\" {\n    vips = [\"" + vip + "\"]\n  }\n}\n"
+		return "bgp {\n  asn = 65001\n  router_id = \"10.0.0.11\"\n  sloppy_tcp = true\n  neighbor \"n\" {\n    address = \"10.0.0.1\"\n    asn = 65000\n  }\n  announce \"a\" {\n    vips = [\"" + vip + "\"]\n  }\n}\n"
 	}
 	vrrp := "vrrp_instance \"VI_1\" {\n  interface = \"eth0\"\n  virtual_router_id = 51\n  virtual_ipaddress = [\"192.0.2.10/24\"]\n}\n"
+	noSloppy := func(vip string) string { return strings.Replace(bgpBlock(vip), "  sloppy_tcp = true\n", "", 1) }
 	sync := "vrrp_instance \"VI_2\" {\n  interface = \"eth0\"\n  virtual_router_id = 52\n  virtual_ipaddress = [\"10.9.9.9\"]\n}\nsync {\n  interface = \"eth1\"\n  vrrp_instance = \"VI_2\"\n}\n"
 	tests := []struct {
 		name     string
 		before   string // the configuration before the bgp block
 		vip      string
+		block    func(string) string // nil: bgpBlock
 		severity hcl.DiagnosticSeverity
 		want     string // "" : no diagnostic at all
 		onScheds bool   // the diagnostic points at the scheduler, not at the vips value
 	}{
-		{"dr mh mh-port: clean", service("mh", "mh-port", "dr", ""), "192.0.2.10", 0, "", false},
-		{"sh: clean", service("sh", "", "tun", ""), "192.0.2.10", 0, "", false},
-		{"VIP held by VRRP", vrrp + service("mh", "mh-port", "dr", ""), "192.0.2.10", hcl.DiagError, `vrrp_instance "VI_1"`, false},
-		{"NAT behind BGP", service("mh", "mh-port", "nat", ""), "192.0.2.10", hcl.DiagError, "NAT behind BGP", false},
-		{"NAT on a service not announced", service("rr", "", "nat", ""), "192.0.2.99", 0, "", false},
-		{"rr", service("rr", "", "dr", ""), "192.0.2.10", hcl.DiagWarning, "Scheduler not consistent", true},
-		{"default scheduler", service("", "", "dr", ""), "192.0.2.10", hcl.DiagWarning, `scheduler "wlc"`, false},
-		{"mh without mh-port", service("mh", "mh-fallback", "dr", ""), "192.0.2.10", hcl.DiagWarning, "mh without mh-port", true},
-		{"persistence without sync", service("mh", "mh-port", "dr", "  persistence_timeout = 300\n"), "192.0.2.10", hcl.DiagWarning, "Persistence without sync", false},
-		{"persistence with sync", sync + service("mh", "mh-port", "dr", "  persistence_timeout = 300\n"), "192.0.2.10", 0, "", false},
+		{"dr mh mh-port: clean", service("mh", "mh-port", "dr", ""), "192.0.2.10", nil, 0, "", false},
+		{"sh: clean", service("sh", "", "tun", ""), "192.0.2.10", nil, 0, "", false},
+		{"VIP held by VRRP", vrrp + service("mh", "mh-port", "dr", ""), "192.0.2.10", nil, hcl.DiagError, `vrrp_instance "VI_1"`, false},
+		{"NAT behind BGP", service("mh", "mh-port", "nat", ""), "192.0.2.10", nil, hcl.DiagError, "NAT behind BGP", false},
+		{"NAT on a service not announced", service("rr", "", "nat", ""), "192.0.2.99", nil, 0, "", false},
+		{"rr", service("rr", "", "dr", ""), "192.0.2.10", nil, hcl.DiagWarning, "Scheduler not consistent", true},
+		{"default scheduler", service("", "", "dr", ""), "192.0.2.10", nil, hcl.DiagWarning, `scheduler "wlc"`, false},
+		{"mh without mh-port", service("mh", "mh-fallback", "dr", ""), "192.0.2.10", nil, hcl.DiagWarning, "mh without mh-port", true},
+		{"persistence without sync", service("mh", "mh-port", "dr", "  persistence_timeout = 300\n"), "192.0.2.10", nil, hcl.DiagWarning, "Persistence without sync", false},
+		{"mh without sloppy_tcp", service("mh", "mh-port", "dr", ""), "192.0.2.10", noSloppy, hcl.DiagWarning, "Announced service without sloppy_tcp", true},
+		{"sh without sloppy_tcp", service("sh", "", "dr", ""), "192.0.2.10", noSloppy, hcl.DiagWarning, "without sloppy_tcp", true},
+		{"rr without sloppy_tcp: only the scheduler warning", service("rr", "", "dr", ""), "192.0.2.10", noSloppy, hcl.DiagWarning, "Scheduler not consistent", true},
+		{"persistence with sync", sync + service("mh", "mh-port", "dr", "  persistence_timeout = 300\n"), "192.0.2.10", nil, 0, "", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			src := tt.before + bgpBlock(tt.vip)
+			block := bgpBlock
+			if tt.block != nil {
+				block = tt.block
+			}
+			src := tt.before + block(tt.vip)
 			_, _, diags := lvshcl.Parse([]byte(src), "t.hcl")
-			diags = notRunYet(diags)
 			if tt.want == "" {
 				assert.Empty(t, diags, "%s", diags.Error())
 				return
@@ -273,14 +286,26 @@ func posOf(src, sub string, skip int) string {
 	return fmt.Sprintf("t.hcl:%d:%d", line, col)
 }
 
-// notRunYet is diags without the warning every bgp block draws while
-// lvsctl run does not start the speaker.
-func notRunYet(diags hcl.Diagnostics) hcl.Diagnostics {
-	var out hcl.Diagnostics
-	for _, d := range diags {
-		if d.Summary != "BGP is not run yet" {
-			out = append(out, d)
-		}
-	}
-	return out
+// TestBGPOnlyIsNotEmpty: a node that only announces (no virtual_server, no
+// vrrp_instance) configures something: no allow_empty needed.
+func TestBGPOnlyIsNotEmpty(t *testing.T) {
+	cfg, _, diags := lvshcl.Parse([]byte(`
+vrrp_script "chk" {
+  command = ["/bin/true"]
+}
+bgp {
+  asn           = 65001
+  router_id     = "10.0.0.11"
+  vip_interface = "lo"
+  neighbor "r" {
+    address = "10.0.0.1"
+    asn     = 65000
+  }
+  announce "a" {
+    vips         = ["192.0.2.10"]
+    track_script = ["chk"]
+  }
+}`), "t.hcl")
+	require.False(t, diags.HasErrors(), diags.Error())
+	assert.False(t, cfg.Empty())
 }

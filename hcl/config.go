@@ -93,7 +93,9 @@ func loadWith(opts Options, files Files, f *hcl.File, diags hcl.Diagnostics) (*C
 	guard, more := buildGuard(f, syn)
 	diags = append(diags, more...)
 	sortDiagnostics(diags)
-	if !diags.HasErrors() {
+	if !diags.HasErrors() && (bgpCfg == nil || len(bgpCfg.Announces) == 0) {
+		// A node that only announces VIPs (a BGP twin of a VRRP-only
+		// node, in front of a local proxy) configures something.
 		diags = append(diags, guard.emptyDiagnostic(f)...)
 	}
 	if diags.HasErrors() {

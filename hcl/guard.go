@@ -39,9 +39,9 @@ type Guard struct {
 }
 
 // Empty reports whether cfg configures nothing a director runs: no virtual
-// service and no VRRP instance.
+// service, no VRRP instance and no BGP announcement.
 func (cfg *Config) Empty() bool {
-	return len(cfg.Services) == 0 && len(cfg.VRRP.Instances) == 0
+	return len(cfg.Services) == 0 && len(cfg.VRRP.Instances) == 0 && (cfg.BGP == nil || len(cfg.BGP.Announces) == 0)
 }
 
 // buildGuard reads the guard attributes of f and refuses an empty file
