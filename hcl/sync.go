@@ -17,9 +17,10 @@ import (
 // backup director knows the connections of the master when it takes over.
 //
 //	sync {
+//	  mode           = "vrrp"        # or "active-active"; default "vrrp"
 //	  interface      = "eth1"        # where the sync messages go (required)
-//	  vrrp_instance  = "VI_1"        # master there: master daemon (required)
-//	  syncid         = 51            # 0-255; default: the instance's virtual_router_id
+//	  vrrp_instance  = "VI_1"        # master there: master daemon (required in mode vrrp, refused in active-active)
+//	  syncid         = 51            # 0-255; default: the instance's virtual_router_id (vrrp), 0 (active-active)
 //	  sync_maxlen    = 1472          # default: from the interface's MTU
 //	  port           = 8848          # default 8848
 //	  ttl            = 1             # 1-255, default 1
@@ -42,10 +43,39 @@ const (
 // (IP_VS_SYNC_GROUP).
 var DefaultSyncGroup = netip.MustParseAddr("224.0.0.81")
 
+// SyncMode says which sync daemons a director runs.
+type SyncMode int
+
+const (
+	// SyncVRRP follows a vrrp_instance: master daemon while it is MASTER,
+	// backup daemon while BACKUP (keepalived's lvs_sync_daemon).
+	SyncVRRP SyncMode = iota
+	// SyncActiveActive runs the master and the backup daemon at once on
+	// every director, without VRRP: each sends its connections and
+	// receives the others' (directors behind ECMP).
+	SyncActiveActive
+)
+
+// The mode attribute's values.
+const (
+	SyncModeVRRP         = "vrrp"
+	SyncModeActiveActive = "active-active"
+)
+
+func (m SyncMode) String() string {
+	if m == SyncActiveActive {
+		return SyncModeActiveActive
+	}
+	return SyncModeVRRP
+}
+
 // Sync is the sync block.
 type Sync struct {
-	// VRRPInstance is the vrrp_instance whose state the daemon follows:
-	// master daemon while it is MASTER, backup daemon while BACKUP.
+	// Mode is SyncVRRP (the default) or SyncActiveActive.
+	Mode SyncMode
+	// VRRPInstance is the vrrp_instance whose state the daemon follows
+	// in SyncVRRP mode: master daemon while it is MASTER, backup daemon
+	// while BACKUP. Empty in SyncActiveActive mode.
 	VRRPInstance string
 	// Daemon is the daemon to start, State aside: Interface, SyncID,
 	// MaxLen (0: the kernel's), Group, Port and TTL (defaults filled in).
@@ -65,8 +95,9 @@ func (s Sysctl) Path() string { return "/proc/sys/" + strings.ReplaceAll(s.Name,
 
 var syncSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
+		{Name: "mode"},
 		{Name: "interface", Required: true},
-		{Name: "vrrp_instance", Required: true},
+		{Name: "vrrp_instance"},
 		{Name: "syncid"},
 		{Name: "sync_maxlen"},
 		{Name: "port"},
@@ -103,6 +134,7 @@ func buildSync(body hcl.Body, vr VRRP) (*Sync, hcl.Diagnostics) {
 	c, more := blocks[0].Body.Content(syncSchema)
 	d.diags = append(d.diags, more...)
 	a := c.Attributes
+	mode := decodeString(d, a["mode"])
 	iface := decodeString(d, a["interface"])
 	inst := decodeString(d, a["vrrp_instance"])
 	syncid := decodeNumber(d, a["syncid"])
@@ -116,6 +148,26 @@ func buildSync(body hcl.Body, vr VRRP) (*Sync, hcl.Diagnostics) {
 	b.diags = append(b.diags, d.diags...)
 
 	s := &Sync{Daemon: ipvs.SyncDaemon{Port: DefaultSyncPort, TTL: DefaultSyncTTL, Group: DefaultSyncGroup}}
+	if mode.ok() {
+		switch mode.Val {
+		case SyncModeVRRP:
+		case SyncModeActiveActive:
+			s.Mode = SyncActiveActive
+		default:
+			b.errorAt(mode.Value, nil, "Invalid sync mode",
+				"mode is %q (the sync daemons follow vrrp_instance, as keepalived's lvs_sync_daemon) or %q (every director runs the master and the backup daemon, without VRRP); %q is neither.",
+				SyncModeVRRP, SyncModeActiveActive, mode.Val)
+		}
+	}
+	switch {
+	case s.Mode == SyncActiveActive && inst.ok():
+		b.errorAt(inst.Value, nil, "vrrp_instance in active-active sync",
+			"With mode = %q every director runs both sync daemons all the time and follows no VRRP instance; remove vrrp_instance, or remove mode to follow the instance.", SyncModeActiveActive)
+		inst = nil
+	case s.Mode == SyncVRRP && a["vrrp_instance"] == nil && (mode == nil || mode.Val == SyncModeVRRP):
+		b.errorAt(blocks[0].DefRange, nil, "Missing vrrp_instance",
+			"The sync daemons follow a vrrp_instance (master daemon while it is MASTER, backup daemon while BACKUP): set vrrp_instance, or mode = %q to run both daemons on every director without VRRP.", SyncModeActiveActive)
+	}
 	if iface.ok() {
 		name := iface.Val
 		if name == "" || len(name) > maxInterfaceName || name == "." || name == ".." || strings.ContainsAny(name, "/: \t\n") {

@@ -1,6 +1,7 @@
 package hcl_test
 
 import (
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -67,7 +68,7 @@ sync {
 
 func TestSyncRejects(t *testing.T) {
 	for body, want := range map[string]string{
-		`interface = "eth1"`:     `"vrrp_instance" is required`,
+		`interface = "eth1"`:     `Missing vrrp_instance`,
 		`vrrp_instance = "VI_1"`: `"interface" is required`,
 		`interface = "eth1:0"` + "\n" + `vrrp_instance = "VI_1"`:                                   "Invalid interface name",
 		`interface = "eth1"` + "\n" + `vrrp_instance = "VI_2"`:                                     `there is no "VI_2"; defined: VI_1`,
@@ -89,4 +90,46 @@ func TestSyncRejects(t *testing.T) {
 	_, _, diags := lvshcl.Parse([]byte(syncInstance+strings.Repeat("sync {\n interface = \"eth1\"\n vrrp_instance = \"VI_1\"\n}\n", 2)), "t.hcl")
 	require.True(t, diags.HasErrors())
 	assert.Contains(t, diags.Error(), "Duplicate sync block")
+}
+
+// TestSyncMode: mode "active-active" runs both daemons without VRRP (no
+// vrrp_instance, syncid 0 by default); the default and "vrrp" follow an
+// instance. Errors point at the attribute (or the block) that is wrong.
+func TestSyncMode(t *testing.T) {
+	for _, tc := range []struct {
+		name, body string
+		want       *lvshcl.Sync
+		err, at    string // summary and file:line:col of the error
+	}{
+		{name: "active-active", body: `mode = "active-active"` + "\n" + `interface = "eth1"`,
+			want: &lvshcl.Sync{Mode: lvshcl.SyncActiveActive, Daemon: ipvs.SyncDaemon{
+				Interface: "eth1", SyncID: 0, Port: 8848, TTL: 1, Group: netip.MustParseAddr("224.0.0.81")}}},
+		{name: "active-active with syncid", body: `mode = "active-active"` + "\n" + `interface = "eth1"` + "\n" + `syncid = 7`,
+			want: &lvshcl.Sync{Mode: lvshcl.SyncActiveActive, Daemon: ipvs.SyncDaemon{
+				Interface: "eth1", SyncID: 7, Port: 8848, TTL: 1, Group: netip.MustParseAddr("224.0.0.81")}}},
+		{name: "vrrp spelled out", body: `mode = "vrrp"` + "\n" + `interface = "eth1"` + "\n" + `vrrp_instance = "VI_1"`,
+			want: &lvshcl.Sync{Mode: lvshcl.SyncVRRP, VRRPInstance: "VI_1", Daemon: ipvs.SyncDaemon{
+				Interface: "eth1", SyncID: 51, Port: 8848, TTL: 1, Group: netip.MustParseAddr("224.0.0.81")}}},
+		{name: "active-active with an instance", body: `mode = "active-active"` + "\n" + `interface = "eth1"` + "\n" + `vrrp_instance = "VI_1"`,
+			err: "vrrp_instance in active-active sync", at: "t.hcl:10:17"},
+		{name: "vrrp without an instance", body: `mode = "vrrp"` + "\n" + `interface = "eth1"`,
+			err: "Missing vrrp_instance", at: "t.hcl:7:1"},
+		{name: "unknown mode", body: `mode = "both"` + "\n" + `interface = "eth1"`,
+			err: "Invalid sync mode", at: "t.hcl:8:8"},
+		{name: "mode not a string", body: `mode = ["active-active"]` + "\n" + `interface = "eth1"`,
+			err: "Incorrect attribute value type", at: "t.hcl:8:8"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, _, diags := lvshcl.Parse([]byte(syncInstance+"sync {\n"+tc.body+"\n}\n"), "t.hcl")
+			if tc.err == "" {
+				require.False(t, diags.HasErrors(), diags.Error())
+				assert.Equal(t, tc.want, cfg.Sync)
+				return
+			}
+			require.True(t, diags.HasErrors())
+			require.Len(t, diags, 1, diags.Error())
+			assert.Equal(t, tc.err, diags[0].Summary)
+			assert.Equal(t, tc.at, fmt.Sprintf("%s:%d:%d", diags[0].Subject.Filename, diags[0].Subject.Start.Line, diags[0].Subject.Start.Column))
+		})
+	}
 }

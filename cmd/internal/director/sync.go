@@ -63,9 +63,11 @@ const (
 	DefaultSyncRecheck        = 10 * time.Second
 )
 
-// Syncer drives the kernel's IPVS connection synchronisation daemon from
-// the state of one VRRP instance (the sync block; keepalived's
-// lvs_sync_daemon):
+// Syncer drives the kernel's IPVS connection synchronisation daemons. In
+// mode active-active both run all the time (each director sends its
+// connections and receives the others'); on exit the master daemon stops
+// and the backup one keeps running. In mode vrrp (the default) they follow
+// the state of one VRRP instance (keepalived's lvs_sync_daemon):
 //
 //   - MASTER: the backup daemon stops, the master daemon starts: it
 //     multicasts the director's connections.
@@ -100,7 +102,10 @@ type Syncer struct {
 // SyncStatus is the state of the sync daemons, for status and metrics.
 type SyncStatus struct {
 	// Configured is true with a sync block; the rest is then set.
-	Configured   bool
+	Configured bool
+	// Mode is the block's mode ("vrrp" or "active-active"); VRRPInstance
+	// the instance followed in mode vrrp.
+	Mode         string
 	VRRPInstance string
 	// WantMaster and WantBackup say which daemons should run now, from
 	// the instance's state.
@@ -231,6 +236,16 @@ type want struct {
 func (s *Syncer) wantLocked(stopping bool) want {
 	w := want{cfg: s.cfg}
 	if s.cfg == nil {
+		return w
+	}
+	if s.cfg.Mode == lvshcl.SyncActiveActive {
+		// Both daemons, whatever VRRP does; on exit the master stops and
+		// the backup keeps running, as in FAULT.
+		if stopping {
+			w.keep = true
+		} else {
+			w.master, w.backup = true, true
+		}
 		return w
 	}
 	st := s.states[s.cfg.VRRPInstance]
@@ -373,9 +388,10 @@ func (s *Syncer) checked(w want, running []ipvs.SyncDaemon) {
 func (s *Syncer) setWantLocked(w want) {
 	s.status.Configured = w.cfg != nil
 	s.status.WantMaster, s.status.WantBackup = w.master, w.backup
-	s.status.VRRPInstance = ""
+	s.status.VRRPInstance, s.status.Mode = "", ""
 	if w.cfg != nil {
 		s.status.VRRPInstance = w.cfg.VRRPInstance
+		s.status.Mode = w.cfg.Mode.String()
 	}
 }
 
@@ -523,6 +539,9 @@ func (s *Syncer) apply(ctx context.Context, k SyncKernel, w want) ([]ipvs.SyncDa
 	var inst string
 	if w.cfg != nil {
 		inst = w.cfg.VRRPInstance
+		if w.cfg.Mode == lvshcl.SyncActiveActive {
+			inst = "active-active sync"
+		}
 	}
 	switch {
 	case w.cfg == nil:
@@ -530,6 +549,12 @@ func (s *Syncer) apply(ctx context.Context, k SyncKernel, w want) ([]ipvs.SyncDa
 		err = stop(ipvs.SyncMaster, "no sync block")
 		if err == nil {
 			err = stop(ipvs.SyncBackup, "no sync block")
+		}
+	case w.master && w.backup:
+		// Active-active: each director sends its connections and takes
+		// in the others'. The kernel runs both at once.
+		if err = start(ipvs.SyncMaster); err == nil {
+			err = start(ipvs.SyncBackup)
 		}
 	case w.master:
 		if err = stop(ipvs.SyncBackup, inst+" is MASTER"); err == nil {
@@ -540,7 +565,11 @@ func (s *Syncer) apply(ctx context.Context, k SyncKernel, w want) ([]ipvs.SyncDa
 			err = start(ipvs.SyncBackup)
 		}
 	case w.keep:
-		err = stop(ipvs.SyncMaster, inst+" is not MASTER")
+		why := inst + " is not MASTER"
+		if w.cfg.Mode == lvshcl.SyncActiveActive {
+			why = "lvsctl stops"
+		}
+		err = stop(ipvs.SyncMaster, why)
 		if r, ok := cur[ipvs.SyncBackup]; err == nil && ok && !sameDaemon(r, withState(w.cfg.Daemon, ipvs.SyncBackup)) {
 			err = start(ipvs.SyncBackup)
 		}
@@ -561,6 +590,9 @@ func daemonAttrs(d, cfg ipvs.SyncDaemon, instance string) []any {
 		"group", d.Group.String(), "port", d.Port, "ttl", d.TTL, "maxlen", d.MaxLen}
 	if cfg.MaxLen != 0 && cfg.MaxLen != d.MaxLen {
 		attrs = append(attrs, "configured_maxlen", cfg.MaxLen)
+	}
+	if instance == "" {
+		return append(attrs, "mode", lvshcl.SyncModeActiveActive)
 	}
 	return append(attrs, "vrrp_instance", instance)
 }

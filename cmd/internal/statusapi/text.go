@@ -138,7 +138,11 @@ func Write(w io.Writer, st Status) error {
 //	sync (follows VI_1): want backup; running backup on sync0 syncid 9 maxlen 1024, checked 3s ago
 //	  error: start backup sync daemon on sync0: no such interface
 func writeSync(ew *errWriter, now time.Time, sy *Sync) {
-	ew.printf("\nsync (follows %s): want ", sy.VRRPInstance)
+	if sy.VRRPInstance == "" { // mode active-active
+		ew.printf("\nsync (active-active): want ")
+	} else {
+		ew.printf("\nsync (follows %s): want ", sy.VRRPInstance)
+	}
 	if len(sy.Want) == 0 {
 		ew.printf("none")
 	}
