@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	api "github.com/osrg/gobgp/v4/api"
@@ -21,7 +22,6 @@ import (
 )
 
 const (
-	defaultIdleHold = time.Second
 	// connectRetry is GoBGP's wait between connection attempts (its default
 	// is 120 s, far too slow for a router that starts after the director).
 	connectRetry = 1 * time.Second
@@ -37,8 +37,13 @@ type Speaker struct {
 	srv       *server.BgpServer
 	stopWatch context.CancelFunc
 	announced map[netip.Prefix]Announcement
-	names     map[netip.Addr]string
-	stopped   bool
+	// running is what GoBGP runs for each neighbor (SetConfig's baseline).
+	running map[netip.Addr]peerSettings
+	stopped bool
+
+	// names maps neighbor addresses to names; read by GoBGP's event
+	// goroutine, so replaced whole rather than modified.
+	names atomic.Pointer[map[netip.Addr]string]
 }
 
 // New validates cfg and returns a speaker that is not started yet.
@@ -50,12 +55,23 @@ func New(cfg Config) (*Speaker, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	names := make(map[netip.Addr]string, len(cfg.Neighbors))
-	for _, n := range cfg.Neighbors {
+	s := &Speaker{cfg: cfg, log: log, announced: map[netip.Prefix]Announcement{}}
+	s.setNames(cfg.Neighbors)
+	for _, w := range cfg.Warnings() {
+		log.Warn(w)
+	}
+	return s, nil
+}
+
+func (s *Speaker) setNames(ns []Neighbor) {
+	names := make(map[netip.Addr]string, len(ns))
+	for _, n := range ns {
 		names[n.Address] = n.Name
 	}
-	return &Speaker{cfg: cfg, log: log, announced: map[netip.Prefix]Announcement{}, names: names}, nil
+	s.names.Store(&names)
 }
+
+func (s *Speaker) name(a netip.Addr) string { return (*s.names.Load())[a] }
 
 // Start runs the BGP server and opens the sessions to the neighbors. It
 // returns once the neighbors are configured, not when they are established.
@@ -89,7 +105,7 @@ func (s *Speaker) Start(ctx context.Context) error {
 				}
 				st := ev.Peer.State
 				s.cfg.OnPeer(PeerEvent{Time: t, Peer: Peer{
-					Name:    s.names[st.NeighborAddress],
+					Name:    s.name(st.NeighborAddress),
 					Address: st.NeighborAddress,
 					ASN:     st.PeerASN,
 					State:   SessionState(st.SessionState + 1),
@@ -103,14 +119,17 @@ func (s *Speaker) Start(ctx context.Context) error {
 			return fmt.Errorf("bgp: watch peer events: %w", err)
 		}
 	}
+	running := make(map[netip.Addr]peerSettings, len(s.cfg.Neighbors))
 	for _, n := range s.cfg.Neighbors {
-		if err := srv.AddPeer(ctx, &api.AddPeerRequest{Peer: s.peer(n)}); err != nil {
+		ps := s.cfg.settings(n)
+		if err := srv.AddPeer(ctx, &api.AddPeerRequest{Peer: apiPeer(ps)}); err != nil {
 			cancel()
 			srv.Stop()
 			return fmt.Errorf("bgp: add neighbor %q (%v): %w", n.Name, n.Address, err)
 		}
+		running[n.Address] = ps
 	}
-	s.srv, s.stopWatch = srv, cancel
+	s.srv, s.stopWatch, s.running = srv, cancel, running
 	s.log.Info("bgp speaker started", "asn", s.cfg.ASN, "router_id", s.cfg.RouterID, "neighbors", len(s.cfg.Neighbors))
 	return nil
 }
@@ -141,15 +160,9 @@ func acceptOnlyLocal(ctx context.Context, srv *server.BgpServer) error {
 
 func seconds(d time.Duration) uint64 { return uint64((d + time.Second - 1) / time.Second) }
 
-func (s *Speaker) peer(n Neighbor) *api.Peer {
-	hold := n.HoldTime
-	if hold == 0 {
-		hold = s.cfg.HoldTime
-	}
-	idle := s.cfg.IdleHoldTime
-	if idle == 0 {
-		idle = defaultIdleHold
-	}
+// apiPeer is GoBGP's configuration of one neighbor.
+func apiPeer(n peerSettings) *api.Peer {
+	hold := n.Hold
 	p := &api.Peer{
 		Conf: &api.PeerConf{
 			NeighborAddress: n.Address.String(),
@@ -158,7 +171,7 @@ func (s *Speaker) peer(n Neighbor) *api.Peer {
 		},
 		Timers: &api.Timers{Config: &api.TimersConfig{
 			ConnectRetry:           seconds(connectRetry),
-			IdleHoldTimeAfterReset: seconds(idle),
+			IdleHoldTimeAfterReset: seconds(n.IdleHold),
 		}},
 		Transport: &api.Transport{},
 		AfiSafis: []*api.AfiSafi{
@@ -170,16 +183,16 @@ func (s *Speaker) peer(n Neighbor) *api.Peer {
 		p.Timers.Config.HoldTime = seconds(hold)
 		p.Timers.Config.KeepaliveInterval = max(seconds(hold)/3, 1)
 	}
-	if s.cfg.Port != 0 {
-		p.Transport.RemotePort = uint32(s.cfg.Port)
+	if n.Port != 0 {
+		p.Transport.RemotePort = uint32(n.Port)
 	}
-	if n.SourceAddress.IsValid() {
-		p.Transport.LocalAddress = n.SourceAddress.String()
+	if n.Source.IsValid() {
+		p.Transport.LocalAddress = n.Source.String()
 	}
 	if n.Multihop > 0 {
 		p.EbgpMultihop = &api.EbgpMultihop{Enabled: true, MultihopTtl: uint32(n.Multihop)}
 	}
-	if n.BFD != nil {
+	if n.HasBFD {
 		p.Bfd = &api.BfdPeerConfig{
 			Enabled:                  true,
 			DesiredMinimumTxInterval: uint32(n.BFD.MinTx / time.Microsecond),
@@ -323,7 +336,7 @@ func (s *Speaker) withdraw(prefix netip.Prefix) error {
 // Peers returns a snapshot of the sessions, in configuration order.
 func (s *Speaker) Peers(ctx context.Context) ([]Peer, error) {
 	s.mu.Lock()
-	srv := s.srv
+	srv, neighbors := s.srv, s.cfg.Neighbors
 	s.mu.Unlock()
 	if srv == nil {
 		return nil, errors.New("bgp: speaker not running")
@@ -335,7 +348,7 @@ func (s *Speaker) Peers(ctx context.Context) ([]Peer, error) {
 			return
 		}
 		byAddr[addr] = Peer{
-			Name:    s.names[addr],
+			Name:    s.name(addr),
 			Address: addr,
 			ASN:     p.GetConf().GetPeerAsn(),
 			State:   SessionState(p.GetState().GetSessionState()),
@@ -345,8 +358,8 @@ func (s *Speaker) Peers(ctx context.Context) ([]Peer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bgp: list neighbors: %w", err)
 	}
-	out := make([]Peer, 0, len(s.cfg.Neighbors))
-	for _, n := range s.cfg.Neighbors {
+	out := make([]Peer, 0, len(neighbors))
+	for _, n := range neighbors {
 		p, ok := byAddr[n.Address]
 		if !ok {
 			p = Peer{Name: n.Name, Address: n.Address, ASN: n.ASN}
@@ -389,4 +402,95 @@ func (s *Speaker) Stop(ctx context.Context) error {
 	s.srv, s.stopped = nil, true
 	s.log.Info("bgp speaker stopped")
 	return errors.Join(errs...)
+}
+
+// SetConfig moves a speaker to next by difference: neighbors that are new
+// are added, neighbors no longer listed are deleted (their sessions close
+// with a Cease), neighbors whose settings changed are updated, and the
+// sessions of unchanged neighbors are not touched. A changed hold_time,
+// idle_hold_time or bfd block is applied in place (GoBGP's UpdatePeer): the
+// session stays up and a new hold time is negotiated at its next OPEN, while
+// the BFD session restarts (which a router may treat as a failure). A changed
+// asn (of the neighbor), password, source_address, multihop or port re-opens
+// that one neighbor's session. Renaming a neighbor only changes its name.
+//
+// A change of the speaker's own asn or router_id is not applied: SetConfig
+// returns a *RestartRequiredError (errors.Is ErrRestartRequired) and changes
+// nothing; the caller stops this speaker and starts a new one. Logger and
+// OnPeer keep the values given to New. On another error the speaker runs what
+// succeeded; calling SetConfig again retries the rest.
+//
+// Before Start, SetConfig only replaces the configuration.
+func (s *Speaker) SetConfig(ctx context.Context, next Config) error {
+	if err := next.Validate(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		return errors.New("bgp: speaker stopped")
+	}
+	next.Logger, next.OnPeer = s.cfg.Logger, s.cfg.OnPeer
+	if s.srv == nil {
+		s.cfg = next
+		s.setNames(next.Neighbors)
+		return nil
+	}
+	plan, err := planReload(s.cfg.ASN, s.cfg.RouterID, s.running, next)
+	if err != nil {
+		return err
+	}
+	for _, w := range next.Warnings() {
+		s.log.Warn(w)
+	}
+	// Names of added neighbors must be known before their first event;
+	// names of removed ones stay until they are gone.
+	merged := slices.Clone(next.Neighbors)
+	for _, n := range s.cfg.Neighbors {
+		if !slices.ContainsFunc(merged, func(m Neighbor) bool { return m.Address == n.Address }) {
+			merged = append(merged, n)
+		}
+	}
+	s.setNames(merged)
+	var errs []error
+	for _, a := range plan.remove {
+		if err := ctx.Err(); err != nil {
+			return errors.Join(append(errs, err)...)
+		}
+		if err := s.srv.DeletePeer(ctx, &api.DeletePeerRequest{Address: a.String()}); err != nil {
+			errs = append(errs, fmt.Errorf("bgp: delete neighbor %v: %w", a, err))
+			continue
+		}
+		delete(s.running, a)
+		s.log.Info("bgp neighbor deleted", "address", a)
+	}
+	for _, ps := range plan.update {
+		if err := ctx.Err(); err != nil {
+			return errors.Join(append(errs, err)...)
+		}
+		old := s.running[ps.Address]
+		if _, err := s.srv.UpdatePeer(ctx, &api.UpdatePeerRequest{Peer: apiPeer(ps)}); err != nil {
+			errs = append(errs, fmt.Errorf("bgp: update neighbor %q (%v): %w", s.name(ps.Address), ps.Address, err))
+			continue
+		}
+		s.running[ps.Address] = ps
+		s.log.Info("bgp neighbor updated", "name", s.name(ps.Address), "address", ps.Address, "session_reopened", reopens(old, ps))
+	}
+	for _, ps := range plan.add {
+		if err := ctx.Err(); err != nil {
+			return errors.Join(append(errs, err)...)
+		}
+		if err := s.srv.AddPeer(ctx, &api.AddPeerRequest{Peer: apiPeer(ps)}); err != nil {
+			errs = append(errs, fmt.Errorf("bgp: add neighbor %q (%v): %w", s.name(ps.Address), ps.Address, err))
+			continue
+		}
+		s.running[ps.Address] = ps
+		s.log.Info("bgp neighbor added", "name", s.name(ps.Address), "address", ps.Address)
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	s.cfg = next
+	s.setNames(next.Neighbors)
+	return nil
 }

@@ -27,3 +27,6 @@ func (*Speaker) Peers(context.Context) ([]Peer, error) { return nil, ErrNotBuilt
 
 // Stop does nothing.
 func (*Speaker) Stop(context.Context) error { return nil }
+
+// SetConfig returns ErrNotBuilt.
+func (*Speaker) SetConfig(context.Context, Config) error { return ErrNotBuilt }

@@ -38,11 +38,17 @@ func freePort(t *testing.T) uint16 {
 
 func newRouter(t *testing.T, asn, peerASN uint32) *router {
 	t.Helper()
-	r := &router{srv: server.NewBgpServer(), port: freePort(t)}
+	return newRouterAt(t, "127.0.0.1", freePort(t), asn, peerASN)
+}
+
+// newRouterAt is a router listening on listen:port (any 127/8 address).
+func newRouterAt(t *testing.T, listen string, port uint16, asn, peerASN uint32) *router {
+	t.Helper()
+	r := &router{srv: server.NewBgpServer(), port: port}
 	go r.srv.Serve()
 	ctx := t.Context()
 	if err := r.srv.StartBgp(ctx, &api.StartBgpRequest{Global: &api.Global{
-		Asn: asn, RouterId: "10.255.0.1", ListenPort: int32(r.port), ListenAddresses: []string{"127.0.0.1"},
+		Asn: asn, RouterId: "10.255.0.1", ListenPort: int32(r.port), ListenAddresses: []string{listen},
 	}}); err != nil {
 		t.Fatal(err)
 	}
