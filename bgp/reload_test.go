@@ -37,7 +37,9 @@ func TestPlanReload(t *testing.T) {
 			update: []netip.Addr{a}, reopen: []bool{false}},
 		{name: "idle hold time reaches every neighbor", mod: func(c *Config) { c.IdleHoldTime = 5 * time.Second },
 			update: []netip.Addr{a, b}, reopen: []bool{false, false}},
-		{name: "bfd in place", mod: func(c *Config) { c.Neighbors[1].BFD = &BFD{MinTx: 100 * time.Millisecond, MinRx: 100 * time.Millisecond, Multiplier: 3} },
+		{name: "bfd in place", mod: func(c *Config) {
+			c.Neighbors[1].BFD = &BFD{MinTx: 100 * time.Millisecond, MinRx: 100 * time.Millisecond, Multiplier: 3}
+		},
 			update: []netip.Addr{b}, reopen: []bool{false}},
 		{name: "neighbor asn reopens", mod: func(c *Config) { c.Neighbors[0].ASN = 65100 }, update: []netip.Addr{a}, reopen: []bool{true}},
 		{name: "password reopens", mod: func(c *Config) { c.Neighbors[1].Password = "s3cret" }, update: []netip.Addr{b}, reopen: []bool{true}},

@@ -97,14 +97,14 @@ func (s *Speaker) Start(ctx context.Context) error {
 		return err
 	}
 	wctx, cancel := context.WithCancel(context.Background())
-	if s.cfg.OnPeer != nil {
+	if onPeer := s.cfg.OnPeer; onPeer != nil {
 		err = srv.WatchEvent(wctx, server.WatchEventMessageCallbacks{
 			OnPeerUpdate: func(ev *apiutil.WatchEventMessage_PeerEvent, t time.Time) {
 				if ev.Type != apiutil.PEER_EVENT_STATE {
 					return
 				}
 				st := ev.Peer.State
-				s.cfg.OnPeer(PeerEvent{Time: t, Peer: Peer{
+				onPeer(PeerEvent{Time: t, Peer: Peer{
 					Name:    s.name(st.NeighborAddress),
 					Address: st.NeighborAddress,
 					ASN:     st.PeerASN,
