@@ -60,10 +60,12 @@ func Parse(src []byte, filename string) (*Config, Files, hcl.Diagnostics) {
 }
 
 func load(files Files, f *hcl.File, diags hcl.Diagnostics) (*Config, Files, hcl.Diagnostics) {
-	return loadWith(Options{}, files, f, diags)
+	return loadWith(Options{}, files, f, nil, diags)
 }
 
-func loadWith(opts Options, files Files, f *hcl.File, diags hcl.Diagnostics) (*Config, Files, hcl.Diagnostics) {
+// loadWith decodes and validates f; cached are its virtual_server blocks
+// that a BlockCache decoded (nil: none).
+func loadWith(opts Options, files Files, f *hcl.File, cached cachedServices, diags hcl.Diagnostics) (*Config, Files, hcl.Diagnostics) {
 	if diags.HasErrors() || f == nil {
 		// The structure of a file with syntax errors is a guess; decoding
 		// it would mostly add noise.
@@ -71,6 +73,7 @@ func loadWith(opts Options, files Files, f *hcl.File, diags hcl.Diagnostics) (*C
 	}
 	syn, more := decodeFile(f.Body)
 	diags = append(diags, more...)
+	cached.replace(syn)
 	services, pools, sources, resolved, more := build(syn, opts)
 	diags = append(diags, more...)
 	var rs *realserver.Config

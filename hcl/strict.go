@@ -32,6 +32,11 @@ type Options struct {
 	// as a host name (resolve.go; SystemResolver). Nil: an address must
 	// be an IP literal.
 	Resolve Resolver
+	// Blocks, if set, is the cache of decoded virtual_server blocks that
+	// Parse and Load use and update (blockcache.go): a file of which only
+	// some blocks changed since an earlier parse decodes those only, with
+	// the same result and diagnostics as a full parse.
+	Blocks *BlockCache
 }
 
 // Load is the package's Load with these options.
@@ -52,8 +57,13 @@ func (o Options) Parse(src []byte, filename string) (*Config, Files, hcl.Diagnos
 	if diags := o.Limits.Check(src, filename); diags.HasErrors() {
 		return nil, Files{filename: &hcl.File{Bytes: src}}, diags
 	}
+	if o.Blocks != nil {
+		if f, cached, ok := o.Blocks.parse(src, filename); ok {
+			return loadWith(o, Files{filename: f}, f, cached, nil)
+		}
+	}
 	f, diags := parseConfig(src, filename)
-	return loadWith(o, Files{filename: f}, f, diags)
+	return loadWith(o, Files{filename: f}, f, nil, diags)
 }
 
 // absent reports whether err says a file is not there for this process:

@@ -1,0 +1,447 @@
+package hcl
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/big"
+	"reflect"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// The block cache (blockcache.go) keeps a decoded virtual_server block as
+// bytes: a compact encoding of its syntax struct (decode.go) with every
+// range relative to the start of the block's text. Decoding the bytes
+// builds a fresh struct, nothing shared with the cache, with each range
+// moved to where the text is now and given the file's name: that is the
+// struct decoding the block where it now is yields, because decoding is a
+// function of the block's text and its position only.
+//
+// The encoding is generic over the syntax structs, by reflection: structs
+// (exported fields only), pointers, slices, strings, booleans, integers,
+// hcl.Range, *big.Float, cty.Value (null, string, number, bool, tuple,
+// object) and interface values of the types in codecTypes. Anything else
+// (a map, a function, an hcl.Expression, an unexported field, a marked or
+// unknown value) is an encoding error: the block is then not cached and is
+// decoded from its text every time, so a new field in a syntax struct can
+// make the cache slower, never wrong.
+
+// codecTypes are the dynamic types an interface field of a syntax struct
+// may hold (checkSyntax.More: the syntax of the check types of their own
+// files, check_kinds.go). A value of any other type is not cached.
+var codecTypes = []reflect.Type{
+	reflect.TypeFor[*fileCheckSyntax](),
+	reflect.TypeFor[*udpSyntax](),
+	reflect.TypeFor[*pingSyntax](),
+	reflect.TypeFor[*dnsSyntax](),
+	reflect.TypeFor[*smtpSyntax](),
+	reflect.TypeFor[*attr[string]](), // check "bfd"
+}
+
+var (
+	rangeType    = reflect.TypeFor[hcl.Range]()
+	bigFloatType = reflect.TypeFor[*big.Float]()
+	ctyValueType = reflect.TypeFor[cty.Value]()
+)
+
+// errCodec says a value has a part the block codec does not encode.
+var errCodec = errors.New("not encodable")
+
+// encodeBlock appends the encoding of v (a pointer to a syntax struct) to
+// buf; positions are written as they are (the caller decodes a block
+// parsed at hcl.InitialPos).
+func encodeBlock(buf []byte, v any) ([]byte, error) {
+	return encodeValue(buf, reflect.ValueOf(v).Elem())
+}
+
+func encodeValue(buf []byte, v reflect.Value) ([]byte, error) {
+	t := v.Type()
+	switch t {
+	case rangeType:
+		r := v.Interface().(hcl.Range)
+		if r == (hcl.Range{}) {
+			return append(buf, 0), nil // unset: stays unset
+		}
+		buf = append(buf, 1)
+		for _, n := range [...]int{r.Start.Line, r.Start.Column, r.Start.Byte, r.End.Line, r.End.Column, r.End.Byte} {
+			buf = binary.AppendVarint(buf, int64(n))
+		}
+		return buf, nil
+	case bigFloatType:
+		if v.IsNil() {
+			return append(buf, 0), nil
+		}
+		b, err := v.Interface().(*big.Float).GobEncode()
+		if err != nil {
+			return nil, err
+		}
+		buf = append(buf, 1)
+		buf = binary.AppendUvarint(buf, uint64(len(b)))
+		return append(buf, b...), nil
+	case ctyValueType:
+		return encodeCty(buf, v.Interface().(cty.Value))
+	}
+	switch t.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() {
+			return append(buf, 0), nil
+		}
+		return encodeValue(append(buf, 1), v.Elem())
+	case reflect.Struct:
+		for i := range t.NumField() {
+			if !t.Field(i).IsExported() {
+				return nil, fmt.Errorf("%s.%s: %w", t, t.Field(i).Name, errCodec)
+			}
+			var err error
+			if buf, err = encodeValue(buf, v.Field(i)); err != nil {
+				return nil, err
+			}
+		}
+		return buf, nil
+	case reflect.Slice:
+		if v.IsNil() {
+			return append(buf, 0), nil
+		}
+		buf = binary.AppendUvarint(buf, uint64(v.Len())+1)
+		for i := range v.Len() {
+			var err error
+			if buf, err = encodeValue(buf, v.Index(i)); err != nil {
+				return nil, err
+			}
+		}
+		return buf, nil
+	case reflect.String:
+		buf = binary.AppendUvarint(buf, uint64(v.Len()))
+		return append(buf, v.String()...), nil
+	case reflect.Bool:
+		if v.Bool() {
+			return append(buf, 1), nil
+		}
+		return append(buf, 0), nil
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return binary.AppendVarint(buf, v.Int()), nil
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return binary.AppendUvarint(buf, v.Uint()), nil
+	case reflect.Interface:
+		if v.IsNil() {
+			return append(buf, 0), nil
+		}
+		i := indexOf(codecTypes, v.Elem().Type())
+		if i < 0 {
+			return nil, fmt.Errorf("%s in %s: %w", v.Elem().Type(), t, errCodec)
+		}
+		return encodeValue(binary.AppendUvarint(buf, uint64(i)+1), v.Elem())
+	}
+	return nil, fmt.Errorf("%s: %w", t, errCodec)
+}
+
+func indexOf(ts []reflect.Type, t reflect.Type) int {
+	for i, x := range ts {
+		if x == t {
+			return i
+		}
+	}
+	return -1
+}
+
+// cty value tags.
+const (
+	ctyNull byte = iota
+	ctyString
+	ctyNumber
+	ctyTrue
+	ctyFalse
+	ctyTuple
+	ctyObject
+)
+
+// encodeCty encodes the values an hclsyntax literal evaluates to.
+func encodeCty(buf []byte, v cty.Value) ([]byte, error) {
+	if v.IsMarked() || !v.IsKnown() {
+		return nil, fmt.Errorf("marked or unknown value: %w", errCodec)
+	}
+	ty := v.Type()
+	if v.IsNull() {
+		if ty != cty.DynamicPseudoType {
+			return nil, fmt.Errorf("typed null: %w", errCodec)
+		}
+		return append(buf, ctyNull), nil
+	}
+	switch {
+	case ty == cty.String:
+		s := v.AsString()
+		buf = binary.AppendUvarint(append(buf, ctyString), uint64(len(s)))
+		return append(buf, s...), nil
+	case ty == cty.Number:
+		return encodeValue(append(buf, ctyNumber), reflect.ValueOf(v.AsBigFloat()))
+	case ty == cty.Bool:
+		if v.True() {
+			return append(buf, ctyTrue), nil
+		}
+		return append(buf, ctyFalse), nil
+	case ty.IsTupleType():
+		buf = binary.AppendUvarint(append(buf, ctyTuple), uint64(v.LengthInt()))
+		for _, e := range v.AsValueSlice() {
+			var err error
+			if buf, err = encodeCty(buf, e); err != nil {
+				return nil, err
+			}
+		}
+		return buf, nil
+	case ty.IsObjectType():
+		m := v.AsValueMap()
+		buf = binary.AppendUvarint(append(buf, ctyObject), uint64(len(m)))
+		for it := v.ElementIterator(); it.Next(); { // keys in order
+			k, e := it.Element()
+			buf = binary.AppendUvarint(buf, uint64(len(k.AsString())))
+			buf = append(buf, k.AsString()...)
+			var err error
+			if buf, err = encodeCty(buf, e); err != nil {
+				return nil, err
+			}
+		}
+		return buf, nil
+	}
+	return nil, fmt.Errorf("value of type %s: %w", ty.FriendlyName(), errCodec)
+}
+
+// blockDecoder reads an encoding, moving every range by line and byte
+// lines and bytes and naming it filename.
+type blockDecoder struct {
+	buf      []byte
+	line     int
+	byte     int
+	filename string
+}
+
+var errTruncated = errors.New("block cache entry truncated")
+
+func (d *blockDecoder) uvarint() (uint64, error) {
+	n, k := binary.Uvarint(d.buf)
+	if k <= 0 {
+		return 0, errTruncated
+	}
+	d.buf = d.buf[k:]
+	return n, nil
+}
+
+func (d *blockDecoder) varint() (int64, error) {
+	n, k := binary.Varint(d.buf)
+	if k <= 0 {
+		return 0, errTruncated
+	}
+	d.buf = d.buf[k:]
+	return n, nil
+}
+
+func (d *blockDecoder) bytes() ([]byte, error) {
+	n, err := d.uvarint()
+	if err != nil || n > uint64(len(d.buf)) {
+		return nil, errTruncated
+	}
+	b := d.buf[:n]
+	d.buf = d.buf[n:]
+	return b, nil
+}
+
+func (d *blockDecoder) flag() (bool, error) {
+	if len(d.buf) == 0 {
+		return false, errTruncated
+	}
+	b := d.buf[0]
+	d.buf = d.buf[1:]
+	return b != 0, nil
+}
+
+// decodeBlock decodes into v, a pointer to the syntax struct's type that
+// was encoded.
+func (d *blockDecoder) decodeBlock(v any) error {
+	if err := d.value(reflect.ValueOf(v).Elem()); err != nil {
+		return err
+	}
+	if len(d.buf) != 0 {
+		return errors.New("block cache entry has trailing bytes")
+	}
+	return nil
+}
+
+func (d *blockDecoder) value(v reflect.Value) error {
+	t := v.Type()
+	switch t {
+	case rangeType:
+		set, err := d.flag()
+		if err != nil || !set {
+			v.Set(reflect.Zero(t))
+			return err
+		}
+		var n [6]int
+		for i := range n {
+			x, err := d.varint()
+			if err != nil {
+				return err
+			}
+			n[i] = int(x)
+		}
+		v.Set(reflect.ValueOf(hcl.Range{
+			Filename: d.filename,
+			Start:    hcl.Pos{Line: n[0] + d.line, Column: n[1], Byte: n[2] + d.byte},
+			End:      hcl.Pos{Line: n[3] + d.line, Column: n[4], Byte: n[5] + d.byte},
+		}))
+		return nil
+	case bigFloatType:
+		present, err := d.flag()
+		if err != nil || !present {
+			return err
+		}
+		b, err := d.bytes()
+		if err != nil {
+			return err
+		}
+		f := new(big.Float)
+		if err := f.GobDecode(b); err != nil {
+			return err
+		}
+		v.Set(reflect.ValueOf(f))
+		return nil
+	case ctyValueType:
+		cv, err := d.cty()
+		if err != nil {
+			return err
+		}
+		v.Set(reflect.ValueOf(cv))
+		return nil
+	}
+	switch t.Kind() {
+	case reflect.Pointer:
+		present, err := d.flag()
+		if err != nil || !present {
+			return err
+		}
+		p := reflect.New(t.Elem())
+		if err := d.value(p.Elem()); err != nil {
+			return err
+		}
+		v.Set(p)
+		return nil
+	case reflect.Struct:
+		for i := range t.NumField() {
+			if err := d.value(v.Field(i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	case reflect.Slice:
+		n, err := d.uvarint()
+		if err != nil || n == 0 {
+			return err
+		}
+		n--
+		if n > uint64(len(d.buf)) { // each element takes a byte at least
+			return errTruncated
+		}
+		s := reflect.MakeSlice(t, int(n), int(n))
+		for i := range int(n) {
+			if err := d.value(s.Index(i)); err != nil {
+				return err
+			}
+		}
+		v.Set(s)
+		return nil
+	case reflect.String:
+		b, err := d.bytes()
+		if err != nil {
+			return err
+		}
+		v.SetString(string(b))
+		return nil
+	case reflect.Bool:
+		b, err := d.flag()
+		v.SetBool(b)
+		return err
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		n, err := d.varint()
+		v.SetInt(n)
+		return err
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		n, err := d.uvarint()
+		v.SetUint(n)
+		return err
+	case reflect.Interface:
+		i, err := d.uvarint()
+		if err != nil || i == 0 {
+			return err
+		}
+		if i > uint64(len(codecTypes)) {
+			return errors.New("block cache entry: unknown type")
+		}
+		x := reflect.New(codecTypes[i-1]).Elem()
+		if err := d.value(x); err != nil {
+			return err
+		}
+		v.Set(x)
+		return nil
+	}
+	return fmt.Errorf("%s: %w", t, errCodec)
+}
+
+func (d *blockDecoder) cty() (cty.Value, error) {
+	if len(d.buf) == 0 {
+		return cty.NilVal, errTruncated
+	}
+	tag := d.buf[0]
+	d.buf = d.buf[1:]
+	switch tag {
+	case ctyNull:
+		return cty.NullVal(cty.DynamicPseudoType), nil
+	case ctyString:
+		b, err := d.bytes()
+		return cty.StringVal(string(b)), err
+	case ctyNumber:
+		var f *big.Float
+		if err := d.value(reflect.ValueOf(&f).Elem()); err != nil || f == nil {
+			return cty.NilVal, errors.Join(errTruncated, err)
+		}
+		return cty.NumberVal(f), nil
+	case ctyTrue:
+		return cty.True, nil
+	case ctyFalse:
+		return cty.False, nil
+	case ctyTuple:
+		n, err := d.uvarint()
+		if err != nil || n > uint64(len(d.buf)) {
+			return cty.NilVal, errTruncated
+		}
+		if n == 0 {
+			return cty.EmptyTupleVal, nil
+		}
+		elems := make([]cty.Value, n)
+		for i := range elems {
+			if elems[i], err = d.cty(); err != nil {
+				return cty.NilVal, err
+			}
+		}
+		return cty.TupleVal(elems), nil
+	case ctyObject:
+		n, err := d.uvarint()
+		if err != nil || n > uint64(len(d.buf)) {
+			return cty.NilVal, errTruncated
+		}
+		if n == 0 {
+			return cty.EmptyObjectVal, nil
+		}
+		attrs := make(map[string]cty.Value, n)
+		for range n {
+			k, err := d.bytes()
+			if err != nil {
+				return cty.NilVal, err
+			}
+			if attrs[string(k)], err = d.cty(); err != nil {
+				return cty.NilVal, err
+			}
+		}
+		return cty.ObjectVal(attrs), nil
+	}
+	return cty.NilVal, fmt.Errorf("block cache entry: cty tag %d", tag)
+}
