@@ -48,6 +48,7 @@ var fileSchema = &hcl.BodySchema{
 		{Type: blockVRRPInstance, LabelNames: []string{"name"}},
 		{Type: blockVRRPScript, LabelNames: []string{"name"}},
 		{Type: blockVRRPSyncGroup, LabelNames: []string{"name"}},
+		{Type: blockStaticAddress}, {Type: blockStaticRoutes}, {Type: blockStaticRules}, // static.go
 		{Type: blockSync},       // sync.go
 		{Type: blockAlertEmail}, // alert.go
 		{Type: blockTimeouts},   // timeouts.go
@@ -241,7 +242,7 @@ func decodeFile(body hcl.Body) (*fileSyntax, hcl.Diagnostics) {
 			f.Services = append(f.Services, d.service(b))
 		case blockRealServerSetup:
 			f.RealServerSetup = d.realServerSetup(b, f.RealServerSetup)
-		case blockVRRPInstance, blockVRRPScript, blockVRRPSyncGroup:
+		case blockVRRPInstance, blockVRRPScript, blockVRRPSyncGroup, blockStaticAddress, blockStaticRoutes, blockStaticRules:
 			d.vrrpBlock(&f.VRRP, b)
 		}
 	}

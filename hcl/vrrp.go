@@ -57,6 +57,9 @@ type VRRP struct {
 	Instances []VRRPInstance  // in file order
 	Scripts   []VRRPScript    // every vrrp_script, in file order; only tracked ones run
 	Groups    []VRRPSyncGroup // in file order
+	// Static is the static_ipaddress, static_routes and static_rules
+	// blocks: installed by `lvsctl run` whatever the VRRP state (static.go).
+	Static vrrp.Static
 }
 
 // Prefixes of the names of tracked objects in vrrp.Config.Track: a
@@ -248,6 +251,11 @@ type vrrpSyntax struct {
 	Instances []*vrrpInstanceSyntax
 	Scripts   []*vrrpScriptSyntax
 	Groups    []*vrrpGroupSyntax
+	// The static_ipaddress, static_routes and static_rules blocks
+	// (static.go).
+	StaticAddrs  []*vipSyntax
+	StaticRoutes []*routeSyntax
+	StaticRules  []*ruleSyntax
 }
 
 type strList = attr[[]*attr[string]]
@@ -374,6 +382,12 @@ func (d *decoder) vrrpBlock(v *vrrpSyntax, b *hcl.Block) {
 		v.Scripts = append(v.Scripts, d.vrrpScript(b))
 	case blockVRRPSyncGroup:
 		v.Groups = append(v.Groups, d.vrrpGroup(b))
+	case blockStaticAddress:
+		v.StaticAddrs = append(v.StaticAddrs, d.staticAddress(b)) // static.go
+	case blockStaticRoutes:
+		v.StaticRoutes = append(v.StaticRoutes, d.route(b))
+	case blockStaticRules:
+		v.StaticRules = append(v.StaticRules, d.rule(b))
 	}
 }
 
@@ -464,22 +478,9 @@ func (d *decoder) vrrpInstance(b *hcl.Block) *vrrpInstanceSyntax {
 				Excluded: decodeBool(d, bc.Attributes["excluded"]),
 			})
 		case blockVRoute:
-			a := d.vrrpContent(blk.Body, vrrpRouteSchema).Attributes
-			s.Routes = append(s.Routes, &routeSyntax{
-				DefRange: blk.DefRange,
-				To:       decodeString(d, a["to"]), Via: decodeString(d, a["via"]),
-				Src: decodeString(d, a["src"]), Dev: decodeString(d, a["dev"]),
-				Metric: decodeNumber(d, a["metric"]), Table: decodeNumber(d, a["table"]),
-				Scope: d.raw(a["scope"]), Blackhole: decodeBool(d, a["blackhole"]),
-			})
+			s.Routes = append(s.Routes, d.route(blk))
 		case blockVRule:
-			a := d.vrrpContent(blk.Body, vrrpRuleSchema).Attributes
-			s.Rules = append(s.Rules, &ruleSyntax{
-				DefRange: blk.DefRange,
-				From:     decodeString(d, a["from"]), To: decodeString(d, a["to"]),
-				IIF: decodeString(d, a["iif"]), OIF: decodeString(d, a["oif"]),
-				Priority: decodeNumber(d, a["priority"]), Table: decodeNumber(d, a["table"]),
-			})
+			s.Rules = append(s.Rules, d.rule(blk))
 		case blockTrack:
 			bc := d.vrrpContent(blk.Body, vrrpTrackSchema)
 			s.Tracks = append(s.Tracks, &trackSyntax{
@@ -494,6 +495,29 @@ func (d *decoder) vrrpInstance(b *hcl.Block) *vrrpInstanceSyntax {
 		}
 	}
 	return s
+}
+
+// route decodes a virtual_routes or static_routes block.
+func (d *decoder) route(blk *hcl.Block) *routeSyntax {
+	a := d.vrrpContent(blk.Body, vrrpRouteSchema).Attributes
+	return &routeSyntax{
+		DefRange: blk.DefRange,
+		To:       decodeString(d, a["to"]), Via: decodeString(d, a["via"]),
+		Src: decodeString(d, a["src"]), Dev: decodeString(d, a["dev"]),
+		Metric: decodeNumber(d, a["metric"]), Table: decodeNumber(d, a["table"]),
+		Scope: d.raw(a["scope"]), Blackhole: decodeBool(d, a["blackhole"]),
+	}
+}
+
+// rule decodes a virtual_rules or static_rules block.
+func (d *decoder) rule(blk *hcl.Block) *ruleSyntax {
+	a := d.vrrpContent(blk.Body, vrrpRuleSchema).Attributes
+	return &ruleSyntax{
+		DefRange: blk.DefRange,
+		From:     decodeString(d, a["from"]), To: decodeString(d, a["to"]),
+		IIF: decodeString(d, a["iif"]), OIF: decodeString(d, a["oif"]),
+		Priority: decodeNumber(d, a["priority"]), Table: decodeNumber(d, a["table"]),
+	}
 }
 
 func (d *decoder) vrrpScript(b *hcl.Block) *vrrpScriptSyntax {

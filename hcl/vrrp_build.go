@@ -124,6 +124,7 @@ func buildVRRP(f *fileSyntax) (VRRP, hcl.Diagnostics) {
 		facts = append(facts, fact)
 	}
 	b.acrossInstances(facts)
+	out.Static = b.static(v) // static.go
 
 	for _, def := range scriptOrder {
 		out.Scripts = append(out.Scripts, def.built)
@@ -399,8 +400,8 @@ func (b *vrrpBuilder) instance(s *vrrpInstanceSyntax) (VRRPInstance, instanceFac
 			addVIP(v.Address.Val, v.Address.Value, v, v.Excluded.ok() && v.Excluded.Val)
 		}
 	}
-	c.Routes = b.routes(s.Routes)
-	c.Rules = b.rules(s.Rules)
+	c.Routes = b.routes(s.Routes, blockVRoute)
+	c.Rules = b.rules(s.Rules, blockVRule)
 	if len(c.VIPs) > 255 {
 		b.errorAt(s.DefRange, nil, "Too many VIPs",
 			"This instance has %d VIPs; a VRRP advert lists at most 255.", len(c.VIPs))
@@ -744,8 +745,8 @@ func (b *vrrpBuilder) scope(a *attr[cty.Value]) (uint8, bool) {
 	return 0, false
 }
 
-// routes builds virtual_routes blocks.
-func (b *vrrpBuilder) routes(rs []*routeSyntax) []vrrp.Route {
+// routes builds virtual_routes (or static_routes: kind) blocks.
+func (b *vrrpBuilder) routes(rs []*routeSyntax, kind string) []vrrp.Route {
 	var out []vrrp.Route
 	for _, r := range rs {
 		if !r.To.ok() {
@@ -797,8 +798,8 @@ func (b *vrrpBuilder) routes(rs []*routeSyntax) []vrrp.Route {
 	return out
 }
 
-// rules builds virtual_rules blocks.
-func (b *vrrpBuilder) rules(rs []*ruleSyntax) []vrrp.Rule {
+// rules builds virtual_rules (or static_rules: kind) blocks.
+func (b *vrrpBuilder) rules(rs []*ruleSyntax, kind string) []vrrp.Rule {
 	var out []vrrp.Rule
 	for _, r := range rs {
 		var ru vrrp.Rule
@@ -816,7 +817,7 @@ func (b *vrrpBuilder) rules(rs []*ruleSyntax) []vrrp.Rule {
 		}
 		ru.From, ru.To = pfx(r.From, "from"), pfx(r.To, "to")
 		if r.From == nil && r.To == nil {
-			b.errorAt(r.DefRange, nil, "Rule without from or to", "A virtual_rules block needs from or to (or both).")
+			b.errorAt(r.DefRange, nil, "Rule without from or to", "A %s block needs from or to (or both).", kind)
 			ok = false
 		}
 		if r.IIF.ok() && b.interfaceName(r.IIF.Val, r.IIF.Value) {

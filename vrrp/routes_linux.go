@@ -12,6 +12,12 @@ import (
 // the VIPs, which a route's src or dev may need), removed on leaving it.
 
 func (s *linuxSystem) route(r Route) (*netlink.Route, error) {
+	return netlinkRoute(s.nl, r, s.devLink)
+}
+
+// netlinkRoute is r for the kernel; a direct route without dev goes on
+// dflt (the instance's interface; nil for static_routes, which name one).
+func netlinkRoute(nl *netlink.Handle, r Route, dflt netlink.Link) (*netlink.Route, error) {
 	nr := &netlink.Route{Dst: prefixNet(r.Dst), Priority: r.Metric, Table: r.Table, Scope: netlink.Scope(r.Scope)}
 	if r.Src.IsValid() {
 		nr.Src = r.Src.AsSlice()
@@ -23,13 +29,13 @@ func (s *linuxSystem) route(r Route) (*netlink.Route, error) {
 	case r.Blackhole:
 		nr.Type = unix.RTN_BLACKHOLE
 	case r.Dev != "":
-		l, err := s.nl.LinkByName(r.Dev)
+		l, err := nl.LinkByName(r.Dev)
 		if err != nil {
 			return nil, fmt.Errorf("route %v: interface %s: %w", r.Dst, r.Dev, err)
 		}
 		nr.LinkIndex = l.Attrs().Index
-	case !r.Gateway.IsValid():
-		nr.LinkIndex = s.devLink.Attrs().Index
+	case !r.Gateway.IsValid() && dflt != nil:
+		nr.LinkIndex = dflt.Attrs().Index
 	}
 	if !r.Gateway.IsValid() && !r.Blackhole && r.Scope == 0 {
 		nr.Scope = netlink.SCOPE_LINK
@@ -37,7 +43,10 @@ func (s *linuxSystem) route(r Route) (*netlink.Route, error) {
 	return nr, nil
 }
 
-func (s *linuxSystem) rule(r Rule) *netlink.Rule {
+func (s *linuxSystem) rule(r Rule) *netlink.Rule { return netlinkRule(r) }
+
+// netlinkRule is r for the kernel.
+func netlinkRule(r Rule) *netlink.Rule {
 	nr := netlink.NewRule()
 	nr.Table = r.Table
 	nr.Priority = -1

@@ -52,6 +52,9 @@ type VRRPOptions struct {
 	// ProcRoot is where track_process looks for processes (default
 	// /proc).
 	ProcRoot string
+	// Static installs static_ipaddress, static_routes and static_rules;
+	// nil is a *vrrp.Statics in lvsctl's namespace (static.go).
+	Static StaticNet
 	// OnTransition, if set, is told every instance's state change (the
 	// e-mail alerts). It is called under the runner's lock and must not
 	// block.
@@ -93,7 +96,8 @@ const SyncTrack = "sync_group:"
 type Runner struct {
 	o        VRRPOptions
 	log      *slog.Logger
-	watching bool // Run's goroutine only
+	watching bool      // Run's goroutine only
+	static   staticNet // Run's goroutine only
 
 	mu         sync.Mutex
 	order      []string // instance names in configuration order
@@ -171,17 +175,21 @@ func NewRunner(o VRRPOptions) *Runner {
 // run, and Run returns nil. An instance that cannot run (its interface does
 // not exist yet, say) is logged and retried; it never stops the others.
 func (r *Runner) Run(ctx context.Context, cfg lvshcl.VRRP, reload <-chan lvshcl.VRRP) error {
+	r.static.o = r.o.Static
+	r.applyStatic(cfg.Static)
 	r.apply(ctx, cfg)
 	for {
 		select {
 		case <-ctx.Done():
 			r.shutdown()
+			r.clearStatic()
 			return nil
 		case next, ok := <-reload:
 			if !ok {
 				reload = nil
 				continue
 			}
+			r.applyStatic(next.Static)
 			r.apply(ctx, next)
 		}
 	}

@@ -1,0 +1,18 @@
+//go:build !linux
+
+package vrrp
+
+// Statics keeps a Static; Linux only.
+type Statics struct{}
+
+// NewStatics returns ErrNotSupported off Linux.
+func NewStatics() (*Statics, error) { return nil, ErrNotSupported }
+
+// Apply implements the Linux API; it never runs.
+func (*Statics) Apply(Static) error { return ErrNotSupported }
+
+// Clear implements the Linux API; it never runs.
+func (*Statics) Clear() error { return nil }
+
+// Close implements the Linux API.
+func (*Statics) Close() {}
