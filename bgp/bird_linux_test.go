@@ -5,51 +5,70 @@ package bgp
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/netip"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 )
 
-// The bird tier: a router namespace runs bird2 (Debian's, installed by
-// .ci/host-deps) with a kernel protocol exporting what BGP learns, a director
-// namespace runs a Speaker, joined by a veth pair. The speaker has to run
-// inside the director namespace, and a Go process cannot move all its threads
-// there, so the test re-executes its own binary under `ip netns exec` as a
-// helper (TestBirdHelperProcess) driven line by line over stdin/stdout.
+// The namespace tier: a router namespace runs a real router (Debian's bird2
+// or frr, installed by .ci/host-deps) whose kernel protocol installs what BGP
+// learns, and each director namespace runs a Speaker, joined to the router by
+// its own veth pair (director i: router side "di" 10.77.i.1/24 and
+// fd77:i::1/64, director side "eth0" 10.77.i.2/24 and fd77:i::2/64). A
+// Speaker has to run inside its director namespace, and a Go process cannot
+// move all its threads there, so the test re-executes its own binary under
+// `ip netns exec` as a helper (TestBirdHelperProcess) driven line by line
+// over stdin/stdout. The routers' configurations are rendered by birdConf
+// and frrConf, which docs/scale-out.md quotes (TestScaleOutDocConfigs).
 
 const helperEnv = "LVSCTL_BGP_HELPER"
 
-// requireBird fails the test in CI (CI=true) and skips it elsewhere, with the
-// reason, when the host cannot run it.
-func requireBird(t *testing.T) string {
+// requireLab fails the test in CI (CI=true) and skips it elsewhere, with the
+// reason, when the host cannot run it: root and the named programs.
+func requireLab(t *testing.T, progs ...string) {
 	t.Helper()
-	miss := func(why string) {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("bird tier cannot run in CI: %s (.ci/host-deps installs bird2; the tests run as root)", why)
-		}
-		t.Skipf("skipping the bird tier: %s", why)
-	}
+	miss := func(why string) { t.Helper(); labMissing(t, why) }
 	if os.Geteuid() != 0 {
 		miss("not root (network namespaces)")
 	}
-	bird, err := exec.LookPath("bird")
-	if err != nil {
-		miss("bird not installed (apt-get install bird2)")
+	for _, p := range append([]string{"ip"}, progs...) {
+		if _, err := exec.LookPath(p); err != nil {
+			miss(fmt.Sprintf("%s not installed: %v", p, err))
+		}
 	}
-	if _, err := exec.LookPath("birdc"); err != nil {
-		miss("birdc not installed (apt-get install bird2)")
+}
+
+func labMissing(t *testing.T, why string) {
+	t.Helper()
+	if os.Getenv("CI") != "" {
+		t.Fatalf("namespace tier cannot run in CI: %s (.ci/host-deps installs bird2, frr and nftables; the tests run as root)", why)
 	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		miss("ip (iproute2) not installed")
+	t.Skipf("skipping the namespace tier: %s", why)
+}
+
+// requireBird is requireLab for the bird2 router.
+func requireBird(t *testing.T) { requireLab(t, "bird", "birdc") }
+
+const (
+	frrZebra = "/usr/lib/frr/zebra"
+	frrBGPd  = "/usr/lib/frr/bgpd"
+)
+
+// requireFRR is requireLab for the frr router.
+func requireFRR(t *testing.T) {
+	requireLab(t, frrZebra, frrBGPd, "vtysh")
+	if _, err := user.Lookup("frr"); err != nil {
+		labMissing(t, "no frr user (apt-get install frr)")
 	}
-	return bird
 }
 
 func run(t *testing.T, args ...string) string {
@@ -61,46 +80,166 @@ func run(t *testing.T, args ...string) string {
 	return string(out)
 }
 
-type birdLab struct {
-	router, director string
-	sock             string
+type lab struct {
+	router    string
+	directors []string // namespace of director i+1
+	dir       string
 }
 
-func newBirdLab(t *testing.T, bird string) *birdLab {
+func routerAddr(i int, v6 bool) string {
+	if v6 {
+		return fmt.Sprintf("fd77:%d::1", i)
+	}
+	return fmt.Sprintf("10.77.%d.1", i)
+}
+
+func directorAddr(i int, v6 bool) string {
+	if v6 {
+		return fmt.Sprintf("fd77:%d::2", i)
+	}
+	return fmt.Sprintf("10.77.%d.2", i)
+}
+
+func newLab(t *testing.T, directors int) *lab {
 	t.Helper()
 	id := fmt.Sprintf("%d", os.Getpid()%100000)
-	l := &birdLab{router: "lvbgpr" + id, director: "lvbgpd" + id}
-	for _, ns := range []string{l.router, l.director} {
+	l := &lab{router: "lvbgpr" + id, dir: t.TempDir()}
+	for i := 1; i <= directors; i++ {
+		l.directors = append(l.directors, fmt.Sprintf("lvbgpd%s-%d", id, i))
+	}
+	for _, ns := range append([]string{l.router}, l.directors...) {
 		_ = exec.Command("ip", "netns", "del", ns).Run() // leftover of a killed run
 		run(t, "ip", "netns", "add", ns)
 		t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })
 		run(t, "ip", "-n", ns, "link", "set", "lo", "up")
 	}
-	run(t, "ip", "-n", l.router, "link", "add", "eth0", "type", "veth", "peer", "name", "eth0", "netns", l.director)
-	run(t, "ip", "-n", l.router, "addr", "add", "10.77.0.1/24", "dev", "eth0")
-	run(t, "ip", "-n", l.director, "addr", "add", "10.77.0.2/24", "dev", "eth0")
-	run(t, "ip", "-n", l.router, "link", "set", "eth0", "up")
-	run(t, "ip", "-n", l.director, "link", "set", "eth0", "up")
-
-	dir := t.TempDir()
-	l.sock = filepath.Join(dir, "bird.ctl")
-	conf := filepath.Join(dir, "bird.conf")
-	// error wait time 1,5: reconnect fast after the director's Cease.
-	cfg := `router id 10.77.0.1;
-protocol device { scan time 1; }
-protocol kernel { ipv4 { export all; import none; }; merge paths on; }
-protocol bgp d1 {
-	local 10.77.0.1 as 65000;
-	neighbor 10.77.0.2 as 65001;
-	hold time 9;
-	error wait time 1,5;
-	ipv4 { import all; export none; };
+	for i, d := range l.directors {
+		i++
+		rl := fmt.Sprintf("d%d", i)
+		run(t, "ip", "-n", l.router, "link", "add", rl, "type", "veth", "peer", "name", "eth0", "netns", d)
+		run(t, "ip", "-n", l.router, "addr", "add", routerAddr(i, false)+"/24", "dev", rl)
+		run(t, "ip", "-n", l.router, "addr", "add", routerAddr(i, true)+"/64", "dev", rl, "nodad")
+		run(t, "ip", "-n", d, "addr", "add", directorAddr(i, false)+"/24", "dev", "eth0")
+		run(t, "ip", "-n", d, "addr", "add", directorAddr(i, true)+"/64", "dev", "eth0", "nodad")
+		run(t, "ip", "-n", l.router, "link", "set", rl, "up")
+		run(t, "ip", "-n", d, "link", "set", "eth0", "up")
+	}
+	return l
 }
-`
-	if err := os.WriteFile(conf, []byte(cfg), 0o600); err != nil {
+
+// route returns the router's FIB entry for vip ("" when there is none).
+func (l *lab) route(t *testing.T, vip string) string {
+	t.Helper()
+	fam := "-4"
+	if strings.Contains(vip, ":") {
+		fam = "-6"
+	}
+	return strings.TrimSpace(run(t, "ip", fam, "-n", l.router, "route", "show", vip))
+}
+
+// nextHops returns the directors the router's FIB sends vip to (by number).
+func nextHops(route string) []int {
+	var out []int
+	for _, f := range strings.Split(route, "via ")[1:] {
+		var i int
+		if _, err := fmt.Sscanf(f, "10.77.%d.2", &i); err == nil {
+			out = append(out, i)
+		} else if _, err := fmt.Sscanf(f, "fd77:%d::2", &i); err == nil {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// waitRoute polls the router's FIB every 5 ms until vip is routed to
+// exactly the directors want (none: no route), and returns how long that
+// took.
+func (l *lab) waitRoute(t *testing.T, vip string, timeout time.Duration, want ...int) time.Duration {
+	t.Helper()
+	start := time.Now()
+	deadline := start.Add(timeout)
+	for {
+		r := l.route(t, vip)
+		if fmt.Sprint(nextHops(r)) == fmt.Sprint(want) && (r == "") == (len(want) == 0) {
+			return time.Since(start)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("router FIB for %s after %v: %q, want next hops via directors %v", vip, timeout, r, want)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// The router's configurations. birdConf and frrConf render what the tests
+// run and what docs/scale-out.md shows for two directors.
+
+type routerOpts struct {
+	directors int
+	v6        bool // the sessions run over IPv6 (and carry IPv6 only)
+	bfd       bool // BFD 100 ms x 3 on every session
+}
+
+func birdConf(o routerOpts) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "router id %s;\n", routerAddr(1, false))
+	b.WriteString(`protocol device { scan time 1; }
+protocol kernel { ipv4 { export all; import none; }; merge paths on; }
+protocol kernel { ipv6 { export all; import none; }; merge paths on; }
+`)
+	if o.bfd {
+		b.WriteString(`protocol bfd {
+	interface "d*" {
+		min rx interval 100 ms;
+		min tx interval 100 ms;
+		multiplier 3;
+	};
+}
+`)
+	}
+	for i := 1; i <= o.directors; i++ {
+		fmt.Fprintf(&b, "protocol bgp director%d {\n", i)
+		fmt.Fprintf(&b, "\tlocal %s as 65000;\n", routerAddr(i, o.v6))
+		fmt.Fprintf(&b, "\tneighbor %s as 65001;\n", directorAddr(i, o.v6))
+		b.WriteString("\thold time 9;\n\terror wait time 1,5;\n")
+		if o.bfd {
+			b.WriteString("\tbfd on;\n")
+		}
+		if o.v6 {
+			b.WriteString("\tipv6 { import all; export none; };\n")
+		} else {
+			b.WriteString("\tipv4 { import all; export none; };\n")
+		}
+		b.WriteString("}\n")
+	}
+	return b.String()
+}
+
+func frrConf(o routerOpts) string {
+	var b strings.Builder
+	b.WriteString("router bgp 65000\n")
+	fmt.Fprintf(&b, " bgp router-id %s\n", routerAddr(1, false))
+	b.WriteString(" no bgp ebgp-requires-policy\n")
+	for i := 1; i <= o.directors; i++ {
+		a := directorAddr(i, o.v6)
+		fmt.Fprintf(&b, " neighbor %s remote-as 65001\n", a)
+		fmt.Fprintf(&b, " neighbor %s timers 3 9\n", a)
+		fmt.Fprintf(&b, " neighbor %s timers connect 1\n", a)
+	}
+	b.WriteString(" address-family ipv4 unicast\n  maximum-paths 8\n exit-address-family\n")
+	return b.String()
+}
+
+type bird struct{ sock string }
+
+func (l *lab) startBird(t *testing.T, conf string) *bird {
+	t.Helper()
+	b := &bird{sock: filepath.Join(l.dir, "bird.ctl")}
+	cf := filepath.Join(l.dir, "bird.conf")
+	if err := os.WriteFile(cf, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("ip", "netns", "exec", l.router, bird, "-f", "-c", conf, "-s", l.sock, "-P", filepath.Join(dir, "bird.pid"))
+	t.Logf("bird.conf:\n%s", conf)
+	cmd := exec.Command("ip", "netns", "exec", l.router, "bird", "-f", "-c", cf, "-s", b.sock, "-P", filepath.Join(l.dir, "bird.pid"))
 	cmd.Stdout, cmd.Stderr = testWriter{t}, testWriter{t}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start bird: %v", err)
@@ -109,37 +248,87 @@ protocol bgp d1 {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 	})
-	return l
+	return b
 }
 
-// route returns the router's FIB entry for vip ("" when there is none).
-func (l *birdLab) route(t *testing.T, vip string) string {
+func (b *bird) show(t *testing.T, args ...string) string {
 	t.Helper()
-	return strings.TrimSpace(run(t, "ip", "-n", l.router, "route", "show", vip))
+	out, err := exec.Command("birdc", append([]string{"-s", b.sock}, args...)...).CombinedOutput()
+	if err != nil {
+		return ""
+	}
+	return string(out)
 }
 
-func (l *birdLab) waitRoute(t *testing.T, vip string, present bool) string {
+func (b *bird) established(t *testing.T, proto string) bool {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		r := l.route(t, vip)
-		if (r != "") == present {
-			return r
+	return strings.Contains(b.show(t, "show", "protocols", proto), "Established")
+}
+
+// startFRR runs zebra and bgpd in the router namespace under their own
+// path space (-N), as the frr user, with conf as bgpd's configuration.
+func (l *lab) startFRR(t *testing.T, conf string) {
+	t.Helper()
+	u, err := user.Lookup("frr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var uid, gid int
+	fmt.Sscan(u.Uid, &uid)
+	fmt.Sscan(u.Gid, &gid)
+	// The daemons write their pid files and sockets there as frr.
+	rundir := filepath.Join("/var/run/frr", l.router)
+	_ = os.RemoveAll(rundir)
+	if err := os.MkdirAll(rundir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(rundir) })
+	if err := os.Chown(rundir, uid, gid); err != nil {
+		t.Fatal(err)
+	}
+	// frr reads its configuration as frr: open the test's directories.
+	for _, d := range []string{filepath.Dir(l.dir), l.dir} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("router FIB for %s: %q, want present=%v", vip, r, present)
+	}
+	t.Logf("bgpd.conf:\n%s", conf)
+	for _, d := range []struct{ bin, conf string }{{frrZebra, ""}, {frrBGPd, conf}} {
+		cf := filepath.Join(l.dir, filepath.Base(d.bin)+".conf")
+		if err := os.WriteFile(cf, []byte(d.conf), 0o644); err != nil {
+			t.Fatal(err)
 		}
-		time.Sleep(20 * time.Millisecond)
+		cmd := exec.Command("ip", "netns", "exec", l.router, d.bin, "-N", l.router, "-f", cf, "-P", "0", "--log", "stdout")
+		cmd.Stdout, cmd.Stderr = testWriter{t}, testWriter{t}
+		if err := cmd.Start(); err != nil {
+			t.Fatalf("start %s: %v", d.bin, err)
+		}
+		t.Cleanup(func() {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		})
+		if d.bin == frrZebra { // bgpd needs zebra's socket
+			sock := filepath.Join(rundir, "zserv.api")
+			deadline := time.Now().Add(10 * time.Second)
+			for _, err := os.Stat(sock); err != nil; _, err = os.Stat(sock) {
+				if time.Now().After(deadline) {
+					t.Fatalf("zebra never created %s", sock)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
 	}
 }
 
-func (l *birdLab) established(t *testing.T) bool {
-	t.Helper()
-	out, err := exec.Command("birdc", "-s", l.sock, "show", "protocols", "d1").CombinedOutput()
-	return err == nil && strings.Contains(string(out), "Established")
+// helperConfig is a director's speaker, passed to the helper process.
+type helperConfig struct {
+	RouterID  string
+	Drain     time.Duration
+	Neighbors []string // router addresses, AS 65000
+	BFD       bool
 }
 
-// helper is the speaker running in the director namespace.
+// helper is the speaker running in a director namespace.
 type helper struct {
 	in  io.WriteCloser
 	out *bufio.Scanner
@@ -159,14 +348,20 @@ func (h *helper) do(t *testing.T, line string) {
 	}
 }
 
-func startHelper(t *testing.T, l *birdLab, drain time.Duration) *helper {
+// startHelper runs the speaker of director i (1-based) with one neighbor,
+// the router over IPv4 or IPv6, and waits until the session is established.
+func (l *lab) startHelper(t *testing.T, i int, v6, bfd bool, drain time.Duration) *helper {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("ip", "netns", "exec", l.director, exe, "-test.run=^TestBirdHelperProcess$")
-	cmd.Env = append(os.Environ(), helperEnv+"="+drain.String())
+	hc, err := json.Marshal(helperConfig{RouterID: directorAddr(i, false), Drain: drain, Neighbors: []string{routerAddr(i, v6)}, BFD: bfd})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("ip", "netns", "exec", l.directors[i-1], exe, "-test.run=^TestBirdHelperProcess$")
+	cmd.Env = append(os.Environ(), helperEnv+"="+string(hc))
 	cmd.Stderr = testWriter{t}
 	in, err := cmd.StdinPipe()
 	if err != nil {
@@ -189,31 +384,29 @@ func startHelper(t *testing.T, l *birdLab, drain time.Duration) *helper {
 	return h
 }
 
-// TestBirdHelperProcess is the director side of the bird tier; it does
+// TestBirdHelperProcess is the director side of the namespace tier; it does
 // nothing unless started by startHelper.
 func TestBirdHelperProcess(t *testing.T) {
-	drainS := os.Getenv(helperEnv)
-	if drainS == "" {
+	env := os.Getenv(helperEnv)
+	if env == "" {
 		return
 	}
-	drain, err := time.ParseDuration(drainS)
-	if err != nil {
+	var hc helperConfig
+	if err := json.Unmarshal([]byte(env), &hc); err != nil {
 		t.Fatal(err)
 	}
-	up := make(chan struct{}, 1)
-	s, err := New(Config{
-		ASN: 65001, RouterID: netip.MustParseAddr("10.77.0.2"), DrainTime: drain, HoldTime: 9 * time.Second,
-		Neighbors: []Neighbor{{Name: "router", Address: netip.MustParseAddr("10.77.0.1"), ASN: 65000}},
-		Logger:    slog.New(slog.NewTextHandler(os.Stderr, nil)),
-		OnPeer: func(ev PeerEvent) {
-			if ev.State == StateEstablished {
-				select {
-				case up <- struct{}{}:
-				default:
-				}
-			}
-		},
-	})
+	cfg := Config{
+		ASN: 65001, RouterID: netip.MustParseAddr(hc.RouterID), DrainTime: hc.Drain, HoldTime: 9 * time.Second,
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, nil)),
+	}
+	for i, a := range hc.Neighbors {
+		n := Neighbor{Name: fmt.Sprintf("router%d", i+1), Address: netip.MustParseAddr(a), ASN: 65000}
+		if hc.BFD {
+			n.BFD = &BFD{MinTx: 100 * time.Millisecond, MinRx: 100 * time.Millisecond, Multiplier: 3}
+		}
+		cfg.Neighbors = append(cfg.Neighbors, n)
+	}
+	s, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,21 +429,21 @@ func TestBirdHelperProcess(t *testing.T) {
 		}
 		switch f[0] {
 		case "wait-established":
-			select {
-			case <-up:
-				reply(nil)
-			case <-time.After(30 * time.Second):
-				reply(fmt.Errorf("no session after 30 s"))
-			}
+			reply(waitPeers(ctx, s, 30*time.Second))
 		case "announce":
 			var as []Announcement
+			var perr error
 			for _, p := range f[1:] {
 				pr, err := netip.ParsePrefix(p)
 				if err != nil {
-					reply(err)
-					continue
+					perr = err
+					break
 				}
 				as = append(as, Announcement{Prefix: pr})
+			}
+			if perr != nil {
+				reply(perr)
+				continue
 			}
 			reply(s.SetAnnounced(ctx, as))
 		case "stop":
@@ -261,22 +454,45 @@ func TestBirdHelperProcess(t *testing.T) {
 	}
 }
 
+// waitPeers waits until every session of s is established.
+func waitPeers(ctx context.Context, s *Speaker, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		peers, err := s.Peers(ctx)
+		if err != nil {
+			return err
+		}
+		up := 0
+		for _, p := range peers {
+			if p.State == StateEstablished {
+				up++
+			}
+		}
+		if up == len(peers) {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("sessions not established after %v: %+v", timeout, peers)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func TestBirdAnnounceWithdrawStop(t *testing.T) {
-	bird := requireBird(t)
-	l := newBirdLab(t, bird)
+	requireBird(t)
+	l := newLab(t, 1)
+	b := l.startBird(t, birdConf(routerOpts{directors: 1}))
 	const drain = 2 * time.Second
-	h := startHelper(t, l, drain)
+	h := l.startHelper(t, 1, false, false, drain)
 
 	const vip, vip2 = "198.51.100.10", "198.51.100.11"
 	h.do(t, "announce "+vip+"/32 "+vip2+"/32")
-	for _, v := range []string{vip, vip2} {
-		if r := l.waitRoute(t, v, true); !strings.Contains(r, "via 10.77.0.2") {
-			t.Errorf("router FIB for %s: %q, want via the director 10.77.0.2", v, r)
-		}
-	}
+	l.waitRoute(t, vip, 10*time.Second, 1)
+	l.waitRoute(t, vip2, 10*time.Second, 1)
 
 	h.do(t, "announce "+vip2+"/32") // withdraw vip only
-	l.waitRoute(t, vip, false)
+	took := l.waitRoute(t, vip, 5*time.Second)
+	t.Logf("withdraw reached bird's FIB in %v", took)
 	if l.route(t, vip2) == "" {
 		t.Errorf("withdrawing %s also removed %s", vip, vip2)
 	}
@@ -288,13 +504,13 @@ func TestBirdAnnounceWithdrawStop(t *testing.T) {
 		defer close(stopped)
 		h.do(t, "stop")
 	}()
-	l.waitRoute(t, vip2, false)
-	if !l.established(t) {
+	l.waitRoute(t, vip2, 5*time.Second)
+	if !b.established(t, "director1") {
 		t.Error("the session was down when the route went: Stop closed before withdrawing")
 	}
 	<-stopped
 	deadline := time.Now().Add(5 * time.Second)
-	for l.established(t) {
+	for b.established(t, "director1") {
 		if time.Now().After(deadline) {
 			t.Fatal("bird's session still established after Stop")
 		}
