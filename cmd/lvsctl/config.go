@@ -32,18 +32,20 @@ type configOptions struct {
 	// resolve resolves real servers given by host name; nil: only IP
 	// literals.
 	resolve lvshcl.Resolver
+	// blocks, if set, caches decoded blocks across decodes (configcache.go).
+	blocks *lvshcl.BlockCache
 }
 
 // configOptions returns the options the global flags set: exec checks'
 // commands are looked up as the checker will run them.
 func (g *globals) configOptions() configOptions {
 	return configOptions{limits: lvshcl.Limits{MaxSize: g.maxConfigSize}, lookPath: exec.LookPath,
-		resolve: lvshcl.SystemResolver(lvshcl.DefaultResolveTimeout)}
+		resolve: lvshcl.SystemResolver(lvshcl.DefaultResolveTimeout), blocks: g.blocks}
 }
 
 // hclOptions are the decoder's options for opt.
 func (opt configOptions) hclOptions() lvshcl.Options {
-	return lvshcl.Options{Limits: opt.limits, Offline: opt.offline, LookPath: opt.lookPath, Resolve: opt.resolve}
+	return lvshcl.Options{Limits: opt.limits, Offline: opt.offline, LookPath: opt.lookPath, Resolve: opt.resolve, Blocks: opt.blocks}
 }
 
 // loadConfig decodes and validates the file, printing every diagnostic (up

@@ -29,26 +29,41 @@ import (
 // without any diagnostic, error or warning, are kept: the verdict and the
 // table are a function of those inputs, so a hit yields what a parse would.
 // Anything unreadable or mismatched is a miss.
+//
+// The same file also keeps the decoded virtual_server blocks of the last
+// file parsed (lvshcl.BlockCache, by the SHA-256 of each block's text), so
+// that an edited file decodes only the blocks that changed: load adds them
+// to blocks when the table itself is a miss, apply's decode uses them and
+// store writes back the blocks that decode used. lvsctl run reads them at
+// start, keeps them in memory across reloads and writes them back when it
+// stops (useBlockCache). Blocks are a function of their text only (the
+// build step, with every look-up outside the file, runs on every decode),
+// so they are kept whatever the file's diagnostics.
 type configCache struct {
 	path  string
 	build string // the running binary's Go build ID; "" disables the cache
 	// lookPath finds exec checks' commands, as the decoder does
 	// (configOptions.lookPath).
 	lookPath func(string) (string, error)
+	// blocks receives the cached blocks on a miss of the table; nil: not
+	// wanted.
+	blocks *lvshcl.BlockCache
 }
 
 // configCacheFormat changes whenever cachedConfig or the model changes
 // shape in a way gob would not reject.
-const configCacheFormat = 3
+const configCacheFormat = 4
 
 type cachedConfig struct {
 	Format   int
 	Build    string
 	File     string // as given on the command line
 	Digest   [sha256.Size]byte
-	Reads    []fileStamp // the other files the decoder read
-	Programs []string    // the exec checks' commands, looked up again on a hit
-	Services []ipvs.VirtualService
+	Reads    []fileStamp           // the other files the decoder read
+	Programs []string              // the exec checks' commands, looked up again on a hit
+	Services []ipvs.VirtualService // nil (and Digest zero): blocks only
+	// Blocks are the decoded blocks of the last file parsed.
+	Blocks []lvshcl.BlockEntry
 }
 
 // fileStamp is one file the decoder read, and its bytes then.
@@ -82,24 +97,37 @@ func stamp(path string) (fileStamp, bool) {
 }
 
 func cacheFor(statePath string) configCache {
-	return configCache{path: statePath + ".config-cache", build: readBuildID(), lookPath: exec.LookPath}
+	return configCache{path: statePath + ".config-cache", build: readBuildID(), lookPath: exec.LookPath, blocks: lvshcl.NewBlockCache()}
 }
 
-// load returns the cached table for src, the bytes of file, if there is
-// one and the files its decode read are unchanged.
-func (c configCache) load(file string, src []byte) ([]ipvs.VirtualService, bool) {
+// read decodes the cache file; false if there is none of this binary.
+func (c configCache) read() (cachedConfig, bool) {
+	var cc cachedConfig
 	if c.build == "" {
-		return nil, false
+		return cc, false
 	}
 	b, err := os.ReadFile(c.path)
 	if err != nil {
-		return nil, false
+		return cc, false
 	}
-	var cc cachedConfig
 	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&cc); err != nil {
+		return cc, false
+	}
+	return cc, cc.Format == configCacheFormat && cc.Build == c.build
+}
+
+// load returns the cached table for src, the bytes of file, if there is
+// one and the files its decode read are unchanged. Otherwise it adds the
+// cached blocks to c.blocks.
+func (c configCache) load(file string, src []byte) ([]ipvs.VirtualService, bool) {
+	cc, ok := c.read()
+	if !ok {
 		return nil, false
 	}
-	if cc.Format != configCacheFormat || cc.Build != c.build || cc.File != file || cc.Digest != sha256.Sum256(src) {
+	if cc.Services == nil || cc.File != file || cc.Digest != sha256.Sum256(src) {
+		if c.blocks != nil {
+			c.blocks.AddEntries(cc.Blocks)
+		}
 		return nil, false
 	}
 	for _, want := range cc.Reads {
@@ -119,28 +147,66 @@ func (c configCache) load(file string, src []byte) ([]ipvs.VirtualService, bool)
 }
 
 // store records services as the decoded table of src, the bytes of file,
-// atomically, with a stamp of each other file its decode read. A
-// configuration whose reads cannot be told or stamped is not stored.
+// atomically, with a stamp of each other file its decode read, and the
+// blocks c.blocks' last parse used. A nil services, or a configuration
+// whose reads cannot be told or stamped, stores the blocks only.
 func (c configCache) store(file string, src []byte, services []ipvs.VirtualService) error {
 	if c.build == "" {
 		return nil
 	}
-	paths, ok := lvshcl.FilesRead(src, file)
-	if !ok {
-		return nil
+	cc := cachedConfig{Format: configCacheFormat, Build: c.build}
+	if c.blocks != nil {
+		cc.Blocks = c.blocks.Entries()
 	}
-	programs, ok := lvshcl.ExecCommands(src, file)
-	if !ok {
-		return nil
-	}
-	cc := cachedConfig{Format: configCacheFormat, Build: c.build, File: file, Digest: sha256.Sum256(src), Programs: programs, Services: services}
-	for _, p := range paths {
-		st, ok := stamp(p)
-		if !ok {
-			return nil
+	if services != nil {
+		paths, readsOK := lvshcl.FilesRead(src, file)
+		programs, programsOK := lvshcl.ExecCommands(src, file)
+		table := cachedConfig{Format: configCacheFormat, Build: c.build, File: file, Digest: sha256.Sum256(src), Programs: programs, Services: services, Blocks: cc.Blocks}
+		for _, p := range paths {
+			st, ok := stamp(p)
+			if !ok {
+				readsOK = false
+				break
+			}
+			table.Reads = append(table.Reads, st)
 		}
-		cc.Reads = append(cc.Reads, st)
+		if readsOK && programsOK {
+			cc = table
+		}
 	}
+	return c.write(cc)
+}
+
+// storeBlocks writes the blocks c.blocks' last parse used, keeping the
+// cached table there is.
+func (c configCache) storeBlocks() error {
+	if c.build == "" || c.blocks == nil {
+		return nil
+	}
+	cc, ok := c.read()
+	if !ok {
+		cc = cachedConfig{Format: configCacheFormat, Build: c.build}
+	}
+	cc.Blocks = c.blocks.Entries()
+	return c.write(cc)
+}
+
+// useBlockCache makes the configuration options of g (configOptions) use
+// the blocks cached next to the ownership record, for lvsctl run: one
+// cache for the start, every SIGHUP and every plan or apply through the
+// socket. The returned function writes the blocks of the last parse back,
+// for the next start.
+func (g *globals) useBlockCache(e *env) (save func()) {
+	c := cacheFor(g.ownership(e).Path)
+	if cc, ok := c.read(); ok {
+		c.blocks.AddEntries(cc.Blocks)
+	}
+	g.blocks = c.blocks
+	return func() { _ = c.storeBlocks() } // best effort: the next start parses more
+}
+
+// write replaces the cache file with cc, atomically.
+func (c configCache) write(cc cachedConfig) error {
 	var b bytes.Buffer
 	if err := gob.NewEncoder(&b).Encode(cc); err != nil {
 		return fmt.Errorf("encode config cache: %w", err)

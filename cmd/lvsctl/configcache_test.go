@@ -11,6 +11,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -82,11 +83,83 @@ virtual_server "web" {
   }
 }
 `)
+	warnSrc, err := os.ReadFile(warn)
+	require.NoError(t, err)
 	for range 2 {
 		require.Equal(t, 0, h.run("apply", "-f", warn), h.errOut.String())
 		assert.Contains(t, h.errOut.String(), "notify_up never runs")
-		assert.NoFileExists(t, cachePath)
+		_, hit := cache.load(warn, warnSrc)
+		assert.False(t, hit, "only its blocks are kept")
 	}
+}
+
+// servicesConfig is n virtual services of two real servers each, weight w
+// in the one named "s<edit>".
+func servicesConfig(n, edit, w int) string {
+	var b strings.Builder
+	for i := range n {
+		weight := 1
+		if i == edit {
+			weight = w
+		}
+		fmt.Fprintf(&b, "# service %d\nvirtual_server \"s%d\" {\n  address = \"10.0.%d.%d\"\n  port = 80\n  real_server {\n    address = \"10.1.%d.%d\"\n    weight = %d\n  }\n  real_server { address = \"10.2.%d.%d\" }\n}\n",
+			i, i, i>>8, i&0xff, i>>8, i&0xff, weight, i>>8, i&0xff)
+	}
+	return b.String()
+}
+
+// TestConfigCacheBlocks: apply keeps the decoded blocks of the file it
+// parsed, and the apply of an edited file decodes only the edited block,
+// with the result of a full parse.
+func TestConfigCacheBlocks(t *testing.T) {
+	h := newHarness(t)
+	cfg := writeConfig(t, servicesConfig(20, -1, 0))
+	state := filepath.Join(h.env.stateDir, "state.json")
+	require.Equal(t, 0, h.run("apply", "-f", cfg), h.errOut.String())
+
+	// One weight edited, and a comment at the top: every block moves.
+	edited := "# edited\n" + servicesConfig(20, 7, 9)
+	require.NoError(t, os.WriteFile(cfg, []byte(edited), 0o644))
+	cache := cacheFor(state)
+	_, hit := cache.load(cfg, []byte(edited))
+	require.False(t, hit)
+	opt := configOptions{blocks: cache.blocks}
+	got, _, diags := opt.hclOptions().Parse([]byte(edited), cfg)
+	require.Empty(t, diags)
+	hits, misses := cache.blocks.Stats()
+	assert.Equal(t, 17, hits, "all but the first (with the new comment), the edited and the last block")
+	assert.Equal(t, 2, misses)
+	assert.Equal(t, loadHCL(t, cfg), got.Services)
+
+	require.Equal(t, 0, h.run("apply", "-f", cfg), h.errOut.String())
+	assert.Contains(t, h.out.String(), "weight 1 -> 9")
+}
+
+// TestRunBlockCache: lvsctl run's cache starts from the blocks on disk,
+// serves every decode of the process, and is written back.
+func TestRunBlockCache(t *testing.T) {
+	h := newHarness(t)
+	state := filepath.Join(h.env.stateDir, "state.json")
+	src := []byte(servicesConfig(10, -1, 0))
+
+	g := &globals{stateFile: state}
+	save := g.useBlockCache(h.env)
+	_, _, diags := g.configOptions().hclOptions().Parse(src, "a.hcl")
+	require.Empty(t, diags)
+	hits, misses := g.blocks.Stats()
+	assert.Equal(t, [2]int{0, 9}, [2]int{hits, misses}, "nothing on disk yet: every block but the last decoded and kept")
+	_, _, diags = g.configOptions().hclOptions().Parse(src, "a.hcl") // a SIGHUP
+	require.Empty(t, diags)
+	hits, misses = g.blocks.Stats()
+	assert.Equal(t, [2]int{9, 0}, [2]int{hits, misses}, "kept in memory")
+	save()
+
+	next := &globals{stateFile: state}
+	next.useBlockCache(h.env)
+	_, _, diags = next.configOptions().hclOptions().Parse(append([]byte("# edited\n"), src...), "a.hcl")
+	require.Empty(t, diags)
+	hits, misses = next.blocks.Stats()
+	assert.Equal(t, [2]int{8, 1}, [2]int{hits, misses}, "read back at the next start (the first block has the new comment)")
 }
 
 // TestConfigCacheFilesRead: a cached decode is used only while the other

@@ -218,6 +218,7 @@ func prepareKernel(ctx context.Context, e *env, g *globals, file string, adopt, 
 		if !readOK {
 			src = nil // decodeConfig reads it again, and reports why not
 		}
+		opt.blocks = cache.blocks // the blocks load found: only edited ones are decoded
 		cfg, clean, err := decodeConfig(ctx, file, src, e.stderr, opt)
 		if err != nil {
 			return nil, nil, nil, guard, nil, nil, err
@@ -248,9 +249,14 @@ func prepareKernel(ctx context.Context, e *env, g *globals, file string, adopt, 
 		k.Close()
 		return nil, nil, nil, guard, nil, nil, err
 	}
-	if apply && remember {
-		// Best effort: without it the next apply parses again.
-		_ = cache.store(file, src, desired)
+	if apply && !cached && readOK {
+		// Best effort: without it the next apply parses again. A file
+		// that is not remembered whole keeps its decoded blocks.
+		var table []ipvs.VirtualService
+		if remember {
+			table = desired
+		}
+		_ = cache.store(file, src, table)
 	}
 	r = &ipvs.Reconciler{Kernel: k, Owned: g.ownership(e)}
 	p, err = r.Plan(ctx, desired, adopt)

@@ -64,6 +64,8 @@ type globals struct {
 	stateFile string
 	// maxConfigSize is --max-config-size: the largest configuration file.
 	maxConfigSize int64
+	// blocks is lvsctl run's cache of decoded blocks (configcache.go).
+	blocks *lvshcl.BlockCache
 }
 
 // netnsPath turns --netns NAME into /run/netns/NAME; a value with a slash is
