@@ -809,12 +809,10 @@ func (t *translator) instantiate(spec *vsSpec, k vsKey) *hblock {
 				}
 			}
 			if cb.labels[0] == "exec" && !cb.has("timeout") {
-				// keepalived's misc_timeout defaults to the delay_loop.
-				d := delayLoop
-				if v, ok := cb.get("delay_loop"); ok {
-					d, _ = v.AsBigFloat().Float64()
-				}
-				cb.set("timeout", num(d))
+				// keepalived 2.2's misc_timeout defaults to the
+				// virtual_server's delay_loop, whatever the check's or the
+				// real server's (check_misc.c: checker->vs->delay_loop).
+				cb.set("timeout", num(delayLoop))
 			}
 			cbs = append(cbs, cb)
 		}

@@ -209,8 +209,8 @@ func (r *reader) readFile(name string, from *Pos, fromText string) {
 			r.errs = append(r.errs, &ParseError{Pos: pos, Msg: `a line ending in '\' continues only a $NAME=... definition; keepalived ignores this line`})
 			continue
 		}
-		if strings.HasPrefix(text, "~SEQ") {
-			r.warn(pos, text, "~SEQ", "not translated: ~SEQ line generators are not supported; write the lines out")
+		if strings.HasPrefix(text, "~SEQ") || strings.HasPrefix(text, "~LST") {
+			r.warn(pos, text, text[:4], "not translated: %s line generators are not supported; write the lines out", text[:4])
 			continue
 		}
 		text = r.substitute(pos, text, name)
@@ -373,7 +373,9 @@ func (r *reader) substitute(pos Pos, text, file string) string {
 // relative to the including file's directory, is read in its place.
 func (r *reader) include(pos Pos, text string) bool {
 	words, err := splitWords(text)
-	if err != nil || len(words) != 2 || words[0] != "include" {
+	// includer, includem, includew, includeb and includea are include with
+	// keepalived's checks of the match (include_check): read the same.
+	if err != nil || len(words) != 2 || !slices.Contains([]string{"include", "includer", "includem", "includew", "includeb", "includea"}, words[0]) {
 		return false
 	}
 	pattern := words[1]
@@ -415,7 +417,7 @@ func (r *reader) include(pos Pos, text string) bool {
 		r.readFile(m, &pos, text)
 	}
 	if n == 0 {
-		r.warn(pos, text, "include", "not translated: no file matches %s (keepalived skips it too)", pattern)
+		r.warn(pos, text, words[0], "not translated: no file matches %s (keepalived skips it too)", pattern)
 	}
 	return true
 }

@@ -118,7 +118,11 @@ func (t *translator) unsupported(b *hblock, s *Stmt, where string, reasons map[s
 	if t.alertKeyword(b, s, where) { // alert.go
 		return
 	}
-	if r, ok := reasons[s.Keyword()]; ok {
+	r, ok := reasons[s.Keyword()]
+	if !ok {
+		r, ok = knownReason(where, s.Keyword()) // keywords.go
+	}
+	if ok {
 		sev := Warning
 		if r2, isNote := strings.CutPrefix(r, "note: "); isNote {
 			sev, r = Note, r2

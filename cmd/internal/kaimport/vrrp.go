@@ -950,10 +950,10 @@ var groupReasons = map[string]string{
 	"smtp_alert":              "lvsctl mails the state changes of each vrrp_instance, not of sync groups: set smtp_alert in every member instead",
 	"track_script":            "lvsctl tracks in each vrrp_instance, not in sync groups: track in every member instead",
 	"track_interface":         "lvsctl tracks in each vrrp_instance, not in sync groups: track in every member instead",
-	"track_file":              "lvsctl does not track files",
-	"track_process":           "lvsctl does not track processes",
+	"track_file":              "lvsctl tracks in each vrrp_instance, not in sync groups: track in every member instead",
+	"track_process":           "lvsctl tracks in each vrrp_instance, not in sync groups: track in every member instead",
 	"track_bfd":               "lvsctl has no BFD",
-	"notify_priority_changes": "lvsctl has no such hook",
+	"notify_priority_changes": "lvsctl has no notify FIFO; use notify hooks",
 }
 
 func (t *translator) syncGroup(s *Stmt, grouped map[string]bool) *hblock {
