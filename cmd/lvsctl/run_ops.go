@@ -188,11 +188,9 @@ func (o *runOps) attachDirector(d *director.Director) *director.Director {
 	return d
 }
 
-// needsIPVS is the director's rule: a file with virtual services, or
-// without VRRP instances, runs the IPVS daemon.
-func needsIPVS(cfg *lvshcl.Config) bool {
-	return len(cfg.Services) > 0 || len(cfg.VRRP.Instances) == 0
-}
+// needsIPVS is the director's rule: a file with virtual services, or with
+// neither VRRP instances nor a bgp block, runs the IPVS daemon.
+func needsIPVS(cfg *lvshcl.Config) bool { return director.NeedsIPVS(cfg) }
 
 // notifyReady sends READY=1 once the first configuration is applied: when
 // the IPVS daemon published its first snapshot, or at once on a VRRP-only
@@ -449,7 +447,40 @@ func (o *runOps) statusDoc() statusapi.Status {
 	if sy := o.Sync(); sy.Configured {
 		st.Sync = syncStatus(sy)
 	}
+	if b := o.BGP(); b.Configured {
+		st.BGP = bgpStatus(b)
+	}
 	return st
+}
+
+// BGP is the announcer's state (metrics.BGPSource).
+func (o *runOps) BGP() director.BGPStatus {
+	if d := o.director.Load(); d != nil {
+		return d.Status().BGP
+	}
+	return director.BGPStatus{}
+}
+
+func bgpStatus(b director.BGPStatus) *statusapi.BGP {
+	out := &statusapi.BGP{
+		Running: b.Running, Error: b.Error, Neighbors: []statusapi.BGPNeighbor{}, Announced: []string{}, Withheld: []statusapi.BGPWithheld{},
+		Announces: b.Announces, Withdraws: b.Withdraws, VIPInterface: b.VIPInterface, VIPs: []string{}, VIPError: b.VIPError,
+		SloppyTCP: b.SloppyTCP, SloppySCTP: b.SloppySCTP,
+	}
+	for _, n := range b.Neighbors {
+		out.Neighbors = append(out.Neighbors, statusapi.BGPNeighbor{Name: n.Name, Address: n.Address.String(), ASN: n.ASN,
+			State: n.State.String(), Since: n.Since, Reason: n.Reason, Established: n.Established})
+	}
+	for _, p := range b.Announced {
+		out.Announced = append(out.Announced, p.String())
+	}
+	for _, w := range b.Withheld {
+		out.Withheld = append(out.Withheld, statusapi.BGPWithheld{Announce: w.Announce, Reason: w.Reason})
+	}
+	for _, p := range b.VIPAddrs {
+		out.VIPs = append(out.VIPs, p.String())
+	}
+	return out
 }
 
 // Sync is the sync daemons' state (metrics.SyncSource).

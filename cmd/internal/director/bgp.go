@@ -29,13 +29,27 @@ import (
 // speaker's announced set by difference (bgp.Speaker.SetAnnounced); on
 // shutdown the speaker withdraws everything, waits drain_time and closes.
 //
-// Not wired into Director.Run yet: see docs/bgp.md.
+// The VIPs of every announce block are put on the bgp block's
+// vip_interface (viplink.go) when the configuration is loaded, announced
+// or not: a DR or TUN director must hold the VIP for IPVS to see the
+// traffic the routers still send during a drain or a withdrawal. They are
+// removed when the announce block is, and at stop after the drain. The
+// bgp block's sloppy_tcp and sloppy_sctp set the kernel's sysctls while
+// the announcer runs (sysctl.go).
 
 // BGPSpeaker is what the announcer needs of a *bgp.Speaker; tests fake it.
 type BGPSpeaker interface {
 	Start(ctx context.Context) error
 	SetAnnounced(ctx context.Context, want []bgp.Announcement) error
 	Stop(ctx context.Context) error
+}
+
+// speakerReconfigurer is a speaker that applies a new configuration by
+// difference (bgp.Speaker.SetConfig): unchanged sessions stay up. Any
+// error from it (a changed asn or router_id among others) restarts the
+// speaker instead.
+type speakerReconfigurer interface {
+	SetConfig(ctx context.Context, next bgp.Config) error
 }
 
 // BGPOptions configure an Announcer. Zero fields are the real thing.
@@ -55,6 +69,11 @@ type BGPOptions struct {
 	// StopGrace bounds the speaker's Stop beyond its drain time (default
 	// 5 s).
 	StopGrace time.Duration
+	// VIPLink puts the VIPs on the bgp block's vip_interface; nil is
+	// NetlinkVIPLink.
+	VIPLink VIPLink
+	// Sysctl reads and writes net.ipv4.vs.sloppy_*; nil is ProcSysctl.
+	Sysctl Sysctl
 }
 
 // Announcer runs the bgp block of a configuration. Create it with
@@ -69,6 +88,7 @@ type Announcer struct {
 	links   map[string]bool
 	scripts map[string]bool
 	poke    chan struct{}
+	st      bgpState // under mu
 }
 
 // NewAnnouncer returns an announcer; nothing happens until Run.
@@ -94,10 +114,17 @@ func NewAnnouncer(o BGPOptions) *Announcer {
 	if o.StopGrace <= 0 {
 		o.StopGrace = 5 * time.Second
 	}
+	if o.VIPLink == nil {
+		o.VIPLink = NetlinkVIPLink{}
+	}
+	if o.Sysctl == nil {
+		o.Sysctl = ProcSysctl{}
+	}
 	return &Announcer{
 		o: o, log: o.Logger,
 		quorum: map[string]bool{}, settled: map[string]bool{}, links: map[string]bool{}, scripts: map[string]bool{},
 		poke: make(chan struct{}, 1),
+		st:   newBGPState(),
 	}
 }
 
@@ -129,7 +156,28 @@ func (a *Announcer) setScript(name string, up bool) { a.set(a.scripts, name, up)
 // tracked object that is not up.
 type Withheld struct {
 	Announce, Reason string
+	// Kind is Reason's class, the "reason" label of the withdrawals it
+	// causes: one of the Withdraw* constants.
+	Kind string
 }
+
+// The reasons of withdrawals (metrics label "reason"; `lvsctl status`).
+const (
+	WithdrawSettling  = "settling"      // a tracked service's first check results are awaited
+	WithdrawQuorum    = "quorum"        // a tracked service lost its quorum
+	WithdrawInterface = "interface"     // a tracked interface is down
+	WithdrawScript    = "script"        // a tracked vrrp_script fails
+	WithdrawVIPLink   = "vip_interface" // the VIPs cannot be put on vip_interface
+	WithdrawConfig    = "config"        // a reload removed the VIP
+	WithdrawRestart   = "restart"       // the speaker restarts (changed asn, router_id, ...)
+	WithdrawStop      = "stop"          // the daemon stops
+)
+
+// The reasons of announcements.
+const (
+	AnnounceLoad      = "load"      // first announced since the speaker started
+	AnnounceRecovered = "recovered" // announced again after a withdrawal
+)
 
 // want returns what cfg announces under the current inputs, and the
 // announce blocks withheld with their reason.
@@ -142,13 +190,13 @@ func (a *Announcer) want(cfg *lvshcl.BGP) ([]bgp.Announcement, []Withheld) {
 	var out []bgp.Announcement
 	var held []Withheld
 	for _, an := range cfg.Announces {
-		reason := ""
+		reason, kind := "", ""
 		for _, s := range an.TrackVirtualServer {
 			switch {
 			case !a.settled[s]:
-				reason = "virtual_server " + s + ": waiting for its first check results"
+				reason, kind = "virtual_server "+s+": waiting for its first check results", WithdrawSettling
 			case !a.quorum[s]:
-				reason = "virtual_server " + s + ": quorum lost"
+				reason, kind = "virtual_server "+s+": quorum lost", WithdrawQuorum
 			}
 			if reason != "" {
 				break
@@ -156,16 +204,19 @@ func (a *Announcer) want(cfg *lvshcl.BGP) ([]bgp.Announcement, []Withheld) {
 		}
 		for _, l := range an.TrackInterface {
 			if reason == "" && !a.links[l] {
-				reason = "interface " + l + " down"
+				reason, kind = "interface "+l+" down", WithdrawInterface
 			}
 		}
 		for _, s := range an.TrackScript {
 			if reason == "" && !a.scripts[s] {
-				reason = "vrrp_script " + s + " failing"
+				reason, kind = "vrrp_script "+s+" failing", WithdrawScript
 			}
 		}
+		if reason == "" && a.st.vipErr != "" {
+			reason, kind = "vip_interface: "+a.st.vipErr, WithdrawVIPLink
+		}
 		if reason != "" {
-			held = append(held, Withheld{an.Name, reason})
+			held = append(held, Withheld{an.Name, reason, kind})
 			continue
 		}
 		for _, vip := range an.VIPs {
@@ -198,8 +249,10 @@ func speakerConfig(cfg *lvshcl.BGP) bgp.Config {
 }
 
 // Run runs cfg's bgp block until ctx is done, applying each configuration
-// received on reload, then withdraws, drains and closes. A speaker that
-// fails to start or to announce is logged and retried; Run returns nil.
+// received on reload, then withdraws, drains and closes, and only then
+// takes the VIPs off vip_interface and restores the sysctls. A speaker
+// that fails to start or to announce is logged and retried; Run returns
+// nil.
 func (a *Announcer) Run(ctx context.Context, cfg *lvshcl.Config, reload <-chan *lvshcl.Config) error {
 	var (
 		cur        *lvshcl.BGP
@@ -209,33 +262,65 @@ func (a *Announcer) Run(ctx context.Context, cfg *lvshcl.Config, reload <-chan *
 		retry      <-chan time.Time
 		linksOnce  bool
 		scriptRuns = map[string]*scriptRun{}
+		vips       = &vipSet{link: a.o.VIPLink, log: a.log, addrs: map[netip.Prefix]bool{}}
+		sloppy     = &sloppyMode{sys: a.o.Sysctl, log: a.log, saved: map[string]string{}}
 	)
-	stopSpeaker := func() {
+	stopSpeaker := func(reason string) {
 		if spk == nil || !started {
 			spk, started = nil, false
 			return
 		}
+		a.withdrawAll(reason)
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), spkCfg.DrainTime+a.o.StopGrace)
 		defer cancel()
 		if err := spk.Stop(sctx); err != nil {
 			a.log.Warn("bgp: stopping the speaker", "error", err)
 		}
 		spk, started = nil, false
+		a.setRunning(false, "")
 	}
 	defer func() {
 		for _, r := range scriptRuns {
 			r.cancel()
 		}
-		stopSpeaker()
+		stopSpeaker(WithdrawStop)
+		// After the drain: the routers no longer send the VIPs here.
+		vips.clear()
+		sloppy.restore()
+		a.setVIPs(vips)
 	}()
+	withSpeakerHooks := func(c bgp.Config) bgp.Config {
+		c.Logger = a.log
+		c.OnPeer = a.onPeer
+		return c
+	}
 	apply := func(c *lvshcl.Config) {
 		next := c.BGP
-		if next == nil || !reflect.DeepEqual(speakerConfig(next), spkCfg) {
-			stopSpeaker()
+		var nextCfg bgp.Config
+		if next != nil {
+			nextCfg = speakerConfig(next)
+		}
+		switch {
+		case next == nil:
+			stopSpeaker(WithdrawConfig)
+		case spk == nil || !started || reflect.DeepEqual(nextCfg, spkCfg):
+			// Nothing running, or nothing changed: the sessions are left alone.
+		default:
+			if r, ok := spk.(speakerReconfigurer); ok {
+				err := r.SetConfig(ctx, withSpeakerHooks(nextCfg))
+				if err == nil {
+					a.log.Info("bgp: neighbors reconfigured by difference")
+					spkCfg = nextCfg
+					a.setNeighbors(nextCfg.Neighbors)
+					break
+				}
+				a.log.Info("bgp: restarting the speaker for the new bgp settings", "reason", err)
+			}
+			stopSpeaker(WithdrawRestart)
 		}
 		cur = next
 		if cur != nil && spk == nil {
-			spkCfg = speakerConfig(cur)
+			spkCfg = nextCfg
 		}
 		a.scriptsFor(ctx, c, scriptRuns)
 		if !linksOnce && cur != nil && slices.ContainsFunc(cur.Announces, func(an lvshcl.BGPAnnounce) bool { return len(an.TrackInterface) > 0 }) {
@@ -246,30 +331,40 @@ func (a *Announcer) Run(ctx context.Context, cfg *lvshcl.Config, reload <-chan *
 				}
 			}()
 		}
+		vips.apply(cur)
+		sloppy.apply(cur)
+		a.setVIPs(vips)
+		a.setSloppy(sloppy)
 	}
 	converge := func() {
 		retry = nil
 		if cur == nil {
 			return
 		}
+		if vips.err != "" {
+			vips.apply(cur)
+			a.setVIPs(vips)
+		}
 		if spk == nil || !started {
-			c := spkCfg
-			c.Logger = a.log
-			s, err := a.o.NewSpeaker(c)
+			s, err := a.o.NewSpeaker(withSpeakerHooks(spkCfg))
 			if err == nil {
+				a.setNeighbors(spkCfg.Neighbors)
 				err = s.Start(ctx)
 			}
 			if errors.Is(err, bgp.ErrNotBuilt) {
 				a.log.Error("bgp: the bgp block is ignored", "error", err)
+				a.setRunning(false, err.Error())
 				cur = nil // nothing to retry until a reload
 				return
 			}
 			if err != nil {
 				a.log.Error("bgp: cannot start the speaker; retrying", "error", err, "retry", a.o.Retry)
+				a.setRunning(false, err.Error())
 				retry = a.o.After(a.o.Retry)
 				return
 			}
 			spk, started = s, true
+			a.setRunning(true, "")
 		}
 		want, held := a.want(cur)
 		for _, h := range held {
@@ -277,9 +372,16 @@ func (a *Announcer) Run(ctx context.Context, cfg *lvshcl.Config, reload <-chan *
 		}
 		if err := spk.SetAnnounced(ctx, want); err != nil {
 			a.log.Error("bgp: cannot converge the announcements; retrying", "error", err, "retry", a.o.Retry)
+			a.setRunning(true, err.Error())
+			retry = a.o.After(a.o.Retry)
+			return
+		}
+		a.announced(cur, want, held)
+		if vips.err != "" && retry == nil {
 			retry = a.o.After(a.o.Retry)
 		}
 	}
+	a.setConfigured(cfg.BGP != nil)
 	apply(cfg)
 	converge()
 	for {
@@ -291,6 +393,7 @@ func (a *Announcer) Run(ctx context.Context, cfg *lvshcl.Config, reload <-chan *
 				reload = nil
 				continue
 			}
+			a.setConfigured(next.BGP != nil)
 			apply(next)
 			converge()
 		case <-a.poke:

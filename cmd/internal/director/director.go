@@ -5,10 +5,17 @@
 // both every reload. The virtual services' quorum flows from the daemon to
 // the instances that track it.
 //
-// A configuration with VRRP instances and no virtual service never opens
-// IPVS, so such a node runs on a kernel without it (keepalived --vrrp, in
-// front of HAProxy say). A reload that brings the first virtual services
-// opens it then.
+// Beside them runs the BGP announcer (Announcer, bgp.go) of the bgp block:
+// it hears the same quorum, and from the daemon's snapshots when each
+// service has had its first check results (settle.go). At stop it goes
+// first: it withdraws, waits drain_time and closes its sessions while the
+// IPVS daemon, the VRRP instances and the sync daemons still run, and
+// only then are they stopped.
+//
+// A configuration with VRRP instances or a bgp block and no virtual
+// service never opens IPVS, so such a node runs on a kernel without it
+// (keepalived --vrrp, in front of HAProxy say). A reload that brings the
+// first virtual services opens it then.
 package director
 
 import (
@@ -16,6 +23,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/lvsctl/lvsctl/ipvs"
 
 	lvshcl "github.com/lvsctl/lvsctl/hcl"
 )
@@ -38,6 +49,12 @@ type Options struct {
 	VRRP      VRRPOptions
 	// Sync drives the kernel's connection sync daemon (sync.go).
 	Sync SyncOptions
+	// BGP runs the bgp block (bgp.go).
+	BGP BGPOptions
+	// SettlePoll is how often an unsettled service's checks are looked at
+	// (default 100 ms); After is time.After, replaced by tests.
+	SettlePoll time.Duration
+	After      func(time.Duration) <-chan time.Time
 }
 
 // Director runs one node's configuration. Create it with New and call Run.
@@ -46,6 +63,7 @@ type Director struct {
 	log  *slog.Logger
 	vrrp *Runner
 	sync *Syncer
+	bgp  *Announcer
 }
 
 // New returns a director; nothing happens until Run.
@@ -59,14 +77,46 @@ func New(o Options) *Director {
 	if o.Sync.Logger == nil {
 		o.Sync.Logger = o.Logger
 	}
+	if o.BGP.Logger == nil {
+		o.BGP.Logger = o.Logger
+	}
+	if o.SettlePoll <= 0 {
+		o.SettlePoll = 100 * time.Millisecond
+	}
+	if o.After == nil {
+		o.After = time.After
+	}
 	syncer := NewSyncer(o.Sync)
 	o.VRRP.NewInstance = syncer.wrapNewInstance(o.VRRP.NewInstance)
-	return &Director{o: o, log: o.Logger, vrrp: NewRunner(o.VRRP), sync: syncer}
+	return &Director{o: o, log: o.Logger, vrrp: NewRunner(o.VRRP), sync: syncer, bgp: NewAnnouncer(o.BGP)}
 }
 
-// needsIPVS reports whether cfg needs the IPVS daemon.
-func needsIPVS(cfg *lvshcl.Config) bool {
-	return len(cfg.Services) > 0 || len(cfg.VRRP.Instances) == 0
+// NeedsIPVS reports whether cfg needs the IPVS daemon: it has virtual
+// services, or nothing else to run (no VRRP instance, no bgp block).
+func NeedsIPVS(cfg *lvshcl.Config) bool {
+	return len(cfg.Services) > 0 || (len(cfg.VRRP.Instances) == 0 && cfg.BGP == nil)
+}
+
+// newReals returns the services of next that have a real server cur's
+// service of the same name has not: their new servers' health is
+// presumed until probed.
+func newReals(cur, next *lvshcl.Config) []string {
+	old := map[string][]ipvs.RealKey{}
+	for _, s := range cur.Services {
+		for _, r := range s.RealServers {
+			old[s.Name] = append(old[s.Name], r.Key())
+		}
+	}
+	var out []string
+	for _, s := range next.Services {
+		for _, r := range s.RealServers {
+			if !slices.Contains(old[s.Name], r.Key()) {
+				out = append(out, s.Name)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // Run runs cfg until ctx is done, then stops both sides (the IPVS table
@@ -75,8 +125,35 @@ func needsIPVS(cfg *lvshcl.Config) bool {
 // returns an error if IPVS is needed at start and cannot be opened, or if
 // either side fails for good; then the other side is stopped too.
 func (d *Director) Run(ctx context.Context, cfg *lvshcl.Config, reload <-chan *lvshcl.Config) error {
-	ctx, cancel := context.WithCancel(ctx)
+	// The announcer runs on the caller's context; the other sides on one
+	// cancelled only once the announcer is done (withdrawn, drained,
+	// closed), or when a side fails.
+	parent := ctx
+	ctx, cancel := context.WithCancel(context.WithoutCancel(parent))
 	defer cancel()
+	bctx, bcancel := context.WithCancel(parent)
+	defer bcancel()
+	bgpReload := make(chan *lvshcl.Config)
+	bgpDone := make(chan struct{})
+	go func() {
+		defer close(bgpDone)
+		_ = d.bgp.Run(bctx, cfg, bgpReload)
+	}()
+	go func() {
+		select {
+		case <-bctx.Done():
+		case <-ctx.Done():
+		}
+		bcancel()
+		<-bgpDone
+		cancel()
+	}()
+	defer func() { bcancel(); <-bgpDone }()
+	onQuorum := func(name string, up bool) {
+		d.vrrp.SetQuorum(name, up)
+		d.bgp.SetQuorum(name, up)
+	}
+	cur := cfg
 
 	type result struct {
 		who string
@@ -93,28 +170,34 @@ func (d *Director) Run(ctx context.Context, cfg *lvshcl.Config, reload <-chan *l
 		if res.err != nil && firstErr == nil {
 			firstErr = fmt.Errorf("%s: %w", res.who, res.err)
 		}
-		cancel() // one side is gone: stop the other
+		cancel() // one side is gone: stop the others
 	}
 
 	var ipvsReload chan *lvshcl.Config
 	var closeIPVS func()
 	startIPVS := func(c *lvshcl.Config) error {
-		dm, closeFn, err := d.o.StartIPVS(ctx, d.vrrp.SetQuorum)
+		dm, closeFn, err := d.o.StartIPVS(ctx, onQuorum)
 		if err != nil {
 			return err
 		}
 		closeIPVS = closeFn
+		if src, ok := dm.(SnapshotSource); ok {
+			go watchSettled(ctx, src, d.bgp.SetSettled, d.o.SettlePoll, d.o.After)
+		}
 		ipvsReload = make(chan *lvshcl.Config)
 		running++
 		go func() { results <- result{"ipvs", dm.Run(ctx, c, ipvsReload)} }()
 		return nil
 	}
-	if needsIPVS(cfg) {
+	switch {
+	case NeedsIPVS(cfg):
 		if err := startIPVS(cfg); err != nil {
 			return err
 		}
-	} else {
-		d.log.Info("no virtual services: running VRRP only, without IPVS", "vrrp_instances", len(cfg.VRRP.Instances))
+	case len(cfg.VRRP.Instances) > 0:
+		d.log.Info("no virtual services: running VRRP only, without IPVS", "vrrp_instances", len(cfg.VRRP.Instances), "bgp", cfg.BGP != nil)
+	default:
+		d.log.Info("no virtual services: running BGP only, without IPVS", "announces", len(cfg.BGP.Announces))
 	}
 	syncDone := make(chan struct{})
 	go func() { defer close(syncDone); d.sync.Run(ctx, cfg.Sync) }()
@@ -147,15 +230,25 @@ func (d *Director) Run(ctx context.Context, cfg *lvshcl.Config, reload <-chan *l
 				reload = nil
 				continue
 			}
-			if ctx.Err() != nil {
+			if ctx.Err() != nil || parent.Err() != nil {
 				continue
+			}
+			// Services with new real servers wait for their first
+			// probes again before they are announced on.
+			for _, name := range newReals(cur, next) {
+				d.bgp.SetSettled(name, false)
+			}
+			cur = next
+			select {
+			case bgpReload <- next:
+			case <-bgpDone:
 			}
 			send(nil, next, vrrpReload)
 			d.sync.SetConfig(next.Sync)
 			switch {
 			case ipvsReload != nil:
 				send(ipvsReload, next, nil)
-			case needsIPVS(next):
+			case NeedsIPVS(next):
 				if err := startIPVS(next); err != nil {
 					d.log.Error("reload: the configuration has virtual services but IPVS cannot be opened; running VRRP only until a reload succeeds",
 						"err", err, "services", len(next.Services))
@@ -175,9 +268,10 @@ func (d *Director) Run(ctx context.Context, cfg *lvshcl.Config, reload <-chan *l
 type Status struct {
 	VRRP VRRPStatus
 	Sync SyncStatus
+	BGP  BGPStatus
 }
 
 // Status returns a snapshot; safe from any goroutine.
 func (d *Director) Status() Status {
-	return Status{VRRP: d.vrrp.Status(), Sync: d.sync.Status()}
+	return Status{VRRP: d.vrrp.Status(), Sync: d.sync.Status(), BGP: d.bgp.Status()}
 }

@@ -228,6 +228,9 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range allDescs {
 		ch <- d
 	}
+	for _, d := range bgpDescs {
+		ch <- d
+	}
 }
 
 // Collect implements prometheus.Collector: one snapshot of the daemon, at
@@ -260,6 +263,11 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	if ss, ok := c.src.(SyncSource); ok {
 		if sy := ss.Sync(); sy.Configured {
 			collectSync(ch, sy)
+		}
+	}
+	if bs, ok := c.src.(BGPSource); ok {
+		if b := bs.BGP(); b.Configured {
+			collectBGP(ch, b)
 		}
 	}
 }

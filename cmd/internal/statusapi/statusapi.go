@@ -35,6 +35,54 @@ type Status struct {
 	// Sync is the connection sync daemons' state; nil without a sync
 	// block.
 	Sync *Sync `json:"sync,omitempty"`
+	// BGP is the bgp block's speaker and announcements; absent without
+	// a bgp block.
+	BGP *BGP `json:"bgp,omitempty"`
+}
+
+// BGP is the announcer of the bgp block (docs/bgp.md).
+type BGP struct {
+	// Running: the speaker is started; Error is its last failure to
+	// start or to announce (retried every second).
+	Running   bool          `json:"running"`
+	Error     string        `json:"error,omitempty"`
+	Neighbors []BGPNeighbor `json:"neighbors"`
+	// Announced are the prefixes announced ("192.0.2.10/32").
+	Announced []string `json:"announced"`
+	// Withheld are the announce blocks not announced, with why.
+	Withheld []BGPWithheld `json:"withheld"`
+	// Announces and Withdraws count the prefix announcements and
+	// withdrawals since start, by reason (load, recovered; settling,
+	// quorum, interface, script, vip_interface, config, restart, stop).
+	Announces map[string]uint64 `json:"announces"`
+	Withdraws map[string]uint64 `json:"withdraws"`
+	// VIPInterface holds the VIPs (VIPs: those the daemon put there);
+	// VIPError says why it could not.
+	VIPInterface string   `json:"vip_interface,omitempty"`
+	VIPs         []string `json:"vips"`
+	VIPError     string   `json:"vip_error,omitempty"`
+	SloppyTCP    bool     `json:"sloppy_tcp"`
+	SloppySCTP   bool     `json:"sloppy_sctp"`
+}
+
+// BGPNeighbor is one BGP session.
+type BGPNeighbor struct {
+	Name    string `json:"name"`
+	Address string `json:"address"`
+	ASN     uint32 `json:"asn"`
+	// State is the BGP FSM state: idle, connect, active, opensent,
+	// openconfirm, established.
+	State string    `json:"state"`
+	Since time.Time `json:"since,omitzero"`
+	// Reason is why the session last changed state (GoBGP's words).
+	Reason      string `json:"reason,omitempty"`
+	Established uint64 `json:"established"`
+}
+
+// BGPWithheld is an announce block that is not announced.
+type BGPWithheld struct {
+	Announce string `json:"announce"`
+	Reason   string `json:"reason"`
 }
 
 // Sync is the state of the kernel's connection sync daemons.

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -144,4 +145,38 @@ func TestNotASocketIsLeftAlone(t *testing.T) {
 func TestPermissionDeniedIsExplained(t *testing.T) {
 	err := dialError("/run/lvsctl/lvsctl.sock", os.ErrPermission)
 	assert.EqualError(t, err, "status socket /run/lvsctl/lvsctl.sock: permission denied: it is root-only")
+}
+
+func TestWriteBGP(t *testing.T) {
+	st := sample()
+	st.Pools, st.VRRP, st.IPVS = nil, nil, false
+	st.BGP = &BGP{
+		Running: true, VIPInterface: "lvsctl0", VIPs: []string{"192.0.2.10/32", "192.0.2.11/32"}, SloppyTCP: true,
+		Neighbors: []BGPNeighbor{
+			{Name: "tor1", Address: "10.0.0.1", ASN: 65000, State: "established", Since: st.Now.Add(-2 * time.Minute), Reason: "open-msg-negotiated"},
+			{Name: "tor2", Address: "10.0.0.2", ASN: 65000, State: "active", Reason: "connection refused"},
+		},
+		Announced: []string{"192.0.2.10/32"},
+		Withheld:  []BGPWithheld{{Announce: "api", Reason: "virtual_server api: quorum lost"}},
+		Announces: map[string]uint64{"recovered": 1, "load": 2},
+		Withdraws: map[string]uint64{"quorum": 1},
+	}
+	var b bytes.Buffer
+	require.NoError(t, Write(&b, st))
+	want := `
+bgp: speaker running; vip_interface lvsctl0 (192.0.2.10/32, 192.0.2.11/32); sloppy_tcp on
+  neighbor "tor1"  10.0.0.1 AS 65000  established for 2m
+  neighbor "tor2"  10.0.0.2 AS 65000  active  (connection refused)
+  announced: 192.0.2.10/32
+  withheld: announce "api": virtual_server api: quorum lost
+  announces: load 2, recovered 1; withdraws: quorum 1
+`
+	assert.True(t, strings.HasSuffix(b.String(), want), "got:\n%s", b.String())
+
+	// JSON keeps the maps and the lists (empty lists as []).
+	raw, err := json.Marshal(st)
+	require.NoError(t, err)
+	var back Status
+	require.NoError(t, json.Unmarshal(raw, &back))
+	assert.Equal(t, st.BGP, back.BGP)
 }

@@ -3,6 +3,8 @@ package statusapi
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -130,7 +132,71 @@ func Write(w io.Writer, st Status) error {
 	if sy := st.Sync; sy != nil {
 		writeSync(ew, st.Now, sy)
 	}
+	if b := st.BGP; b != nil {
+		writeBGP(ew, st.Now, b)
+	}
 	return ew.err
+}
+
+// writeBGP prints the announcer:
+//
+//	bgp: speaker running; vip_interface lvsctl0 (192.0.2.10/32); sloppy_tcp on
+//	  neighbor "tor1"  10.0.0.1 AS 65000  established for 2h1m
+//	  announced: 192.0.2.10/32
+//	  withheld: announce "api": virtual_server api: quorum lost
+//	  announces: load 1, recovered 2; withdraws: quorum 2
+func writeBGP(ew *errWriter, now time.Time, b *BGP) {
+	ew.printf("\nbgp: speaker ")
+	if b.Running {
+		ew.printf("running")
+	} else {
+		ew.printf("not running")
+	}
+	if b.VIPInterface != "" {
+		ew.printf("; vip_interface %s (%s)", b.VIPInterface, strings.Join(b.VIPs, ", "))
+	}
+	if b.SloppyTCP {
+		ew.printf("; sloppy_tcp on")
+	}
+	if b.SloppySCTP {
+		ew.printf("; sloppy_sctp on")
+	}
+	ew.printf("\n")
+	if b.Error != "" {
+		ew.printf("  error: %s\n", oneLine(b.Error))
+	}
+	if b.VIPError != "" {
+		ew.printf("  vip_interface error: %s\n", oneLine(b.VIPError))
+	}
+	for _, n := range b.Neighbors {
+		ew.printf("  neighbor %q  %s AS %d  %s", n.Name, n.Address, n.ASN, n.State)
+		if !n.Since.IsZero() {
+			ew.printf(" for %s", age(now, n.Since))
+		}
+		if n.Reason != "" && n.State != "established" {
+			ew.printf("  (%s)", oneLine(n.Reason))
+		}
+		ew.printf("\n")
+	}
+	announced := "none"
+	if len(b.Announced) > 0 {
+		announced = strings.Join(b.Announced, ", ")
+	}
+	ew.printf("  announced: %s\n", announced)
+	for _, w := range b.Withheld {
+		ew.printf("  withheld: announce %q: %s\n", w.Announce, oneLine(w.Reason))
+	}
+	counts := func(m map[string]uint64) string {
+		if len(m) == 0 {
+			return "none"
+		}
+		var parts []string
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
+		}
+		return strings.Join(parts, ", ")
+	}
+	ew.printf("  announces: %s; withdraws: %s\n", counts(b.Announces), counts(b.Withdraws))
 }
 
 // writeSync prints the sync daemons:
