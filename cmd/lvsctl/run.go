@@ -49,9 +49,13 @@ servers' health:
 
 It also runs the file's vrrp_instance blocks (VRRP v2/v3, interoperable with
 keepalived) with their track_script, track_interface and track_virtual_server
-tracking, sync groups and notify hooks. A file with VRRP instances and no
-virtual_server never opens IPVS, so a VRRP-only node runs on a kernel
-without it.
+tracking, sync groups and notify hooks, and its bgp block (docs/bgp.md): each
+announce block's VIPs are put on vip_interface and announced to the
+neighbors while every service it tracks holds its quorum on real check
+results (never on a quorum presumed at start or reload), every tracked
+interface is up and every tracked vrrp_script passes. A file with VRRP
+instances or a bgp block and no virtual_server never opens IPVS, so such a
+node runs on a kernel without it.
 
 Until its first probe, a real server's state is presumed. At a restart (its
 virtual service is already in the kernel) it comes from the table: in it
@@ -80,7 +84,11 @@ IPVS table in place, so traffic flows through a restart (--flush-on-exit, or
 flush_on_exit = true at the top of the file, removes what lvsctl owns
 instead). On SIGHUP only the VRRP instances whose settings changed restart;
 on SIGTERM every instance leaves gracefully (priority-0 advert, VIPs removed,
-notify_stop).
+notify_stop). With a bgp block, SIGTERM first withdraws every VIP, waits
+drain_time with the sessions up and IPVS forwarding, closes the sessions,
+takes the VIPs off vip_interface and restores sloppy_tcp/sloppy_sctp; then
+the rest stops. A SIGHUP that leaves the bgp block's settings unchanged
+leaves the sessions alone.
 
 "lvsctl status" asks the daemon for its pools, health and VRRP state over a
 root-only unix socket (--socket). --metrics-listen serves Prometheus metrics
@@ -106,9 +114,6 @@ it reports READY, RELOADING and STOPPING and pings the watchdog.`,
 					return err
 				}
 			}
-			// Decoded blocks of the last parse (configcache.go): an edited
-			// file decodes what changed, at start and at every reload.
-			defer g.useBlockCache(e)()
 			cfg, err := loadConfig(cmd.Context(), file, e.stderr, g.configOptions())
 			if err != nil {
 				return err
