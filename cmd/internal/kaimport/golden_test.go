@@ -77,8 +77,8 @@ func TestGolden(t *testing.T) {
 }
 
 // completeSamples are the Debian samples that import without a warning.
-// The others use something lvsctl lacks: AH authentication, routes and
-// rules, VIPs on another interface, omega, shell syntax in scripts, a sync
+// The others use something lvsctl lacks: AH authentication, multipath
+// routes, VIPs on another interface, omega, shell syntax in scripts, a sync
 // group's instances outside group { }, or lines for a config id.
 var completeSamples = []string{
 	"keepalived.conf.HTTP_GET.port",
@@ -92,10 +92,12 @@ var completeSamples = []string{
 	"keepalived.conf.misc_check_arg",
 	"keepalived.conf.sample",
 	"keepalived.conf.status_code",
+	"keepalived.conf.track_interface",
 	"keepalived.conf.virtual_server_group",
 	"keepalived.conf.virtualhost",
 	"keepalived.conf.vrrp",
 	"keepalived.conf.vrrp.scripts",
+	"keepalived.conf.vrrp.static_ipaddress",
 	"keepalived.conf.vrrp.sync",
 }
 
@@ -124,9 +126,6 @@ var justifiedWarnings = []struct{ msg, why string }{
 	{"has no (usable) script, so keepalived does not run it", "keepalived does not run it either (conditional_conf's script line is an @id line)"},
 	{"is not in the output (missing, or not translated)", "a track_script naming the script above"},
 	{"lvsctl does not run quorum_down when it stops", "omega: lvsctl runs no hook at stop"},
-	{"lvsctl manages no routes", "static routes are the system's network configuration"},
-	{"lvsctl manages no routing rules", "static rules are the system's network configuration"},
-	{"lvsctl manages no static addresses", "static addresses are the system's network configuration"},
 	{"lvsctl has no multipath routes", "a virtual route with \"or\" (multipath): not supported yet"},
 	{"keepalived cannot parse it either", "a typo in Debian's sample (192.168.200./24)"},
 	{"keepalived runs this command with a shell", "bash syntax (</dev/tcp) that fails under dash, in keepalived as in lvsctl"},

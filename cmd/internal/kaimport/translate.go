@@ -339,7 +339,7 @@ var globalReasons = map[string]string{
 	"process_names":                "note: process names of keepalived; lvsctl is one process",
 	"vrrp_process_name":            "note: process names of keepalived; lvsctl is one process",
 	"checker_process_name":         "note: process names of keepalived; lvsctl is one process",
-	"default_interface":            "lvsctl has no default interface: every vrrp_instance sets interface",
+	"default_interface":            "lvsctl has no default interface: every vrrp_instance sets interface (a static_ipaddress without dev gets it written in)",
 	"vrrp_notify_fifo":             "lvsctl has no notify FIFO; use notify hooks",
 	"vrrp_notify_fifo_script":      "lvsctl has no notify FIFO; use notify hooks",
 	"lvs_notify_fifo":              "lvsctl has no notify FIFO; use notify hooks",
@@ -357,9 +357,6 @@ var globalReasons = map[string]string{
 
 // topReasons explain the top-level blocks lvsctl does without.
 var topReasons = map[string]string{
-	"static_ipaddress":     "lvsctl manages no static addresses: add them with the system's network configuration",
-	"static_routes":        "lvsctl manages no routes: add them with the system's network configuration",
-	"static_rules":         "lvsctl manages no routing rules: add them with the system's network configuration",
 	"net_namespace":        "lvsctl runs in the namespace it is started in (or --netns)",
 	"instance":             "lvsctl runs one instance per configuration file",
 	"use_pid_dir":          "note: keepalived's pid files; lvsctl has none",
@@ -445,6 +442,8 @@ func (t *translator) translate(stmts []*Stmt) {
 			t.topTrackFile(s) // checks.go
 		case "SSL":
 			t.topSSL(s) // checks.go
+		case "static_ipaddress", "static_routes", "static_rules":
+			t.static(s) // static.go
 		default:
 			t.unsupported(nil, s, "the top level", topReasons)
 		}

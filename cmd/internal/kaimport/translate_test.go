@@ -318,12 +318,10 @@ virtual_server fwmark 3 {
 }
 `)
 	out := string(res.HCL)
-	assert.Contains(t, out, "# k.conf:2: warning: not translated: lvsctl manages no routes")
-	assert.Contains(t, out, "# static_routes {\n#   10.9.0.0/16 via 10.0.0.254\n# }")
+	assert.Contains(t, out, "# k.conf:3\nstatic_routes {\n  to  = \"10.9.0.0/16\"\n  via = \"10.0.0.254\"\n}\n")
 	assert.Contains(t, out, "persistence_timeout     = 360", "keepalived's default with a granularity")
 	assert.Contains(t, out, "  check \"bfd\" {\n    name = \"x\"\n    # k.conf:11: warning: ")
-	assert.Equal(t, `k.conf:2: warning: static_routes: not translated: lvsctl manages no routes: add them with the system's network configuration
-k.conf:5: warning: frobnicate: not translated: unknown keyword "frobnicate" in the top level (keepalived 2.2 ignores it too); the rest of the line is not shown
+	assert.Equal(t, `k.conf:5: warning: frobnicate: not translated: unknown keyword "frobnicate" in the top level (keepalived 2.2 ignores it too); the rest of the line is not shown
 k.conf:7: note: protocol: a fwmark service has no protocol
 k.conf:8: warning: omega: not translated: lvsctl does not run quorum_down when it stops
 k.conf:11: warning: BFD_CHECK: lvsctl runs no BFD session (no maintained Go BFD library exists to build one on): written as check "bfd", always up, which validate and run report at every start; check the server with check "ping" or a check of its service

@@ -74,145 +74,164 @@ var scopeNames = map[string]bool{"global": true, "universe": true, "site": true,
 // [via|gw IP] [dev IF] [scope S] [table T] [metric N], or blackhole PREFIX.
 func (t *translator) vrrpRoutes(b *hblock, stmts []*Stmt) {
 	for _, r := range stmts {
-		rb := newBlock("virtual_routes")
-		bad := ""
-		var dropped []string
-		w := r.Words
-		for i := 0; i < len(w) && bad == ""; i++ {
-			arg := func() string {
-				if i+1 >= len(w) {
-					bad = "missing value after " + w[i]
-					return ""
-				}
-				i++
-				return w[i]
-			}
-			switch w[i] {
-			case "src":
-				rb.set("src", str(arg()))
-			case "to":
-				rb.set("to", str(arg()))
-			case "via", "gw":
-				rb.set("via", str(arg()))
-			case "dev":
-				rb.set("dev", str(arg()))
-			case "scope":
-				sc := arg()
-				if n, err := strconv.Atoi(sc); err == nil {
-					rb.set("scope", num(float64(n)))
-				} else if scopeNames[sc] {
-					rb.set("scope", str(sc))
-				} else {
-					bad = "unknown scope " + sc
-				}
-			case "table", "metric", "preference", "priority":
-				kw := w[i]
-				v := arg()
-				n, err := strconv.ParseUint(v, 10, 32)
-				if err != nil {
-					bad = fmt.Sprintf("%s %q is not a number", kw, v)
-					break
-				}
-				if kw != "table" {
-					kw = "metric"
-				}
-				rb.set(kw, num(float64(n)))
-			case "blackhole":
-				rb.set("blackhole", truth)
-			case "no_track":
-				dropped = append(dropped, "no_track (lvsctl does not watch the route)")
-			case "or":
-				bad = "lvsctl has no multipath routes (or)"
-			default:
-				if _, err := netip.ParsePrefix(w[i]); err == nil || strings.Count(w[i], ".") == 3 || strings.Contains(w[i], ":") {
-					if !rb.has("to") {
-						rb.set("to", str(w[i]))
-						continue
-					}
-				}
-				bad = fmt.Sprintf("lvsctl does not translate %q in a route", w[i])
-			}
+		if rb := t.routeLine(b, r, "virtual_routes"); rb != nil {
+			b.add(rb)
 		}
-		if bad == "" && !rb.has("to") {
-			bad = "a route needs a destination"
-		}
-		if bad != "" {
-			t.drop(b, r, Warning, "%s", bad)
-			continue
-		}
-		if len(dropped) > 0 {
-			t.partly(b, r, Note, "translated without %s", strings.Join(dropped, ", "))
-		}
-		b.add(rb)
 	}
+}
+
+// routeLine translates one virtual_routes or static_routes line into a
+// block named kind; nil when it does not translate (said in b, or at the
+// top level when b is nil).
+func (t *translator) routeLine(b *hblock, r *Stmt, kind string) *hblock {
+	rb := newBlock(kind)
+	bad := ""
+	var dropped []string
+	w := r.Words
+	for i := 0; i < len(w) && bad == ""; i++ {
+		arg := func() string {
+			if i+1 >= len(w) {
+				bad = "missing value after " + w[i]
+				return ""
+			}
+			i++
+			return w[i]
+		}
+		switch w[i] {
+		case "src":
+			rb.set("src", str(arg()))
+		case "to":
+			rb.set("to", str(arg()))
+		case "via", "gw":
+			rb.set("via", str(arg()))
+		case "dev":
+			rb.set("dev", str(arg()))
+		case "scope":
+			sc := arg()
+			if n, err := strconv.Atoi(sc); err == nil {
+				rb.set("scope", num(float64(n)))
+			} else if scopeNames[sc] {
+				rb.set("scope", str(sc))
+			} else {
+				bad = "unknown scope " + sc
+			}
+		case "table", "metric", "preference", "priority":
+			kw := w[i]
+			v := arg()
+			n, err := strconv.ParseUint(v, 10, 32)
+			if err != nil {
+				bad = fmt.Sprintf("%s %q is not a number", kw, v)
+				break
+			}
+			if kw != "table" {
+				kw = "metric"
+			}
+			rb.set(kw, num(float64(n)))
+		case "blackhole":
+			rb.set("blackhole", truth)
+		case "no_track":
+			dropped = append(dropped, "no_track (lvsctl does not watch the route)")
+		case "or":
+			bad = "lvsctl has no multipath routes (or)"
+		default:
+			if _, err := netip.ParsePrefix(w[i]); err == nil || strings.Count(w[i], ".") == 3 || strings.Contains(w[i], ":") {
+				if !rb.has("to") {
+					rb.set("to", str(w[i]))
+					continue
+				}
+			}
+			bad = fmt.Sprintf("lvsctl does not translate %q in a route", w[i])
+		}
+	}
+	if bad == "" && !rb.has("to") {
+		bad = "a route needs a destination"
+	}
+	if bad != "" {
+		t.drop(b, r, Warning, "%s", bad)
+		return nil
+	}
+	if len(dropped) > 0 {
+		t.partly(b, r, Note, "translated without %s", strings.Join(dropped, ", "))
+	}
+	return rb
 }
 
 // vrrpRules translates virtual_rules lines: [from PREFIX] [to PREFIX]
 // [iif IF] [oif IF] [priority|preference|pref N] table T.
 func (t *translator) vrrpRules(b *hblock, stmts []*Stmt) {
 	for _, r := range stmts {
-		rb := newBlock("virtual_rules")
-		bad := ""
-		var dropped []string
-		w := r.Words
-		for i := 0; i < len(w) && bad == ""; i++ {
-			arg := func() string {
-				if i+1 >= len(w) {
-					bad = "missing value after " + w[i]
-					return ""
-				}
-				i++
-				return w[i]
+		if rb := t.ruleLine(b, r, "virtual_rules"); rb != nil {
+			b.add(rb)
+		}
+	}
+}
+
+// ruleLine translates one virtual_rules or static_rules line into a
+// block named kind; nil when it does not translate (said in b, or at the
+// top level when b is nil).
+func (t *translator) ruleLine(b *hblock, r *Stmt, kind string) *hblock {
+	rb := newBlock(kind)
+	bad := ""
+	var dropped []string
+	w := r.Words
+	for i := 0; i < len(w) && bad == ""; i++ {
+		arg := func() string {
+			if i+1 >= len(w) {
+				bad = "missing value after " + w[i]
+				return ""
 			}
-			switch w[i] {
-			case "from", "to":
-				kw := w[i]
-				v := arg()
-				if v != "all" {
-					if _, err := parseAddrOrPrefix(v); err != nil {
-						bad = fmt.Sprintf("%q is not an address or prefix (keepalived cannot parse it either)", v)
-						break
-					}
-					rb.set(kw, str(v))
-				}
-			case "iif", "oif":
-				rb.set(w[i], str(arg()))
-			case "priority", "preference", "pref", "table", "lookup":
-				kw := w[i]
-				v := arg()
-				n, err := strconv.ParseUint(v, 10, 32)
-				if err != nil {
-					bad = fmt.Sprintf("%s %q is not a number", kw, v)
+			i++
+			return w[i]
+		}
+		switch w[i] {
+		case "from", "to":
+			kw := w[i]
+			v := arg()
+			if v != "all" {
+				if _, err := parseAddrOrPrefix(v); err != nil {
+					bad = fmt.Sprintf("%q is not an address or prefix (keepalived cannot parse it either)", v)
 					break
 				}
-				if kw == "lookup" {
-					kw = "table"
-				} else if kw != "table" {
-					kw = "priority"
-				}
-				rb.set(kw, num(float64(n)))
-			case "no_track":
-				dropped = append(dropped, "no_track (lvsctl does not watch the rule)")
-			default:
-				bad = fmt.Sprintf("lvsctl does not translate %q in a rule", w[i])
+				rb.set(kw, str(v))
 			}
+		case "iif", "oif":
+			kw := w[i] // before arg() moves i
+			rb.set(kw, str(arg()))
+		case "priority", "preference", "pref", "table", "lookup":
+			kw := w[i]
+			v := arg()
+			n, err := strconv.ParseUint(v, 10, 32)
+			if err != nil {
+				bad = fmt.Sprintf("%s %q is not a number", kw, v)
+				break
+			}
+			if kw == "lookup" {
+				kw = "table"
+			} else if kw != "table" {
+				kw = "priority"
+			}
+			rb.set(kw, num(float64(n)))
+		case "no_track":
+			dropped = append(dropped, "no_track (lvsctl does not watch the rule)")
+		default:
+			bad = fmt.Sprintf("lvsctl does not translate %q in a rule", w[i])
 		}
-		switch {
-		case bad != "":
-		case !rb.has("table"):
-			bad = "lvsctl needs a table for a rule"
-		case !rb.has("from") && !rb.has("to"):
-			bad = "lvsctl needs from or to in a rule"
-		}
-		if bad != "" {
-			t.drop(b, r, Warning, "%s", bad)
-			continue
-		}
-		if len(dropped) > 0 {
-			t.partly(b, r, Note, "translated without %s", strings.Join(dropped, ", "))
-		}
-		b.add(rb)
 	}
+	switch {
+	case bad != "":
+	case !rb.has("table"):
+		bad = "lvsctl needs a table for a rule"
+	case !rb.has("from") && !rb.has("to"):
+		bad = "lvsctl needs from or to in a rule"
+	}
+	if bad != "" {
+		t.drop(b, r, Warning, "%s", bad)
+		return nil
+	}
+	if len(dropped) > 0 {
+		t.partly(b, r, Note, "translated without %s", strings.Join(dropped, ", "))
+	}
+	return rb
 }
 
 func parseAddrOrPrefix(s string) (netip.Prefix, error) {

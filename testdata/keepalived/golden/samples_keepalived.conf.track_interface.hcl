@@ -6,13 +6,31 @@
 # samples/keepalived.conf.track_interface:4: note: router_id names this host in e-mail alerts; without smtp_server and notification_email there are none
 # router_id LVS_DEVEL
 
-# samples/keepalived.conf.track_interface:7: warning: not translated: lvsctl manages no routes: add them with the system's network configuration
-# static_routes {
-#   192.168.210.0/24 via 192.168.200.254 dev eth0
-#   192.168.211.0/24 via 192.168.200.254 dev eth0
-#   192.168.212.0/24 dev eth3
-#   192.168.213.0/24 dev eth1
-# }
+# samples/keepalived.conf.track_interface:8
+static_routes {
+  to  = "192.168.210.0/24"
+  via = "192.168.200.254"
+  dev = "eth0"
+}
+
+# samples/keepalived.conf.track_interface:9
+static_routes {
+  to  = "192.168.211.0/24"
+  via = "192.168.200.254"
+  dev = "eth0"
+}
+
+# samples/keepalived.conf.track_interface:10
+static_routes {
+  to  = "192.168.212.0/24"
+  dev = "eth3"
+}
+
+# samples/keepalived.conf.track_interface:11
+static_routes {
+  to  = "192.168.213.0/24"
+  dev = "eth1"
+}
 
 # samples/keepalived.conf.track_interface:14
 vrrp_instance "VI_1" {

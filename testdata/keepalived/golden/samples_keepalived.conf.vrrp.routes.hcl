@@ -6,14 +6,41 @@
 # samples/keepalived.conf.vrrp.routes:4: note: router_id names this host in e-mail alerts; without smtp_server and notification_email there are none
 # router_id LVS_DEVEL
 
-# samples/keepalived.conf.vrrp.routes:7: warning: not translated: lvsctl manages no routes: add them with the system's network configuration
-# static_routes {
-#   src 192.168.100.1 192.168.209.0/24 via 192.168.200.254 dev eth0
-#   192.168.210.0/24 via 192.168.200.254 dev eth0
-#   192.168.211.0/24 via 192.168.200.254 dev eth0
-#   192.168.212.0/24 dev eth3 scope site
-#   192.168.213.0/24 dev eth1 scope link
-# }
+# samples/keepalived.conf.vrrp.routes:8
+static_routes {
+  src = "192.168.100.1"
+  to  = "192.168.209.0/24"
+  via = "192.168.200.254"
+  dev = "eth0"
+}
+
+# samples/keepalived.conf.vrrp.routes:9
+static_routes {
+  to  = "192.168.210.0/24"
+  via = "192.168.200.254"
+  dev = "eth0"
+}
+
+# samples/keepalived.conf.vrrp.routes:10
+static_routes {
+  to  = "192.168.211.0/24"
+  via = "192.168.200.254"
+  dev = "eth0"
+}
+
+# samples/keepalived.conf.vrrp.routes:11
+static_routes {
+  to    = "192.168.212.0/24"
+  dev   = "eth3"
+  scope = "site"
+}
+
+# samples/keepalived.conf.vrrp.routes:12
+static_routes {
+  to    = "192.168.213.0/24"
+  dev   = "eth1"
+  scope = "link"
+}
 
 # samples/keepalived.conf.vrrp.routes:15
 vrrp_instance "VI_1" {

@@ -6,11 +6,14 @@
 # samples/keepalived.conf.vrrp.rules:6: note: router_id names this host in e-mail alerts; without smtp_server and notification_email there are none
 # router_id LVS_DEVEL
 
-# samples/keepalived.conf.vrrp.rules:9: warning: not translated: lvsctl manages no routing rules: add them with the system's network configuration
-# static_rules {
-#   from 192.168.100.0/24 table 1
-#   to 192.168.100./24 table 1
-# }
+# samples/keepalived.conf.vrrp.rules:10
+static_rules {
+  from  = "192.168.100.0/24"
+  table = 1
+}
+
+# samples/keepalived.conf.vrrp.rules:11: warning: not translated: "192.168.100./24" is not an address or prefix (keepalived cannot parse it either)
+# to 192.168.100./24 table 1
 
 # samples/keepalived.conf.vrrp.rules:14
 vrrp_instance "VI_1" {

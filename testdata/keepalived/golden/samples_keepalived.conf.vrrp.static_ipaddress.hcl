@@ -6,12 +6,25 @@
 # samples/keepalived.conf.vrrp.static_ipaddress:4: note: router_id names this host in e-mail alerts; without smtp_server and notification_email there are none
 # router_id LVS_DEVEL
 
-# samples/keepalived.conf.vrrp.static_ipaddress:7: warning: not translated: lvsctl manages no static addresses: add them with the system's network configuration
-# static_ipaddress {
-#   192.168.200.16 dev eth0 scope link
-#   192.168.200.17 dev eth1 scope link
-#   192.168.200.18 dev eth2
-# }
+# samples/keepalived.conf.vrrp.static_ipaddress:8
+static_ipaddress {
+  address = "192.168.200.16"
+  dev     = "eth0"
+  scope   = "link"
+}
+
+# samples/keepalived.conf.vrrp.static_ipaddress:9
+static_ipaddress {
+  address = "192.168.200.17"
+  dev     = "eth1"
+  scope   = "link"
+}
+
+# samples/keepalived.conf.vrrp.static_ipaddress:10
+static_ipaddress {
+  address = "192.168.200.18"
+  dev     = "eth2"
+}
 
 # samples/keepalived.conf.vrrp.static_ipaddress:13
 vrrp_instance "VI_1" {

@@ -1,0 +1,150 @@
+package kaimport
+
+import (
+	"net/netip"
+	"strconv"
+	"strings"
+)
+
+// keepalived's static_ipaddress, static_routes and static_rules blocks:
+// one lvsctl block of the same name per line, the address in the vip
+// block's attributes, the routes and rules as virtual_routes and
+// virtual_rules (vrrp.go).
+
+// staticAddrOptions are the words after a static address that lvsctl does
+// not translate; the value says whether they take an argument.
+var staticAddrOptions = map[string]bool{
+	"preferred_lft": true, "peer": true, "track_group": true,
+	"no_track": false, "home": false, "-nodad": false, "nodad": false, "noprefixroute": false, "autojoin": false, "mngtmpaddr": false,
+}
+
+func (t *translator) static(s *Stmt) {
+	if !s.HasBlock {
+		t.drop(nil, s, Warning, "%s needs a block", s.Keyword())
+		return
+	}
+	for _, e := range s.Block {
+		var b *hblock
+		switch s.Keyword() {
+		case "static_ipaddress":
+			b = t.staticAddress(e)
+		case "static_routes":
+			b = t.routeLine(nil, e, "static_routes")
+			if b != nil && !b.has("via") && !b.has("dev") && !b.has("blackhole") {
+				t.drop(nil, e, Warning, "lvsctl needs dev, via or blackhole in a static route: it has no default interface to put it on")
+				b = nil
+			}
+		case "static_rules":
+			b = t.ruleLine(nil, e, "static_rules")
+		}
+		if b != nil {
+			b.lead = hcomment{e.Pos.String()}
+			t.emitBlock(b)
+		}
+	}
+}
+
+// defaultInterface is global_defs' default_interface, or keepalived's
+// DFLT_INT.
+func (t *translator) defaultInterface() string {
+	dev := "eth0"
+	for _, s := range t.top {
+		if s.Keyword() != "global_defs" {
+			continue
+		}
+		for _, c := range s.Block {
+			if c.Keyword() == "default_interface" && c.Arg(0) != "" {
+				dev = c.Arg(0)
+			}
+		}
+	}
+	return dev
+}
+
+// staticAddress translates one static_ipaddress line: IP[/LEN] [dev IF]
+// [brd|broadcast IP] [scope S] [label L] and options lvsctl leaves out.
+// keepalived puts an address without dev on default_interface (eth0
+// without one), and ignores scope and label on an IPv6 address.
+func (t *translator) staticAddress(e *Stmt) *hblock {
+	text := e.Keyword()
+	p, err := parseAddrOrPrefix(text)
+	if err != nil {
+		t.drop(nil, e, Warning, "%q is not an address (keepalived skips it too)", text)
+		return nil
+	}
+	a := p.Addr()
+	opts := map[string]string{}
+	var dropped []string
+	for i := 1; i < len(e.Words); i++ {
+		w := e.Words[i]
+		switch w {
+		case "dev", "label", "scope", "brd", "broadcast":
+			if i+1 >= len(e.Words) {
+				t.drop(nil, e, Warning, "missing value after %s", w)
+				return nil
+			}
+			if w == "broadcast" {
+				w = "brd"
+			}
+			opts[w] = e.Words[i+1]
+			i++
+		default:
+			takes, known := staticAddrOptions[w]
+			if !known {
+				t.drop(nil, e, Warning, "lvsctl does not translate %q in a static address", w)
+				return nil
+			}
+			if takes {
+				if i+1 < len(e.Words) {
+					w += " " + e.Words[i+1]
+				}
+				i++
+			}
+			dropped = append(dropped, w)
+		}
+	}
+	b := newBlock("static_ipaddress")
+	b.set("address", str(text))
+	dev := opts["dev"]
+	if dev == "" {
+		dev = t.defaultInterface()
+		t.partly(b, e, Note, "no dev: keepalived puts it on its default interface, %s, and so does dev = %q", dev, dev)
+	}
+	b.set("dev", str(dev))
+	if a.Is6() {
+		for _, k := range []string{"label", "scope"} {
+			if opts[k] != "" {
+				dropped = append(dropped, k+" "+opts[k]+" (keepalived ignores it on an IPv6 address)")
+				delete(opts, k)
+			}
+		}
+	}
+	if l := opts["label"]; l != "" {
+		if !strings.HasPrefix(l, dev) {
+			t.drop(nil, e, Warning, "the label %s does not start with the interface name %s, which the kernel requires", l, dev)
+			return nil
+		}
+		b.set("label", str(l))
+	}
+	if sc := opts["scope"]; sc != "" {
+		if n, err := strconv.Atoi(sc); err == nil && n >= 0 && n <= 255 {
+			b.set("scope", num(float64(n)))
+		} else if scopeNames[sc] {
+			b.set("scope", str(sc))
+		} else {
+			dropped = append(dropped, "scope "+sc+" (keepalived ignores an unknown scope)")
+		}
+	}
+	if brd := opts["brd"]; brd != "" {
+		if ba, err := netip.ParseAddr(brd); err == nil && ba.Is4() && a.Is4() {
+			b.set("brd", str(brd))
+		} else {
+			// keepalived's "brd +" and "brd -" compute it: the kernel's default.
+			dropped = append(dropped, "brd "+brd)
+		}
+	}
+	if len(dropped) > 0 {
+		t.partly(b, e, Warning, "translated without %s", strings.Join(dropped, ", "))
+	}
+	return b
+}
