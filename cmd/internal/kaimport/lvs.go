@@ -653,6 +653,9 @@ func (t *translator) check(s *Stmt, kind string) []*hblock {
 		t.drop(b, s, Warning, "MISC_CHECK without a (usable) misc_path; keepalived ignores the checker")
 		return nil
 	}
+	if kind == "https" && !slices.ContainsFunc(s.Block, func(c *Stmt) bool { return c.Keyword() == "enable_sni" }) {
+		b.noSNI = s // instantiate: said where a virtualhost applies
+	}
 	return t.finishCheck(s, b, kind) // checks.go
 }
 
@@ -807,6 +810,9 @@ func (t *translator) instantiate(spec *vsSpec, k vsKey) *hblock {
 					cb.set("virtualhost", str(vh))
 					vhostUsed = vhostUsed || rs.vhost == ""
 				}
+			}
+			if cb.noSNI != nil && (cb.has("virtualhost") || slices.ContainsFunc(cb.blocks, func(u *hblock) bool { return u.has("virtualhost") })) {
+				t.onceNote(spec, cb, cb.noSNI, "lvsctl sends the virtualhost as the TLS server name (SNI), which keepalived does only with enable_sni: the server sees the same name in SNI and Host")
 			}
 			if cb.labels[0] == "exec" && !cb.has("timeout") {
 				// keepalived 2.2's misc_timeout defaults to the

@@ -64,6 +64,9 @@ type hblock struct {
 	lead hcomment
 	// src is the keepalived statement the block comes from.
 	src *Stmt
+	// noSNI is the SSL_GET of a check "https" without enable_sni: lvsctl
+	// sends the virtualhost as SNI, keepalived then none (lvs.go).
+	noSNI *Stmt
 }
 
 func newBlock(typ string, labels ...string) *hblock {

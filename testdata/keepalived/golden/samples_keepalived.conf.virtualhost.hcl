@@ -28,6 +28,7 @@ virtual_server "192.168.200.100:80" {
     connect_timeout    = 3
     retry              = 3
     delay_before_retry = 3
+    # samples/keepalived.conf.virtualhost:24: note: lvsctl sends the virtualhost as the TLS server name (SNI), which keepalived does only with enable_sni: the server sees the same name in SNI and Host
     url {
       path   = "/"
       digest = "ff20ad2481f97b1754ef3e12ecd3a9cc"
