@@ -274,11 +274,7 @@ func (c *BlockCache) block(text []byte, filename string, at cut, gen uint64) (sv
 		}
 		c.drop(key)
 	}
-	data := packBlock(text, filename)
-	if data == nil {
-		return nil, nil, false, false
-	}
-	svc, stub = unpackBlock(data, filename, at)
+	svc, stub, data := packBlock(text, filename, at)
 	if svc == nil {
 		return nil, nil, false, false
 	}
@@ -297,32 +293,35 @@ func mayBeService(text []byte) bool {
 	return false
 }
 
-// packBlock parses and decodes text at the start of a file and encodes
+// packBlock parses and decodes text, a piece starting at at, and encodes
 // it; nil unless it is exactly one virtual_server block with one label
 // that parses and decodes without any diagnostic.
-func packBlock(text []byte, filename string) []byte {
-	f, diags := hclsyntax.ParseConfig(text, filename, hcl.InitialPos)
+func packBlock(text []byte, filename string, at cut) (*serviceSyntax, *hclsyntax.Block, []byte) {
+	f, diags := hclsyntax.ParseConfig(text, filename, hcl.Pos{Line: at.line, Column: 1, Byte: at.byte})
 	if len(diags) > 0 {
-		return nil
+		return nil, nil, nil
 	}
 	b, ok := f.Body.(*hclsyntax.Body)
 	if !ok || len(b.Attributes) > 0 || len(b.Blocks) != 1 {
-		return nil
+		return nil, nil, nil
 	}
 	blk := b.Blocks[0]
 	if blk.Type != blockVirtualServer || len(blk.Labels) != 1 {
-		return nil
+		return nil, nil, nil
 	}
 	d := &decoder{}
 	svc := d.service(blk.AsHCLBlock())
 	if len(d.diags) > 0 {
-		return nil
+		return nil, nil, nil
 	}
-	data, err := encodeBlock(nil, &cachedBlock{Service: svc, TypeRange: blk.TypeRange, OpenBraceRange: blk.OpenBraceRange, CloseBraceRange: blk.CloseBraceRange})
+	data, err := encodeBlock(nil, &cachedBlock{Service: svc, TypeRange: blk.TypeRange, OpenBraceRange: blk.OpenBraceRange, CloseBraceRange: blk.CloseBraceRange}, at)
 	if err != nil {
-		return nil
+		return nil, nil, nil
 	}
-	return data
+	// The block as a stand-in: its body is decoded already.
+	stub := *blk
+	stub.Body = &hclsyntax.Body{Attributes: hclsyntax.Attributes{}, SrcRange: blk.Body.SrcRange, EndRange: blk.Body.EndRange}
+	return svc, &stub, data
 }
 
 // unpackBlock decodes an entry for a piece starting at at; nil if it

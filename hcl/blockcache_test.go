@@ -258,7 +258,7 @@ func TestBlockCodecRefusesWhatItCannotKeep(t *testing.T) {
 		"other type": &struct{ A any }{A: 3},
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := encodeBlock(nil, v)
+			_, err := encodeBlock(nil, v, cut{0, 1})
 			assert.ErrorIs(t, err, errCodec)
 		})
 	}

@@ -50,13 +50,18 @@ var (
 var errCodec = errors.New("not encodable")
 
 // encodeBlock appends the encoding of v (a pointer to a syntax struct) to
-// buf; positions are written as they are (the caller decodes a block
-// parsed at hcl.InitialPos).
-func encodeBlock(buf []byte, v any) ([]byte, error) {
-	return encodeValue(buf, reflect.ValueOf(v).Elem())
+// buf, with every range relative to at, where the block's text starts.
+func encodeBlock(buf []byte, v any, at cut) ([]byte, error) {
+	e := blockEncoder{line: at.line - 1, byte: at.byte}
+	return e.value(buf, reflect.ValueOf(v).Elem())
 }
 
-func encodeValue(buf []byte, v reflect.Value) ([]byte, error) {
+// blockEncoder encodes ranges moved back by line lines and byte bytes.
+type blockEncoder struct {
+	line, byte int
+}
+
+func (e blockEncoder) value(buf []byte, v reflect.Value) ([]byte, error) {
 	t := v.Type()
 	switch t {
 	case rangeType:
@@ -65,7 +70,7 @@ func encodeValue(buf []byte, v reflect.Value) ([]byte, error) {
 			return append(buf, 0), nil // unset: stays unset
 		}
 		buf = append(buf, 1)
-		for _, n := range [...]int{r.Start.Line, r.Start.Column, r.Start.Byte, r.End.Line, r.End.Column, r.End.Byte} {
+		for _, n := range [...]int{r.Start.Line - e.line, r.Start.Column, r.Start.Byte - e.byte, r.End.Line - e.line, r.End.Column, r.End.Byte - e.byte} {
 			buf = binary.AppendVarint(buf, int64(n))
 		}
 		return buf, nil
@@ -81,21 +86,21 @@ func encodeValue(buf []byte, v reflect.Value) ([]byte, error) {
 		buf = binary.AppendUvarint(buf, uint64(len(b)))
 		return append(buf, b...), nil
 	case ctyValueType:
-		return encodeCty(buf, v.Interface().(cty.Value))
+		return e.cty(buf, v.Interface().(cty.Value))
 	}
 	switch t.Kind() {
 	case reflect.Pointer:
 		if v.IsNil() {
 			return append(buf, 0), nil
 		}
-		return encodeValue(append(buf, 1), v.Elem())
+		return e.value(append(buf, 1), v.Elem())
 	case reflect.Struct:
 		for i := range t.NumField() {
 			if !t.Field(i).IsExported() {
 				return nil, fmt.Errorf("%s.%s: %w", t, t.Field(i).Name, errCodec)
 			}
 			var err error
-			if buf, err = encodeValue(buf, v.Field(i)); err != nil {
+			if buf, err = e.value(buf, v.Field(i)); err != nil {
 				return nil, err
 			}
 		}
@@ -107,7 +112,7 @@ func encodeValue(buf []byte, v reflect.Value) ([]byte, error) {
 		buf = binary.AppendUvarint(buf, uint64(v.Len())+1)
 		for i := range v.Len() {
 			var err error
-			if buf, err = encodeValue(buf, v.Index(i)); err != nil {
+			if buf, err = e.value(buf, v.Index(i)); err != nil {
 				return nil, err
 			}
 		}
@@ -132,7 +137,7 @@ func encodeValue(buf []byte, v reflect.Value) ([]byte, error) {
 		if i < 0 {
 			return nil, fmt.Errorf("%s in %s: %w", v.Elem().Type(), t, errCodec)
 		}
-		return encodeValue(binary.AppendUvarint(buf, uint64(i)+1), v.Elem())
+		return e.value(binary.AppendUvarint(buf, uint64(i)+1), v.Elem())
 	}
 	return nil, fmt.Errorf("%s: %w", t, errCodec)
 }
@@ -157,8 +162,8 @@ const (
 	ctyObject
 )
 
-// encodeCty encodes the values an hclsyntax literal evaluates to.
-func encodeCty(buf []byte, v cty.Value) ([]byte, error) {
+// cty encodes the values an hclsyntax literal evaluates to.
+func (e blockEncoder) cty(buf []byte, v cty.Value) ([]byte, error) {
 	if v.IsMarked() || !v.IsKnown() {
 		return nil, fmt.Errorf("marked or unknown value: %w", errCodec)
 	}
@@ -175,7 +180,7 @@ func encodeCty(buf []byte, v cty.Value) ([]byte, error) {
 		buf = binary.AppendUvarint(append(buf, ctyString), uint64(len(s)))
 		return append(buf, s...), nil
 	case ty == cty.Number:
-		return encodeValue(append(buf, ctyNumber), reflect.ValueOf(v.AsBigFloat()))
+		return e.value(append(buf, ctyNumber), reflect.ValueOf(v.AsBigFloat()))
 	case ty == cty.Bool:
 		if v.True() {
 			return append(buf, ctyTrue), nil
@@ -183,9 +188,9 @@ func encodeCty(buf []byte, v cty.Value) ([]byte, error) {
 		return append(buf, ctyFalse), nil
 	case ty.IsTupleType():
 		buf = binary.AppendUvarint(append(buf, ctyTuple), uint64(v.LengthInt()))
-		for _, e := range v.AsValueSlice() {
+		for _, el := range v.AsValueSlice() {
 			var err error
-			if buf, err = encodeCty(buf, e); err != nil {
+			if buf, err = e.cty(buf, el); err != nil {
 				return nil, err
 			}
 		}
@@ -194,11 +199,11 @@ func encodeCty(buf []byte, v cty.Value) ([]byte, error) {
 		m := v.AsValueMap()
 		buf = binary.AppendUvarint(append(buf, ctyObject), uint64(len(m)))
 		for it := v.ElementIterator(); it.Next(); { // keys in order
-			k, e := it.Element()
+			k, el := it.Element()
 			buf = binary.AppendUvarint(buf, uint64(len(k.AsString())))
 			buf = append(buf, k.AsString()...)
 			var err error
-			if buf, err = encodeCty(buf, e); err != nil {
+			if buf, err = e.cty(buf, el); err != nil {
 				return nil, err
 			}
 		}
