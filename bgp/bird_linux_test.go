@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -446,6 +447,27 @@ func TestBirdHelperProcess(t *testing.T) {
 				continue
 			}
 			reply(s.SetAnnounced(ctx, as))
+		case "hold", "bfd-interval": // a reload changing one setting of every neighbor
+			d, err := time.ParseDuration(strings.Join(f[1:], ""))
+			if err != nil {
+				reply(err)
+				continue
+			}
+			next := cfg
+			next.Neighbors = slices.Clone(cfg.Neighbors)
+			for i := range next.Neighbors {
+				n := &next.Neighbors[i]
+				if f[0] == "hold" {
+					n.HoldTime = d
+				} else if n.BFD != nil {
+					n.BFD = &BFD{MinTx: d, MinRx: d, Multiplier: n.BFD.Multiplier}
+				}
+			}
+			err = s.SetConfig(ctx, next)
+			if err == nil {
+				cfg = next
+			}
+			reply(err)
 		case "stop":
 			reply(s.Stop(ctx))
 		default:

@@ -65,13 +65,17 @@ func (c Config) settings(n Neighbor) peerSettings {
 }
 
 // reopens reports whether changing a neighbor from a to b re-opens its
-// session. GoBGP (v4.9.0, BgpServer.UpdatePeer) changes timers and BFD in
-// place; any setting carried in the OPEN or the transport (peer AS, TCP MD5
+// session. GoBGP (v4.9.0, BgpServer.UpdatePeer) changes the timers in place;
+// any setting carried in the OPEN or the transport (peer AS, TCP MD5
 // password, source address, port, multihop TTL) makes it delete and re-add
-// that one neighbor, which closes its session with a Cease.
+// that one neighbor, which closes its session with a Cease. A changed bfd
+// block is applied in place too, but GoBGP restarts the BFD session (a new
+// discriminator, no poll sequence), which the router takes for a failure:
+// bird2 resets the BGP session ("BFD session down", TestBirdSetConfigNoFlap).
 func reopens(a, b peerSettings) bool {
 	return a.ASN != b.ASN || a.Password != b.Password || a.Port != b.Port ||
-		a.Source != b.Source || a.Multihop != b.Multihop
+		a.Source != b.Source || a.Multihop != b.Multihop ||
+		a.HasBFD != b.HasBFD || a.BFD != b.BFD
 }
 
 // reloadPlan is how to go from the running neighbors to the wanted ones.

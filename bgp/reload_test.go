@@ -37,10 +37,10 @@ func TestPlanReload(t *testing.T) {
 			update: []netip.Addr{a}, reopen: []bool{false}},
 		{name: "idle hold time reaches every neighbor", mod: func(c *Config) { c.IdleHoldTime = 5 * time.Second },
 			update: []netip.Addr{a, b}, reopen: []bool{false, false}},
-		{name: "bfd in place", mod: func(c *Config) {
+		{name: "bfd restarts the session at the router", mod: func(c *Config) {
 			c.Neighbors[1].BFD = &BFD{MinTx: 100 * time.Millisecond, MinRx: 100 * time.Millisecond, Multiplier: 3}
 		},
-			update: []netip.Addr{b}, reopen: []bool{false}},
+			update: []netip.Addr{b}, reopen: []bool{true}},
 		{name: "neighbor asn reopens", mod: func(c *Config) { c.Neighbors[0].ASN = 65100 }, update: []netip.Addr{a}, reopen: []bool{true}},
 		{name: "password reopens", mod: func(c *Config) { c.Neighbors[1].Password = "s3cret" }, update: []netip.Addr{b}, reopen: []bool{true}},
 		{name: "source address reopens", mod: func(c *Config) { c.Neighbors[0].SourceAddress = netip.MustParseAddr("10.0.0.11") },

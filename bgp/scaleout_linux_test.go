@@ -126,3 +126,62 @@ func TestScaleOutDocConfigs(t *testing.T) {
 		}
 	}
 }
+
+// protoLine is bird's one-line status of a protocol: its state and since when.
+func (b *bird) protoLine(t *testing.T, proto string) string {
+	t.Helper()
+	for _, line := range strings.Split(b.show(t, "show", "protocols", proto), "\n") {
+		if strings.HasPrefix(line, proto+" ") {
+			return strings.Join(strings.Fields(line), " ")
+		}
+	}
+	return ""
+}
+
+// TestBirdSetConfigNoFlap reloads the speaker with a new hold time and
+// checks that bird's session did not notice: same state, same "since".
+func TestBirdSetConfigNoFlap(t *testing.T) {
+	requireBird(t)
+	l := newLab(t, 1)
+	b := l.startBird(t, birdConf(routerOpts{directors: 1, bfd: true}))
+	h := l.startHelper(t, 1, false, true, 0)
+	const vip = "198.51.100.40"
+	h.do(t, "announce "+vip+"/32")
+	l.waitRoute(t, vip, 10*time.Second, 1)
+	deadline := time.Now().Add(15 * time.Second)
+	for !strings.Contains(b.show(t, "show", "bfd", "sessions"), " Up ") {
+		if time.Now().After(deadline) {
+			t.Fatal("bird's BFD session never came up")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	before := b.protoLine(t, "director1")
+	if !strings.Contains(before, "Established") {
+		t.Fatalf("bird: %q, want established", before)
+	}
+	h.do(t, "hold 6s")
+	time.Sleep(1500 * time.Millisecond) // a Cease or a BFD loss shows within this
+	if now := b.protoLine(t, "director1"); now != before {
+		t.Errorf("hold time reload: bird's session went from %q to %q, want untouched", before, now)
+	}
+	if l.route(t, vip) == "" {
+		t.Error("hold time reload: the VIP left the router's FIB")
+	}
+
+	// A BFD change restarts GoBGP's BFD session; bird sees it go down and
+	// resets the BGP session (bgp.reopens counts it as re-opening). The
+	// session and the route must come back on their own.
+	start := time.Now()
+	h.do(t, "bfd-interval 200ms")
+	time.Sleep(time.Second)
+	t.Logf("bfd reload: bird's session %q -> %q", before, b.protoLine(t, "director1"))
+	deadline = time.Now().Add(20 * time.Second)
+	for !b.established(t, "director1") || l.route(t, vip) == "" ||
+		!strings.Contains(b.show(t, "show", "bfd", "sessions"), " Up ") {
+		if time.Now().After(deadline) {
+			t.Fatalf("after the bfd reload: bird %q, route %q, bfd %s", b.protoLine(t, "director1"), l.route(t, vip), b.show(t, "show", "bfd", "sessions"))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Logf("bfd reload: session, BFD and route back after %v: %s", time.Since(start), b.show(t, "show", "bfd", "sessions"))
+}

@@ -407,12 +407,13 @@ func (s *Speaker) Stop(ctx context.Context) error {
 // SetConfig moves a speaker to next by difference: neighbors that are new
 // are added, neighbors no longer listed are deleted (their sessions close
 // with a Cease), neighbors whose settings changed are updated, and the
-// sessions of unchanged neighbors are not touched. A changed hold_time,
-// idle_hold_time or bfd block is applied in place (GoBGP's UpdatePeer): the
-// session stays up and a new hold time is negotiated at its next OPEN, while
-// the BFD session restarts (which a router may treat as a failure). A changed
-// asn (of the neighbor), password, source_address, multihop or port re-opens
-// that one neighbor's session. Renaming a neighbor only changes its name.
+// sessions of unchanged neighbors are not touched. A changed hold_time or
+// idle_hold_time is applied in place (GoBGP's UpdatePeer): the session stays
+// up and a new hold time is negotiated at its next OPEN. A changed asn (of
+// the neighbor), password, source_address, multihop or port re-opens that
+// one neighbor's session (GoBGP deletes and re-adds it). A changed bfd block
+// restarts the neighbor's BFD session, which the router takes for a failure:
+// that session re-opens too. Renaming a neighbor only changes its name.
 //
 // A change of the speaker's own asn or router_id is not applied: SetConfig
 // returns a *RestartRequiredError (errors.Is ErrRestartRequired) and changes
