@@ -107,6 +107,22 @@ func TestBirdBFD(t *testing.T) {
 	nft("delete table inet lvcut")
 	l.waitRoute(t, vip, 20*time.Second, 1, 2)
 	t.Logf("cut lifted: director 1 back in the router's FIB in %v", time.Since(start))
+
+	// The other direction: director 2 hears nothing more from the router
+	// (its own nftables drops its input) while the router still hears it.
+	// GoBGP's BFD must expire and reset the session, whose Cease reaches
+	// bird: this times the embedded speaker's own BFD.
+	dnft := func(cmd string) { run(t, "ip", "netns", "exec", l.directors[1], "nft", cmd) }
+	dnft("add table inet lvcut")
+	dnft("add chain inet lvcut in { type filter hook input priority 0 ; }")
+	start = time.Now()
+	dnft(`add rule inet lvcut in iifname "eth0" drop`)
+	l.waitRoute(t, vip, 15*time.Second, 1)
+	took = time.Since(start)
+	t.Logf("director 2 deaf: its next hop left the router's FIB in %v (GoBGP's BFD expiry, then its Cease)", took)
+	if took > time.Second {
+		t.Errorf("the deaf director's next hop stayed %v, want under 1 s with BFD", took)
+	}
 }
 
 // TestScaleOutDocConfigs keeps docs/scale-out.md quoting the router
