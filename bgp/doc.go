@@ -8,7 +8,14 @@
 // adding what is new and withdrawing what is gone; Peers reports each
 // neighbor's session state and OnPeer (Config) receives transitions; Stop
 // withdraws everything, waits the drain time so that the routers move traffic
-// away, then closes the sessions.
+// away, then closes the sessions. SetConfig reloads the neighbors by
+// difference, leaving unchanged sessions alone; a new asn or router_id is a
+// RestartRequiredError (errors.Is ErrRestartRequired) for the caller to stop
+// and start a new speaker.
+//
+// BFD (a neighbor's BFD field) is run by GoBGP itself: single-hop
+// asynchronous BFD (RFC 5881) on UDP port 3784, no echo, no authentication,
+// no multihop; Config.Warnings reports BFD asked on a multihop neighbor.
 //
 // The next hop of an announced prefix is the local address of the session that
 // carries it (the router reaches the VIP through the director it learned it

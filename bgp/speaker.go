@@ -492,6 +492,7 @@ func (s *Speaker) SetConfig(ctx context.Context, next Config) error {
 		return errors.Join(errs...)
 	}
 	s.cfg = next
-	s.setNames(next.Neighbors)
+	// merged keeps the names of deleted neighbors for their last events.
+	s.setNames(merged)
 	return nil
 }
