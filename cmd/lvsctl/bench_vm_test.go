@@ -45,6 +45,7 @@ type benchRow struct {
 	services     int
 	lv, an       []time.Duration
 	writes       int
+	rss          int64 // lvsctl's peak RSS in KiB, the largest of the runs; 0: not measured
 }
 
 func benchMedian(d []time.Duration) time.Duration {
@@ -74,8 +75,33 @@ func benchRules(n int) (rules, hcl []byte) {
 	return r.Bytes(), h.Bytes()
 }
 
+// benchKeepalived is the same table as a keepalived.conf with a comment
+// before every block, for `lvsctl import keepalived`: the imported file's
+// shape (a comment naming the keepalived line before each block, blank
+// lines between blocks) is what an operator coming from keepalived applies.
+func benchKeepalived(n int) []byte {
+	var b bytes.Buffer
+	for i := 0; i < n; i++ {
+		vip := fmt.Sprintf("10.%d.%d.%d", i>>12, i>>4&0xff, 1+i&0xf)
+		fmt.Fprintf(&b, "# service %d\nvirtual_server %s 80 {\n    lb_algo wlc\n    lb_kind NAT\n    protocol TCP\n", i, vip)
+		for j := 0; j < benchRealsPer; j++ {
+			fmt.Fprintf(&b, "    # real server %d\n    real_server 172.%d.%d.%d 8080 {\n        weight %d\n    }\n", j, 16+j, i>>8, i&0xff, j+1)
+		}
+		b.WriteString("}\n")
+	}
+	return b.Bytes()
+}
+
 // benchSelf runs this test binary as the lvsctl command and times it.
 func benchSelf(t *testing.T, args ...string) (time.Duration, string) {
+	t.Helper()
+	d, out, _ := benchSelfRSS(t, args...)
+	return d, out
+}
+
+// benchSelfRSS is benchSelf that also returns the process's peak RSS in
+// KiB.
+func benchSelfRSS(t *testing.T, args ...string) (time.Duration, string, int64) {
 	t.Helper()
 	self, err := os.Executable()
 	require.NoError(t, err)
@@ -87,7 +113,18 @@ func benchSelf(t *testing.T, args ...string) (time.Duration, string) {
 	err = cmd.Run()
 	d := time.Since(start)
 	require.NoError(t, err, "lvsctl %s: %s", strings.Join(args, " "), stderr.String())
-	return d, stdout.String()
+	return d, stdout.String(), peakRSS(cmd)
+}
+
+// peakRSS is a finished command's peak RSS in KiB (0 if unknown).
+func peakRSS(cmd *exec.Cmd) int64 {
+	if cmd.ProcessState == nil {
+		return 0
+	}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		return ru.Maxrss
+	}
+	return 0
 }
 
 // benchIpvsadm times one ipvsadm process in host's namespace.
@@ -113,9 +150,15 @@ func appliedWrites(t *testing.T, out string) int {
 	return n
 }
 
-// benchRun starts `lvsctl run` on a converged table and returns the time
-// until it logs "running" and the number of ops it applied at start.
-func benchRun(t *testing.T, cfg, ns, state string) (time.Duration, int) {
+// benchDaemon is a running `lvsctl run` and its log, read line by line.
+type benchDaemon struct {
+	cmd   *exec.Cmd
+	lines chan string
+	log   strings.Builder
+}
+
+// benchStartDaemon starts `lvsctl run`; wait for its lines with until.
+func benchStartDaemon(t *testing.T, cfg, ns, state string) *benchDaemon {
 	t.Helper()
 	self, err := os.Executable()
 	require.NoError(t, err)
@@ -123,31 +166,90 @@ func benchRun(t *testing.T, cfg, ns, state string) (time.Duration, int) {
 	cmd.Env = append(os.Environ(), "LVSCTL_TEST_AS_CLI=1")
 	stderr, err := cmd.StderrPipe()
 	require.NoError(t, err)
-	start := time.Now()
 	require.NoError(t, cmd.Start())
-	sc := bufio.NewScanner(stderr)
-	var took time.Duration
-	writes := 0
-	var log strings.Builder
-	for sc.Scan() {
-		line := sc.Text()
-		log.WriteString(line + "\n")
-		if strings.Contains(line, "msg=applied ") || strings.Contains(line, "msg=\"drift repaired\"") {
-			writes++
-		}
-		if strings.Contains(line, "msg=running") {
-			took = time.Since(start)
-			break
-		}
-	}
-	cmd.Process.Signal(syscall.SIGTERM)
+	d := &benchDaemon{cmd: cmd, lines: make(chan string, 1024)}
 	go func() {
+		defer close(d.lines)
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(nil, 1<<20)
 		for sc.Scan() {
+			d.lines <- sc.Text()
 		}
 	}()
-	cmd.Wait()
-	require.NotZero(t, took, "lvsctl run never logged running:\n%s", log.String())
-	return took, writes
+	return d
+}
+
+// until reads log lines until one contains msg, counting the kernel
+// writes logged on the way; false if the daemon stopped first or took
+// more than 10 minutes.
+func (d *benchDaemon) until(msg string) (writes int, ok bool) {
+	timeout := time.After(10 * time.Minute)
+	for {
+		select {
+		case line, open := <-d.lines:
+			if !open {
+				return writes, false
+			}
+			d.log.WriteString(line + "\n")
+			if strings.Contains(line, "msg=applied ") || strings.Contains(line, "msg=\"drift repaired\"") {
+				writes++
+			}
+			if strings.Contains(line, msg) {
+				return writes, true
+			}
+		case <-timeout:
+			return writes, false
+		}
+	}
+}
+
+// stop ends the daemon (SIGTERM) and returns its peak RSS in KiB.
+func (d *benchDaemon) stop() int64 {
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	go func() {
+		for range d.lines {
+		}
+	}()
+	d.cmd.Wait()
+	return peakRSS(d.cmd)
+}
+
+// benchRun starts `lvsctl run` on a converged table and returns the time
+// until it logs "running", the number of ops it applied at start and its
+// peak RSS (KiB).
+func benchRun(t *testing.T, cfg, ns, state string) (time.Duration, int, int64) {
+	t.Helper()
+	start := time.Now()
+	d := benchStartDaemon(t, cfg, ns, state)
+	writes, ok := d.until("msg=running")
+	took := time.Since(start)
+	rss := d.stop()
+	require.True(t, ok, "lvsctl run never logged running:\n%s", d.log.String())
+	return took, writes, rss
+}
+
+// benchReload starts `lvsctl run` on a converged table, then runs times
+// edits the file at cfg (edit(i) is its new content: one line changed)
+// and sends SIGHUP, timing each from the signal to the daemon's
+// "reloaded" line. It returns the times and the most writes of a reload.
+func benchReload(t *testing.T, cfg, ns, state string, runs int, edit func(i int) []byte) ([]time.Duration, int) {
+	t.Helper()
+	d := benchStartDaemon(t, cfg, ns, state)
+	defer d.stop()
+	_, ok := d.until("msg=running")
+	require.True(t, ok, "lvsctl run never logged running:\n%s", d.log.String())
+	var took []time.Duration
+	most := 0
+	for i := 0; i < runs; i++ {
+		require.NoError(t, os.WriteFile(cfg, edit(i), 0o644))
+		start := time.Now()
+		require.NoError(t, d.cmd.Process.Signal(syscall.SIGHUP))
+		w, ok := d.until("msg=reloaded")
+		took = append(took, time.Since(start))
+		require.True(t, ok, "lvsctl run never logged reloaded:\n%s", d.log.String())
+		most = max(most, w)
+	}
+	return took, most
 }
 
 // countWrites counts the ops a kernel accepts.
@@ -196,7 +298,11 @@ func benchSize(t *testing.T, n, runs int) []benchRow {
 		// the kernel still has to do after the other (or the flush).
 		var da, dl time.Duration
 		var out string
-		lv := func() { dl, out = benchSelf(t, "apply", "-f", cfg, "--netns", ns, "--state", state) }
+		lv := func() {
+			var rss int64
+			dl, out, rss = benchSelfRSS(t, "apply", "-f", cfg, "--netns", ns, "--state", state)
+			cold.rss = max(cold.rss, rss)
+		}
 		adm := func() { da, _ = benchIpvsadm(t, l, "adm", rules, "-R") }
 		if i%2 == 0 {
 			adm()
@@ -318,12 +424,76 @@ func benchSize(t *testing.T, n, runs int) []benchRow {
 	// (5) lvsctl run start-up on the converged table, until "running".
 	st := benchRow{what: "run start-up (converged)", anchor: "ipvsadm -S -n", services: n, an: re.an}
 	for i := 0; i < runs; i++ {
-		d, w := benchRun(t, cfg, ns, state)
+		d, w, rss := benchRun(t, cfg, ns, state)
 		st.lv = append(st.lv, d)
 		st.writes = max(st.writes, w)
+		st.rss = max(st.rss, rss)
 	}
 	require.Zero(t, st.writes, "a daemon start on a converged table writes nothing")
-	return []benchRow{cold, re, reEdit, wa, wb, ls, st}
+
+	// (6) SIGHUP after a one-line edit (the middle service's first weight),
+	// from the signal to the daemon's "reloaded" line.
+	hup := benchRow{what: "SIGHUP reload, one line edited", anchor: "ipvsadm -S -n", services: n, an: re.an}
+	at := bytes.Index(hcl, fmt.Appendf(nil, "virtual_server \"s%d\"", n/2))
+	at += bytes.Index(hcl[at:], []byte("weight  = 1\n")) + len("weight  = ")
+	hup.lv, hup.writes = benchReload(t, cfg, ns, state, runs, func(i int) []byte {
+		return slices.Concat(hcl[:at], fmt.Appendf(nil, "%d", 11+i), hcl[at+1:])
+	})
+	require.Equal(t, 1, hup.writes, "a reload after one weight edit is one write")
+	require.NoError(t, os.WriteFile(cfg, hcl, 0o644))
+
+	// (7) The same table from `lvsctl import keepalived` (a comment before
+	// every block): cold apply vs ipvsadm -R, then re-apply with a comment
+	// added at the top.
+	ka := filepath.Join(dir, "keepalived.conf")
+	require.NoError(t, os.WriteFile(ka, benchKeepalived(n), 0o644))
+	imported := filepath.Join(dir, "imported.hcl")
+	benchSelf(t, "import", "keepalived", ka, "-o", imported)
+	impSrc, err := os.ReadFile(imported)
+	require.NoError(t, err)
+	coldImp := benchRow{what: "cold apply, imported file", anchor: "ipvsadm -R", services: n}
+	for i := 0; i < runs; i++ {
+		benchIpvsadm(t, l, "lv", nil, "-C")
+		benchIpvsadm(t, l, "adm", nil, "-C")
+		require.NoError(t, os.Remove(state))
+		require.NoError(t, os.Remove(state+".config-cache"))
+		benchSettle(objects)
+		var da, dl time.Duration
+		var out string
+		lv := func() {
+			var rss int64
+			dl, out, rss = benchSelfRSS(t, "apply", "-f", imported, "--netns", ns, "--state", state)
+			coldImp.rss = max(coldImp.rss, rss)
+		}
+		adm := func() { da, _ = benchIpvsadm(t, l, "adm", rules, "-R") }
+		if i%2 == 0 {
+			lv()
+			benchSettle(objects)
+			adm()
+		} else {
+			adm()
+			benchSettle(objects)
+			lv()
+		}
+		coldImp.an, coldImp.lv = append(coldImp.an, da), append(coldImp.lv, dl)
+		coldImp.writes = appliedWrites(t, out)
+		require.Equal(t, objects, coldImp.writes, "a cold apply is one write per object")
+	}
+	_, want = benchIpvsadm(t, l, "adm", nil, "-S", "-n")
+	_, got = benchIpvsadm(t, l, "lv", nil, "-S", "-n")
+	if !bytes.Equal(want, got) {
+		t.Fatalf("lvsctl apply of the imported file and ipvsadm -R built different tables: %s", firstDiff(want, got))
+	}
+	reImp := benchRow{what: "re-apply, imported, comment at top", anchor: "ipvsadm -S -n", services: n}
+	for i := 0; i < runs; i++ {
+		da, _ := benchIpvsadm(t, l, "lv", nil, "-S", "-n")
+		require.NoError(t, os.WriteFile(imported, append(fmt.Appendf(nil, "# edit %d\n", i), impSrc...), 0o644))
+		dl, out := benchSelf(t, "apply", "-f", imported, "--netns", ns, "--state", state)
+		reImp.an, reImp.lv = append(reImp.an, da), append(reImp.lv, dl)
+		reImp.writes = max(reImp.writes, appliedWrites(t, out))
+	}
+	require.Zero(t, reImp.writes, "a converged re-apply writes nothing")
+	return []benchRow{cold, re, reEdit, wa, wb, ls, st, hup, coldImp, reImp}
 }
 
 // benchMachine describes the guest (and the host, when told).
@@ -353,18 +523,22 @@ func numCPU() int {
 // benchTable formats the rows.
 func benchTable(rows []benchRow, runs int) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s\nmedians of %d runs (the daemon weight row: of 33 changes a run); objects = services x 5; tools timed as processes except the weight rows (in-process, from decoded config to ack)\n", benchMachine(), runs)
-	fmt.Fprintf(&b, "| %-36s | %7s | %6s | %10s | %-13s | %10s | %6s |\n", "measure", "objects", "writes", "lvsctl", "anchor", "anchor t", "ratio")
-	fmt.Fprintf(&b, "|%s|%s|%s|%s|%s|%s|%s|\n", strings.Repeat("-", 38), strings.Repeat("-", 9), strings.Repeat("-", 8),
-		strings.Repeat("-", 12), strings.Repeat("-", 15), strings.Repeat("-", 12), strings.Repeat("-", 8))
+	fmt.Fprintf(&b, "%s\nmedians of %d runs (the daemon weight row: of 33 changes a run); objects = services x 5; tools timed as processes except the weight rows (in-process, from decoded config to ack) and the SIGHUP row (from the signal to the log line \"reloaded\"); peak RSS: the largest of the runs\n", benchMachine(), runs)
+	fmt.Fprintf(&b, "| %-36s | %7s | %6s | %10s | %-13s | %10s | %6s | %9s |\n", "measure", "objects", "writes", "lvsctl", "anchor", "anchor t", "ratio", "peak RSS")
+	fmt.Fprintf(&b, "|%s|%s|%s|%s|%s|%s|%s|%s|\n", strings.Repeat("-", 38), strings.Repeat("-", 9), strings.Repeat("-", 8),
+		strings.Repeat("-", 12), strings.Repeat("-", 15), strings.Repeat("-", 12), strings.Repeat("-", 8), strings.Repeat("-", 11))
 	for _, r := range rows {
 		w := "-"
 		if r.writes >= 0 {
 			w = strconv.Itoa(r.writes)
 		}
 		lv, an := benchMedian(r.lv), benchMedian(r.an)
-		fmt.Fprintf(&b, "| %-36s | %7d | %6s | %10s | %-13s | %10s | %6.2f |\n", r.what, r.services*(1+benchRealsPer), w,
-			benchRound(lv), r.anchor, benchRound(an), float64(lv)/float64(an))
+		rss := "-"
+		if r.rss > 0 {
+			rss = fmt.Sprintf("%.0f MiB", float64(r.rss)/1024)
+		}
+		fmt.Fprintf(&b, "| %-36s | %7d | %6s | %10s | %-13s | %10s | %6.2f | %9s |\n", r.what, r.services*(1+benchRealsPer), w,
+			benchRound(lv), r.anchor, benchRound(an), float64(lv)/float64(an), rss)
 	}
 	return b.String()
 }
