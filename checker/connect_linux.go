@@ -3,6 +3,7 @@ package checker
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -58,31 +59,9 @@ func tcpConnect(ctx context.Context, raddr netip.AddrPort, bindTo netip.Addr, ti
 // completes within connect, which still says EINPROGRESS: it is looked at
 // before anyone waits.
 func startConnect(raddr netip.AddrPort, bindTo netip.Addr) (fd int, done bool, err error) {
-	ra := raddr.Addr().Unmap()
-	if bindTo.IsValid() && bindTo.Unmap().Is4() != ra.Is4() {
-		return -1, true, fmt.Errorf("bind_to %s and %s are of different families", bindTo, raddr.Addr())
-	}
-	family := unix.AF_INET6
-	if ra.Is4() {
-		family = unix.AF_INET
-	}
-	fd, err = unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return -1, true, os.NewSyscallError("socket", err)
-	}
-	if bindTo.IsValid() {
-		if err := bindNoPort(fd, bindTo.Unmap()); err != nil {
-			unix.Close(fd)
-			return -1, true, err
-		}
-	}
-	switch err := connect(fd, netip.AddrPortFrom(ra, raddr.Port())); err {
-	case nil, unix.EISCONN: // connected at once
-		return fd, true, nil
-	case unix.EINPROGRESS, unix.EALREADY, unix.EINTR:
-	default:
-		unix.Close(fd)
-		return -1, true, os.NewSyscallError("connect", err)
+	fd, inProgress, err := openConnect(raddr, bindTo)
+	if err != nil || !inProgress {
+		return fd, true, err
 	}
 	if done, err := connectDone(fd); done {
 		if err != nil {
@@ -94,8 +73,47 @@ func startConnect(raddr netip.AddrPort, bindTo netip.Addr) (fd int, done bool, e
 	return fd, false, nil
 }
 
+// openConnect opens a non-blocking socket, binds it to bindTo when valid
+// and starts connecting it to raddr: fd is connected, or connecting when
+// inProgress; on error it is closed.
+func openConnect(raddr netip.AddrPort, bindTo netip.Addr) (fd int, inProgress bool, err error) {
+	ra := raddr.Addr().Unmap()
+	if bindTo.IsValid() && bindTo.Unmap().Is4() != ra.Is4() {
+		return -1, false, fmt.Errorf("bind_to %s and %s are of different families", bindTo, raddr.Addr())
+	}
+	family := unix.AF_INET6
+	if ra.Is4() {
+		family = unix.AF_INET
+	}
+	fd, err = unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return -1, false, os.NewSyscallError("socket", err)
+	}
+	if bindTo.IsValid() {
+		if err := bindNoPort(fd, bindTo.Unmap()); err != nil {
+			unix.Close(fd)
+			return -1, false, err
+		}
+	}
+	switch err := connect(fd, netip.AddrPortFrom(ra, raddr.Port())); err {
+	case nil, unix.EISCONN: // connected at once
+		return fd, false, nil
+	case unix.EINPROGRESS, unix.EALREADY, unix.EINTR:
+		return fd, true, nil
+	default:
+		unix.Close(fd)
+		return -1, false, os.NewSyscallError("connect", err)
+	}
+}
+
+// connected says whether the socket fd is connected.
+func connected(fd int) bool { return getpeername(fd) == nil }
+
 // waitConnect waits with the runtime's poller until the connect that
 // startConnect began on f is over, until deadline or until ctx is done.
+// A connect found complete at the deadline succeeds: the goroutine may
+// come late (a saturated process) to a connect that completed in time,
+// and the runtime's poller reports a passed deadline without looking.
 func waitConnect(ctx context.Context, f *os.File, deadline time.Time) error {
 	if err := f.SetWriteDeadline(deadline); err != nil {
 		return err
@@ -117,6 +135,14 @@ func waitConnect(ctx context.Context, f *os.File, deadline time.Time) error {
 	})
 	if ctx.Err() != nil {
 		return ctx.Err()
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		rc.Control(func(fd uintptr) {
+			var done bool
+			if done, cerr = connectDone(int(fd)); done {
+				err = nil
+			}
+		})
 	}
 	if err != nil {
 		return err

@@ -10,8 +10,9 @@
 // role and replication; other checks plug in by implementing Prober. Every
 // probe uses a fresh connection or process and bounds its own time.
 //
-// A Pool runs one Spec (Target, Prober, Timing) per real server, each in its
-// own goroutine with one timer, and turns probe results into state with the
+// A Pool runs one Spec (Target, Prober, Timing) per real server, from one
+// event loop with one heap of due checks (TCP and plain HTTP probes run on
+// the loop itself, others on a few workers), and turns probe results into state with the
 // rules documented on Timing: keepalived's delay_loop, retry,
 // delay_before_retry, warmup and alpha, plus rise and fall. In short, an up
 // server goes down after Fall consecutive failed rounds, where a round fails

@@ -307,7 +307,7 @@ func (p *HTTP) get(ctx context.Context, t Target, u *URL) (bool, string) {
 		return false, errReason("read response", err, timeout)
 	}
 	defer resp.Body.Close()
-	status := "status " + strconv.Itoa(resp.StatusCode)
+	status := statusReason(resp.StatusCode)
 	if !statusOK(u.Status, resp.StatusCode) {
 		return false, status
 	}
@@ -402,4 +402,21 @@ func statusOK(want []StatusRange, code int) bool {
 		}
 	}
 	return false
+}
+
+// statusReasons are the reasons "status 100" to "status 599", made once so
+// that a check does not format one each time.
+var statusReasons = func() (r [500]string) {
+	for i := range r {
+		r[i] = "status " + strconv.Itoa(100+i)
+	}
+	return r
+}()
+
+// statusReason is "status " and code.
+func statusReason(code int) string {
+	if code >= 100 && code < 600 {
+		return statusReasons[code-100]
+	}
+	return "status " + strconv.Itoa(code)
 }

@@ -169,37 +169,47 @@ func TestHTTP(t *testing.T) {
 			r := tc.probe.Probe(context.Background(), tg)
 			assert.Equal(t, tc.reason, r.Reason)
 			assert.Equal(t, tc.up, r.Up)
+			// The same on the Pool's event loop, where it runs probes
+			// without a body to look at.
+			if r, ok := loopProbe(&tc.probe, tg); ok {
+				assert.Equal(t, tc.reason, r.Reason, "on the loop")
+				assert.Equal(t, tc.up, r.Up, "on the loop")
+			}
 		})
 	}
 }
 
 func TestHTTPRefused(t *testing.T) {
-	r := (&checker.HTTP{URLs: []checker.URL{{Path: "/"}}}).Probe(context.Background(), checker.Target{Addr: closedPort(t)})
-	assert.False(t, r.Up)
-	assert.Equal(t, "connect: connection refused", r.Reason)
+	for path, probe := range probePaths {
+		r := probe(&checker.HTTP{URLs: []checker.URL{{Path: "/"}}}, checker.Target{Addr: closedPort(t)})
+		assert.False(t, r.Up, path)
+		assert.Equal(t, "connect: connection refused", r.Reason, path)
+	}
 }
 
 func TestHTTPHostAndVersion(t *testing.T) {
 	srv, s := backend(t, false)
 	tg := checker.Target{Addr: addrOf(srv)}
-	ctx := context.Background()
+	for path, probe := range probePaths {
+		r := probe(&checker.HTTP{URLs: []checker.URL{{Path: "/ok"}}}, tg)
+		require.True(t, r.Up, r.Reason)
+		got := s.get()
+		assert.Equal(t, addrOf(srv).String(), got.host, "%s: Host defaults to the address and port", path)
+		assert.Equal(t, "HTTP/1.1", got.proto, path)
+		assert.True(t, got.close, "%s: HTTP/1.1 requests ask to close", path)
 
-	r := (&checker.HTTP{URLs: []checker.URL{{Path: "/ok"}}}).Probe(ctx, tg)
-	require.True(t, r.Up, r.Reason)
-	got := s.get()
-	assert.Equal(t, addrOf(srv).String(), got.host, "Host defaults to the address and port")
-	assert.Equal(t, "HTTP/1.1", got.proto)
-	assert.True(t, got.close, "HTTP/1.1 requests ask to close")
+		for _, digest := range []string{"", md5hex("hello")} { // on the loop, and not
+			r = probe(&checker.HTTP{VirtualHost: "www.example.com", Version: checker.HTTP10, URLs: []checker.URL{{Path: "/ok", Digest: digest}}}, tg)
+			require.True(t, r.Up, r.Reason)
+			got = s.get()
+			assert.Equal(t, "www.example.com", got.host, path)
+			assert.Equal(t, "HTTP/1.0", got.proto, path)
+		}
 
-	r = (&checker.HTTP{VirtualHost: "www.example.com", Version: checker.HTTP10, URLs: []checker.URL{{Path: "/ok", Digest: md5hex("hello")}}}).Probe(ctx, tg)
-	require.True(t, r.Up, r.Reason)
-	got = s.get()
-	assert.Equal(t, "www.example.com", got.host)
-	assert.Equal(t, "HTTP/1.0", got.proto)
-
-	r = (&checker.HTTP{VirtualHost: "www.example.com", URLs: []checker.URL{{Path: "/ok", VirtualHost: "api.example.com"}}}).Probe(ctx, tg)
-	require.True(t, r.Up, r.Reason)
-	assert.Equal(t, "api.example.com", s.get().host, "a URL's virtualhost wins")
+		r = probe(&checker.HTTP{VirtualHost: "www.example.com", URLs: []checker.URL{{Path: "/ok", VirtualHost: "api.example.com"}}}, tg)
+		require.True(t, r.Up, r.Reason)
+		assert.Equal(t, "api.example.com", s.get().host, "%s: a URL's virtualhost wins", path)
+	}
 }
 
 func TestHTTPBindTo(t *testing.T) {
@@ -207,10 +217,13 @@ func TestHTTPBindTo(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { remote = r.RemoteAddr }))
 	defer srv.Close()
 	p := &checker.HTTP{BindTo: netip.MustParseAddr("127.0.0.7"), URLs: []checker.URL{{Path: "/"}}}
-	r := p.Probe(context.Background(), checker.Target{Addr: addrOf(srv)})
-	require.True(t, r.Up, r.Reason)
-	host, _, _ := net.SplitHostPort(remote)
-	assert.Equal(t, "127.0.0.7", host)
+	for path, probe := range probePaths {
+		remote = ""
+		r := probe(p, checker.Target{Addr: addrOf(srv)})
+		require.True(t, r.Up, r.Reason)
+		host, _, _ := net.SplitHostPort(remote)
+		assert.Equal(t, "127.0.0.7", host, path)
+	}
 }
 
 func TestHTTPFreshConnectionEachProbe(t *testing.T) {
@@ -232,9 +245,12 @@ func TestHTTPIPv6(t *testing.T) {
 	srv.Start()
 	defer srv.Close()
 	tg := checker.Target{Addr: ln.Addr().(*net.TCPAddr).AddrPort()}
-	r := (&checker.HTTP{URLs: []checker.URL{{Path: "/"}}}).Probe(context.Background(), tg)
-	assert.True(t, r.Up, r.Reason)
-	assert.Equal(t, tg.Addr.String(), host)
+	for path, probe := range probePaths {
+		host = ""
+		r := probe(&checker.HTTP{URLs: []checker.URL{{Path: "/"}}}, tg)
+		assert.True(t, r.Up, r.Reason)
+		assert.Equal(t, tg.Addr.String(), host, path)
+	}
 }
 
 // writeCA writes srv's certificate as a PEM file.

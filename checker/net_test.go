@@ -1,11 +1,14 @@
 package checker_test
 
 import (
+	"context"
 	"net"
 	"net/netip"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/lvsctl/lvsctl/checker"
 )
 
 // listen returns an accepting loopback listener's address; it sends the
@@ -42,4 +45,17 @@ func closedPort(t *testing.T) netip.AddrPort {
 	a := ln.Addr().(*net.TCPAddr).AddrPort()
 	ln.Close()
 	return a
+}
+
+// probePaths are the two ways a TCP or HTTP probe runs: Probe (on a
+// worker, as on an injected clock), and on the Pool's event loop (on the
+// system clock) when the loop runs it, Probe otherwise.
+var probePaths = map[string]func(checker.Prober, checker.Target) checker.Result{
+	"probe": func(p checker.Prober, t checker.Target) checker.Result { return p.Probe(context.Background(), t) },
+	"loop": func(p checker.Prober, t checker.Target) checker.Result {
+		if r, ok := loopProbe(p, t); ok {
+			return r
+		}
+		return p.Probe(context.Background(), t)
+	},
 }

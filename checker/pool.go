@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -171,29 +172,43 @@ type Options struct {
 // ErrStopped is returned by Set and Run once Run has returned.
 var ErrStopped = errors.New("checker: pool stopped")
 
-// Pool checks many real servers concurrently, one goroutine and one timer
-// each, and reports their transitions on Events. Set changes the set of
-// checks at any time; Run runs them until its context is cancelled. On the
-// system clock the timers fire on a 5 ms grid, so that checks due at about
-// the same time run together: a check may start up to 5 ms later than its
-// Timing says.
+// Pool checks many real servers concurrently and reports their
+// transitions on Events. Set changes the set of checks at any time; Run
+// runs them until its context is cancelled.
+//
+// On the system clock, as in keepalived's single event loop, one goroutine
+// keeps every check's next probe in one min-heap and sleeps in one
+// epoll_wait until the earliest is due, on a 5 ms grid so that checks due
+// at about the same time run in one wakeup (a check may start up to 5 ms
+// later than its Timing says). TCP and plain HTTP status checks run on
+// that loop as non-blocking sockets in its epoll set, with no goroutine
+// and no timer of their own; other probes run on a small pool of worker
+// goroutines that grows to the number of probes in flight. A probe's
+// timeout starts when its connect is issued, and a probe whose deadline
+// passed while the process was too busy to look is checked once more
+// before it counts as timed out: when the process is saturated, checks run
+// late rather than time out. On another Clock (tests), each check waits on
+// a timer of that Clock and its probes run on the workers.
 type Pool struct {
 	clock  Clock
 	rand   func(time.Duration) time.Duration
 	events chan Event
-	grid   bool // the clock is the system's: timers fire on timerGrid
+	grid   bool // the clock is the system's: the loop's heap schedules
 
 	mu      sync.Mutex
 	servers map[Target]*server
 	ctx     context.Context // Run's, while it runs
 	stopped bool
 	wg      sync.WaitGroup
-	onProbe func(Target, Result)
+	onProbe atomic.Pointer[func(Target, Result)]
+
+	sched *sched      // the heap and loop, on the system clock while Run runs
+	jobs  chan *check // hands a due check to an idle worker
 }
 
 // NewPool returns a Pool with no checks.
 func NewPool(o Options) *Pool {
-	p := &Pool{clock: o.Clock, rand: o.Rand, servers: map[Target]*server{}}
+	p := &Pool{clock: o.Clock, rand: o.Rand, servers: map[Target]*server{}, jobs: make(chan *check)}
 	if p.clock == nil {
 		p.clock = SystemClock{}
 	}
@@ -227,7 +242,8 @@ func (p *Pool) Events() <-chan Event { return p.events }
 // at their next probe and to the new Timing at once (the next probe comes no
 // later than the new DelayLoop from now). Alpha and Presume only matter
 // for new servers. New servers start with their warmup; servers not in specs are
-// stopped, and Set returns once their goroutines have exited, so no event
+// stopped, and Set returns once their probes in flight have ended (they are
+// cancelled), so no event
 // about them follows. Invalid specs (a nil Prober, a bad Timing, a Prober
 // whose Validate fails, a duplicate Target) make Set change nothing and
 // return every error.
@@ -266,12 +282,12 @@ func (p *Pool) Set(specs []Spec) error {
 	for t, s := range p.servers {
 		if !seen[t] {
 			delete(p.servers, t)
+			s.mu.Lock()
 			for _, c := range s.checks {
 				removed = append(removed, c)
-				if c.cancel != nil {
-					c.cancel()
-				}
+				c.remove()
 			}
+			s.mu.Unlock()
 		}
 	}
 	now := p.clock.Now()
@@ -320,6 +336,19 @@ func (p *Pool) Run(ctx context.Context) error {
 		p.mu.Unlock()
 		return ErrStopped
 	}
+	if p.grid {
+		sc, err := newSched(p)
+		if err != nil {
+			p.mu.Unlock()
+			return fmt.Errorf("checker: %w", err)
+		}
+		p.sched = sc
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			sc.run()
+		}()
+	}
 	p.ctx = ctx
 	now := p.clock.Now()
 	for _, s := range p.servers {
@@ -333,6 +362,9 @@ func (p *Pool) Run(ctx context.Context) error {
 	p.mu.Lock()
 	p.stopped = true
 	p.mu.Unlock()
+	if p.sched != nil {
+		p.sched.stop()
+	}
 	p.wg.Wait()
 	close(p.events)
 	return nil
@@ -353,12 +385,15 @@ func (p *Pool) Status() []Status {
 }
 
 // OnProbe makes fn hear the result of every probe (metrics), on the
-// probing server's goroutine, before the result is applied; fn must be
-// safe for concurrent use and must not block. nil stops it.
+// goroutine that ran the probe (a worker or the loop), before the result
+// is applied; fn must be safe for concurrent use and must not block. nil
+// stops it.
 func (p *Pool) OnProbe(fn func(Target, Result)) {
-	p.mu.Lock()
-	p.onProbe = fn
-	p.mu.Unlock()
+	if fn == nil {
+		p.onProbe.Store(nil)
+		return
+	}
+	p.onProbe.Store(&fn)
 }
 
 // Lookup returns one server's state.
@@ -372,44 +407,111 @@ func (p *Pool) Lookup(t Target) (Status, bool) {
 	return s.status(), true
 }
 
-// start launches c's goroutine, its first probe after the warmup; p.mu is
-// held and p.ctx set.
+// start schedules c's first probe after the warmup; p.mu is held and
+// p.ctx set. On the system clock the loop's heap holds it; on another
+// clock c gets a timer of that clock and a goroutine waiting on it.
 func (p *Pool) start(c *check, now time.Time) {
 	ctx, cancel := context.WithCancel(p.ctx)
 	s := c.srv
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	first := p.rand(c.timing.maxWarmup())
-	c.cancel, c.done = cancel, make(chan struct{})
+	c.ctx, c.cancel, c.done = ctx, cancel, make(chan struct{})
+	c.started = true
 	c.next = now.Add(first)
-	c.timer = p.clock.NewTimer(p.after(first))
-	s.mu.Unlock()
+	if p.sched != nil {
+		p.sched.schedule(c, c.next)
+		return
+	}
+	c.timer = p.clock.NewTimer(first)
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
-		c.run(ctx)
+		c.wait()
 	}()
 }
 
-// timerGrid is the period of the grid on which the pool's timers fire on
-// the system clock. Checks due within the same few milliseconds then run
-// together, in one wakeup of the process, rather than each in its own: at
-// 10,000 checks a second, the scheduler's sleeps and wakeups in between
-// would otherwise cost about a tenth of the checker's CPU time. A check
-// starts at most that much later than Timing says.
-const timerGrid = 5 * time.Millisecond
-
-// after is the timer duration for a wait of d: d, or on the system clock
-// the wait until the first point of the grid at or after d from now.
-func (p *Pool) after(d time.Duration) time.Duration {
-	if !p.grid {
-		return d
+// reschedule makes c's next probe come at next; s.mu is held and c is
+// started, idle and not retired.
+func (c *check) reschedule(next time.Time) {
+	c.next = next
+	p := c.srv.pool
+	if p.sched != nil {
+		p.sched.schedule(c, next)
+		return
 	}
-	at := time.Now().Add(d).UnixNano()
-	return d + time.Duration((int64(timerGrid)-at%int64(timerGrid))%int64(timerGrid))
+	c.timer.Reset(next.Sub(p.clock.Now()))
 }
 
+// wait is the goroutine of a check on an injected clock: it hands c to a
+// worker each time its timer fires.
+func (c *check) wait() {
+	for {
+		select {
+		case <-c.ctx.Done():
+			c.timer.Stop()
+			return
+		case <-c.timer.C():
+		}
+		c.srv.pool.dispatch(c)
+	}
+}
+
+// dispatch starts a probe of the due check c: on the loop when its prober
+// can run there, on a worker otherwise.
+func (p *Pool) dispatch(c *check) {
+	s := c.srv
+	s.mu.Lock()
+	if c.retired || c.busy || c.ctx.Err() != nil {
+		s.mu.Unlock()
+		return
+	}
+	c.busy = true
+	prober := c.prober
+	s.mu.Unlock()
+	if p.sched != nil && p.sched.begin(c, prober) {
+		return
+	}
+	select {
+	case p.jobs <- c:
+		return
+	default:
+	}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		p.work(c)
+	}()
+}
+
+// work is a worker: it probes c, then waits for the next check handed to
+// it, until Run stops. Workers are as many as probes ever were in flight
+// at once on them (idle ones cost a parked goroutine, no CPU).
+func (p *Pool) work(c *check) {
+	for {
+		s := c.srv
+		s.mu.Lock()
+		prober := c.prober
+		s.mu.Unlock()
+		c.complete(prober.Probe(c.ctx, s.target), false)
+		select {
+		case c = <-p.jobs:
+		case <-p.ctx.Done():
+			return
+		}
+	}
+}
+
+// timerGrid is the period of the grid on which the loop wakes up on the
+// system clock. Checks due within the same few milliseconds then run
+// together, in one wakeup of the process, rather than each in its own: at
+// 10,000 checks a second, the sleeps and wakeups in between would
+// otherwise cost about a tenth of the checker's CPU time. A check starts at
+// most that much later than Timing says.
+const timerGrid = 5 * time.Millisecond
+
 // server is one real server: one check or several, each with its own
-// goroutine, timer and state machine. The server's state is that of its
+// schedule and state machine. The server's state is that of its
 // checks together: up when every one is up. mu guards the checks' state
 // and what Set and Status touch; emit is held while a check computes and
 // sends an event, so that one server's events keep their order.
@@ -433,22 +535,57 @@ type server struct {
 type check struct {
 	srv    *server
 	name   string
+	ctx    context.Context // set by start; cancelled when removed or stopped
 	cancel context.CancelFunc
-	done   chan struct{}
+	done   chan struct{} // closed once retired: no probe of it runs any more
 
 	// Guarded by srv.mu.
-	prober Prober
-	timing Timing
-	m      machine
-	timer  Timer     // nil until started
-	next   time.Time // when timer fires
-	busy   bool      // between the timer firing and its re-arming
+	prober  Prober
+	timing  Timing
+	m       machine
+	started bool
+	timer   Timer     // on an injected clock, once started
+	next    time.Time // when the next probe is due
+	busy    bool      // a probe is in flight: from its dispatch to its rescheduling
+	retired bool
+	heapIdx int       // in the loop's heap; -1 when not in it (sched.mu)
+	heapAt  time.Time // when due, in the loop's heap (sched.mu)
+}
+
+// remove cancels c and retires it unless a probe of it is in flight (the
+// probe's end retires it). It returns what to wait on for that, nil when
+// c never started. s.mu is held.
+func (c *check) remove() <-chan struct{} {
+	if !c.started {
+		return nil
+	}
+	c.cancel()
+	if !c.busy {
+		c.retire()
+	} else if p := c.srv.pool; p.sched != nil {
+		p.sched.abort() // if in flight on the loop, it is abandoned
+	}
+	return c.done
+}
+
+// retire takes c out of the schedule for good; s.mu is held.
+func (c *check) retire() {
+	if c.retired {
+		return
+	}
+	c.retired = true
+	if p := c.srv.pool; p.sched != nil {
+		p.sched.unschedule(c)
+	} else if c.timer != nil {
+		c.timer.Stop()
+	}
+	close(c.done)
 }
 
 func newServer(p *Pool, spec Spec, now time.Time) *server {
 	s := &server{pool: p, target: spec.Target, presume: spec.Presume, since: now}
 	for _, c := range spec.checks() {
-		s.checks = append(s.checks, &check{srv: s, name: c.Name, prober: c.Prober, timing: c.Timing, m: newMachine(now, spec.presumption(c))})
+		s.checks = append(s.checks, &check{srv: s, name: c.Name, prober: c.Prober, timing: c.Timing, m: newMachine(now, spec.presumption(c)), heapIdx: -1})
 	}
 	s.up, s.weight, _ = s.state()
 	return s
@@ -479,62 +616,99 @@ func (s *server) state() (up bool, weight int, reason string) {
 	return true, weight, strings.Join(all, "; ")
 }
 
-func (c *check) run(ctx context.Context) {
-	defer close(c.done)
+// complete applies the result of a probe of c and schedules the next one;
+// or, when c was removed or the pool stopped meanwhile, drops the result
+// and retires c. inLoop says that it runs on the loop, which must not
+// block: it then leaves an event it cannot send at once, or a server whose
+// event another goroutine is sending, to a goroutine of its own.
+func (c *check) complete(res Result, inLoop bool) {
 	s := c.srv
-	clock := s.pool.clock
-	for {
-		select {
-		case <-ctx.Done():
-			c.timer.Stop()
+	p := s.pool
+	if c.ctx.Err() != nil {
+		c.idle(time.Time{})
+		return
+	}
+	if fn := p.onProbe.Load(); fn != nil {
+		(*fn)(s.target, res)
+	}
+	if inLoop {
+		if !s.emit.TryLock() {
+			p.wg.Add(1)
+			go func() {
+				defer p.wg.Done()
+				s.emit.Lock()
+				c.apply(res, false)
+			}()
 			return
-		case <-c.timer.C():
 		}
-		s.mu.Lock()
-		c.busy = true
-		prober, target := c.prober, s.target
-		s.mu.Unlock()
-
-		res := prober.Probe(ctx, target)
-		if ctx.Err() != nil {
-			return
-		}
-		s.pool.mu.Lock()
-		onProbe := s.pool.onProbe
-		s.pool.mu.Unlock()
-		if onProbe != nil {
-			onProbe(target, res)
-		}
+	} else {
 		s.emit.Lock()
-		now := clock.Now()
-		s.mu.Lock()
-		delay, _ := c.m.observe(c.timing, now, res)
-		s.last = c
-		wasUp := s.up
-		up, weight, reason := s.state()
-		changed := up != s.up || weight != s.weight
-		if up != s.up {
-			s.since = now
-			s.transitions++
-		}
-		s.up, s.weight = up, weight
-		ev := Event{Target: target, Up: up, WasUp: wasUp, Weight: weight, Reason: reason, Check: c.name, At: now}
-		s.mu.Unlock()
-		if changed {
-			select {
-			case s.pool.events <- ev:
-			case <-ctx.Done():
-				s.emit.Unlock()
+	}
+	c.apply(res, inLoop)
+}
+
+// apply is complete with s.emit held; it unlocks it.
+func (c *check) apply(res Result, inLoop bool) {
+	s := c.srv
+	p := s.pool
+	now := p.clock.Now()
+	s.mu.Lock()
+	delay, _ := c.m.observe(c.timing, now, res)
+	s.last = c
+	wasUp := s.up
+	up, weight, reason := s.state()
+	changed := up != s.up || weight != s.weight
+	if up != s.up {
+		s.since = now
+		s.transitions++
+	}
+	s.up, s.weight = up, weight
+	s.mu.Unlock()
+	if changed {
+		ev := Event{Target: s.target, Up: up, WasUp: wasUp, Weight: weight, Reason: reason, Check: c.name, At: now}
+		select {
+		case p.events <- ev:
+		default:
+			if inLoop {
+				p.wg.Add(1)
+				go func() {
+					defer p.wg.Done()
+					c.send(ev, now.Add(delay))
+				}()
 				return
 			}
+			c.send(ev, now.Add(delay))
+			return
 		}
-		s.emit.Unlock()
-		s.mu.Lock()
-		c.busy = false
-		c.next = now.Add(delay)
-		c.timer.Reset(s.pool.after(c.next.Sub(clock.Now())))
-		s.mu.Unlock()
 	}
+	s.emit.Unlock()
+	c.idle(now.Add(delay))
+}
+
+// send blocks until the event is taken or c is cancelled, then unlocks
+// s.emit and schedules the next probe at next.
+func (c *check) send(ev Event, next time.Time) {
+	s := c.srv
+	select {
+	case s.pool.events <- ev:
+	case <-c.ctx.Done():
+	}
+	s.emit.Unlock()
+	c.idle(next)
+}
+
+// idle ends c's probe in flight: c is scheduled at next, or retired if it
+// was removed or the pool stopped.
+func (c *check) idle(next time.Time) {
+	s := c.srv
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c.busy = false
+	if c.ctx.Err() != nil {
+		c.retire()
+		return
+	}
+	c.reschedule(next)
 }
 
 // update applies a new spec to a known server; p.mu is held. Checks are
@@ -558,7 +732,7 @@ func (s *server) update(spec Spec, now time.Time) (removed []*check) {
 			if !s.up {
 				pr = Presumption{Up: false, Reason: "not checked yet (the server was down)"}
 			}
-			c = &check{srv: s, name: cs.Name, prober: cs.Prober, timing: cs.Timing, m: newMachine(now, pr)}
+			c = &check{srv: s, name: cs.Name, prober: cs.Prober, timing: cs.Timing, m: newMachine(now, pr), heapIdx: -1}
 			added = append(added, c)
 			checks = append(checks, c)
 			continue
@@ -567,19 +741,16 @@ func (s *server) update(spec Spec, now time.Time) (removed []*check) {
 		checks = append(checks, c)
 		prev := c.timing
 		c.prober, c.timing = cs.Prober, cs.Timing
-		if c.timer == nil || c.busy || cs.Timing == prev {
-			continue // not started, or the goroutine reschedules with the new timing itself
+		if !c.started || c.busy || c.retired || cs.Timing == prev {
+			continue // not started, or the probe's end reschedules with the new timing itself
 		}
 		if latest := now.Add(cs.Timing.DelayLoop); latest.Before(c.next) {
-			c.next = latest
-			c.timer.Reset(s.pool.after(latest.Sub(now)))
+			c.reschedule(latest)
 		}
 	}
 	for _, c := range old {
 		removed = append(removed, c)
-		if c.cancel != nil {
-			c.cancel()
-		}
+		c.remove()
 		if s.last == c {
 			s.last = nil
 		}
@@ -590,9 +761,8 @@ func (s *server) update(spec Spec, now time.Time) (removed []*check) {
 		// kept check now, whose result reports the new state, rather than
 		// at its next delay_loop.
 		for _, c := range checks {
-			if c.timer != nil && !c.busy {
-				c.next = now
-				c.timer.Reset(s.pool.after(0))
+			if c.started && !c.busy && !c.retired {
+				c.reschedule(now)
 				break
 			}
 		}

@@ -65,15 +65,17 @@ func TestTCP(t *testing.T) {
 			target: fullBacklog(t), reason: "connect: timeout after 300ms",
 		},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			start := time.Now()
-			r := tc.probe.Probe(context.Background(), checker.Target{Addr: tc.target})
-			assert.Equal(t, tc.up, r.Up)
-			assert.Equal(t, tc.reason, r.Reason)
-			assert.Equal(t, checker.NoWeight, r.Weight)
-			assert.InDelta(t, time.Since(start), r.Took, float64(50*time.Millisecond))
-		})
+	for path, probe := range probePaths {
+		for _, tc := range tests {
+			t.Run(path+"/"+tc.name, func(t *testing.T) {
+				start := time.Now()
+				r := probe(&tc.probe, checker.Target{Addr: tc.target})
+				assert.Equal(t, tc.up, r.Up)
+				assert.Equal(t, tc.reason, r.Reason)
+				assert.Equal(t, checker.NoWeight, r.Weight)
+				assert.InDelta(t, time.Since(start), r.Took, float64(50*time.Millisecond))
+			})
+		}
 	}
 }
 
@@ -89,17 +91,21 @@ func TestTCPTimeoutTakesTimeout(t *testing.T) {
 func TestTCPBindTo(t *testing.T) {
 	open, peers := listen(t, "tcp4", "127.0.0.1:0")
 	src := netip.MustParseAddr("127.0.0.5")
-	for range 3 { // the source port is chosen at connect time, each time
-		r := (&checker.TCP{BindTo: src}).Probe(context.Background(), checker.Target{Addr: open})
-		require.True(t, r.Up, r.Reason)
-		assert.Equal(t, src, (<-peers).Addr())
+	for path, probe := range probePaths {
+		for range 3 { // the source port is chosen at connect time, each time
+			r := probe(&checker.TCP{BindTo: src}, checker.Target{Addr: open})
+			require.True(t, r.Up, "%s: %s", path, r.Reason)
+			assert.Equal(t, src, (<-peers).Addr(), path)
+		}
 	}
 }
 
 func TestTCPIPv6(t *testing.T) {
 	open, _ := listen(t, "tcp6", "[::1]:0")
-	r := (&checker.TCP{}).Probe(context.Background(), checker.Target{Addr: open})
-	assert.True(t, r.Up, r.Reason)
+	for path, probe := range probePaths {
+		r := probe(&checker.TCP{}, checker.Target{Addr: open})
+		assert.True(t, r.Up, "%s: %s", path, r.Reason)
+	}
 }
 
 func TestTCPCancel(t *testing.T) {
@@ -126,11 +132,13 @@ func TestTCPClosesWithReset(t *testing.T) {
 	require.NoError(t, err)
 	defer ln.Close()
 	addr := ln.Addr().(*net.TCPAddr).AddrPort()
-	r := (&checker.TCP{}).Probe(context.Background(), checker.Target{Addr: addr})
-	require.True(t, r.Up, r.Reason)
-	c, err := ln.Accept()
-	require.NoError(t, err)
-	defer c.Close()
-	_, err = c.Read(make([]byte, 1))
-	assert.ErrorIs(t, err, syscall.ECONNRESET)
+	for path, probe := range probePaths {
+		r := probe(&checker.TCP{}, checker.Target{Addr: addr})
+		require.True(t, r.Up, "%s: %s", path, r.Reason)
+		c, err := ln.Accept()
+		require.NoError(t, err)
+		_, err = c.Read(make([]byte, 1))
+		assert.ErrorIs(t, err, syscall.ECONNRESET, path)
+		c.Close()
+	}
 }
