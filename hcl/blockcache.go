@@ -155,19 +155,6 @@ func (c *BlockCache) end(gen uint64, hits, misses int) {
 // decoded syntax.
 type cachedServices map[int]*serviceSyntax
 
-// replace puts the cached syntax in place of what decoding the stand-ins
-// (empty bodies, so no diagnostics) gave.
-func (cs cachedServices) replace(f *fileSyntax) {
-	if len(cs) == 0 {
-		return
-	}
-	for i, s := range f.Services {
-		if c, ok := cs[s.DefRange.Start.Byte]; ok && c.DefRange == s.DefRange {
-			f.Services[i] = c
-		}
-	}
-}
-
 // parse parses src through the cache. ok is false when the file is to be
 // parsed whole (parseConfig): it cannot be cut, a piece has a syntax
 // error, or two pieces set one attribute. The file's body holds, for each
@@ -320,7 +307,7 @@ func packBlock(text []byte, filename string, at cut) (*serviceSyntax, *hclsyntax
 	}
 	// The block as a stand-in: its body is decoded already.
 	stub := *blk
-	stub.Body = &hclsyntax.Body{Attributes: hclsyntax.Attributes{}, SrcRange: blk.Body.SrcRange, EndRange: blk.Body.EndRange}
+	stub.Body = &hclsyntax.Body{SrcRange: blk.Body.SrcRange, EndRange: blk.Body.EndRange}
 	return svc, &stub, data
 }
 
@@ -336,7 +323,7 @@ func unpackBlock(data []byte, filename string, at cut) (*serviceSyntax, *hclsynt
 	stub := &hclsyntax.Block{
 		Type:            blockVirtualServer,
 		Labels:          []string{s.Name},
-		Body:            &hclsyntax.Body{Attributes: hclsyntax.Attributes{}, SrcRange: hcl.RangeBetween(cb.OpenBraceRange, cb.CloseBraceRange), EndRange: cb.CloseBraceRange},
+		Body:            &hclsyntax.Body{SrcRange: hcl.RangeBetween(cb.OpenBraceRange, cb.CloseBraceRange), EndRange: cb.CloseBraceRange},
 		TypeRange:       cb.TypeRange,
 		LabelRanges:     []hcl.Range{s.NameRange},
 		OpenBraceRange:  cb.OpenBraceRange,

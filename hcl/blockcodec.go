@@ -359,7 +359,7 @@ func (d *blockDecoder) value(v reflect.Value) error {
 		if err != nil {
 			return err
 		}
-		v.SetString(string(b))
+		v.SetString(intern(b))
 		return nil
 	case reflect.Bool:
 		b, err := d.flag()
@@ -449,4 +449,65 @@ func (d *blockDecoder) cty() (cty.Value, error) {
 		return cty.ObjectVal(attrs), nil
 	}
 	return cty.NilVal, fmt.Errorf("block cache entry: cty tag %d", tag)
+}
+
+// intern returns the words a table repeats in every block (attribute
+// names, check types, schedulers, forwarding methods) without allocating;
+// any other string is a copy of b.
+func intern(b []byte) string {
+	switch string(b) {
+	case "address":
+		return "address"
+	case "port":
+		return "port"
+	case "weight":
+		return "weight"
+	case "scheduler":
+		return "scheduler"
+	case "forwarding":
+		return "forwarding"
+	case "protocol":
+		return "protocol"
+	case "delay_loop":
+		return "delay_loop"
+	case "connect_timeout":
+		return "connect_timeout"
+	case "connect_port":
+		return "connect_port"
+	case "retry":
+		return "retry"
+	case "delay_before_retry":
+		return "delay_before_retry"
+	case "persistence_timeout":
+		return "persistence_timeout"
+	case "inhibit_on_failure":
+		return "inhibit_on_failure"
+	case "type":
+		return "type"
+	case "path":
+		return "path"
+	case "status":
+		return "status"
+	case "tcp":
+		return "tcp"
+	case "http":
+		return "http"
+	case "https":
+		return "https"
+	case "nat":
+		return "nat"
+	case "dr":
+		return "dr"
+	case "tun":
+		return "tun"
+	case "wlc":
+		return "wlc"
+	case "wrr":
+		return "wrr"
+	case "rr":
+		return "rr"
+	case "lc":
+		return "lc"
+	}
+	return string(b)
 }

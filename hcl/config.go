@@ -71,9 +71,8 @@ func loadWith(opts Options, files Files, f *hcl.File, cached cachedServices, dia
 		// it would mostly add noise.
 		return nil, files, diags
 	}
-	syn, more := decodeFile(f.Body)
+	syn, more := decodeFile(f.Body, cached)
 	diags = append(diags, more...)
-	cached.replace(syn)
 	services, pools, sources, resolved, more := build(syn, opts)
 	diags = append(diags, more...)
 	var rs *realserver.Config

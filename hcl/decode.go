@@ -230,7 +230,9 @@ type decoder struct {
 	diags hcl.Diagnostics
 }
 
-func decodeFile(body hcl.Body) (*fileSyntax, hcl.Diagnostics) {
+// decodeFile decodes a file's body; cached are the virtual_server blocks
+// a BlockCache already decoded (blockcache.go), by where each starts.
+func decodeFile(body hcl.Body, cached cachedServices) (*fileSyntax, hcl.Diagnostics) {
 	d := &decoder{}
 	content, diags := body.Content(fileSchema)
 	d.diags = append(d.diags, diags...)
@@ -239,6 +241,10 @@ func decodeFile(body hcl.Body) (*fileSyntax, hcl.Diagnostics) {
 	for _, b := range content.Blocks {
 		switch b.Type {
 		case blockVirtualServer:
+			if s, ok := cached[b.DefRange.Start.Byte]; ok && s.DefRange == b.DefRange {
+				f.Services = append(f.Services, s)
+				continue
+			}
 			f.Services = append(f.Services, d.service(b))
 		case blockRealServerSetup:
 			f.RealServerSetup = d.realServerSetup(b, f.RealServerSetup)
