@@ -1,8 +1,12 @@
 package hcl
 
 import (
+	"bytes"
+	"cmp"
 	"crypto/sha256"
+	"maps"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -150,165 +154,188 @@ func (c *BlockCache) end(gen uint64, hits, misses int) {
 	c.hits, c.misses = hits, misses
 }
 
-// cachedServices maps the stand-in virtual_server blocks of a file parsed
-// through the cache, by the byte offset where each starts, to their
-// decoded syntax.
+// cachedServices maps the virtual_server blocks of a file parsed through
+// the cache, by the byte offset where each starts, to their decoded
+// syntax: the stand-ins of hits, and the blocks decoded on a miss.
 type cachedServices map[int]*serviceSyntax
 
 // parse parses src through the cache. ok is false when the file is to be
 // parsed whole (parseConfig): it cannot be cut, a piece has a syntax
 // error, or two pieces set one attribute. The file's body holds, for each
-// cached block, a stand-in block with the block's header and ranges and an
-// empty body, in file order; cached maps those bodies to their syntax.
+// hit, a stand-in block with the block's header and ranges and an empty
+// body, in file order; cached maps the cached blocks to their syntax.
+//
+// The pieces that are not hits are parsed in runs of consecutive pieces
+// of chunkSize bytes or more, in parallel, as parseChunks does; each
+// virtual_server block of a run that is its piece's only item is then
+// decoded, and kept if it decoded without any diagnostic. Parsing a
+// block in a run gives the ranges parsing its piece alone gives.
 func (c *BlockCache) parse(src []byte, filename string) (f *hcl.File, cached cachedServices, ok bool) {
 	cuts := topLevelCuts(src, 1)
 	if len(cuts) < 2 {
 		return nil, nil, false
 	}
 	gen := c.begin()
+	end := func(i int) int {
+		if i+1 < len(cuts) {
+			return cuts[i+1].byte
+		}
+		return len(src)
+	}
 	type piece struct {
-		body   *hclsyntax.Body // parsed at its position
-		stub   *hclsyntax.Block
-		svc    *serviceSyntax
-		failed bool
-		hit    bool
-		miss   bool
+		candidate bool // may be cached: one virtual_server, not the last piece
+		key       [sha256.Size]byte
+		svc       *serviceSyntax // a hit
+		stub      *hclsyntax.Block
 	}
 	pieces := make([]piece, len(cuts))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(cuts)) {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(cuts) {
-					return
-				}
-				end := len(src)
-				if i+1 < len(cuts) {
-					end = cuts[i+1].byte
-				}
-				text := src[cuts[i].byte:end]
-				p := &pieces[i]
-				if i+1 < len(cuts) {
-					// The last piece is parsed: its end is the file's.
-					p.svc, p.stub, p.hit, p.miss = c.block(text, filename, cuts[i], gen)
-					if p.svc != nil {
-						continue
-					}
-				}
-				start := hcl.Pos{Line: cuts[i].line, Column: 1, Byte: cuts[i].byte}
-				pf, diags := hclsyntax.ParseConfig(text, filename, start)
-				b, isSyntax := pf.Body.(*hclsyntax.Body)
-				if diags.HasErrors() || !isSyntax {
-					p.failed = true
-					continue
-				}
-				p.body = b
+	parallel(len(cuts), func(i int) {
+		p := &pieces[i]
+		text := src[cuts[i].byte:end(i)]
+		if i+1 == len(cuts) || !mayBeService(text) {
+			return // the last piece is parsed: its end is the file's
+		}
+		p.candidate, p.key = true, sha256.Sum256(text)
+		if data := c.get(p.key, gen); data != nil {
+			if p.svc, p.stub = unpackBlock(data, filename, cuts[i]); p.svc == nil {
+				c.drop(p.key)
 			}
-		})
+		}
+	})
+
+	// Runs of the other pieces, cut after chunkSize bytes.
+	type run struct {
+		from, to int // pieces
+		body     *hclsyntax.Body
+		svcs     map[int]*serviceSyntax
+		misses   int
+		failed   bool
 	}
-	wg.Wait()
+	var runs []*run
+	for i := 0; i < len(cuts); i++ {
+		if pieces[i].svc != nil {
+			continue
+		}
+		r := &run{from: i, to: i + 1}
+		for r.to < len(cuts) && pieces[r.to].svc == nil && cuts[r.to].byte-cuts[i].byte < chunkSize {
+			r.to++
+		}
+		runs = append(runs, r)
+		i = r.to - 1
+	}
+	parallel(len(runs), func(k int) {
+		r := runs[k]
+		start := hcl.Pos{Line: cuts[r.from].line, Column: 1, Byte: cuts[r.from].byte}
+		pf, diags := hclsyntax.ParseConfig(src[cuts[r.from].byte:end(r.to-1)], filename, start)
+		b, isSyntax := pf.Body.(*hclsyntax.Body)
+		if diags.HasErrors() || !isSyntax {
+			r.failed = true
+			return
+		}
+		r.body = b
+		// Which piece each item is in, and how many each holds.
+		pieceOf := func(off int) int {
+			n, _ := slices.BinarySearchFunc(cuts[r.from:r.to], off, func(c cut, off int) int { return cmp.Compare(c.byte, off+1) })
+			return r.from + n - 1
+		}
+		items := make(map[int]int, r.to-r.from)
+		for _, a := range b.Attributes {
+			items[pieceOf(a.SrcRange.Start.Byte)]++
+		}
+		for _, blk := range b.Blocks {
+			items[pieceOf(blk.TypeRange.Start.Byte)]++
+		}
+		for _, blk := range b.Blocks {
+			i := pieceOf(blk.TypeRange.Start.Byte)
+			if !pieces[i].candidate || items[i] != 1 || blk.Type != blockVirtualServer || len(blk.Labels) != 1 {
+				continue
+			}
+			svc, data := packBlock(blk, cuts[i])
+			if svc == nil {
+				continue
+			}
+			c.put(pieces[i].key, data, gen)
+			if r.svcs == nil {
+				r.svcs = make(map[int]*serviceSyntax)
+			}
+			r.svcs[svc.DefRange.Start.Byte] = svc
+			r.misses++
+		}
+	})
 
 	hits, misses := 0, 0
 	body := &hclsyntax.Body{Attributes: hclsyntax.Attributes{}}
 	cached = make(cachedServices)
-	for i := range pieces {
-		p := &pieces[i]
-		if p.hit {
+	k := 0
+	for i := 0; i < len(cuts); i++ {
+		if p := &pieces[i]; p.svc != nil {
 			hits++
-		}
-		if p.miss {
-			misses++
-		}
-		if p.failed {
-			c.end(gen, hits, misses)
-			return nil, nil, false
-		}
-		if p.stub != nil {
 			body.Blocks = append(body.Blocks, p.stub)
 			cached[p.stub.TypeRange.Start.Byte] = p.svc
 			continue
 		}
-		for name, a := range p.body.Attributes {
+		r := runs[k]
+		k++
+		i = r.to - 1
+		if r.failed {
+			c.end(gen, hits, misses)
+			return nil, nil, false
+		}
+		misses += r.misses
+		for name, a := range r.body.Attributes {
 			if _, dup := body.Attributes[name]; dup {
 				c.end(gen, hits, misses)
 				return nil, nil, false
 			}
 			body.Attributes[name] = a
 		}
-		body.Blocks = append(body.Blocks, p.body.Blocks...)
+		body.Blocks = append(body.Blocks, r.body.Blocks...)
+		maps.Copy(cached, r.svcs)
 	}
 	c.end(gen, hits, misses)
-	last := pieces[len(pieces)-1].body
+	last := runs[len(runs)-1].body // the last piece is never a hit
 	body.SrcRange = hcl.Range{Filename: filename, Start: hcl.InitialPos, End: last.SrcRange.End}
 	body.EndRange = last.EndRange
 	return &hcl.File{Body: body, Bytes: src}, cached, true
 }
 
-// block returns the decoded virtual_server of text, a piece starting at
-// at, and its stand-in block, from the cache or decoded and added to it;
-// nil if the piece is not one virtual_server block that decodes cleanly.
-// hit and miss say which, for a piece that is such a block.
-func (c *BlockCache) block(text []byte, filename string, at cut, gen uint64) (svc *serviceSyntax, stub *hclsyntax.Block, hit, miss bool) {
-	if !mayBeService(text) {
-		return nil, nil, false, false
+// parallel calls f(0) to f(n-1) on GOMAXPROCS goroutines.
+func parallel(n int, f func(i int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), n) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				f(i)
+			}
+		})
 	}
-	key := sha256.Sum256(text)
-	if data := c.get(key, gen); data != nil {
-		if svc, stub := unpackBlock(data, filename, at); svc != nil {
-			return svc, stub, true, false
-		}
-		c.drop(key)
-	}
-	svc, stub, data := packBlock(text, filename, at)
-	if svc == nil {
-		return nil, nil, false, false
-	}
-	c.put(key, data, gen)
-	return svc, stub, false, true
+	wg.Wait()
 }
 
 // mayBeService is a quick look for a virtual_server block in text.
 func mayBeService(text []byte) bool {
-	const kw = blockVirtualServer
-	for i := 0; i+len(kw) <= len(text); i++ {
-		if text[i] == 'v' && string(text[i:i+len(kw)]) == kw {
-			return true
-		}
-	}
-	return false
+	return bytes.Contains(text, []byte(blockVirtualServer))
 }
 
-// packBlock parses and decodes text, a piece starting at at, and encodes
-// it; nil unless it is exactly one virtual_server block with one label
-// that parses and decodes without any diagnostic.
-func packBlock(text []byte, filename string, at cut) (*serviceSyntax, *hclsyntax.Block, []byte) {
-	f, diags := hclsyntax.ParseConfig(text, filename, hcl.Pos{Line: at.line, Column: 1, Byte: at.byte})
-	if len(diags) > 0 {
-		return nil, nil, nil
-	}
-	b, ok := f.Body.(*hclsyntax.Body)
-	if !ok || len(b.Attributes) > 0 || len(b.Blocks) != 1 {
-		return nil, nil, nil
-	}
-	blk := b.Blocks[0]
-	if blk.Type != blockVirtualServer || len(blk.Labels) != 1 {
-		return nil, nil, nil
-	}
+// packBlock decodes blk, the only item of a piece starting at at, and
+// encodes it; nil if it does not decode without any diagnostic or cannot
+// be encoded.
+func packBlock(blk *hclsyntax.Block, at cut) (*serviceSyntax, []byte) {
 	d := &decoder{}
 	svc := d.service(blk.AsHCLBlock())
 	if len(d.diags) > 0 {
-		return nil, nil, nil
+		return nil, nil
 	}
 	data, err := encodeBlock(nil, &cachedBlock{Service: svc, TypeRange: blk.TypeRange, OpenBraceRange: blk.OpenBraceRange, CloseBraceRange: blk.CloseBraceRange}, at)
 	if err != nil {
-		return nil, nil, nil
+		return nil, nil
 	}
-	// The block as a stand-in: its body is decoded already.
-	stub := *blk
-	stub.Body = &hclsyntax.Body{SrcRange: blk.Body.SrcRange, EndRange: blk.Body.EndRange}
-	return svc, &stub, data
+	return svc, data
 }
 
 // unpackBlock decodes an entry for a piece starting at at; nil if it
