@@ -194,10 +194,13 @@ func (t *translator) ruleLine(b *hblock, r *Stmt, kind string) *hblock {
 				}
 				rb.set(kw, str(v))
 			}
-		case "iif", "oif":
-			kw := w[i] // before arg() moves i
+		case "iif", "dev", "oif":
+			kw := w[i]       // before arg() moves i
+			if kw == "dev" { // ip rule's (and keepalived's) other name of iif
+				kw = "iif"
+			}
 			rb.set(kw, str(arg()))
-		case "priority", "preference", "pref", "table", "lookup":
+		case "priority", "preference", "pref", "order", "table", "lookup":
 			kw := w[i]
 			v := arg()
 			n, err := strconv.ParseUint(v, 10, 32)
@@ -496,6 +499,15 @@ var instanceReasons = map[string]string{
 var vipOptions = map[string]bool{
 	"preferred_lft": true, "peer": true, "track_group": true,
 	"no_track": false, "home": false, "-nodad": false, "nodad": false, "noprefixroute": false, "autojoin": false,
+	"mngtmpaddr": false, "use_vmac": false,
+}
+
+// vipSame are the vipOptions that change nothing in lvsctl: no_track asks
+// keepalived not to watch the VIP, which lvsctl never does, and keepalived
+// applies track_group to static addresses only.
+var vipSame = map[string]string{
+	"no_track":    "no_track (lvsctl does not watch its VIPs)",
+	"track_group": "track_group (keepalived applies it to static addresses only)",
 }
 
 func (t *translator) vrrpInstance(s *Stmt) *hblock {
@@ -702,7 +714,7 @@ func (t *translator) vrrpInstance(s *Stmt) *hblock {
 				continue
 			}
 			opts := map[string]string{}
-			var dropped []string
+			var dropped, noted []string
 			bad := false
 			for i := 1; i < len(v.Words); i++ {
 				w := v.Words[i]
@@ -723,7 +735,11 @@ func (t *translator) vrrpInstance(s *Stmt) *hblock {
 						bad = true
 						break
 					}
-					dropped = append(dropped, w)
+					if same, ok := vipSame[w]; ok {
+						noted = append(noted, same)
+					} else {
+						dropped = append(dropped, w)
+					}
 					if takes {
 						i++
 					}
@@ -757,6 +773,9 @@ func (t *translator) vrrpInstance(s *Stmt) *hblock {
 			}
 			if len(dropped) > 0 {
 				t.partly(b, v, Warning, "the VIP is translated without %s", strings.Join(dropped, ", "))
+			}
+			if len(noted) > 0 {
+				t.partly(b, v, Note, "translated without %s", strings.Join(noted, ", "))
 			}
 			seen[a] = true
 			t.vipOwner[a] = name
