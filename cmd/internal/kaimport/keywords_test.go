@@ -156,6 +156,19 @@ func keywordSnippet(section string, ex []string) (conf string, line, block, use 
 	case "vrrp_instance":
 		block = next()
 		instance(true)
+	case "virtual_ipaddress", "virtual_routes", "virtual_rules":
+		put("vrrp_instance VI_1 {", "interface eth0", "virtual_router_id 51", "priority 100",
+			"virtual_ipaddress {", "10.0.0.100/24")
+		if section != "virtual_ipaddress" {
+			put("}")
+		}
+		if section != "virtual_ipaddress" {
+			open(section + " {")
+		} else {
+			block = next() - 2
+		}
+		here()
+		put("}", "}")
 	case "authentication":
 		put("vrrp_instance VI_1 {", "interface eth0", "virtual_router_id 51", "priority 100",
 			"virtual_ipaddress {", "10.0.0.100/24", "}")
