@@ -26,7 +26,7 @@ import (
 //	  authentication { password = "s3cret" }      # v2 only
 //	  virtual_ipaddress = ["10.0.0.100/24"]
 //	  vip { address = "10.0.0.101/24"  label = "eth0:vip" }
-//	  use_vmac             = true                   # or "vrrp.51": VIPs on a macvlan with 00:00:5e:00:01:VRID
+//	  use_vmac             = true                   # or "vrrp.51": VIPs on a macvlan with 00:00:5e:00:01:VRID (IPv6: 02)
 //	  track_script         = ["chk_haproxy"]        # weights from the vrrp_script
 //	  track_interface      = ["eth1"]               # down = FAULT
 //	  track_virtual_server = ["web"]                # quorum lost = FAULT

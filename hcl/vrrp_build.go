@@ -635,9 +635,6 @@ func (b *vrrpBuilder) instance(s *vrrpInstanceSyntax) (VRRPInstance, instanceFac
 	b.acceptMode(s, &c, version, famRange)
 	if c.UseVMAC {
 		switch {
-		case fact.is6:
-			b.errorAt(s.UseVMAC.Value, famRange, "use_vmac with IPv6",
-				"lvsctl creates virtual MAC interfaces for IPv4 instances only (00:00:5e:00:01:VRID); this instance is IPv6. Remove use_vmac.")
 		case len(c.UnicastPeers) > 0 && !c.VMACXmitBase:
 			b.errorAt(s.UseVMAC.Value, s.UnicastPeers.Range.Ptr(), "use_vmac with unicast_peer",
 				"With unicast peers the adverts must go out of the interface itself: add vmac_xmit_base = true (keepalived requires it too).")

@@ -198,18 +198,20 @@ func TestVRRPUseVMAC(t *testing.T) {
 		name, attrs string
 		wantName    string
 		xmitBase    bool
+		vip         string
 	}{
-		{"default name", "use_vmac = true", "", false},
-		{"named", `use_vmac = "vmac51"`, "vmac51", false},
-		{"xmit base", "use_vmac = true\n  vmac_xmit_base = true", "", true},
-		{"off", "use_vmac = false", "", false},
+		{"default name", "use_vmac = true", "", false, "192.168.1.200/24"},
+		{"named", `use_vmac = "vmac51"`, "vmac51", false, "192.168.1.200/24"},
+		{"xmit base", "use_vmac = true\n  vmac_xmit_base = true", "", true, "192.168.1.200/24"},
+		{"off", "use_vmac = false", "", false, "192.168.1.200/24"},
+		{"IPv6", "use_vmac = true", "", false, "fd00::1/64"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg, files, diags := lvshcl.Parse([]byte(`
 vrrp_instance "VI_1" {
   interface         = "eth0"
   virtual_router_id = 51
-  virtual_ipaddress = ["192.168.1.200/24"]
+  virtual_ipaddress = ["`+tc.vip+`"]
   `+tc.attrs+`
 }`), "vrrp.hcl")
 			require.Empty(t, diags, "%s", render(t, files, diags))
@@ -1240,17 +1242,6 @@ vrrp_sync_group "G" {
 }`,
 			summary: "vmac_xmit_base without use_vmac", detail: "set use_vmac = true",
 			line: 4, col: 3,
-		},
-		{
-			name: "use_vmac with IPv6",
-			src: `vrrp_instance "A" {
-  interface         = "eth0"
-  virtual_router_id = 1
-  use_vmac          = true
-  virtual_ipaddress = ["fd00::1"]
-}`,
-			summary: "use_vmac with IPv6", detail: "IPv4 instances only",
-			line: 4, col: 23, ctxLine: 5,
 		},
 		{
 			name: "use_vmac with unicast peers",

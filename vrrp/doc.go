@@ -43,7 +43,9 @@
 //
 // With UseVMAC (keepalived's use_vmac) the VIPs are on a private-mode
 // macvlan of the interface whose MAC is the virtual router MAC
-// 00-00-5E-00-01-VRID (VirtualMAC), created when Run starts on master and
+// 00-00-5E-00-01-VRID, 00-00-5E-00-02-VRID for IPv6 (VirtualMAC; without a
+// link-local address of its own: the interface's is copied onto it as the
+// adverts' source), created when Run starts on master and
 // backup alike and deleted when it returns; the adverts and announcements
 // leave from it (or from the interface with VMACXmitBase), so the segment
 // sees one MAC for the VIPs whoever holds them. arp_ignore, arp_filter and

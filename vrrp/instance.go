@@ -79,10 +79,11 @@ type Config struct {
 
 	// UseVMAC is use_vmac: the VIPs go on a macvlan interface (private
 	// mode) on Interface whose MAC address is the RFC 5798 virtual router
-	// MAC 00-00-5E-00-01-VRID, so that a client's ARP entry for a VIP stays
-	// the same across failovers. The adverts are sent and received on it
-	// too, unless VMACXmitBase. The macvlan is created by Run (replacing a
-	// stale one of the same name) and deleted when Run returns. IPv4 only.
+	// MAC 00-00-5E-00-01-VRID (IPv6: 00-00-5E-00-02-VRID), so that a
+	// client's ARP (neighbour) entry for a VIP stays the same across
+	// failovers. The adverts are sent and received on it too, unless
+	// VMACXmitBase. The macvlan is created by Run (replacing a stale one
+	// of the same name) and deleted when Run returns.
 	UseVMAC bool
 	// VMACName is the macvlan's name (use_vmac NAME); empty is
 	// keepalived's "vrrp.VRID".
@@ -525,8 +526,6 @@ func (in *Instance) setup() error {
 			c.VMACName = fmt.Sprintf("vrrp.%d", c.VRID)
 		}
 		switch {
-		case in.is6:
-			bad("use_vmac: lvsctl supports virtual MAC interfaces for IPv4 instances only")
 		case len(c.VMACName) > 15 || strings.ContainsAny(c.VMACName, "/ :"):
 			bad("use_vmac %q is not a valid interface name", c.VMACName)
 		case c.VMACName == c.Interface:

@@ -501,7 +501,6 @@ func TestNewValidation(t *testing.T) {
 		{"preempt_delay", Config{Name: "a", Interface: "eth0", VRID: 1, PreemptDelay: time.Hour}, "0-1000 s"},
 		{"track twice", Config{Name: "a", Interface: "eth0", VRID: 1, Track: []Track{{Name: "x"}, {Name: "x"}}}, "tracked twice"},
 		{"weight", Config{Name: "a", Interface: "eth0", VRID: 1, Track: []Track{{Name: "x", Weight: 300}}}, "-254..254"},
-		{"vmac over IPv6", Config{Name: "a", Interface: "eth0", VRID: 1, UseVMAC: true, VIPs: []VIP{{Prefix: six}}}, "IPv4 instances only"},
 		{"vmac unicast without xmit base", Config{Name: "a", Interface: "eth0", VRID: 1, UseVMAC: true, UnicastPeers: []netip.Addr{r1}}, "needs vmac_xmit_base"},
 		{"vmac name", Config{Name: "a", Interface: "eth0", VRID: 1, UseVMAC: true, VMACName: "a/b"}, "not a valid interface name"},
 		{"vmac name is the interface", Config{Name: "a", Interface: "eth0", VRID: 1, UseVMAC: true, VMACName: "eth0"}, "other than the interface"},

@@ -271,11 +271,11 @@ func (s *linuxSystem) openVRRP() error {
 			p.SetTrafficClass(0xc0),
 			p.SetHopLimit(255),
 			p.SetMulticastHopLimit(255),
-			p.SetMulticastInterface(s.ifi),
+			p.SetMulticastInterface(s.sock),
 			p.SetMulticastLoopback(false),
 		)
 		if err == nil && !unicast {
-			err = p.JoinGroup(s.ifi, &net.IPAddr{IP: GroupIPv6.AsSlice()})
+			err = p.JoinGroup(s.sock, &net.IPAddr{IP: GroupIPv6.AsSlice()})
 		}
 	}
 	if err != nil {
@@ -339,7 +339,7 @@ func (s *linuxSystem) send(b []byte, dst netip.Addr) error {
 	if s.p4 != nil {
 		_, err = s.p4.WriteTo(b, &ipv4.ControlMessage{Src: s.src.AsSlice(), IfIndex: s.sock.Index}, to)
 	} else {
-		_, err = s.p6.WriteTo(b, &ipv6.ControlMessage{Src: s.src.AsSlice(), IfIndex: s.ifi.Index, HopLimit: 255, TrafficClass: 0xc0}, to)
+		_, err = s.p6.WriteTo(b, &ipv6.ControlMessage{Src: s.src.AsSlice(), IfIndex: s.sock.Index, HopLimit: 255, TrafficClass: 0xc0}, to)
 	}
 	return err
 }

@@ -4,15 +4,19 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netlink/nl"
+	"golang.org/x/sys/unix"
 )
 
 // use_vmac, as keepalived 2.2 sets it up: a private-mode macvlan on the
-// interface with the virtual router MAC. Only the master's copy ever sends
+// interface with the virtual router MAC (00:00:5e:00:01:VRID, IPv6
+// 00:00:5e:00:02:VRID). Only the master's copy ever sends
 // from that MAC (adverts, gratuitous ARPs, ARP replies for the VIPs), so a
 // client's neighbour entry for a VIP never changes. So that nobody else
 // answers ARP with another MAC:
@@ -31,7 +35,7 @@ type sysctlVal struct{ path, old string }
 
 func (s *linuxSystem) openVMAC() error {
 	c := &s.in.cfg
-	mac := VirtualMAC(c.VRID, false)
+	mac := VirtualMAC(c.VRID, s.in.is6)
 	if old, err := s.nl.LinkByName(c.VMACName); err == nil {
 		// A crashed run's, or keepalived's: take it over afresh.
 		if _, ok := old.(*netlink.Macvlan); !ok || old.Attrs().ParentIndex != s.ifi.Index {
@@ -57,21 +61,33 @@ func (s *linuxSystem) openVMAC() error {
 	set := func(family, dev, key, val string) {
 		errs = append(errs, s.setSysctl(family, dev, key, val))
 	}
-	set("ipv6", c.VMACName, "disable_ipv6", "1")
-	set("ipv4", c.VMACName, "arp_ignore", "1")
-	set("ipv4", c.VMACName, "rp_filter", "0")
-	set("ipv4", s.ifi.Name, "arp_ignore", "1")
-	set("ipv4", s.ifi.Name, "arp_filter", "1")
-	set("ipv4", s.ifi.Name, "arp_announce", "2")
+	if s.in.is6 {
+		errs = append(errs, s.vmac6(link))
+	} else {
+		set("ipv6", c.VMACName, "disable_ipv6", "1")
+		set("ipv4", c.VMACName, "arp_ignore", "1")
+		set("ipv4", c.VMACName, "rp_filter", "0")
+		set("ipv4", s.ifi.Name, "arp_ignore", "1")
+		set("ipv4", s.ifi.Name, "arp_filter", "1")
+		set("ipv4", s.ifi.Name, "arp_announce", "2")
+	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("use_vmac: %w", err)
 	}
-	if b, err := os.ReadFile("/proc/sys/net/ipv4/conf/all/rp_filter"); err == nil && strings.TrimSpace(string(b)) != "0" {
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/conf/all/rp_filter"); err == nil && strings.TrimSpace(string(b)) != "0" && !s.in.is6 {
 		s.in.log.Warn("net.ipv4.conf.all.rp_filter is set: adverts arriving on the macvlan may be dropped by reverse path filtering (keepalived sets it to 0)",
 			"rp_filter", strings.TrimSpace(string(b)))
 	}
 	if err := s.nl.LinkSetUp(link); err != nil {
 		return fmt.Errorf("use_vmac: bring %s up: %w", c.VMACName, err)
+	}
+	if s.in.is6 {
+		// The adverts' source, so that they leave the macvlan from a
+		// non-VIP address with the virtual MAC (keepalived adds the same).
+		a := &netlink.Addr{IPNet: prefixNet(netip.PrefixFrom(s.src, 64)), Flags: unix.IFA_F_NODAD}
+		if err := s.nl.AddrReplace(link, a); err != nil {
+			return fmt.Errorf("use_vmac: add %v to %s: %w", a.IPNet, c.VMACName, err)
+		}
 	}
 	if link, err = s.nl.LinkByName(c.VMACName); err != nil {
 		return fmt.Errorf("use_vmac: %s: %w", c.VMACName, err)
@@ -80,6 +96,22 @@ func (s *linuxSystem) openVMAC() error {
 	s.devLink = link
 	s.dev = &net.Interface{Index: a.Index, Name: a.Name, HardwareAddr: a.HardwareAddr, MTU: a.MTU, Flags: a.Flags}
 	return nil
+}
+
+// vmac6 prepares the macvlan of an IPv6 instance, as keepalived 2.2 does:
+// no link-local address derived from the virtual MAC (every router would
+// have the same one, RFC 5798 7.4: addr_gen_mode none), and no router
+// solicitations from the shared MAC.
+func (s *linuxSystem) vmac6(link netlink.Link) error {
+	name := s.in.cfg.VMACName
+	if err := s.nl.LinkSetIP6AddrGenMode(link, nl.IN6_ADDR_GEN_MODE_NONE); err != nil {
+		return fmt.Errorf("addr_gen_mode none on %s: %w", name, err)
+	}
+	return errors.Join(
+		s.setSysctl("ipv6", name, "disable_ipv6", "0"),
+		s.setSysctl("ipv6", name, "router_solicitations", "0"),
+		s.setSysctl("ipv6", name, "accept_ra", "0"),
+	)
 }
 
 // setSysctl sets net.FAMILY.conf.DEV.KEY in the calling thread's network

@@ -821,11 +821,6 @@ func (t *translator) vrrpInstance(s *Stmt) *hblock {
 	t.vrrpRoutes(b, routeStmts)
 	t.vrrpRules(b, ruleStmts)
 
-	if vmacName != "" && is6 {
-		b.unset("use_vmac")
-		b.unset("vmac_xmit_base")
-		t.drop(b, vmac, Warning, "lvsctl makes virtual MAC interfaces for IPv4 instances only: the VIPs stay on %s with its MAC", iface)
-	}
 	if strict != nil || (t.vrrpStrict != nil && !strictOff) {
 		at := strict
 		if at == nil {

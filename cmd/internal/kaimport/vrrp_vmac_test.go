@@ -10,8 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// use_vmac and vmac_xmit_base translate; what lvsctl does differently
-// (another MAC, IPv6) is a warning that says so.
+// use_vmac and vmac_xmit_base translate, IPv6 too; what lvsctl does
+// differently (another MAC) is a warning that says so.
 func TestUseVMACImport(t *testing.T) {
 	tests := []struct {
 		name      string
@@ -31,8 +31,7 @@ func TestUseVMACImport(t *testing.T) {
 			wantDiags: []string{"warning: use_vmac: with unicast_peer the adverts must go out of eth0 itself"}},
 		{name: "xmit base alone", lines: "vmac_xmit_base", vips: "10.0.0.1/24",
 			wantDiags: []string{"note: vmac_xmit_base: without use_vmac there is no macvlan"}},
-		{name: "IPv6", lines: "use_vmac", vips: "fd00::1/64",
-			wantDiags: []string{"warning: use_vmac: not translated: lvsctl makes virtual MAC interfaces for IPv4 instances only"}},
+		{name: "IPv6", lines: "use_vmac", vips: "fd00::1/64", wantVMAC: true},
 		{name: "label on the interface", lines: "use_vmac", vips: "10.0.0.1/24 label eth0:a",
 			wantDiags: []string{"not translated: the label eth0:a does not start with the interface name vrrp.51"}, wantVMAC: true},
 	}
