@@ -248,7 +248,7 @@ func startBGPRig(t *testing.T, cfg *lvshcl.Config) *bgpRig {
 		return orderedSpeaker{s.(*fakeSpeaker), r.ev}, nil
 	}
 	r.d = New(Options{StartIPVS: start, SettlePoll: time.Millisecond,
-		BGP: BGPOptions{NewSpeaker: newSpeaker, VIPLink: r.link, Sysctl: r.sys, Links: &fakeLinks{}, Probe: func(context.Context, lvshcl.VRRPScript) (bool, string) { return true, "" }},
+		BGP:  BGPOptions{NewSpeaker: newSpeaker, VIPLink: r.link, Sysctl: r.sys, Links: &fakeLinks{}, Probe: func(context.Context, lvshcl.VRRPScript) (bool, string) { return true, "" }},
 		VRRP: VRRPOptions{NewInstance: (&fakes{}).New}})
 	ctx, cancel := context.WithCancel(t.Context())
 	r.cancel = cancel
