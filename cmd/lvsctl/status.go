@@ -19,7 +19,7 @@ func newStatusCmd(e *env, g *globals) *cobra.Command {
 	var socket, output string
 	cmd := &cobra.Command{
 		Use:   "status",
-		Short: "Show what the running lvsctl run is doing: pools, health, VRRP, configuration",
+		Short: "Show what the running lvsctl run is doing: pools, health, VRRP, BGP, configuration",
 		Long: `status asks the running "lvsctl run" of this network namespace (--netns) for
 its state, over its root-only unix socket, and prints:
 
@@ -29,7 +29,11 @@ its state, over its root-only unix socket, and prints:
   - each virtual service's real servers: state (up, down, sorry), weight in
     the kernel's table over the configured weight ("-" when not in the
     table), since when, why, and the latest probe (result, duration, age);
-  - the VRRP instances: state, priority, master.
+  - the VRRP instances: state, priority, master;
+  - with a bgp block: each neighbor's session state and since when, the
+    prefixes announced, the announce blocks withheld and why, the counts of
+    announcements and withdrawals by reason, the VIPs on vip_interface and
+    the sloppy modes set.
 
 It reads the daemon's memory and never the kernel: "lvsctl list" shows the
 kernel's table and counters.
