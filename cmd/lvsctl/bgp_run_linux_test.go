@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -16,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lvsctl/lvsctl/cmd/internal/lab"
+	"github.com/lvsctl/lvsctl/cmd/internal/statusapi"
 )
 
 // `lvsctl run` announcing a VIP by BGP, for real: a router namespace runs
@@ -238,6 +240,40 @@ func TestBGPRunBirdECMP(t *testing.T) {
 		require.NoError(t, l.Up("sw", d1.name+"b", ""))
 		took = waitUntil(t, 10*time.Second, "d1's next hop back on eth1 up", hops(both))
 		t.Logf("track_interface up: d1's next hop back %v after eth1's peer came up", took.Round(time.Millisecond))
+	})
+
+	t.Run("SIGHUP: a new VIP is announced, the session stays up", func(t *testing.T) {
+		d2 := dirs[1]
+		cfg := d2.args[1]
+		b, err := os.ReadFile(cfg)
+		require.NoError(t, err)
+		const vip2 = "198.51.100.81"
+		edited := strings.Replace(string(b), fmt.Sprintf("vips            = [%q]", bgpRunVIP), fmt.Sprintf("vips = [%q, %q]", bgpRunVIP, vip2), 1)
+		require.NotEqual(t, string(b), edited)
+		require.NoError(t, os.WriteFile(cfg, []byte(edited), 0o644))
+		hupped := time.Now()
+		d2.d.signal(t, syscall.SIGHUP)
+		took := waitUntil(t, 3*time.Second, "the new VIP reaches the router via d2", func() bool {
+			out, err := exec.Command("ip", "-n", l.NSName("r"), "route", "show", vip2).CombinedOutput()
+			return err == nil && strings.Contains(string(out), "via 10.88.0.12")
+		})
+		t.Logf("SIGHUP: the new VIP in the router's FIB %v after the signal", took.Round(time.Millisecond))
+		assert.Less(t, time.Since(hupped), 3*time.Second)
+		assert.Equal(t, both, nextHops(t, l), "the first VIP keeps both next hops")
+		assert.True(t, slices.Contains(addrsIn(t, l, d2.name, "lo"), vip2+"/32"), "the new VIP is on d2's lo")
+
+		cmd := exec.Command(os.Args[0], "status", "--netns", l.NSPath(d2.name), "-o", "json")
+		cmd.Env = append(os.Environ(), "LVSCTL_TEST_AS_CLI=1")
+		out, err := cmd.Output()
+		require.NoError(t, err)
+		var st statusapi.Status
+		require.NoError(t, json.Unmarshal(out, &st))
+		require.NotNil(t, st.BGP)
+		require.Len(t, st.BGP.Neighbors, 1)
+		assert.Equal(t, "established", st.BGP.Neighbors[0].State)
+		assert.Equal(t, uint64(1), st.BGP.Neighbors[0].Established, "the session was not reset by the reload")
+		assert.ElementsMatch(t, []string{bgpRunVIP + "/32", vip2 + "/32"}, st.BGP.Announced)
+		assert.NotContains(t, d2.d.logText(), "bgp speaker stopped")
 	})
 
 	t.Logf("whole scenario: %v", time.Since(start).Round(time.Millisecond))
