@@ -114,6 +114,9 @@ it reports READY, RELOADING and STOPPING and pings the watchdog.`,
 					return err
 				}
 			}
+			// Decoded blocks of the last parse (configcache.go): an edited
+			// file decodes what changed, at start and at every reload.
+			defer g.useBlockCache(e)()
 			cfg, err := loadConfig(cmd.Context(), file, e.stderr, g.configOptions())
 			if err != nil {
 				return err
