@@ -269,3 +269,23 @@ func selfSignedPEM(t *testing.T) string {
 	require.NoError(t, err)
 	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
 }
+
+// TestRunSavesBlockCache: lvsctl run decodes through the block cache and
+// writes its blocks next to the ownership record when it stops, so that
+// the next start (and apply) decodes only edited blocks. It fails when run
+// does not use useBlockCache.
+func TestRunSavesBlockCache(t *testing.T) {
+	h := newHarness(t)
+	cfg := writeConfig(t, servicesConfig(10, -1, 0))
+	cache := cacheFor(filepath.Join(h.env.stateDir, "state.json"))
+	t.Cleanup(func() { // after the daemon stopped (cleanups run last first)
+		cc, ok := cache.read()
+		if assert.True(t, ok, "lvsctl run left no config cache") {
+			assert.Len(t, cc.Blocks, 9, "every block but the last")
+			assert.Nil(t, cc.Services, "run keeps the blocks only")
+		}
+	})
+	d := startInProcess(t, h, cfg)
+	require.Eventually(t, func() bool { return strings.Contains(d.logs.String(), "msg=running") },
+		10*time.Second, 20*time.Millisecond, d.logs.String())
+}
