@@ -65,7 +65,12 @@ func (e blockEncoder) value(buf []byte, v reflect.Value) ([]byte, error) {
 	t := v.Type()
 	switch t {
 	case rangeType:
-		r := v.Interface().(hcl.Range)
+		var r hcl.Range
+		if v.CanAddr() {
+			r = *v.Addr().Interface().(*hcl.Range) // not boxed
+		} else {
+			r = v.Interface().(hcl.Range)
+		}
 		if r == (hcl.Range{}) {
 			return append(buf, 0), nil // unset: stays unset
 		}
@@ -278,7 +283,7 @@ func (d *blockDecoder) value(v reflect.Value) error {
 	case rangeType:
 		set, err := d.flag()
 		if err != nil || !set {
-			v.Set(reflect.Zero(t))
+			*v.Addr().Interface().(*hcl.Range) = hcl.Range{}
 			return err
 		}
 		var n [6]int
@@ -289,11 +294,13 @@ func (d *blockDecoder) value(v reflect.Value) error {
 			}
 			n[i] = int(x)
 		}
-		v.Set(reflect.ValueOf(hcl.Range{
+		// Through a pointer: a struct put in a reflect.Value is boxed,
+		// and there are tens of ranges in a block.
+		*v.Addr().Interface().(*hcl.Range) = hcl.Range{
 			Filename: d.filename,
 			Start:    hcl.Pos{Line: n[0] + d.line, Column: n[1], Byte: n[2] + d.byte},
 			End:      hcl.Pos{Line: n[3] + d.line, Column: n[4], Byte: n[5] + d.byte},
-		}))
+		}
 		return nil
 	case bigFloatType:
 		present, err := d.flag()
@@ -315,7 +322,7 @@ func (d *blockDecoder) value(v reflect.Value) error {
 		if err != nil {
 			return err
 		}
-		v.Set(reflect.ValueOf(cv))
+		*v.Addr().Interface().(*cty.Value) = cv
 		return nil
 	}
 	switch t.Kind() {
