@@ -278,6 +278,7 @@ func (a *Announcer) Run(ctx context.Context, cfg *lvshcl.Config, reload <-chan *
 		}
 		spk, started = nil, false
 		a.setRunning(false, "")
+		a.peersClosed()
 	}
 	defer func() {
 		for _, r := range scriptRuns {
@@ -355,6 +356,10 @@ func (a *Announcer) Run(ctx context.Context, cfg *lvshcl.Config, reload <-chan *
 				a.log.Error("bgp: the bgp block is ignored", "error", err)
 				a.setRunning(false, err.Error())
 				cur = nil // nothing to retry until a reload
+				vips.clear()
+				sloppy.restore()
+				a.setVIPs(vips)
+				a.setSloppy(sloppy)
 				return
 			}
 			if err != nil {

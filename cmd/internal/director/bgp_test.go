@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+
 	"github.com/lvsctl/lvsctl/bgp"
 	lvshcl "github.com/lvsctl/lvsctl/hcl"
 )
@@ -242,16 +244,24 @@ func waitSet(t *testing.T, s *fakeSpeaker, what string, want []netip.Prefix) {
 }
 
 // TestAnnouncerNotBuilt: in a -tags nobgp binary the bgp block is reported
-// once and not retried every second.
+// once and not retried every second, and leaves no VIP and no sysctl set.
 func TestAnnouncerNotBuilt(t *testing.T) {
 	calls := 0
+	link := newFakeVIPLink(&events{}, "lo")
+	sys := &fakeSysctl{vals: map[string]string{sysctlSloppyTCP: "0"}}
 	a := NewAnnouncer(BGPOptions{
 		NewSpeaker: func(bgp.Config) (BGPSpeaker, error) { calls++; return nil, bgp.ErrNotBuilt },
 		After:      func(time.Duration) <-chan time.Time { t.Error("retry scheduled for a binary without BGP"); return nil },
+		VIPLink:    link, Sysctl: sys,
 	})
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx, bgpConfig(lvshcl.BGPAnnounce{Name: "x", VIPs: vips("192.0.2.1")}), nil) }()
+	cfg := bgpConfig(lvshcl.BGPAnnounce{Name: "x", VIPs: vips("192.0.2.1")})
+	cfg.BGP.VIPInterface, cfg.BGP.SloppyTCP = "lo", true
+	go func() { done <- a.Run(ctx, cfg, nil) }()
+	eventually(t, "reported", func() bool { return a.Status().Error != "" })
+	assert.False(t, link.has("192.0.2.1/32"), "no VIP on the link without a speaker")
+	assert.Equal(t, "0", sys.get(sysctlSloppyTCP))
 	a.SetQuorum("other", true) // a poke: must not try again
 	time.Sleep(10 * time.Millisecond)
 	cancel()

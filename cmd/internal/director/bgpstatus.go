@@ -133,6 +133,17 @@ func (a *Announcer) setNeighbors(ns []bgp.Neighbor) {
 	a.st.peers = peers
 }
 
+// peersClosed marks every session idle: the speaker stopped.
+func (a *Announcer) peersClosed() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, p := range a.st.peers {
+		if p.State != bgp.StateIdle {
+			p.State, p.Since = bgp.StateIdle, time.Now()
+		}
+	}
+}
+
 // onPeer is the speakers' bgp.Config.OnPeer.
 func (a *Announcer) onPeer(ev bgp.PeerEvent) {
 	a.mu.Lock()
