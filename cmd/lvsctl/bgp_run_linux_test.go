@@ -276,5 +276,35 @@ func TestBGPRunBirdECMP(t *testing.T) {
 		assert.NotContains(t, d2.d.logText(), "bgp speaker stopped")
 	})
 
+	t.Run("SIGHUP: a changed hold_time is applied by difference, no flap", func(t *testing.T) {
+		d2 := dirs[1]
+		cfg := d2.args[1]
+		b, err := os.ReadFile(cfg)
+		require.NoError(t, err)
+		edited := strings.Replace(string(b), "hold_time     = 9", "hold_time     = 12", 1)
+		require.NotEqual(t, string(b), edited)
+		require.NoError(t, os.WriteFile(cfg, []byte(edited), 0o644))
+		d2.d.signal(t, syscall.SIGHUP)
+		waitUntil(t, 3*time.Second, "reconfigured", func() bool {
+			return strings.Contains(d2.d.logText(), "bgp: neighbors reconfigured by difference")
+		})
+		// Both next hops stay, the whole time.
+		for end := time.Now().Add(500 * time.Millisecond); time.Now().Before(end); {
+			require.Equal(t, both, nextHops(t, l), "a hold time reload flapped d2's route")
+			time.Sleep(20 * time.Millisecond)
+		}
+		cmd := exec.Command(os.Args[0], "status", "--netns", l.NSPath(d2.name), "-o", "json")
+		cmd.Env = append(os.Environ(), "LVSCTL_TEST_AS_CLI=1")
+		out, err := cmd.Output()
+		require.NoError(t, err)
+		var st statusapi.Status
+		require.NoError(t, json.Unmarshal(out, &st))
+		require.Len(t, st.BGP.Neighbors, 1)
+		assert.Equal(t, "established", st.BGP.Neighbors[0].State)
+		assert.Equal(t, uint64(1), st.BGP.Neighbors[0].Established, "the session was not reset")
+		assert.Zero(t, st.BGP.Withdraws["restart"])
+		assert.NotContains(t, d2.d.logText(), "bgp speaker stopped")
+	})
+
 	t.Logf("whole scenario: %v", time.Since(start).Round(time.Millisecond))
 }
