@@ -137,8 +137,10 @@ type HTTP struct {
 	BindTo      netip.Addr
 	// Source is as for TCP (bind_port, bind_if).
 	Source Source
-	// Timeout bounds each URL's connect, handshake, request and response;
-	// zero means DefaultTimeout.
+	// Timeout bounds each step of each URL on its own: the connect, the TLS
+	// handshake, the request and the response (keepalived's
+	// connect_timeout, which bounds each read and write); zero means
+	// DefaultTimeout.
 	Timeout time.Duration
 	// MaxBody bounds the body read for Regex and Digest; a longer body fails
 	// the check. Zero means DefaultMaxBody.
@@ -252,7 +254,6 @@ func (p *HTTP) Probe(ctx context.Context, t Target) Result {
 
 func (p *HTTP) get(ctx context.Context, t Target, u *URL) (bool, string) {
 	timeout := timeoutOr(p.Timeout)
-	deadline := time.Now().Add(timeout)
 	addr := connectAddr(t, p.ConnectIP, p.ConnectPort)
 	var tcp net.Conn
 	var err error
@@ -274,7 +275,10 @@ func (p *HTTP) get(ctx context.Context, t Target, u *URL) (bool, string) {
 		return false, errReason("connect", err, timeout)
 	}
 	defer tcp.Close()
-	tcp.SetDeadline(deadline)
+	// Each step has its own timeout, as in keepalived: the connect, the
+	// handshake, the request and the response.
+	step := func() { tcp.SetDeadline(time.Now().Add(timeout)) }
+	step()
 	stop := context.AfterFunc(ctx, func() { tcp.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 
@@ -299,9 +303,11 @@ func (p *HTTP) get(ctx context.Context, t Target, u *URL) (bool, string) {
 	if p.Version == HTTP11 {
 		req += "Connection: close\r\n"
 	}
+	step()
 	if _, err := io.WriteString(conn, req+"\r\n"); err != nil {
 		return false, errReason("send request", err, timeout)
 	}
+	step()
 	resp, err := http.ReadResponse(bufio.NewReader(conn), &http.Request{Method: http.MethodGet})
 	if err != nil {
 		return false, errReason("read response", err, timeout)

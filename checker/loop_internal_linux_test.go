@@ -247,3 +247,34 @@ func TestLoopRuns(t *testing.T) {
 		})
 	}
 }
+
+// Each step has its own deadline, as in keepalived: a request sent late
+// (the loop came late to the connect's completion, though before the
+// connect's deadline) leaves the server its whole timeout to answer.
+func TestLoopResponseHasItsOwnDeadline(t *testing.T) {
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		time.Sleep(30 * time.Millisecond)
+		io.WriteString(w, "ok")
+	}))
+	t.Cleanup(slow.Close)
+	l, err := newIOLoop()
+	require.NoError(t, err)
+	defer l.close()
+	var skew time.Duration
+	l.now = func() time.Time { return time.Now().Add(skew) }
+	const timeout = 100 * time.Millisecond
+	o := l.newOp(&HTTP{URLs: []URL{{Path: "/"}}, Timeout: timeout}, Target{Addr: slow.Listener.Addr().(*net.TCPAddr).AddrPort()})
+	var res *Result
+	o.done = func(r Result) { res = &r }
+	l.connect(o)
+	time.Sleep(10 * time.Millisecond) // connected meanwhile
+	skew = 95 * time.Millisecond      // the loop comes to it late, within the connect's timeout
+	l.poll(0)                         // connected: the request goes
+	require.Nil(t, res)
+	skew += 50 * time.Millisecond // past the connect's deadline, not the response's
+	l.expire()
+	for res == nil {
+		l.poll(10 * time.Millisecond)
+	}
+	assert.Equal(t, "status 200", res.Reason)
+}

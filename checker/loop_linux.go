@@ -274,8 +274,9 @@ func (l *ioLoop) event(o *op, ev uint32) {
 // expire ends the probes whose deadline passed: each is looked at once
 // more first, since the loop may come late (a saturated process): a
 // connect that completed, or a response that arrived, in time but unseen
-// does not count as a timeout. A probe found past a step it took in time
-// (connected, request sent) gets a new deadline for the next step.
+// does not count as a timeout. Each step (connect, request, response) has
+// its own deadline, as in keepalived, so a probe found past a step it took
+// in time goes on to the next with a deadline of its own.
 func (l *ioLoop) expire() {
 	now := l.now()
 	for len(l.dl) > 0 && !l.dl[0].deadline.After(now) {
@@ -294,10 +295,11 @@ func (l *ioLoop) expire() {
 			l.fail(o, "connect", os.ErrDeadlineExceeded)
 		case stSending:
 			sent := o.sent
-			if l.send(o) || o.sent > sent {
-				if o.dlIdx >= 0 {
-					l.extend(o, now)
-				}
+			if l.send(o) {
+				continue // over, or sent: the response has its own deadline
+			}
+			if o.sent > sent {
+				l.extend(o, now)
 				continue
 			}
 			l.fail(o, "send request", os.ErrDeadlineExceeded)
@@ -344,8 +346,14 @@ func (l *ioLoop) send(o *op) bool {
 		}
 		o.sent += n
 	}
+	// The response has a timeout of its own from now, as each step has
+	// in keepalived: the time the loop took to come to the connect's
+	// completion is not the server's.
 	o.state = stReading
 	o.buf = o.buf[:0]
+	if o.dlIdx >= 0 {
+		l.extend(o, l.now())
+	}
 	return true
 }
 
