@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -18,6 +21,7 @@ import (
 
 	"github.com/lvsctl/lvsctl/cmd/internal/lab"
 	"github.com/lvsctl/lvsctl/cmd/internal/statusapi"
+	"github.com/lvsctl/lvsctl/ipvs"
 )
 
 // `lvsctl run` announcing a VIP by BGP, for real: a router namespace runs
@@ -307,4 +311,171 @@ func TestBGPRunBirdECMP(t *testing.T) {
 	})
 
 	t.Logf("whole scenario: %v", time.Since(start).Round(time.Millisecond))
+}
+
+// The quorum case: the host has no IPVS, so the director runs `lvsctl run`
+// against the in-memory kernel (ipvs.Fake) in a helper process (this test
+// binary, TestBGPRunFakeIPVSHelper); everything else is real: the health
+// checks against a backend namespace, the quorum, the speaker, bird2.
+
+const bgpRunFakeIPVSEnv = "LVSCTL_BGP_RUN_FAKE_IPVS"
+
+// TestBGPRunFakeIPVSHelper is `lvsctl run` with an in-memory IPVS kernel;
+// it does nothing unless started by startFakeIPVSDaemon. (--netns
+// re-executes it inside the namespace, the variable with it.)
+func TestBGPRunFakeIPVSHelper(t *testing.T) {
+	raw := os.Getenv(bgpRunFakeIPVSEnv)
+	if raw == "" {
+		return
+	}
+	var args []string
+	if err := json.Unmarshal([]byte(raw), &args); err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	e := defaultEnv()
+	k := ipvs.NewFake()
+	e.openKernel = func(context.Context, string) (ipvs.Kernel, error) { return k, nil }
+	e.probe = nil
+	os.Exit(run(ctx, args, e))
+}
+
+func startFakeIPVSDaemon(t *testing.T, args ...string) *daemonProc {
+	t.Helper()
+	raw, err := json.Marshal(append([]string{"run"}, args...))
+	require.NoError(t, err)
+	d := &daemonProc{done: make(chan error, 1)}
+	d.cmd = exec.Command(os.Args[0], "-test.run=^TestBGPRunFakeIPVSHelper$")
+	d.cmd.Env = append(os.Environ(), bgpRunFakeIPVSEnv+"="+string(raw))
+	stderr, err := d.cmd.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, d.cmd.Start())
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			d.mu.Lock()
+			d.log.WriteString(sc.Text() + "\n")
+			d.mu.Unlock()
+		}
+		d.done <- d.cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		if d.cmd.ProcessState == nil {
+			d.cmd.Process.Kill()
+			<-d.done
+		}
+		t.Logf("daemon log (pid %d):\n%s", d.cmd.Process.Pid, d.logText())
+	})
+	return d
+}
+
+const bgpRunQuorumConf = `
+virtual_server "web" {
+  address            = %q
+  port               = 80
+  scheduler          = "mh"
+  scheduler_flags    = ["mh-port"]
+  forwarding         = "dr"
+  delay_loop         = 0.2
+  connect_timeout    = 3
+  retry              = 0
+  check "tcp" {}
+  real_server { address = "10.88.0.50" }
+}
+
+bgp {
+  asn           = 65001
+  router_id     = "10.88.0.11"
+  hold_time     = 9
+  drain_time    = 1
+  vip_interface = "lo"
+  sloppy_tcp    = true
+
+  neighbor "router" {
+    address = "10.88.0.1"
+    asn     = 65000
+  }
+
+  announce "web" {
+    vips                 = [%q]
+    track_virtual_server = ["web"]
+  }
+}
+`
+
+// TestBGPRunBirdQuorum: a freshly started director whose backend does not
+// answer yet (its first probe hangs for connect_timeout, 3 s) never
+// announces on the quorum presumed at start, although its session is up;
+// it announces once the backend answers, and withdraws when the backend
+// dies (quorum lost).
+func TestBGPRunBirdQuorum(t *testing.T) {
+	bird := requireBirdRun(t)
+	l := lab.New(fmt.Sprintf("lvq%d-", os.Getpid()%100000))
+	t.Cleanup(func() { assert.NoError(t, l.Close()) })
+	require.NoError(t, l.AddHost("sw"))
+	require.NoError(t, l.AddBridge("sw", "br0", ""))
+	for _, h := range []struct{ name, addr string }{{"r", "10.88.0.1/24"}, {"d1", "10.88.0.11/24"}, {"be", ""}} {
+		require.NoError(t, l.AddHost(h.name))
+		require.NoError(t, l.Link("sw", h.name, "", h.name, "eth0", h.addr))
+		require.NoError(t, l.Enslave("sw", h.name, "br0"))
+	}
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "bird.conf")
+	require.NoError(t, os.WriteFile(conf, []byte(birdRouterConf), 0o600))
+	birdOut := &syncBuffer{}
+	bc := exec.Command("ip", "netns", "exec", l.NSName("r"), bird, "-f", "-c", conf, "-s", filepath.Join(dir, "bird.ctl"), "-P", filepath.Join(dir, "bird.pid"))
+	bc.Stdout, bc.Stderr = birdOut, birdOut
+	require.NoError(t, bc.Start())
+	t.Cleanup(func() {
+		_ = bc.Process.Kill()
+		_ = bc.Wait()
+		if t.Failed() {
+			t.Logf("bird:\n%s", birdOut.String())
+		}
+	})
+	established := func() bool {
+		out, err := exec.Command("birdc", "-s", filepath.Join(dir, "bird.ctl"), "show", "protocols", "d1").CombinedOutput()
+		return err == nil && strings.Contains(string(out), "Established")
+	}
+	d1 := []string{"10.88.0.11"}
+	hops := func(want []string) func() bool {
+		return func() bool { return slices.Equal(nextHops(t, l), want) }
+	}
+
+	cfg := filepath.Join(dir, "d1.hcl")
+	require.NoError(t, os.WriteFile(cfg, []byte(fmt.Sprintf(bgpRunQuorumConf, bgpRunVIP, bgpRunVIP)), 0o644))
+	started := time.Now()
+	d := startFakeIPVSDaemon(t, "-f", cfg, "--netns", l.NSPath("d1"), "--state", filepath.Join(dir, "state.json"))
+
+	// The backend has no address yet: the first probe waits for its
+	// connect_timeout. The session comes up meanwhile; nothing is announced.
+	took := waitUntil(t, 10*time.Second, "session established", established)
+	t.Logf("session established %v after start; the first probe is still pending", took.Round(time.Millisecond))
+	require.Less(t, time.Since(started), 2500*time.Millisecond, "the session came up too late to prove anything (first probe at 3 s)")
+	for time.Since(started) < 3500*time.Millisecond {
+		require.Empty(t, nextHops(t, l), "announced on the quorum presumed at start")
+		time.Sleep(20 * time.Millisecond)
+	}
+	assert.Contains(t, d.logText(), `msg="bgp: announce withheld" announce=web reason="virtual_server web: waiting for its first check results"`)
+
+	// The backend comes up: announced at its first successful probe.
+	require.NoError(t, l.AddAddr("be", "eth0", "10.88.0.50/24"))
+	stopBackend, err := l.Serve("be", "10.88.0.50:80", nil)
+	require.NoError(t, err)
+	took = waitUntil(t, 10*time.Second, "announced once the backend answers", hops(d1))
+	t.Logf("quorum: announced %v after the backend came up (next probe + rise)", took.Round(time.Millisecond))
+
+	// The backend dies: connection refused at the next probe (delay_loop
+	// 0.2 s), quorum lost, withdrawn.
+	stopBackend()
+	took = waitUntil(t, time.Second, "withdrawn on quorum loss", hops(nil))
+	t.Logf("quorum lost: d1's next hop left the FIB %v after the backend died (delay_loop 0.2 s + probe + coalescing)", took.Round(time.Millisecond))
+	log := d.logText()
+	// Not even for a moment between the first (failed) probe and the
+	// reconcile that loses the quorum.
+	assert.Less(t, strings.Index(log, `msg="real server up"`), strings.Index(log, `msg="bgp: announced"`),
+		"announced before the backend's first successful probe:\n%s", log)
+	assert.Contains(t, log, `msg="quorum lost"`)
+	assert.Contains(t, log, `msg="bgp: withdrawn" prefix=`+bgpRunVIP+`/32 reason=quorum`)
 }

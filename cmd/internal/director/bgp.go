@@ -372,9 +372,6 @@ func (a *Announcer) Run(ctx context.Context, cfg *lvshcl.Config, reload <-chan *
 			a.setRunning(true, "")
 		}
 		want, held := a.want(cur)
-		for _, h := range held {
-			a.log.Debug("bgp: announce withheld", "announce", h.Announce, "reason", h.Reason)
-		}
 		if err := spk.SetAnnounced(ctx, want); err != nil {
 			a.log.Error("bgp: cannot converge the announcements; retrying", "error", err, "retry", a.o.Retry)
 			a.setRunning(true, err.Error())

@@ -3,6 +3,7 @@ package director
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/netip"
 	"slices"
@@ -50,6 +51,7 @@ type snapDaemon struct {
 	mu       sync.Mutex
 	checked  bool
 	reals    int
+	loads    int
 	pub      chan struct{}
 }
 
@@ -61,6 +63,9 @@ func (d *snapDaemon) Run(ctx context.Context, cfg *lvshcl.Config, reload <-chan 
 			d.ev.add("ipvs stopped")
 			return nil
 		case <-reload:
+			d.mu.Lock()
+			d.loads++
+			d.mu.Unlock()
 			d.onQuorum("web", true)
 			d.publish() // as the daemon does at the end of a load
 		}
@@ -76,11 +81,11 @@ func (d *snapDaemon) setChecked(c bool) {
 func (d *snapDaemon) Snapshot() (daemon.Snapshot, bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	reals := []daemon.RealState{{Check: &checker.Status{Up: true, Checked: d.checked}}}
+	reals := []daemon.RealState{{InTable: true, Weight: 1, Check: &checker.Status{Up: true, Checked: d.checked}}}
 	for range d.reals {
-		reals = append(reals, daemon.RealState{Check: &checker.Status{Up: true, Checked: true}})
+		reals = append(reals, daemon.RealState{InTable: true, Weight: 1, Check: &checker.Status{Up: true, Checked: true}})
 	}
-	return daemon.Snapshot{Services: []daemon.ServiceState{{Name: "web", QuorumUp: true, Reals: reals}}}, true
+	return daemon.Snapshot{Loads: d.loads, Services: []daemon.ServiceState{{Name: "web", QuorumUp: true, Reals: reals}}}, true
 }
 
 func (d *snapDaemon) publish() {
@@ -239,9 +244,11 @@ func startBGPRig(t *testing.T, cfg *lvshcl.Config) *bgpRig {
 	r := &bgpRig{ev: &events{}, ss: &speakers{made: make(chan *fakeSpeaker, 4)}, reload: make(chan *lvshcl.Config), done: make(chan struct{})}
 	r.link = newFakeVIPLink(r.ev, "lo")
 	r.sys = &fakeSysctl{vals: map[string]string{sysctlSloppyTCP: "0", sysctlSloppySCTP: "0"}, ev: r.ev}
+	dmReady := make(chan *snapDaemon, 1)
 	start := func(_ context.Context, onQuorum func(string, bool)) (Daemon, func(), error) {
-		r.dm = &snapDaemon{onQuorum: onQuorum, ev: r.ev}
-		return r.dm, func() { r.ev.add("ipvs closed") }, nil
+		dm := &snapDaemon{onQuorum: onQuorum, ev: r.ev}
+		dmReady <- dm
+		return dm, func() { r.ev.add("ipvs closed") }, nil
 	}
 	newSpeaker := func(c bgp.Config) (BGPSpeaker, error) {
 		s, _ := r.ss.new(c)
@@ -253,6 +260,7 @@ func startBGPRig(t *testing.T, cfg *lvshcl.Config) *bgpRig {
 	ctx, cancel := context.WithCancel(t.Context())
 	r.cancel = cancel
 	go func() { defer close(r.done); r.err = r.d.Run(ctx, cfg, r.reload) }()
+	r.dm = recv(t, dmReady, "IPVS daemon")
 	t.Cleanup(func() {
 		cancel()
 		<-r.done
@@ -475,17 +483,109 @@ func TestSloppyMode(t *testing.T) {
 }
 
 // TestSettledServices: a service is settled when each checked real server
-// has had its first round; the sorry server and servers without checks do
-// not count.
+// has had its first round and the daemon applied it (its place in the
+// table agrees with its health while the quorum holds); the sorry server
+// and servers without checks do not count.
 func TestSettledServices(t *testing.T) {
-	st := func(checked bool) *checker.Status { return &checker.Status{Checked: checked} }
-	snap := daemon.Snapshot{Services: []daemon.ServiceState{
-		{Name: "checked", Reals: []daemon.RealState{{Check: st(true)}, {Check: st(true)}}},
-		{Name: "one unchecked", Reals: []daemon.RealState{{Check: st(true)}, {Check: st(false)}}},
-		{Name: "no checks", Reals: []daemon.RealState{{}, {}}},
-		{Name: "sorry", Reals: []daemon.RealState{{Check: st(true)}, {Sorry: true}}},
-	}}
-	assert.Equal(t, map[string]bool{"checked": true, "one unchecked": false, "no checks": true, "sorry": true}, settledServices(snap))
+	st := func(checked, up bool) *checker.Status { return &checker.Status{Checked: checked, Up: up} }
+	in := func(c *checker.Status) daemon.RealState { return daemon.RealState{InTable: true, Weight: 1, Check: c} }
+	out := func(c *checker.Status) daemon.RealState { return daemon.RealState{Check: c} }
+	tests := []struct {
+		name     string
+		quorumUp bool
+		reals    []daemon.RealState
+		want     bool
+	}{
+		{"checked up, in the table", true, []daemon.RealState{in(st(true, true)), in(st(true, true))}, true},
+		{"one not checked yet", true, []daemon.RealState{in(st(true, true)), in(st(false, true))}, false},
+		{"no checks", true, []daemon.RealState{{InTable: true}, {InTable: true}}, true},
+		{"the sorry server does not count", true, []daemon.RealState{in(st(true, true)), {Sorry: true}}, true},
+		// The first probe contradicted the presumption: the daemon has
+		// not reconciled yet, so its quorum is still the presumed one.
+		{"checked down, still in the table", true, []daemon.RealState{in(st(true, true)), in(st(true, false))}, false},
+		{"checked up, not added yet", true, []daemon.RealState{in(st(true, true)), out(st(true, true))}, false},
+		{"checked down, out of the table", true, []daemon.RealState{in(st(true, true)), out(st(true, false))}, true},
+		{"checked down, inhibited at weight 0", true, []daemon.RealState{in(st(true, true)), {InTable: true, Check: st(true, false)}}, true},
+		{"quorum lost: the table says nothing", false, []daemon.RealState{out(st(true, true)), out(st(true, false))}, true},
+		{"quorum lost, one not checked", false, []daemon.RealState{out(st(true, true)), out(st(false, false))}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			snap := daemon.Snapshot{Services: []daemon.ServiceState{{Name: "web", QuorumUp: tt.quorumUp, Reals: tt.reals}}}
+			assert.Equal(t, map[string]bool{"web": tt.want}, settledServices(snap))
+		})
+	}
+}
+
+// TestWatchSettled: a settled service is told once per load; a server
+// going down later does not unsettle it (no withdrawal on a transition
+// that may not even cost the quorum); a new load is looked at afresh.
+func TestWatchSettled(t *testing.T) {
+	src := &fakeSnaps{pub: make(chan struct{})}
+	src.set(1, true, true, true)
+	var mu sync.Mutex
+	var told []string
+	set := func(name string, up bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		told = append(told, fmt.Sprintf("%s=%v", name, up))
+	}
+	ticks := make(chan time.Time)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		watchSettled(ctx, src, set, time.Millisecond, func(time.Duration) <-chan time.Time { return ticks })
+	}()
+	get := func() []string { mu.Lock(); defer mu.Unlock(); return slices.Clone(told) }
+	eventually(t, "told", func() bool { return len(get()) == 1 })
+	src.set(1, true, false, true) // the server fails; not reconciled yet
+	src.publish()
+	src.set(2, false, true, true) // a reload: its server unchecked
+	src.publish()
+	select {
+	case ticks <- time.Time{}: // polling again: unsettled
+	case <-time.After(5 * time.Second):
+		t.Fatal("not polling an unsettled service")
+	}
+	src.set(2, true, true, true)
+	ticks <- time.Time{}
+	eventually(t, "told again for the new load", func() bool { return len(get()) == 2 })
+	assert.Equal(t, []string{"web=true", "web=true"}, get(), "never unsettled by the watcher")
+	cancel()
+	<-done
+}
+
+type fakeSnaps struct {
+	mu   sync.Mutex
+	snap daemon.Snapshot
+	pub  chan struct{}
+}
+
+func (f *fakeSnaps) set(loads int, checked, up, inTable bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.snap = daemon.Snapshot{Loads: loads, Services: []daemon.ServiceState{{Name: "web", QuorumUp: true,
+		Reals: []daemon.RealState{{InTable: inTable, Weight: 1, Check: &checker.Status{Checked: checked, Up: up}}}}}}
+}
+
+func (f *fakeSnaps) publish() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	close(f.pub)
+	f.pub = make(chan struct{})
+}
+
+func (f *fakeSnaps) Snapshot() (daemon.Snapshot, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.snap, true
+}
+
+func (f *fakeSnaps) Published() <-chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.pub
 }
 
 func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }

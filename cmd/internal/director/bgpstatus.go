@@ -203,6 +203,15 @@ func (a *Announcer) announced(cfg *lvshcl.BGP, want []bgp.Announcement, held []W
 		a.st.announces[reason]++
 		a.log.Info("bgp: announced", "prefix", p, "reason", reason)
 	}
+	was := map[string]string{}
+	for _, h := range a.st.withheld {
+		was[h.Announce] = h.Reason
+	}
+	for _, h := range held {
+		if was[h.Announce] != h.Reason {
+			a.log.Info("bgp: announce withheld", "announce", h.Announce, "reason", h.Reason)
+		}
+	}
 	a.st.announced = now
 	a.st.withheld = held
 }
