@@ -313,7 +313,9 @@ func (p *MySQL) connector(addr netip.AddrPort, timeout time.Duration) (driver.Co
 	cfg.ConnectionAttributes = "program_name:lvsctl"
 	bindTo := p.BindTo
 	cfg.DialFunc = func(ctx context.Context, _, _ string) (net.Conn, error) {
-		return dial(ctx, addr, bindTo, timeout)
+		// The connect of TCP and HTTP probes, without net.Dialer's
+		// address parsing and lookups of both addresses.
+		return dialConn(ctx, addr, bindTo, timeout)
 	}
 	if p.TLS {
 		cfg.TLS = p.tlsConfig()
