@@ -12,9 +12,9 @@
 //
 // A Pool runs one Spec (Target, Prober, Timing) per real server, from one
 // event loop with one heap of due checks (TCP and plain HTTP probes run on
-// the loop itself, others on a few workers), and turns probe results into state with the
-// rules documented on Timing: keepalived's delay_loop, retry,
-// delay_before_retry, warmup and alpha, plus rise and fall. In short, an up
+// the loop itself, others on a few workers), and turns probe results into
+// state with the rules documented on Timing: keepalived's delay_loop,
+// retry, delay_before_retry, warmup and alpha, plus rise and fall. In short, an up
 // server goes down after Fall consecutive failed rounds, where a round fails
 // only when its probe and all Retry retries failed; a down server returns
 // after Rise consecutive good probes, one per round; and the very first

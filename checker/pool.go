@@ -241,10 +241,9 @@ func (p *Pool) Events() <-chan Event { return p.events }
 // healthy one is not re-checked from scratch; they switch to the new Prober
 // at their next probe and to the new Timing at once (the next probe comes no
 // later than the new DelayLoop from now). Alpha and Presume only matter
-// for new servers. New servers start with their warmup; servers not in specs are
-// stopped, and Set returns once their probes in flight have ended (they are
-// cancelled), so no event
-// about them follows. Invalid specs (a nil Prober, a bad Timing, a Prober
+// for new servers. New servers start with their warmup; servers not in
+// specs are stopped, and Set returns once their probes in flight have
+// ended (they are cancelled), so no event about them follows. Invalid specs (a nil Prober, a bad Timing, a Prober
 // whose Validate fails, a duplicate Target) make Set change nothing and
 // return every error.
 func (p *Pool) Set(specs []Spec) error {
