@@ -69,6 +69,9 @@ bgp {
     vips                 = ["`+vip+`"]
     track_virtual_server = ["web"]
   }
+  announce "v6" {
+    vips = ["2001:db8::90"]
+  }
 }
 `), 0o644))
 
@@ -130,19 +133,21 @@ bgp {
 	assert.Equal(t, "dummy", typ)
 	assert.Equal(t, "lvsctl vip_interface", alias)
 	assert.Contains(t, addrs, vip+"/32")
+	assert.Contains(t, addrs, "2001:db8::90/128", "an IPv6 VIP as a /128 (no DAD)")
 	assert.Equal(t, "1", sloppy())
 	st := status()
 	assert.True(t, st.BGP.SloppyTCP)
-	assert.Equal(t, uint64(1), st.BGP.Announces["load"])
+	assert.Equal(t, uint64(2), st.BGP.Announces["load"], "both VIPs")
 	assert.Zero(t, st.BGP.Withdraws["settling"], "never announced before the first check round")
 
 	stopBackend()
 	waitUntil(t, 5*time.Second, "withdrawn on quorum loss", func() bool {
 		b := status().BGP
-		return len(b.Announced) == 0 && b.Withdraws["quorum"] == 1
+		return !slices.Contains(b.Announced, vip+"/32") && b.Withdraws["quorum"] == 1
 	})
 	_, _, addrs = link()
 	assert.Contains(t, addrs, vip+"/32", "the VIP stays on the link while withdrawn")
+	assert.Equal(t, []string{"2001:db8::90/128"}, status().BGP.Announced, "the untracked announce is not affected")
 
 	d.signal(t, syscall.SIGTERM)
 	require.NoError(t, d.wait(t))
