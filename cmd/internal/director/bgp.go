@@ -379,6 +379,8 @@ func (a *Announcer) Run(ctx context.Context, cfg *lvshcl.Config, reload <-chan *
 			return
 		}
 		a.announced(cur, want, held)
+		vips.prune(cur) // VIPs removed by a reload: withdrawn now
+		a.setVIPs(vips)
 		if vips.err != "" && retry == nil {
 			retry = a.o.After(a.o.Retry)
 		}

@@ -112,6 +112,15 @@ type orderedSpeaker struct {
 	ev *events
 }
 
+func (s orderedSpeaker) SetAnnounced(ctx context.Context, want []bgp.Announcement) error {
+	var ps []string
+	for _, a := range want {
+		ps = append(ps, a.Prefix.String())
+	}
+	s.ev.add("set [" + strings.Join(ps, " ") + "]")
+	return s.fakeSpeaker.SetAnnounced(ctx, want)
+}
+
 func (s orderedSpeaker) Stop(ctx context.Context) error {
 	s.ev.add("speaker stop (withdraw, drain, close)")
 	return s.fakeSpeaker.Stop(ctx)
@@ -348,6 +357,26 @@ func TestDirectorBGPStopOrder(t *testing.T) {
 	assert.Equal(t, uint64(1), r.d.Status().BGP.Withdraws[WithdrawStop])
 }
 
+// TestDirectorBGPVIPRemoved: a VIP a reload removes is withdrawn before
+// it leaves the link.
+func TestDirectorBGPVIPRemoved(t *testing.T) {
+	cfg := webBGP()
+	cfg.BGP.Announces = append(cfg.BGP.Announces, lvshcl.BGPAnnounce{Name: "extra", VIPs: vips("192.0.2.11")})
+	r := startBGPRig(t, cfg)
+	s := recv(t, r.ss.made, "speaker")
+	r.dm.setChecked(true)
+	waitSet(t, s, "announce both", hosts("192.0.2.10", "192.0.2.11"))
+	r.reload <- webBGP()
+	waitSet(t, s, "withdraw the removed one", hosts("192.0.2.10"))
+	eventually(t, "off the link", func() bool { return !r.link.has("192.0.2.11/32") })
+	got := r.ev.get()
+	withdrawn := slices.Index(got, "set [192.0.2.10/32]")
+	removed := slices.Index(got, "del 192.0.2.11/32 from lvsctl0")
+	require.GreaterOrEqual(t, withdrawn, 0, "%q", got)
+	assert.Less(t, withdrawn, removed, "withdrawn first: %q", got)
+	assert.Equal(t, uint64(1), r.d.Status().BGP.Withdraws[WithdrawConfig])
+}
+
 // TestAnnouncerReconfigure: a speaker that reconfigures by difference is
 // given a changed neighbor (no restart: no withdrawal); one whose
 // SetConfig fails is restarted.
@@ -433,6 +462,8 @@ func TestVIPSet(t *testing.T) {
 	v := &vipSet{link: l, log: discard(), addrs: map[netip.Prefix]bool{}}
 	v.apply(cfg("lo", "192.0.2.1", "2001:db8::1"))
 	v.apply(cfg("lo", "192.0.2.1"))
+	assert.True(t, l.has("2001:db8::1/128"), "a VIP removed by a reload stays until withdrawn")
+	v.prune(cfg("lo", "192.0.2.1"))
 	v.apply(cfg("lvsctl0", "192.0.2.1"))
 	v.clear()
 	assert.Equal(t, []string{

@@ -12,8 +12,8 @@ import (
 // for IPVS (on LOCAL_IN) to see the traffic the routers send it.
 //
 // The choice: every VIP of every announce block is on the link from the
-// load of its configuration until the block goes (reload) or the daemon
-// stops (after the drain), announced or not. A withdrawal stops new flows
+// load of its configuration until the block goes (a reload: right after
+// the withdrawal) or the daemon stops (after the drain), announced or not. A withdrawal stops new flows
 // from being routed here, but the flows the routers already hash here keep
 // coming for a while (a drain, a router's convergence, a flap), and IPVS
 // must still forward them; an address that came and went with the
@@ -58,21 +58,27 @@ type vipSet struct {
 // hostPrefix is vip as a /32 or /128.
 func hostPrefix(vip netip.Addr) netip.Prefix { return netip.PrefixFrom(vip, vip.BitLen()) }
 
-// apply puts cfg's VIPs on cfg's vip_interface and takes off those no
-// longer configured (from the previous link, if it changed).
-func (v *vipSet) apply(cfg *lvshcl.BGP) {
+// wanted is the VIPs of cfg's announce blocks.
+func wanted(cfg *lvshcl.BGP) map[netip.Prefix]bool {
 	want := map[netip.Prefix]bool{}
-	name := ""
 	if cfg != nil {
-		name = cfg.VIPInterface
 		for _, an := range cfg.Announces {
 			for _, vip := range an.VIPs {
 				want[hostPrefix(vip)] = true
 			}
 		}
 	}
-	if len(want) == 0 {
-		name = "" // nothing to hold: no link either
+	return want
+}
+
+// apply puts cfg's VIPs on cfg's vip_interface (moving them all if the
+// link changed). VIPs no longer configured stay until prune, which the
+// announcer calls once they are withdrawn.
+func (v *vipSet) apply(cfg *lvshcl.BGP) {
+	want := wanted(cfg)
+	name := ""
+	if cfg != nil && len(want) > 0 {
+		name = cfg.VIPInterface
 	}
 	if v.name != "" && v.name != name {
 		v.clear()
@@ -105,15 +111,21 @@ func (v *vipSet) apply(cfg *lvshcl.BGP) {
 		v.addrs[p] = true
 		v.log.Info("bgp: VIP on vip_interface", "vip_interface", name, "vip", p)
 	}
+}
+
+// prune takes off the link the VIPs cfg no longer has (withdrawn by then).
+func (v *vipSet) prune(cfg *lvshcl.BGP) {
+	want := wanted(cfg)
 	for p := range v.addrs {
 		if want[p] {
 			continue
 		}
-		if err := v.link.DelAddr(name, p); err != nil {
-			v.log.Warn("bgp: cannot take a VIP off vip_interface", "vip_interface", name, "vip", p, "error", err)
+		if err := v.link.DelAddr(v.name, p); err != nil {
+			v.log.Warn("bgp: cannot take a VIP off vip_interface", "vip_interface", v.name, "vip", p, "error", err)
 			continue
 		}
 		delete(v.addrs, p)
+		v.log.Info("bgp: VIP off vip_interface (removed from the configuration, withdrawn)", "vip_interface", v.name, "vip", p)
 	}
 }
 
