@@ -227,17 +227,19 @@ func connectDone(fd int) (bool, error) {
 	}
 }
 
-// connect is unix.Connect without its allocations (the unix.Sockaddr).
+// connect is unix.Connect without its allocations (the unix.Sockaddr),
+// and without the runtime's syscall bookkeeping: the socket is
+// non-blocking, so connect does not block.
 func connect(fd int, ap netip.AddrPort) error {
 	var e unix.Errno
 	if a := ap.Addr(); a.Is4() {
 		sa := unix.RawSockaddrInet4{Family: unix.AF_INET, Addr: a.As4()}
 		binary.BigEndian.PutUint16((*[2]byte)(unsafe.Pointer(&sa.Port))[:], ap.Port())
-		_, _, e = unix.Syscall(unix.SYS_CONNECT, uintptr(fd), uintptr(unsafe.Pointer(&sa)), unix.SizeofSockaddrInet4)
+		_, _, e = unix.RawSyscall(unix.SYS_CONNECT, uintptr(fd), uintptr(unsafe.Pointer(&sa)), unix.SizeofSockaddrInet4)
 	} else {
 		sa := unix.RawSockaddrInet6{Family: unix.AF_INET6, Addr: a.As16()}
 		binary.BigEndian.PutUint16((*[2]byte)(unsafe.Pointer(&sa.Port))[:], ap.Port())
-		_, _, e = unix.Syscall(unix.SYS_CONNECT, uintptr(fd), uintptr(unsafe.Pointer(&sa)), unix.SizeofSockaddrInet6)
+		_, _, e = unix.RawSyscall(unix.SYS_CONNECT, uintptr(fd), uintptr(unsafe.Pointer(&sa)), unix.SizeofSockaddrInet6)
 	}
 	if e != 0 {
 		return e

@@ -213,15 +213,14 @@ func TestHTTPHostAndVersion(t *testing.T) {
 }
 
 func TestHTTPBindTo(t *testing.T) {
-	var remote string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { remote = r.RemoteAddr }))
+	remotes := make(chan string, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { remotes <- r.RemoteAddr }))
 	defer srv.Close()
 	p := &checker.HTTP{BindTo: netip.MustParseAddr("127.0.0.7"), URLs: []checker.URL{{Path: "/"}}}
 	for path, probe := range probePaths {
-		remote = ""
 		r := probe(p, checker.Target{Addr: addrOf(srv)})
 		require.True(t, r.Up, r.Reason)
-		host, _, _ := net.SplitHostPort(remote)
+		host, _, _ := net.SplitHostPort(<-remotes)
 		assert.Equal(t, "127.0.0.7", host, path)
 	}
 }
@@ -240,16 +239,15 @@ func TestHTTPIPv6(t *testing.T) {
 	if err != nil {
 		t.Skipf("no ::1 here: %v", err)
 	}
-	var host string
-	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { host = r.Host })}}
+	hosts := make(chan string, 1)
+	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hosts <- r.Host })}}
 	srv.Start()
 	defer srv.Close()
 	tg := checker.Target{Addr: ln.Addr().(*net.TCPAddr).AddrPort()}
 	for path, probe := range probePaths {
-		host = ""
 		r := probe(&checker.HTTP{URLs: []checker.URL{{Path: "/"}}}, tg)
 		assert.True(t, r.Up, r.Reason)
-		assert.Equal(t, tg.Addr.String(), host, path)
+		assert.Equal(t, tg.Addr.String(), <-hosts, path)
 	}
 }
 
