@@ -477,9 +477,12 @@ func TestVIPSet(t *testing.T) {
 	ev2 := &events{}
 	l2 := newFakeVIPLink(ev2, "lo")
 	l2.failAdd = errors.New("permission denied")
-	v2 := &vipSet{link: l2, log: discard(), addrs: map[netip.Prefix]bool{}}
+	var logs syncBuf
+	v2 := &vipSet{link: l2, log: slog.New(slog.NewTextHandler(&logs, nil)), addrs: map[netip.Prefix]bool{}}
 	v2.apply(cfg("lo", "192.0.2.1"))
 	assert.Contains(t, v2.err, "permission denied")
+	v2.apply(cfg("lo", "192.0.2.1")) // the retry a second later
+	assert.Equal(t, 1, strings.Count(logs.String(), "cannot put a VIP"), "logged once, not every second:\n%s", logs.String())
 	l2.failAdd = nil
 	v2.apply(cfg("lo", "192.0.2.1"))
 	assert.Empty(t, v2.err)

@@ -53,6 +53,17 @@ type vipSet struct {
 	created bool
 	addrs   map[netip.Prefix]bool
 	err     string // the last failure, retried; "" when all is in place
+	logged  string // the failure last logged: a retry failing alike is not
+}
+
+// failed records a failure, logged once until it changes or heals.
+func (v *vipSet) failed(msg string, err error, args ...any) {
+	v.err = err.Error()
+	if v.logged == v.err {
+		return
+	}
+	v.logged = v.err
+	v.log.Error(msg, append(args, "error", err, "retry", "every second")...)
 }
 
 // hostPrefix is vip as a /32 or /128.
@@ -90,8 +101,7 @@ func (v *vipSet) apply(cfg *lvshcl.BGP) {
 	if v.name == "" {
 		created, err := v.link.Ensure(name)
 		if err != nil {
-			v.err = err.Error()
-			v.log.Error("bgp: cannot set up vip_interface; nothing is announced until it works", "vip_interface", name, "error", err)
+			v.failed("bgp: cannot set up vip_interface; nothing is announced until it works", err, "vip_interface", name)
 			return
 		}
 		v.name, v.created = name, created
@@ -104,12 +114,15 @@ func (v *vipSet) apply(cfg *lvshcl.BGP) {
 			continue
 		}
 		if err := v.link.AddAddr(name, p); err != nil {
-			v.err = err.Error()
-			v.log.Error("bgp: cannot put a VIP on vip_interface; nothing is announced until it works", "vip_interface", name, "vip", p, "error", err)
+			v.failed("bgp: cannot put a VIP on vip_interface; nothing is announced until it works", err, "vip_interface", name, "vip", p)
 			continue
 		}
 		v.addrs[p] = true
 		v.log.Info("bgp: VIP on vip_interface", "vip_interface", name, "vip", p)
+	}
+	if v.err == "" && v.logged != "" {
+		v.logged = ""
+		v.log.Info("bgp: vip_interface ready again", "vip_interface", name)
 	}
 }
 
