@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -284,4 +285,20 @@ func FuzzBlockCache(f *testing.F) {
 		i := int(at) % (len(src) + 1)
 		sameParse(t, cache, insertAt(src, i, string(insert)), "fuzz.hcl")
 	})
+}
+
+// TestExprValueFastPath: the literal shortcut gives what evaluating the
+// template gives.
+func TestExprValueFastPath(t *testing.T) {
+	for _, src := range []string{`"a"`, `""`, `"é e\u0301 ✓"`, `"a\nb\"c"`, `"$${x}"`, `"%%{x}"`, `"${"x"}"`, `"a${1}b"`, `"%{if true}x%{endif}"`, `1`, `true`, `null`, `["a"]`, `"${null}"`} {
+		t.Run(src, func(t *testing.T) {
+			expr, diags := hclsyntax.ParseExpression([]byte(src), "x.hcl", hcl.InitialPos)
+			require.False(t, diags.HasErrors(), diags.Error())
+			want, wantDiags := expr.Value(nil)
+			got, gotDiags := exprValue(expr)
+			assert.Equal(t, wantDiags.Error(), gotDiags.Error())
+			assert.True(t, want.RawEquals(got), "%#v != %#v", want, got)
+			assert.Equal(t, want, got)
+		})
+	}
 }

@@ -427,7 +427,7 @@ func decode[T any](d *decoder, a *hcl.Attribute, ty cty.Type, get func(cty.Value
 		return nil
 	}
 	out := &attr[T]{Name: a.Name, Range: a.Range, Value: a.Expr.Range()}
-	v, diags := a.Expr.Value(nil)
+	v, diags := exprValue(a.Expr)
 	d.diags = append(d.diags, diags...)
 	if diags.HasErrors() {
 		out.Bad = true
@@ -452,6 +452,19 @@ func decode[T any](d *decoder, a *hcl.Attribute, ty cty.Type, get func(cty.Value
 	}
 	out.Val = get(v)
 	return out
+}
+
+// exprValue is expr.Value(nil). A quoted string without template
+// sequences, most of what a table is written with, is its literal: the
+// template evaluation (a buffer, a set of marks, a new string value and
+// its refinements) would give the same value.
+func exprValue(expr hcl.Expression) (cty.Value, hcl.Diagnostics) {
+	if te, ok := expr.(*hclsyntax.TemplateExpr); ok && len(te.Parts) == 1 {
+		if lit, ok := te.Parts[0].(*hclsyntax.LiteralValueExpr); ok && lit.Val.Type() == cty.String && lit.Val.IsKnown() && !lit.Val.IsNull() && !lit.Val.IsMarked() {
+			return lit.Val, nil
+		}
+	}
+	return expr.Value(nil)
 }
 
 func decodeString(d *decoder, a *hcl.Attribute) *attr[string] {
