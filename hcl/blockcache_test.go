@@ -302,3 +302,45 @@ func TestExprValueFastPath(t *testing.T) {
 		})
 	}
 }
+
+// TestSyntaxContent compares syntaxContent with hcl's Content for every
+// body of every test file, against every schema decode.go uses: where it
+// answers, hcl finds nothing wrong (but the check labels content drops)
+// and returns the same content.
+func TestSyntaxContent(t *testing.T) {
+	withCheck := func(s *hcl.BodySchema) *hcl.BodySchema {
+		c := *s
+		c.Blocks = append(append([]hcl.BlockHeaderSchema(nil), s.Blocks...), hcl.BlockHeaderSchema{Type: blockCheck})
+		return &c
+	}
+	schemas := []*hcl.BodySchema{fileSchema, withCheck(serviceSchema), withCheck(realSchema), sorrySchema, tunnelSchema, withCheck(&hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "path", Required: true}}})}
+	files := blockCacheFiles(t)
+	files["imported"] = importedTable(20)
+	answered := 0
+	for name, src := range files {
+		f, diags := hclsyntax.ParseConfig(src, name, hcl.InitialPos)
+		if diags.HasErrors() {
+			continue
+		}
+		var walk func(b *hclsyntax.Body)
+		walk = func(b *hclsyntax.Body) {
+			for _, schema := range schemas {
+				got, ok := syntaxContent(b, schema)
+				if !ok {
+					continue
+				}
+				answered++
+				want, diags := b.Content(schema)
+				for _, d := range diags {
+					require.Equal(t, "Extraneous label for check", d.Summary, "%s: %s", name, d.Error())
+				}
+				require.Equal(t, want, got, name)
+			}
+			for _, blk := range b.Blocks {
+				walk(blk.Body)
+			}
+		}
+		walk(f.Body.(*hclsyntax.Body))
+	}
+	assert.Greater(t, answered, 500)
+}

@@ -381,9 +381,19 @@ func (d *decoder) tunnel(b *hcl.Block, prev *tunnelSyntax) *tunnelSyntax {
 func (d *decoder) content(body hcl.Body, schema *hcl.BodySchema) (*hcl.BodyContent, []*checkSyntax) {
 	withCheck := *schema
 	withCheck.Blocks = append(append([]hcl.BlockHeaderSchema(nil), schema.Blocks...), hcl.BlockHeaderSchema{Type: blockCheck})
+	var checks []*checkSyntax
+	if sb, ok := body.(*hclsyntax.Body); ok {
+		if content, ok := syntaxContent(sb, &withCheck); ok {
+			for _, b := range sb.Blocks {
+				if b.Type == blockCheck {
+					checks = append(checks, d.check(b))
+				}
+			}
+			return content, checks
+		}
+	}
 	content, diags := body.Content(&withCheck)
 
-	var checks []*checkSyntax
 	if sb, ok := body.(*hclsyntax.Body); ok {
 		header := func(r *hcl.Range) bool {
 			for _, b := range sb.Blocks {
@@ -410,6 +420,42 @@ func (d *decoder) content(body hcl.Body, schema *hcl.BodySchema) (*hcl.BodyConte
 		}
 	}
 	return content, checks
+}
+
+// syntaxContent is body.Content(schema) for a body that hcl would find
+// nothing wrong with (every attribute and block type in the schema, the
+// required attributes there, every block with its labels), without the
+// bookkeeping hcl's Content allocates to find what is wrong; false, and
+// nothing, for any other body. A check block with labels is left out
+// without a diagnostic: content drops hcl's for it anyway.
+func syntaxContent(body *hclsyntax.Body, schema *hcl.BodySchema) (*hcl.BodyContent, bool) {
+	for name := range body.Attributes {
+		if !slices.ContainsFunc(schema.Attributes, func(a hcl.AttributeSchema) bool { return a.Name == name }) {
+			return nil, false
+		}
+	}
+	for _, a := range schema.Attributes {
+		if _, ok := body.Attributes[a.Name]; a.Required && !ok {
+			return nil, false
+		}
+	}
+	content := &hcl.BodyContent{Attributes: make(hcl.Attributes, len(body.Attributes)), MissingItemRange: body.MissingItemRange()}
+	for name, a := range body.Attributes {
+		content.Attributes[name] = a.AsHCLAttribute()
+	}
+	for _, b := range body.Blocks {
+		i := slices.IndexFunc(schema.Blocks, func(s hcl.BlockHeaderSchema) bool { return s.Type == b.Type })
+		switch {
+		case i < 0:
+			return nil, false
+		case b.Type == blockCheck && len(b.Labels) > 0:
+			continue
+		case len(b.Labels) != len(schema.Blocks[i].LabelNames):
+			return nil, false
+		}
+		content.Blocks = append(content.Blocks, b.AsHCLBlock())
+	}
+	return content, true
 }
 
 // tail returns all but the first of s.
