@@ -314,6 +314,9 @@ func TestSyntaxContent(t *testing.T) {
 		return &c
 	}
 	schemas := []*hcl.BodySchema{fileSchema, withCheck(serviceSchema), withCheck(realSchema), sorrySchema, tunnelSchema, withCheck(&hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "path", Required: true}}})}
+	for _, kind := range []string{"tcp", "http", "https", "exec", "mysql", "udp", "dns", "smtp", "ping", "file", "bfd"} {
+		schemas = append(schemas, checkSchema(kind))
+	}
 	files := blockCacheFiles(t)
 	files["imported"] = importedTable(20)
 	answered := 0

@@ -248,7 +248,11 @@ func (d *decoder) check(b *hclsyntax.Block) *checkSyntax {
 	}
 	errs := len(d.diags.Errs())
 	defer func() { c.Bad = len(d.diags.Errs()) > errs }()
-	content, diags := b.Body.Content(schema)
+	content, clean := syntaxContent(b.Body, schema) // decode.go
+	var diags hcl.Diagnostics
+	if !clean {
+		content, diags = b.Body.Content(schema)
+	}
 	for _, diag := range diags {
 		if diag.Subject == nil {
 			continue
