@@ -119,6 +119,9 @@ func (s *Speaker) Start(ctx context.Context) error {
 			return fmt.Errorf("bgp: watch peer events: %w", err)
 		}
 	}
+	if onBFD := s.cfg.OnBFD; onBFD != nil {
+		go s.pollBFD(wctx, srv, onBFD)
+	}
 	running := make(map[netip.Addr]peerSettings, len(s.cfg.Neighbors))
 	for _, n := range s.cfg.Neighbors {
 		ps := s.cfg.settings(n)
@@ -358,6 +361,12 @@ func (s *Speaker) Peers(ctx context.Context) ([]Peer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bgp: list neighbors: %w", err)
 	}
+	for addr, st := range bfdStates(ctx, srv) {
+		if p, ok := byAddr[addr]; ok {
+			p.BFD = st
+			byAddr[addr] = p
+		}
+	}
 	out := make([]Peer, 0, len(neighbors))
 	for _, n := range neighbors {
 		p, ok := byAddr[n.Address]
@@ -367,6 +376,67 @@ func (s *Speaker) Peers(ctx context.Context) ([]Peer, error) {
 		out = append(out, p)
 	}
 	return out, nil
+}
+
+// bfdStates reads the state of every BFD session GoBGP runs, by neighbor.
+func bfdStates(ctx context.Context, srv *server.BgpServer) map[netip.Addr]BFDState {
+	out := map[netip.Addr]BFDState{}
+	srv.ListBfdPeer(ctx, func(addr string, st *api.BfdPeerState) {
+		a, err := netip.ParseAddr(addr)
+		if err != nil {
+			return
+		}
+		out[a] = bfdState(st.GetSessionState())
+	})
+	return out
+}
+
+func bfdState(st api.BfdSessionState) BFDState {
+	switch st {
+	case api.BfdSessionState_BFD_SESSION_STATE_ADMIN_DOWN:
+		return BFDAdminDown
+	case api.BfdSessionState_BFD_SESSION_STATE_INIT:
+		return BFDInit
+	case api.BfdSessionState_BFD_SESSION_STATE_UP:
+		return BFDUp
+	}
+	return BFDDown // a session GoBGP runs, in no other state
+}
+
+// pollBFD reports each change of a BFD session's state to on (GoBGP has
+// no BFD events), every Config.BFDPoll until ctx ends. A session that
+// disappears (its neighbor deleted, or its bfd block removed) is reported
+// as BFDOff.
+func (s *Speaker) pollBFD(ctx context.Context, srv *server.BgpServer, on func(BFDEvent)) {
+	every := s.cfg.BFDPoll
+	if every <= 0 {
+		every = 200 * time.Millisecond
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	last := map[netip.Addr]BFDState{}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			cur := bfdStates(ctx, srv)
+			if ctx.Err() != nil {
+				return
+			}
+			for a, st := range cur {
+				if last[a] != st {
+					on(BFDEvent{Name: s.name(a), Address: a, State: st, Time: now})
+				}
+			}
+			for a := range last {
+				if _, ok := cur[a]; !ok {
+					on(BFDEvent{Name: s.name(a), Address: a, State: BFDOff, Time: now})
+				}
+			}
+			last = cur
+		}
+	}
 }
 
 // Stop withdraws every announced prefix, waits the drain time (or until ctx
@@ -431,7 +501,7 @@ func (s *Speaker) SetConfig(ctx context.Context, next Config) error {
 	if s.stopped {
 		return errors.New("bgp: speaker stopped")
 	}
-	next.Logger, next.OnPeer = s.cfg.Logger, s.cfg.OnPeer
+	next.Logger, next.OnPeer, next.OnBFD, next.BFDPoll = s.cfg.Logger, s.cfg.OnPeer, s.cfg.OnBFD, s.cfg.BFDPoll
 	if s.srv == nil {
 		s.cfg = next
 		s.setNames(next.Neighbors)

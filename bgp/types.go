@@ -30,6 +30,12 @@ type Config struct {
 	// OnPeer, if set, receives every session state transition. It is called
 	// from GoBGP's event goroutine and must not block.
 	OnPeer func(PeerEvent)
+	// OnBFD, if set, receives every change of a neighbor's BFD session
+	// state, seen by polling GoBGP every BFDPoll (GoBGP sends no event for
+	// BFD). It is called from the speaker's poller and must not block.
+	OnBFD func(BFDEvent)
+	// BFDPoll is how often OnBFD's poller reads the BFD states (0: 200 ms).
+	BFDPoll time.Duration
 }
 
 // Neighbor is one BGP session.
@@ -106,6 +112,44 @@ type Peer struct {
 	State   SessionState
 	// Reason is why the session last went down, empty if it never did.
 	Reason string
+	// BFD is the state of the neighbor's BFD session (BFDOff without a bfd
+	// block). Peers fills it; a PeerEvent leaves it BFDOff (see OnBFD).
+	BFD BFDState
+}
+
+// BFDState is the local state of a BFD session (RFC 5880), as GoBGP
+// reports it.
+type BFDState int
+
+// The BFD session states; BFDOff: the neighbor has no BFD session.
+const (
+	BFDOff BFDState = iota
+	BFDAdminDown
+	BFDDown
+	BFDInit
+	BFDUp
+)
+
+func (s BFDState) String() string {
+	switch s {
+	case BFDAdminDown:
+		return "admindown"
+	case BFDDown:
+		return "down"
+	case BFDInit:
+		return "init"
+	case BFDUp:
+		return "up"
+	}
+	return ""
+}
+
+// BFDEvent is a change of a neighbor's BFD session state.
+type BFDEvent struct {
+	Name    string
+	Address netip.Addr
+	State   BFDState
+	Time    time.Time
 }
 
 // PeerEvent is a session state transition.

@@ -414,6 +414,12 @@ func TestBGPRunBirdBFD(t *testing.T) {
 		return strings.Count(birdc(sock, "show", "bfd", "sessions"), " Up ") == 2
 	})
 	t.Logf("bird, BFD: both BFD sessions up in bird after the FIB had both next hops: %v", took.Round(time.Millisecond))
+	for _, d := range rl.dirs {
+		took := waitUntil(t, 3*time.Second, d.name+"'s lvsctl status shows BFD up", func() bool {
+			return rl.status(t, d).BGP.Neighbors[0].BFD == "up"
+		})
+		t.Logf("bird, BFD: %s's lvsctl status shows BFD up after bird did: %v", d.name, took.Round(time.Millisecond))
+	}
 
 	ns := rl.l.NSName("r")
 	nft := func(cmd string) {
@@ -426,10 +432,19 @@ func TestBGPRunBirdBFD(t *testing.T) {
 	took = waitUntil(t, time.Second, "d1's next hop removed by BFD", rl.fibIs(t, rl.hops(1)))
 	t.Logf("bird, BFD: d1 cut off at the router: its next hop left the FIB after: %v", took.Round(time.Millisecond))
 	assert.NotContains(t, birdc(sock, "show", "protocols", "d1"), "Established", "bird's session d1 went down with BFD")
+	// The router now sends BFD Down to d1, whose session leaves up too.
+	d1 := rl.dirs[0]
+	took = waitUntil(t, 2*time.Second, "d1's lvsctl status shows BFD not up", func() bool {
+		return rl.status(t, d1).BGP.Neighbors[0].BFD != "up"
+	})
+	t.Logf("bird, BFD: d1's lvsctl status shows BFD %q after: %v", rl.status(t, d1).BGP.Neighbors[0].BFD, took.Round(time.Millisecond))
 
 	nft("delete table inet lvcut")
 	took = waitUntil(t, 10*time.Second, "d1 rejoins once the cut is lifted", rl.fibIs(t, rl.hops(0, 1)))
 	t.Logf("bird, BFD: cut lifted: d1's next hop back in the FIB after: %v", took.Round(time.Millisecond))
+	waitUntil(t, 5*time.Second, "d1's lvsctl status shows BFD up again", func() bool {
+		return rl.status(t, d1).BGP.Neighbors[0].BFD == "up"
+	})
 }
 
 // TestBGPRunBirdIPv6: IPv6 VIPs announced over IPv6 sessions; the router's

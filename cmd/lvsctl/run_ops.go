@@ -469,7 +469,8 @@ func bgpStatus(b director.BGPStatus) *statusapi.BGP {
 	}
 	for _, n := range b.Neighbors {
 		out.Neighbors = append(out.Neighbors, statusapi.BGPNeighbor{Name: n.Name, Address: n.Address.String(), ASN: n.ASN,
-			State: n.State.String(), Since: n.Since, Reason: n.Reason, Established: n.Established})
+			State: n.State.String(), Since: n.Since, Reason: n.Reason, Established: n.Established,
+			BFD: n.BFD.String(), BFDSince: n.BFDSince})
 	}
 	for _, p := range b.Announced {
 		out.Announced = append(out.Announced, p.String())

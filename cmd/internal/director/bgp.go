@@ -293,6 +293,7 @@ func (a *Announcer) Run(ctx context.Context, cfg *lvshcl.Config, reload <-chan *
 	withSpeakerHooks := func(c bgp.Config) bgp.Config {
 		c.Logger = a.log
 		c.OnPeer = a.onPeer
+		c.OnBFD = a.onBFD
 		return c
 	}
 	apply := func(c *lvshcl.Config) {

@@ -49,6 +49,12 @@ type BGPNeighborStatus struct {
 	Reason string
 	// Established counts the sessions established since the daemon started.
 	Established uint64
+	// BFD is the neighbor's BFD session state (bgp.BFDOff without a bfd
+	// block); BFDSince when it entered it; BFDDowns counts its transitions
+	// from up to another state.
+	BFD      bgp.BFDState
+	BFDSince time.Time
+	BFDDowns uint64
 }
 
 // bgpState is what Status reports; under Announcer.mu.
@@ -127,6 +133,12 @@ func (a *Announcer) setNeighbors(ns []bgp.Neighbor) {
 			p = &BGPNeighborStatus{Address: n.Address, State: bgp.StateIdle}
 		}
 		p.Name, p.ASN = n.Name, n.ASN
+		switch {
+		case n.BFD == nil:
+			p.BFD, p.BFDSince = bgp.BFDOff, time.Time{}
+		case p.BFD == bgp.BFDOff:
+			p.BFD, p.BFDSince = bgp.BFDDown, time.Time{} // not up until the poller says so
+		}
 		peers[n.Address] = p
 		a.st.order = append(a.st.order, n.Address)
 	}
@@ -140,6 +152,12 @@ func (a *Announcer) peersClosed() {
 	for _, p := range a.st.peers {
 		if p.State != bgp.StateIdle {
 			p.State, p.Since = bgp.StateIdle, time.Now()
+		}
+		if p.BFD != bgp.BFDOff && p.BFD != bgp.BFDDown {
+			if p.BFD == bgp.BFDUp {
+				p.BFDDowns++
+			}
+			p.BFD, p.BFDSince = bgp.BFDDown, time.Now()
 		}
 	}
 }
@@ -163,6 +181,21 @@ func (a *Announcer) onPeer(ev bgp.PeerEvent) {
 		p.Reason = ev.Reason
 	}
 	a.log.Info("bgp: neighbor session", "neighbor", p.Name, "address", p.Address, "state", ev.State.String(), "reason", ev.Reason)
+}
+
+// onBFD is the speakers' bgp.Config.OnBFD.
+func (a *Announcer) onBFD(ev bgp.BFDEvent) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	p := a.st.peers[ev.Address]
+	if p == nil || p.BFD == ev.State {
+		return
+	}
+	if p.BFD == bgp.BFDUp {
+		p.BFDDowns++
+	}
+	p.BFD, p.BFDSince = ev.State, ev.Time
+	a.log.Info("bgp: neighbor BFD session", "neighbor", p.Name, "address", p.Address, "bfd", ev.State.String())
 }
 
 // announced records a successful convergence of cfg to want, with the

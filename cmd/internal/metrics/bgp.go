@@ -23,13 +23,15 @@ var (
 	bgpState       = desc("lvsctl_bgp_neighbor_state", "The BGP session's FSM state, one series per state with value 1 for the current one.", bgpNeighborLabels, "state")
 	bgpUp          = desc("lvsctl_bgp_neighbor_up", "1 while the BGP session is established.", bgpNeighborLabels)
 	bgpEstablished = desc("lvsctl_bgp_neighbor_established_total", "Times the BGP session was established.", bgpNeighborLabels)
+	bgpBFDUp       = desc("lvsctl_bgp_neighbor_bfd_up", "1 while the neighbor's BFD session is up; only for neighbors with a bfd block.", bgpNeighborLabels)
+	bgpBFDDowns    = desc("lvsctl_bgp_neighbor_bfd_down_total", "Times the neighbor's BFD session left the up state; only for neighbors with a bfd block.", bgpNeighborLabels)
 	bgpAnnounced   = desc("lvsctl_bgp_prefix_announced", "1 while the VIP is announced, 0 while it is withheld (on vip_interface, not announced).", nil, "prefix")
 	bgpAnnounces   = desc("lvsctl_bgp_announcements_total", "Prefixes announced, by reason: load (first since the speaker started), recovered (after a withdrawal).", nil, "reason")
 	bgpWithdraws   = desc("lvsctl_bgp_withdrawals_total", "Prefixes withdrawn, by reason: settling, quorum, interface, script, vip_interface, config, restart, stop.", nil, "reason")
 	bgpSloppy      = desc("lvsctl_bgp_sloppy", "1 while lvsctl holds net.ipv4.vs.sloppy_<protocol> at 1.", nil, "protocol")
 )
 
-var bgpDescs = []*prometheus.Desc{bgpRunning, bgpState, bgpUp, bgpEstablished, bgpAnnounced, bgpAnnounces, bgpWithdraws, bgpSloppy}
+var bgpDescs = []*prometheus.Desc{bgpRunning, bgpState, bgpUp, bgpEstablished, bgpBFDUp, bgpBFDDowns, bgpAnnounced, bgpAnnounces, bgpWithdraws, bgpSloppy}
 
 var (
 	bgpAnnounceReasons = []string{director.AnnounceLoad, director.AnnounceRecovered}
@@ -49,6 +51,10 @@ func collectBGP(ch chan<- prometheus.Metric, b director.BGPStatus) {
 		}
 		ch <- gauge(bgpUp, boolf(n.State == bgp.StateEstablished), l...)
 		ch <- counter(bgpEstablished, float64(n.Established), l...)
+		if n.BFD != bgp.BFDOff {
+			ch <- gauge(bgpBFDUp, boolf(n.BFD == bgp.BFDUp), l...)
+			ch <- counter(bgpBFDDowns, float64(n.BFDDowns), l...)
+		}
 	}
 	prefixes := map[netip.Prefix]bool{}
 	for _, p := range b.VIPAddrs {

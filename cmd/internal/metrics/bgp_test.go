@@ -29,7 +29,7 @@ func bgpSample() director.BGPStatus {
 	return director.BGPStatus{
 		Configured: true, Running: true,
 		Neighbors: []director.BGPNeighborStatus{
-			{Name: "tor1", Address: netip.MustParseAddr("10.0.0.1"), ASN: 65000, State: bgp.StateEstablished, Established: 2},
+			{Name: "tor1", Address: netip.MustParseAddr("10.0.0.1"), ASN: 65000, State: bgp.StateEstablished, Established: 2, BFD: bgp.BFDUp, BFDDowns: 1},
 			{Name: "tor2", Address: netip.MustParseAddr("10.0.0.2"), ASN: 65000, State: bgp.StateActive},
 		},
 		Announced: []netip.Prefix{netip.MustParsePrefix("192.0.2.10/32")},
@@ -59,13 +59,20 @@ lvsctl_bgp_announcements_total{reason="recovered"} 1
 # TYPE lvsctl_bgp_neighbor_established_total counter
 lvsctl_bgp_neighbor_established_total{address="10.0.0.1",neighbor="tor1"} 2
 lvsctl_bgp_neighbor_established_total{address="10.0.0.2",neighbor="tor2"} 0
+# HELP lvsctl_bgp_neighbor_bfd_up 1 while the neighbor's BFD session is up; only for neighbors with a bfd block.
+# TYPE lvsctl_bgp_neighbor_bfd_up gauge
+lvsctl_bgp_neighbor_bfd_up{address="10.0.0.1",neighbor="tor1"} 1
+# HELP lvsctl_bgp_neighbor_bfd_down_total Times the neighbor's BFD session left the up state; only for neighbors with a bfd block.
+# TYPE lvsctl_bgp_neighbor_bfd_down_total counter
+lvsctl_bgp_neighbor_bfd_down_total{address="10.0.0.1",neighbor="tor1"} 1
 # HELP lvsctl_bgp_sloppy 1 while lvsctl holds net.ipv4.vs.sloppy_<protocol> at 1.
 # TYPE lvsctl_bgp_sloppy gauge
 lvsctl_bgp_sloppy{protocol="sctp"} 0
 lvsctl_bgp_sloppy{protocol="tcp"} 1
 `
 	require.NoError(t, testutil.CollectAndCompare(c, strings.NewReader(want),
-		"lvsctl_bgp_neighbor_up", "lvsctl_bgp_prefix_announced", "lvsctl_bgp_announcements_total", "lvsctl_bgp_neighbor_established_total", "lvsctl_bgp_sloppy"))
+		"lvsctl_bgp_neighbor_up", "lvsctl_bgp_prefix_announced", "lvsctl_bgp_announcements_total", "lvsctl_bgp_neighbor_established_total", "lvsctl_bgp_sloppy",
+		"lvsctl_bgp_neighbor_bfd_up", "lvsctl_bgp_neighbor_bfd_down_total"))
 	// Every reason is a series from the start, so that rate() sees the
 	// first withdrawal.
 	assert.Equal(t, 8, testutil.CollectAndCount(c, "lvsctl_bgp_withdrawals_total"))

@@ -77,6 +77,10 @@ type BGPNeighbor struct {
 	// Reason is why the session last changed state (GoBGP's words).
 	Reason      string `json:"reason,omitempty"`
 	Established uint64 `json:"established"`
+	// BFD is the neighbor's BFD session state: up, down, init, admindown;
+	// empty without a bfd block. BFDSince is when it entered it.
+	BFD      string    `json:"bfd,omitempty"`
+	BFDSince time.Time `json:"bfd_since,omitzero"`
 }
 
 // BGPWithheld is an announce block that is not announced.

@@ -153,7 +153,8 @@ func TestWriteBGP(t *testing.T) {
 	st.BGP = &BGP{
 		Running: true, VIPInterface: "lvsctl0", VIPs: []string{"192.0.2.10/32", "192.0.2.11/32"}, SloppyTCP: true,
 		Neighbors: []BGPNeighbor{
-			{Name: "tor1", Address: "10.0.0.1", ASN: 65000, State: "established", Since: st.Now.Add(-2 * time.Minute), Reason: "open-msg-negotiated"},
+			{Name: "tor1", Address: "10.0.0.1", ASN: 65000, State: "established", Since: st.Now.Add(-2 * time.Minute), Reason: "open-msg-negotiated",
+				BFD: "up", BFDSince: st.Now.Add(-time.Minute)},
 			{Name: "tor2", Address: "10.0.0.2", ASN: 65000, State: "active", Reason: "connection refused"},
 		},
 		Announced: []string{"192.0.2.10/32"},
@@ -165,7 +166,7 @@ func TestWriteBGP(t *testing.T) {
 	require.NoError(t, Write(&b, st))
 	want := `
 bgp: speaker running; vip_interface lvsctl0 (192.0.2.10/32, 192.0.2.11/32); sloppy_tcp on
-  neighbor "tor1"  10.0.0.1 AS 65000  established for 2m
+  neighbor "tor1"  10.0.0.1 AS 65000  established for 2m  bfd up for 1m
   neighbor "tor2"  10.0.0.2 AS 65000  active  (connection refused)
   announced: 192.0.2.10/32
   withheld: announce "api": virtual_server api: quorum lost

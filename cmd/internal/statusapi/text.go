@@ -141,7 +141,7 @@ func Write(w io.Writer, st Status) error {
 // writeBGP prints the announcer:
 //
 //	bgp: speaker running; vip_interface lvsctl0 (192.0.2.10/32); sloppy_tcp on
-//	  neighbor "tor1"  10.0.0.1 AS 65000  established for 2h1m
+//	  neighbor "tor1"  10.0.0.1 AS 65000  established for 2h1m  bfd up for 2h1m
 //	  announced: 192.0.2.10/32
 //	  withheld: announce "api": virtual_server api: quorum lost
 //	  announces: load 1, recovered 2; withdraws: quorum 2
@@ -175,6 +175,12 @@ func writeBGP(ew *errWriter, now time.Time, b *BGP) {
 		}
 		if n.Reason != "" && n.State != "established" {
 			ew.printf("  (%s)", oneLine(n.Reason))
+		}
+		if n.BFD != "" {
+			ew.printf("  bfd %s", n.BFD)
+			if !n.BFDSince.IsZero() {
+				ew.printf(" for %s", age(now, n.BFDSince))
+			}
 		}
 		ew.printf("\n")
 	}
