@@ -84,6 +84,7 @@ type ecmpLab struct {
 	dirs     []*ecmpDirector
 	backends []string
 	checks   map[int][]net.Listener // check port -> the backends' listeners
+	bird     *exec.Cmd
 }
 
 // ecmpDirectorConf renders a director's configuration with the first n
@@ -208,9 +209,12 @@ func newECMPLab(t *testing.T, sc ecmpScenario, backends, serving int) *ecmpLab {
 	bc.Stdout, bc.Stderr = birdOut, birdOut
 	// Started from a thread inside r's namespace, bird runs there.
 	require.NoError(t, l.Do("r", bc.Start))
+	e.bird = bc
 	t.Cleanup(func() {
-		_ = bc.Process.Kill()
-		_ = bc.Wait()
+		if bc.ProcessState == nil {
+			_ = bc.Process.Kill()
+			_ = bc.Wait()
+		}
 		if t.Failed() {
 			t.Logf("bird:\n%s", birdOut.String())
 		}
@@ -225,6 +229,21 @@ func newECMPLab(t *testing.T, sc ecmpScenario, backends, serving int) *ecmpLab {
 	took := waitUntil(t, 30*time.Second, "the router's ECMP route via both directors", e.hopsAre("10.71.1.2", "10.71.2.2"))
 	t.Logf("%s: both next hops in the router's FIB %v after the directors started", sc.prefix, took.Round(time.Millisecond))
 	return e
+}
+
+// close stops the directors and bird and deletes the namespaces, so that
+// the next lab has the guest's one CPU to itself (the cleanups registered
+// on t find them stopped and only print the logs).
+func (e *ecmpLab) close(t *testing.T) {
+	for _, d := range e.dirs {
+		if d.d != nil && d.d.cmd.ProcessState == nil {
+			_ = d.d.cmd.Process.Kill()
+			<-d.d.done
+		}
+	}
+	_ = e.bird.Process.Kill()
+	_ = e.bird.Wait()
+	assert.NoError(t, e.l.Close())
 }
 
 // sysctl reads /proc/sys/KEY in host.
@@ -604,6 +623,8 @@ func TestVMECMPDirectorLoss(t *testing.T) {
 		assert.LessOrEqual(t, res.broken, 1, "broken flows")
 	})
 
+	full.close(t)
+
 	// The control: the same without sloppy_tcp and without sync. The
 	// flows d1 carried reach d2 mid-connection, which IPVS does not
 	// schedule: d2's own stack resets them.
@@ -685,6 +706,8 @@ func TestVMECMPDirectorLoss(t *testing.T) {
 		assert.Contains(t, d1.d.logText(), `msg="quorum lost"`)
 	})
 
+	control.close(t)
+
 	// A 4th backend joins both directors (SIGHUP) while the flows run:
 	// mh maps about a quarter of the flows to it, but the directors keep
 	// the connections they have, and d2 has d1's from the sync daemons.
@@ -693,6 +716,8 @@ func TestVMECMPDirectorLoss(t *testing.T) {
 		res := grow.killDirector(t, 60, func([]*flow) { grow.addBackend(t) })
 		assert.LessOrEqual(t, res.broken, 1, "broken flows")
 	})
+
+	grow.close(t)
 
 	// Its control: the same with sloppy_tcp but without sync. A flow that
 	// moves to the other director is scheduled there anew, with 4 backends:
@@ -706,6 +731,7 @@ func TestVMECMPDirectorLoss(t *testing.T) {
 		res := growNoSync.killDirector(t, 60, func([]*flow) { growNoSync.addBackend(t) })
 		assert.Positive(t, res.broken, "flows remapped by mh break without sync")
 	})
+	growNoSync.close(t)
 }
 
 // addBackend adds be4 to both directors' configuration and reloads them
