@@ -366,31 +366,62 @@ func TestBGPRunFRRECMP(t *testing.T) {
 	rl.lifecycle(t, t, "frr")
 }
 
-// TestBGPRunBirdThreeDirectors: three directors, three next hops; one
-// failing its track_script leaves the other two, then the lifecycle.
+// TestBGPRunBirdThreeDirectors: three directors, three next hops. The
+// third runs a virtual_server (on the in-memory IPVS kernel, as
+// TestBGPRunBirdQuorum: the host has none) whose one backend answers a real
+// tcp check; its backend dying loses the quorum and its next hop, the
+// others stay. The second fails its track_script, then the lifecycle of
+// the first.
 func TestBGPRunBirdThreeDirectors(t *testing.T) {
 	bgpLabTools(t, "bird", "birdc")
 	rl := newRunLab(t, "lv3", 3, false, bgpRunVIP)
 	rl.startBird(t, runLabBirdConf(3, false, false))
 	rl.configure(t, false)
-	for _, d := range rl.dirs {
+	require.NoError(t, rl.l.AddHost("be"))
+	require.NoError(t, rl.l.Link("sw", "be", "", "be", "eth0", "10.88.0.50/24"))
+	require.NoError(t, rl.l.Enslave("sw", "be", "br0"))
+	stopBackend, err := rl.l.Serve("be", "10.88.0.50:80", nil)
+	require.NoError(t, err)
+	d3 := rl.dirs[2]
+	quorumConf := strings.Replace(fmt.Sprintf(bgpRunQuorumConf, bgpRunVIP, bgpRunVIP), `router_id     = "10.88.0.11"`, fmt.Sprintf("router_id     = %q", d3.addr), 1)
+	require.Contains(t, quorumConf, d3.addr)
+	require.NoError(t, os.WriteFile(d3.args[1], []byte(quorumConf), 0o644))
+	for _, d := range rl.dirs[:2] {
 		d.start(t)
 	}
+	d3.d = startFakeIPVSDaemon(t, d3.args...)
 	took := waitUntil(t, 10*time.Second, "three next hops", rl.fibIs(t, rl.hops(0, 1, 2)))
 	t.Logf("bird, 3 directors: start: three next hops in the FIB after the daemons started: %v", took.Round(time.Millisecond))
+
+	// d3's backend dies: connection refused at the next probe (delay_loop
+	// 0.2 s), quorum lost, d3 withdrawn; d1 and d2 stay.
+	stopBackend()
+	took = waitUntil(t, time.Second, "d3's next hop removed on quorum loss", rl.fibIs(t, rl.hops(0, 1)))
+	t.Logf("bird, 3 directors: quorum lost on d3: its next hop left the FIB after the backend died: %v", took.Round(time.Millisecond))
+	assert.Contains(t, d3.d.logText(), `msg="bgp: withdrawn" prefix=`+bgpRunVIP+`/32 reason=quorum`)
+	st := rl.status(t, d3)
+	assert.Equal(t, "established", st.BGP.Neighbors[0].State, "a withheld announce keeps the session")
+	assert.Equal(t, uint64(1), st.BGP.Withdraws["quorum"])
 
 	// The middle one fails its script: the ECMP route keeps the others.
 	d2 := rl.dirs[1]
 	require.NoError(t, os.Remove(d2.flag))
-	took = waitUntil(t, time.Second, "d2's next hop removed", rl.fibIs(t, rl.hops(0, 2)))
+	took = waitUntil(t, time.Second, "d2's next hop removed", rl.fibIs(t, rl.hops(0)))
 	t.Logf("bird, 3 directors: track_script failing on d2: its next hop left the FIB after: %v", took.Round(time.Millisecond))
-	st := rl.status(t, d2)
+	st = rl.status(t, d2)
 	require.Len(t, st.BGP.Withheld, 1)
 	assert.Equal(t, "web", st.BGP.Withheld[0].Announce)
 	assert.Equal(t, "established", st.BGP.Neighbors[0].State, "a withheld announce keeps the session")
 	require.NoError(t, os.WriteFile(d2.flag, nil, 0o644))
-	took = waitUntil(t, 10*time.Second, "d2's next hop back", rl.fibIs(t, rl.hops(0, 1, 2)))
-	t.Logf("bird, 3 directors: track_script passing on d2: three next hops again after: %v", took.Round(time.Millisecond))
+	took = waitUntil(t, 10*time.Second, "d2's next hop back", rl.fibIs(t, rl.hops(0, 1)))
+	t.Logf("bird, 3 directors: track_script passing on d2: its next hop back after: %v", took.Round(time.Millisecond))
+
+	// d3's backend comes back: d3 announces again.
+	stopBackend, err = rl.l.Serve("be", "10.88.0.50:80", nil)
+	require.NoError(t, err)
+	defer stopBackend()
+	took = waitUntil(t, 10*time.Second, "d3's next hop back", rl.fibIs(t, rl.hops(0, 1, 2)))
+	t.Logf("bird, 3 directors: quorum regained on d3: three next hops again after the backend came back: %v", took.Round(time.Millisecond))
 
 	rl.lifecycle(t, t, "bird, 3 directors")
 }
