@@ -57,6 +57,12 @@
 // on leaving it. A VIP may name another interface (Dev), a scope and a
 // broadcast address; each gets its announcements on its interface.
 //
+// While master, the instance watches what it installed, as keepalived 2.2.7
+// does without no_track: when someone else deletes a VIP, an excluded VIP,
+// a rule or a route with Dev, it sends a priority-0 advert, goes BACKUP
+// (removing the rest) and is master again after its skew time, everything
+// re-added, unless a higher-priority router advertises first.
+//
 // NoAccept (or Strict without Accept) makes a non-owner master drop every
 // packet to or from its VIPs with nftables, as keepalived's no_accept.
 // Strict resets what keepalived's strict mode resets (see Config.Strict).

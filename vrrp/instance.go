@@ -277,6 +277,11 @@ type system interface {
 	announce() error
 	linkUp() bool
 	linkChanges() <-chan bool
+	// deletions wakes the instance when an address, route or rule was
+	// deleted; missing then names what it installed as master that is
+	// gone ("" if nothing).
+	deletions() <-chan struct{}
+	missing() string
 	close() error
 }
 
@@ -808,6 +813,12 @@ func (in *Instance) Run(ctx context.Context) error {
 			}
 		case <-in.trackCh:
 			in.refresh()
+		case <-sys.deletions():
+			if in.m.state == StateMaster {
+				if what := sys.missing(); what != "" {
+					in.m.relinquish(in.clock.Now(), what)
+				}
+			}
 		case f := <-in.forceCh:
 			in.m.force(in.clock.Now(), f.to, f.reason)
 		case <-timer.C():

@@ -96,6 +96,8 @@ type fakeSystem struct {
 	vips    bool
 	deletes int
 	garps   int
+	dels    chan struct{}
+	gone    string // what missing reports
 }
 
 type sentAdvert struct {
@@ -105,7 +107,7 @@ type sentAdvert struct {
 
 func newFakeSystem(src netip.Addr) *fakeSystem {
 	return &fakeSystem{src: src, in: make(chan packet), sent: make(chan sentAdvert, 100),
-		links: make(chan bool, 1), closed: make(chan struct{})}
+		links: make(chan bool, 1), closed: make(chan struct{}), dels: make(chan struct{}, 1)}
 }
 
 func (f *fakeSystem) primary() netip.Addr { return f.src }
@@ -129,10 +131,19 @@ func (f *fakeSystem) delVIPs() error {
 	f.mu.Unlock()
 	return nil
 }
-func (f *fakeSystem) announce() error          { f.mu.Lock(); f.garps++; f.mu.Unlock(); return nil }
-func (f *fakeSystem) linkUp() bool             { return true }
-func (f *fakeSystem) linkChanges() <-chan bool { return f.links }
-func (f *fakeSystem) close() error             { close(f.closed); return nil }
+func (f *fakeSystem) announce() error            { f.mu.Lock(); f.garps++; f.mu.Unlock(); return nil }
+func (f *fakeSystem) linkUp() bool               { return true }
+func (f *fakeSystem) linkChanges() <-chan bool   { return f.links }
+func (f *fakeSystem) close() error               { close(f.closed); return nil }
+func (f *fakeSystem) deletions() <-chan struct{} { return f.dels }
+func (f *fakeSystem) missing() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.vips {
+		return ""
+	}
+	return f.gone
+}
 func (f *fakeSystem) state() (vips bool, garps int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

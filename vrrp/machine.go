@@ -309,6 +309,21 @@ func (m *machine) setPriority(now time.Time, prio uint8) {
 	}
 }
 
+// relinquish is keepalived's answer to a VIP, virtual route or rule of a
+// master deleted by someone else (set_vrrp_backup): a priority-0 advert,
+// BACKUP (which removes the rest), and Master_Down_Timer at Skew_Time, so
+// that the instance is master again, everything re-added, after its skew
+// time unless a higher-priority router advertises first.
+func (m *machine) relinquish(now time.Time, why string) {
+	if m.state != StateMaster {
+		return
+	}
+	m.out.advertise(0)
+	m.to(now, StateBackup, why)
+	m.downAt = now.Add(m.skew())
+	m.downWhy = fmt.Sprintf("skew time %v after giving up MASTER (%s)", m.skew(), why)
+}
+
 // setFault enters FAULT (reason non-empty) or leaves it. A master leaving
 // for FAULT sends a priority-0 advert first, as keepalived does.
 func (m *machine) setFault(now time.Time, reason string) {

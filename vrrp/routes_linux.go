@@ -76,6 +76,10 @@ func (s *linuxSystem) addRoutes() error {
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("virtual_routes: add %v: %w", r.Dst, err))
+			continue
+		}
+		if r.Dev != "" {
+			s.watchRoute(r, nr)
 		}
 	}
 	for _, r := range s.in.cfg.Rules {
@@ -83,7 +87,9 @@ func (s *linuxSystem) addRoutes() error {
 		_ = s.nl.RuleDel(nr) // no duplicate
 		if err := s.nl.RuleAdd(nr); err != nil {
 			errs = append(errs, fmt.Errorf("virtual_rules: add %+v: %w", r, err))
+			continue
 		}
+		s.watchRule(r, nr)
 	}
 	return errors.Join(errs...)
 }

@@ -8,10 +8,12 @@ import (
 	"net/netip"
 	"os"
 	"slices"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netlink/nl"
 	"github.com/vishvananda/netns"
 	"golang.org/x/net/ipv4"
 	"golang.org/x/net/ipv6"
@@ -45,10 +47,15 @@ type linuxSystem struct {
 	ns      netns.NsHandle
 	links   chan bool
 	stop    chan struct{}
+	// Deletions of what a master installed (watch_linux.go).
+	watch     *nl.NetlinkSocket
+	dels      chan struct{}
+	pending   atomic.Uint32 // kinds of deletion seen (delAddr...)
+	installed []installed
 }
 
 func openSystem(in *Instance) (system, error) {
-	s := &linuxSystem{in: in, ns: -1, links: make(chan bool, 1), stop: make(chan struct{})}
+	s := &linuxSystem{in: in, ns: -1, links: make(chan bool, 1), dels: make(chan struct{}, 1), stop: make(chan struct{})}
 	if err := s.open(); err != nil {
 		s.close()
 		return nil, err
@@ -68,6 +75,9 @@ func (s *linuxSystem) open() error {
 	attrs := s.link.Attrs()
 	s.ifi = &net.Interface{Index: attrs.Index, Name: attrs.Name, HardwareAddr: attrs.HardwareAddr, MTU: attrs.MTU, Flags: attrs.Flags}
 	if err := s.subscribe(); err != nil {
+		return err
+	}
+	if err := s.watchDeletions(); err != nil {
 		return err
 	}
 	// Read the state after subscribing, so that no change falls between.
@@ -346,6 +356,7 @@ func (s *linuxSystem) send(b []byte, dst netip.Addr) error {
 
 func (s *linuxSystem) addVIPs() error {
 	var errs []error
+	s.installed = nil
 	if s.in.dropsVIPTraffic() {
 		// Before the addresses, so that nothing reaches them meanwhile.
 		errs = append(errs, s.dropVIPTraffic())
@@ -365,7 +376,9 @@ func (s *linuxSystem) addVIPs() error {
 		}
 		if err := s.nl.AddrReplace(link, a); err != nil {
 			errs = append(errs, fmt.Errorf("add %v to %s: %w", v.Prefix, name, err))
+			continue
 		}
+		s.watchAddr(link, name, v.Prefix)
 	}
 	errs = append(errs, s.addRoutes())
 	return errors.Join(errs...)
@@ -394,6 +407,7 @@ func (s *linuxSystem) vipLink(v VIP) (netlink.Link, string, error) {
 // crashed run may have left them).
 func (s *linuxSystem) delVIPs() error {
 	var errs []error
+	s.installed = nil
 	errs = append(errs, s.delRoutes())
 	if s.in.dropsVIPTraffic() {
 		errs = append(errs, s.acceptVIPTraffic())
@@ -505,6 +519,9 @@ func (s *linuxSystem) close() error {
 		errs = append(errs, s.pkt.Close())
 	}
 	errs = append(errs, s.closeVMAC())
+	if s.watch != nil {
+		s.watch.Close()
+	}
 	if s.nl != nil {
 		s.nl.Close()
 	}
