@@ -87,6 +87,7 @@ func (t *translator) routeLine(b *hblock, r *Stmt, kind string) *hblock {
 	rb := newBlock(kind)
 	bad := ""
 	var dropped []string
+	noTrack := false
 	w := r.Words
 	for i := 0; i < len(w) && bad == ""; i++ {
 		arg := func() string {
@@ -130,7 +131,7 @@ func (t *translator) routeLine(b *hblock, r *Stmt, kind string) *hblock {
 		case "blackhole":
 			rb.set("blackhole", truth)
 		case "no_track":
-			dropped = append(dropped, "no_track (lvsctl does not watch the route)")
+			noTrack = true
 		case "or":
 			bad = "lvsctl has no multipath routes (or)"
 		default:
@@ -150,10 +151,27 @@ func (t *translator) routeLine(b *hblock, r *Stmt, kind string) *hblock {
 		t.drop(b, r, Warning, "%s", bad)
 		return nil
 	}
+	switch {
+	case noTrack && kind == "virtual_routes" && rb.has("dev"):
+		t.partly(b, r, Warning, "%s", noTrackDiffers("route"))
+	case noTrack && kind == "virtual_routes":
+		dropped = append(dropped, "no_track (neither keepalived nor lvsctl watches a virtual route without dev)")
+	case noTrack:
+		dropped = append(dropped, "no_track (lvsctl does not watch the route)")
+	}
 	if len(dropped) > 0 {
 		t.partly(b, r, Note, "translated without %s", strings.Join(dropped, ", "))
 	}
 	return rb
+}
+
+// noTrackDiffers is the warning for no_track on a VIP, a virtual route with
+// dev or a virtual rule: keepalived does not watch it, lvsctl has no
+// no_track and watches it (vrrp/watch_linux.go).
+func noTrackDiffers(what string) string {
+	return "no_track is not translated: lvsctl watches this " + what + ", and if someone deletes it while the instance is MASTER, " +
+		"the instance sends a priority-0 advert, goes BACKUP and takes MASTER back after its skew time with the " + what +
+		" re-added (keepalived does so only without no_track; with it, it stays MASTER without the " + what + ")"
 }
 
 // vrrpRules translates virtual_rules lines: [from PREFIX] [to PREFIX]
@@ -173,6 +191,7 @@ func (t *translator) ruleLine(b *hblock, r *Stmt, kind string) *hblock {
 	rb := newBlock(kind)
 	bad := ""
 	var dropped []string
+	noTrack := false
 	w := r.Words
 	for i := 0; i < len(w) && bad == ""; i++ {
 		arg := func() string {
@@ -215,7 +234,7 @@ func (t *translator) ruleLine(b *hblock, r *Stmt, kind string) *hblock {
 			}
 			rb.set(kw, num(float64(n)))
 		case "no_track":
-			dropped = append(dropped, "no_track (lvsctl does not watch the rule)")
+			noTrack = true
 		default:
 			bad = fmt.Sprintf("lvsctl does not translate %q in a rule", w[i])
 		}
@@ -230,6 +249,12 @@ func (t *translator) ruleLine(b *hblock, r *Stmt, kind string) *hblock {
 	if bad != "" {
 		t.drop(b, r, Warning, "%s", bad)
 		return nil
+	}
+	switch {
+	case noTrack && kind == "virtual_rules":
+		t.partly(b, r, Warning, "%s", noTrackDiffers("rule"))
+	case noTrack:
+		dropped = append(dropped, "no_track (lvsctl does not watch the rule)")
 	}
 	if len(dropped) > 0 {
 		t.partly(b, r, Note, "translated without %s", strings.Join(dropped, ", "))
@@ -502,11 +527,10 @@ var vipOptions = map[string]bool{
 	"mngtmpaddr": false, "use_vmac": false,
 }
 
-// vipSame are the vipOptions that change nothing in lvsctl: no_track asks
-// keepalived not to watch the VIP, which lvsctl never does, and keepalived
-// applies track_group to static addresses only.
+// vipSame are the vipOptions that change nothing in lvsctl: keepalived
+// applies track_group to static addresses only. no_track differs (see
+// noTrackDiffers): lvsctl watches every VIP.
 var vipSame = map[string]string{
-	"no_track":    "no_track (lvsctl does not watch its VIPs)",
 	"track_group": "track_group (keepalived applies it to static addresses only)",
 }
 
@@ -715,7 +739,7 @@ func (t *translator) vrrpInstance(s *Stmt) *hblock {
 			}
 			opts := map[string]string{}
 			var dropped, noted []string
-			bad := false
+			bad, noTrack := false, false
 			for i := 1; i < len(v.Words); i++ {
 				w := v.Words[i]
 				switch w {
@@ -737,6 +761,8 @@ func (t *translator) vrrpInstance(s *Stmt) *hblock {
 					}
 					if same, ok := vipSame[w]; ok {
 						noted = append(noted, same)
+					} else if w == "no_track" {
+						noTrack = true
 					} else {
 						dropped = append(dropped, w)
 					}
@@ -773,6 +799,9 @@ func (t *translator) vrrpInstance(s *Stmt) *hblock {
 			}
 			if len(dropped) > 0 {
 				t.partly(b, v, Warning, "the VIP is translated without %s", strings.Join(dropped, ", "))
+			}
+			if noTrack {
+				t.partly(b, v, Warning, "%s", noTrackDiffers("VIP"))
 			}
 			if len(noted) > 0 {
 				t.partly(b, v, Note, "translated without %s", strings.Join(noted, ", "))

@@ -166,7 +166,7 @@ func TestRoutesImport(t *testing.T) {
 	assert.Equal(t, 100, c.Rules[1].Table)
 	d := diagLines(res)
 	assert.Contains(t, d, "k.conf:14: warning: 203.0.113.0/24: not translated: lvsctl has no multipath routes (or)")
-	assert.Contains(t, d, "k.conf:18: note: to: translated without no_track")
+	assert.Contains(t, d, "k.conf:18: warning: to: no_track is not translated: lvsctl watches this rule")
 }
 
 // garp_master_refresh translates, and the global vrrp_garp_master_* are
