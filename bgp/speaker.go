@@ -120,7 +120,7 @@ func (s *Speaker) Start(ctx context.Context) error {
 		}
 	}
 	if onBFD := s.cfg.OnBFD; onBFD != nil {
-		go s.pollBFD(wctx, srv, onBFD)
+		go s.pollBFD(wctx, srv, s.cfg.BFDPoll, onBFD)
 	}
 	running := make(map[netip.Addr]peerSettings, len(s.cfg.Neighbors))
 	for _, n := range s.cfg.Neighbors {
@@ -407,8 +407,7 @@ func bfdState(st api.BfdSessionState) BFDState {
 // no BFD events), every Config.BFDPoll until ctx ends. A session that
 // disappears (its neighbor deleted, or its bfd block removed) is reported
 // as BFDOff.
-func (s *Speaker) pollBFD(ctx context.Context, srv *server.BgpServer, on func(BFDEvent)) {
-	every := s.cfg.BFDPoll
+func (s *Speaker) pollBFD(ctx context.Context, srv *server.BgpServer, every time.Duration, on func(BFDEvent)) {
 	if every <= 0 {
 		every = 200 * time.Millisecond
 	}
