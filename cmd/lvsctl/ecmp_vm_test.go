@@ -563,8 +563,12 @@ func (e *ecmpLab) killDirector(t *testing.T, n int, before func(fs []*flow)) los
 			errs = append(errs, f.err.Error())
 		}
 	}
-	t.Logf("%s: kill -9 d1: next hop gone from the router's FIB %v after the kill; %d of %d flows broke, %d of them before the kill (d1 carried %d; broken among them: %d, -1 unknown with sync); first errors: %v",
-		e.sc.prefix, res.hopGone.Round(time.Millisecond), res.broken, n, res.brokenBefore, res.lostCarried, res.lostBroken, errs)
+	among := "not known: with sync d1's flows are in both tables"
+	if res.lostBroken >= 0 {
+		among = strconv.Itoa(res.lostBroken)
+	}
+	t.Logf("%s: kill -9 d1: next hop gone from the router's FIB %v after the kill; %d of %d flows broke, %d of them before the kill (d1 carried %d; broken among them: %s); first errors: %v",
+		e.sc.prefix, res.hopGone.Round(time.Millisecond), res.broken, n, res.brokenBefore, res.lostCarried, among, errs)
 	return res
 }
 
@@ -773,6 +777,30 @@ func (e *ecmpLab) addBackend(t *testing.T) {
 			noneFrom = time.Time{}
 		}
 	}()
+	// New connections meanwhile, as clients keep making them.
+	var tried, failed atomic.Int64
+	var firstErr atomic.Value
+	var conns sync.WaitGroup
+	for range 2 {
+		conns.Add(1)
+		go func() {
+			defer conns.Done()
+			_ = e.l.Do("client", func() error {
+				for {
+					select {
+					case <-stop:
+						return nil
+					default:
+					}
+					tried.Add(1)
+					if err := shortConn(time.Second); err != nil {
+						failed.Add(1)
+						firstErr.CompareAndSwap(nil, err.Error())
+					}
+				}
+			})
+		}()
+	}
 	for _, d := range e.dirs {
 		require.NoError(t, os.WriteFile(d.cfg, []byte(e.conf(d, 4)), 0o644))
 		d.d.signal(t, syscall.SIGHUP)
@@ -787,6 +815,7 @@ func (e *ecmpLab) addBackend(t *testing.T) {
 	time.Sleep(500 * time.Millisecond)
 	close(stop)
 	<-watched
-	t.Logf("%s: reload of both directors adding be4: of %d polls of the router's FIB (every 5 ms), %d saw one next hop and %d none (the VIP unrouted; longest %v, first %v after the SIGHUPs)",
-		e.sc.prefix, polls, one, none, longestNone.Round(time.Millisecond), noneSince.Round(time.Millisecond))
+	conns.Wait()
+	t.Logf("%s: reload of both directors adding be4: of %d polls of the router's FIB (every 5 ms), %d saw one next hop and %d none (the VIP unrouted; longest %v, first %v after the SIGHUPs); new connections meanwhile: %d, %d failed (first: %v)",
+		e.sc.prefix, polls, one, none, longestNone.Round(time.Millisecond), noneSince.Round(time.Millisecond), tried.Load(), failed.Load(), firstErr.Load())
 }
