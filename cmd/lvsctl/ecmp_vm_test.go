@@ -87,7 +87,7 @@ type ecmpLab struct {
 	bird     *exec.Cmd
 }
 
-// ecmpDirectorConf renders a director's configuration with the first n
+// conf renders a director's configuration with the first n
 // backends.
 func (e *ecmpLab) conf(d *ecmpDirector, n int) string {
 	var b strings.Builder
