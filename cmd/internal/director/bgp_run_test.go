@@ -281,7 +281,7 @@ func startBGPRig(t *testing.T, cfg *lvshcl.Config) *bgpRig {
 // once (presumed, as at every start); nothing is announced until its real
 // server has had its first check round. Losing the quorum withdraws at
 // once; a reload that adds a real server waits for that server's first
-// round again.
+// round again, unless it only added servers.
 func TestDirectorBGPSettled(t *testing.T) {
 	r := startBGPRig(t, webBGP())
 	s := recv(t, r.ss.made, "speaker")
@@ -311,13 +311,33 @@ func TestDirectorBGPSettled(t *testing.T) {
 	waitSet(t, s, "announce again", hosts("192.0.2.10"))
 	assert.Equal(t, uint64(1), r.d.Status().BGP.Announces[AnnounceRecovered])
 
-	// A reload adding a real server: withheld until it is checked.
+	// A reload that only adds a real server keeps the announcement: the
+	// servers already checked hold the quorum they held.
 	r.dm.mu.Lock()
 	r.dm.checked = false // the new server, as the daemon would show it
 	r.dm.reals = 1
 	r.dm.mu.Unlock()
 	next := webBGP()
 	next.Services[0].RealServers = append(next.Services[0].RealServers, ipvs.RealServer{Addr: netip.MustParseAddr("10.1.0.2"), Port: 80, Weight: 1})
+	r.reload <- next
+	deadline = time.After(50 * time.Millisecond)
+	for waiting := true; waiting; {
+		select {
+		case got := <-s.sets:
+			require.Equal(t, hosts("192.0.2.10"), got, "a reload adding a backend withdrew the VIP")
+		case <-deadline:
+			waiting = false
+		}
+	}
+	r.dm.setChecked(true)
+
+	// A reload that adds a server and takes one away: the quorum may now
+	// rest on the new, presumed server; withheld until it is checked.
+	r.dm.mu.Lock()
+	r.dm.checked = false
+	r.dm.mu.Unlock()
+	next = webBGP()
+	next.Services[0].RealServers = []ipvs.RealServer{{Addr: netip.MustParseAddr("10.1.0.2"), Port: 80, Weight: 1}, {Addr: netip.MustParseAddr("10.1.0.3"), Port: 80, Weight: 1}}
 	r.reload <- next
 	waitSet(t, s, "withdrawn while the new server is unchecked", nil)
 	r.dm.setChecked(true)

@@ -23,7 +23,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"time"
 
 	"github.com/lvsctl/lvsctl/ipvs"
@@ -97,26 +96,73 @@ func NeedsIPVS(cfg *lvshcl.Config) bool {
 	return len(cfg.Services) > 0 || (len(cfg.VRRP.Instances) == 0 && cfg.BGP == nil)
 }
 
-// newReals returns the services of next that have a real server cur's
-// service of the same name has not: their new servers' health is
-// presumed until probed.
+// newReals returns the services of next that must wait for the first
+// probes of their new real servers before they are announced on again:
+// those with a real server cur's service of the same name has not, unless
+// the reload can only have raised the up weight that decides the quorum.
+// That is the case when the service keeps its quorum and hysteresis and
+// its sorry server, and every server it had stays with at least its
+// weight: the servers that already had their results still hold what they
+// held, and an announced VIP is not withdrawn (and its flows moved to the
+// other directors) only because a backend was added. Any other change
+// with a new server (a server removed or lighter, a new quorum) presumes
+// nothing: the service waits for the new servers' first results.
 func newReals(cur, next *lvshcl.Config) []string {
-	old := map[string][]ipvs.RealKey{}
-	for _, s := range cur.Services {
+	type prev struct {
+		weights map[ipvs.RealKey]uint32
+		pool    *lvshcl.Pool
+	}
+	old := map[string]prev{}
+	for i, s := range cur.Services {
+		p := prev{weights: make(map[ipvs.RealKey]uint32, len(s.RealServers))}
 		for _, r := range s.RealServers {
-			old[s.Name] = append(old[s.Name], r.Key())
+			p.weights[r.Key()] = r.Weight
 		}
+		if i < len(cur.Pools) {
+			p.pool = &cur.Pools[i]
+		}
+		old[s.Name] = p
 	}
 	var out []string
-	for _, s := range next.Services {
+	for i, s := range next.Services {
+		p, existed := old[s.Name]
+		added, kept := false, 0
+		raisedOnly := existed
 		for _, r := range s.RealServers {
-			if !slices.Contains(old[s.Name], r.Key()) {
-				out = append(out, s.Name)
-				break
+			w, ok := p.weights[r.Key()]
+			switch {
+			case !ok:
+				added = true
+			case r.Weight < w:
+				raisedOnly = false
+				kept++
+			default:
+				kept++
 			}
+		}
+		if !added {
+			continue
+		}
+		if kept != len(p.weights) || !samePoolQuorum(p.pool, next.Pools, i) {
+			raisedOnly = false
+		}
+		if !raisedOnly {
+			out = append(out, s.Name)
 		}
 	}
 	return out
+}
+
+// samePoolQuorum says whether next's pool i decides its quorum as p did.
+func samePoolQuorum(p *lvshcl.Pool, next []lvshcl.Pool, i int) bool {
+	if p == nil || i >= len(next) {
+		return p == nil && i >= len(next)
+	}
+	n := next[i]
+	if p.Quorum != n.Quorum || p.Hysteresis != n.Hysteresis || (p.SorryServer == nil) != (n.SorryServer == nil) {
+		return false
+	}
+	return p.SorryServer == nil || p.SorryServer.Key() == n.SorryServer.Key()
 }
 
 // Run runs cfg until ctx is done, then stops both sides (the IPVS table

@@ -3,6 +3,7 @@ package director
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
@@ -168,4 +169,40 @@ func TestDirectorIPVSErrors(t *testing.T) {
 	eventually(t, "opened", func() bool { return ir.count() == 1 })
 	cancel()
 	require.NoError(t, <-done)
+}
+
+// TestNewReals: which services a reload sends back to waiting for their
+// new servers' first probes.
+func TestNewReals(t *testing.T) {
+	rs := func(ws ...uint32) []ipvs.RealServer {
+		var out []ipvs.RealServer
+		for i, w := range ws {
+			out = append(out, ipvs.RealServer{Addr: netip.AddrFrom4([4]byte{10, 1, 0, byte(i + 1)}), Port: 80, Weight: w})
+		}
+		return out
+	}
+	cfg := func(quorum int, reals []ipvs.RealServer) *lvshcl.Config {
+		return &lvshcl.Config{
+			Services: []ipvs.VirtualService{{Name: "web", RealServers: reals}},
+			Pools:    []lvshcl.Pool{{Name: "web", Quorum: quorum}},
+		}
+	}
+	for _, tc := range []struct {
+		name      string
+		cur, next *lvshcl.Config
+		want      []string
+	}{
+		{"unchanged", cfg(1, rs(1, 1)), cfg(1, rs(1, 1)), nil},
+		{"a server added", cfg(1, rs(1, 1)), cfg(1, rs(1, 1, 1)), nil},
+		{"added, another heavier", cfg(1, rs(1, 1)), cfg(1, rs(1, 5, 1)), nil},
+		{"added, another lighter", cfg(1, rs(1, 5)), cfg(1, rs(1, 1, 1)), []string{"web"}},
+		{"added, one removed", cfg(1, rs(1, 1)), cfg(1, append(rs(1), rs(1, 1, 1)[2])), []string{"web"}},
+		{"added, quorum raised", cfg(1, rs(1, 1)), cfg(2, rs(1, 1, 1)), []string{"web"}},
+		{"removed only", cfg(1, rs(1, 1)), cfg(1, rs(1)), nil},
+		{"a new service", &lvshcl.Config{}, cfg(1, rs(1)), []string{"web"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, newReals(tc.cur, tc.next))
+		})
+	}
 }
