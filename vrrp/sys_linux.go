@@ -85,7 +85,19 @@ func (s *linuxSystem) open() error {
 		return fmt.Errorf("interface %s: %w", c.Interface, err)
 	}
 	s.up = linkRunning(s.link.Attrs().RawFlags)
-	if s.src, err = s.sourceAddr(); err != nil {
+	// A link that just came up gets its IPv6 link-local address once it
+	// has a carrier, and holds it as tentative while duplicate address
+	// detection runs (about a second, up to two with the kernel's random
+	// delay): wait for it rather than fail an instance started with its
+	// link.
+	for deadline := time.Now().Add(dadWait); ; {
+		s.src, err = s.sourceAddr()
+		if err == nil || !errors.Is(err, errNoLinkLocal) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil {
 		return err
 	}
 	s.dev, s.devLink, s.sock = s.ifi, s.link, s.ifi
@@ -123,6 +135,7 @@ func (s *linuxSystem) sourceAddr() (netip.Addr, error) {
 	if err != nil {
 		return netip.Addr{}, fmt.Errorf("addresses of %s: %w", c.Interface, err)
 	}
+	tentative := false
 	for _, a := range addrs {
 		ip, ok := netip.AddrFromSlice(a.IP)
 		if !ok {
@@ -131,6 +144,8 @@ func (s *linuxSystem) sourceAddr() (netip.Addr, error) {
 		ip = ip.Unmap()
 		switch {
 		case s.in.isVIP(ip):
+		case s.in.is6 && ip.IsLinkLocalUnicast() && a.Flags&unix.IFA_F_TENTATIVE != 0:
+			tentative = true
 		case s.in.is6 && (!ip.IsLinkLocalUnicast() || a.Flags&unix.IFA_F_TENTATIVE != 0):
 		case !s.in.is6 && a.Flags&unix.IFA_F_SECONDARY != 0:
 		default:
@@ -138,10 +153,19 @@ func (s *linuxSystem) sourceAddr() (netip.Addr, error) {
 		}
 	}
 	if s.in.is6 {
-		return netip.Addr{}, fmt.Errorf("interface %s has no usable IPv6 link-local address (still doing DAD?)", c.Interface)
+		if tentative {
+			return netip.Addr{}, fmt.Errorf("interface %s: its IPv6 link-local address is still tentative (duplicate address detection did not end): %w", c.Interface, errNoLinkLocal)
+		}
+		return netip.Addr{}, fmt.Errorf("interface %s has no IPv6 link-local address to send adverts from: %w", c.Interface, errNoLinkLocal)
 	}
 	return netip.Addr{}, fmt.Errorf("interface %s has no IPv4 address to send adverts from; add one or set unicast_src_ip", c.Interface)
 }
+
+// errNoLinkLocal: the interface has no usable IPv6 link-local address
+// yet; dadWait is how long open waits for one.
+var errNoLinkLocal = errors.New("no usable IPv6 link-local address")
+
+const dadWait = 3 * time.Second
 
 func (in *Instance) isVIP(ip netip.Addr) bool {
 	for _, v := range in.recv.vips {
