@@ -739,8 +739,8 @@ func TestVMECMPDirectorLoss(t *testing.T) {
 }
 
 // addBackend adds be4 to both directors' configuration and reloads them
-// (SIGHUP), watching the router's next hops meanwhile: a reload adding a
-// real server withholds the VIP until that server's first check.
+// (SIGHUP), watching the router's next hops meanwhile: a reload that only
+// adds a real server keeps the VIP announced.
 func (e *ecmpLab) addBackend(t *testing.T) {
 	t.Helper()
 	var one, none, polls int
@@ -818,4 +818,8 @@ func (e *ecmpLab) addBackend(t *testing.T) {
 	conns.Wait()
 	t.Logf("%s: reload of both directors adding be4: of %d polls of the router's FIB (every 5 ms), %d saw one next hop and %d none (the VIP unrouted; longest %v, first %v after the SIGHUPs); new connections meanwhile: %d, %d failed (first: %v)",
 		e.sc.prefix, polls, one, none, longestNone.Round(time.Millisecond), noneSince.Round(time.Millisecond), tried.Load(), failed.Load(), firstErr.Load())
+	// A reload that only adds a backend keeps both announcements (the
+	// checked servers hold the quorum): the router never loses a next hop.
+	assert.Zero(t, one+none, "a reload adding a backend withdrew a director's VIP")
+	assert.Zero(t, failed.Load(), "new connections failed during a reload adding a backend")
 }
