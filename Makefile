@@ -35,10 +35,12 @@ host-deps:
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
+	$(GO) vet -tags nobgp ./...
 
 ## test-host: unit and network-namespace tests (root for the latter).
 test-host:
 	$(GO) test -count=1 -skip '^TestVM' ./...
+	$(GO) test -count=1 -tags nobgp ./bgp/ ./cmd/internal/director/
 
 ## fuzz: every fuzz target for FUZZTIME (default 10s) on top of its corpus.
 fuzz:
