@@ -17,7 +17,9 @@
 // after the last transition (see Options.Coalesce). A periodic resync
 // dumps the kernel once and repairs drift (a real server deleted behind
 // lvsctl's back). A reload swaps the configuration, keeping the health of
-// the real servers that stay. At start, the real servers of services the
+// the real servers that stay, and writes the difference from memory too,
+// with no dump while the daemon's view of the table can be trusted
+// (reload.go). At start, the real servers of services the
 // kernel already holds take their state from the table until their first
 // probe (presume.go), so a restart writes nothing while the probes agree.
 //
@@ -63,6 +65,11 @@ type Options struct {
 	// Resync is how often the kernel is dumped to repair drift (default:
 	// the shortest delay_loop of the configuration, at most 60 s).
 	Resync time.Duration
+	// ReloadResync is how soon after a reload written from memory (no
+	// dump; reload.go) the next resync runs, if sooner than Resync
+	// (default DefaultReloadResync): the drift a reload no longer repairs
+	// is repaired then, off the reload's path.
+	ReloadResync time.Duration
 	// Adopt takes over services of the configuration that exist but were
 	// not created by lvsctl.
 	Adopt bool
@@ -113,7 +120,12 @@ type Daemon struct {
 	quorumUp map[ipvs.ServiceKey]bool
 
 	dirty map[ipvs.ServiceKey]bool
-	stats Stats
+	// tableKnown is true while applied is what the kernel holds, as far
+	// as the latest writes and resync tell: every write since was
+	// accepted and the resync found no drift. A reload is written from
+	// memory only then (reload.go).
+	tableKnown bool
+	stats      Stats
 	// startDump is the table presumeFromTable read, for the first resync.
 	startDump []ipvs.VirtualService
 	view      view // snapshots for status and metrics (observe.go)
@@ -147,8 +159,10 @@ type health struct {
 type Stats struct {
 	Reconciles int // coalesced health reconciles
 	Resyncs    int // full dumps
-	Writes     int // ops the kernel accepted
-	Repairs    int // ops that repaired drift
+	// MemoryReloads are reloads written from memory, without a dump.
+	MemoryReloads int
+	Writes        int // ops the kernel accepted
+	Repairs       int // ops that repaired drift
 }
 
 // New returns a daemon; nothing happens until Run.
@@ -168,6 +182,9 @@ func New(o Options) *Daemon {
 	o.CoalesceMax = max(o.CoalesceMax, o.Coalesce)
 	if o.Hooks == nil {
 		o.Hooks = ExecHooks{Logger: o.Logger}
+	}
+	if o.ReloadResync <= 0 {
+		o.ReloadResync = DefaultReloadResync
 	}
 	return &Daemon{
 		o:        o,
@@ -268,13 +285,18 @@ func (d *Daemon) Run(ctx context.Context, cfg *lvshcl.Config, reload <-chan *lvs
 				d.loaded(next, nil, err)
 				continue
 			}
-			err := d.resync(ctx, true)
+			dumped, err := d.applyReload(ctx)
 			if err != nil {
 				d.log.Error("reload: apply failed; retrying at the next resync", errAttrs(err)...)
 			}
-			d.log.Info("reloaded", "services", len(next.Services), "checks", len(d.byTarget))
+			d.log.Info("reloaded", "services", len(next.Services), "checks", len(d.byTarget), "dumped", dumped)
 			d.loaded(next, d.lastOps, err)
-			resync.Reset(d.resyncEvery())
+			if dumped {
+				resync.Reset(d.resyncEvery())
+			} else {
+				// Drift is now the next resync's: soon, off this path.
+				resync.Reset(min(d.resyncEvery(), d.o.ReloadResync))
+			}
 		}
 	}
 }
@@ -424,6 +446,7 @@ func (d *Daemon) reconcile(ctx context.Context) {
 	if err != nil {
 		// What the kernel holds is now uncertain: the next resync dumps it.
 		d.log.Error("reconcile failed; the next resync repairs it", errAttrs(err)...)
+		d.tableKnown = false
 		for _, k := range keys {
 			delete(d.applied, k)
 		}
@@ -453,6 +476,7 @@ func (d *Daemon) resync(ctx context.Context, expected bool) error {
 	}
 	r := &ipvs.Reconciler{Kernel: k, Owned: d.o.Owned}
 	d.lastOps = nil
+	d.tableKnown = false // until the kernel accepted
 	p, err := r.Plan(ctx, want, d.o.Adopt)
 	if err != nil {
 		return err
@@ -482,6 +506,8 @@ func (d *Daemon) resync(ctx context.Context, expected bool) error {
 		d.applied = map[ipvs.ServiceKey]ipvs.VirtualService{}
 		return err
 	}
+	// After drift, the next reload dumps too: someone else writes.
+	d.tableKnown = expected || len(p.Ops) == 0
 	d.applied = make(map[ipvs.ServiceKey]ipvs.VirtualService, len(want))
 	for _, w := range want {
 		d.applied[w.Key] = w.Normalize()
@@ -496,7 +522,7 @@ func (d *Daemon) setTimeouts(ctx context.Context, expected bool) error {
 	if d.cfg == nil || d.cfg.Timeouts == nil {
 		return nil
 	}
-	tk, ok := d.o.Kernel.(ipvs.TimeoutKernel)
+	tk, ok := d.rawKernel().(ipvs.TimeoutKernel)
 	if !ok {
 		return errors.New("timeouts: this kernel handle cannot set IPVS timeouts")
 	}

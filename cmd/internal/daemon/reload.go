@@ -1,0 +1,168 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/lvsctl/lvsctl/ipvs"
+)
+
+// A reload is written from memory, as a health reconcile is: the new
+// desired table is diffed against what the daemon last applied (applied),
+// and only the difference goes to the kernel, through the Reconciler (the
+// ownership record's intended and owned keys, and the rollback of a
+// rejected change, are the same as with a dump). No dump: a one-line edit
+// of a 50k-object file is one write, not a dump of the whole table. Drift
+// (a change someone made behind lvsctl's back) is left to the periodic
+// resync, which runs ReloadResync after such a reload.
+//
+// The view from memory is used only when it can be trusted; otherwise the
+// reload dumps, as at start:
+//   - the latest write was accepted and the latest resync found no drift
+//     (tableKnown);
+//   - the ownership record owns exactly the services applied holds, and
+//     intends nothing (a killed or failed apply left no doubt);
+//   - every service the reload adds is absent from the kernel, asked one
+//     by one (a foreign service at that key is a conflict, which only a
+//     dump classifies); with more additions than half the table, one dump
+//     is cheaper, and a kernel that cannot be asked for one service dumps.
+//
+// If the kernel rejects the change, the Reconciler undoes what it had
+// applied (reading back only the services it touched) and the reload is
+// retried once with a dump: the outcome, an error included, is the one a
+// dump would have had on the table as it is.
+
+// DefaultReloadResync is the default Options.ReloadResync.
+const DefaultReloadResync = 2 * time.Second
+
+// serviceGetter reads one service by key (ipvs.Netlink does); the error
+// matches ipvs.ErrNoService when there is none.
+type serviceGetter interface {
+	ListService(ctx context.Context, k ipvs.ServiceKey) (ipvs.ListedService, error)
+}
+
+// rawKernel is Options.Kernel without the daemon's own wrapper (Observe's),
+// for the optional interfaces the wrapper does not forward.
+func (d *Daemon) rawKernel() ipvs.Kernel {
+	if c, ok := d.o.Kernel.(countingKernel); ok {
+		return c.Kernel
+	}
+	return d.o.Kernel
+}
+
+// applyReload converges the kernel to the configuration just loaded. It
+// reports whether it read the whole table (and so repaired any drift).
+func (d *Daemon) applyReload(ctx context.Context) (dumped bool, err error) {
+	start := d.o.Clock.Now()
+	ok, err := d.reloadFromMemory(ctx)
+	if ok {
+		d.stats.MemoryReloads++
+		d.passed(PassLoad, start)
+		return false, err
+	}
+	if err != nil {
+		d.log.Warn("reload: the kernel refused the change written from memory; applying it again after a dump", errAttrs(err)...)
+	}
+	return true, d.resync(ctx, true)
+}
+
+// reloadFromMemory is applyReload without a dump. It returns false, having
+// written nothing or undone it, when the reload must dump instead (with the
+// kernel's refusal, if that is why); true once the kernel accepted the
+// change (err is then the timeouts', which the table does not depend on).
+func (d *Daemon) reloadFromMemory(ctx context.Context) (bool, error) {
+	if !d.tableKnown {
+		return false, nil
+	}
+	rec, err := d.o.Owned.Load()
+	if err != nil || len(rec.Intended) > 0 || !sameKeys(rec.Owned, d.applied) {
+		return false, nil
+	}
+	keys := slices.SortedFunc(maps.Keys(d.services), ipvs.ServiceKey.Compare)
+	want := make([]ipvs.VirtualService, 0, len(keys))
+	var added []ipvs.ServiceKey
+	for _, k := range keys {
+		w, _ := d.desired(d.services[k])
+		want = append(want, w)
+		if _, ok := d.applied[k]; !ok {
+			added = append(added, k)
+		}
+	}
+	if !d.absent(ctx, added) {
+		return false, nil
+	}
+	cur := make([]ipvs.VirtualService, 0, len(d.applied))
+	for _, k := range slices.SortedFunc(maps.Keys(d.applied), ipvs.ServiceKey.Compare) {
+		cur = append(cur, d.applied[k])
+	}
+	// The Reconciler plans against cur instead of a dump, and reads the
+	// kernel only to roll back.
+	r := &ipvs.Reconciler{Kernel: &dumpedKernel{Kernel: d.o.Kernel, svcs: cur}, Owned: &loadedOwnership{Ownership: d.o.Owned, rec: rec}}
+	p, err := r.Plan(ctx, want, d.o.Adopt)
+	if err != nil || len(p.Conflicts) > 0 || len(p.Recovered) > 0 || len(p.Foreign) > 0 {
+		return false, nil // cannot be: cur is owned and holds only desired keys or owned ones
+	}
+	for i := range p.Ops {
+		if s := &p.Ops[i].Service; s.Name == "" {
+			s.Name = d.names[s.Key]
+		}
+	}
+	res, err := r.Apply(ctx, p)
+	d.stats.Writes += res.Applied
+	if err != nil {
+		d.tableKnown = false
+		return false, err
+	}
+	d.lastOps = p.Ops
+	for _, op := range p.Ops {
+		d.log.Info("applied", opAttrs(op)...)
+	}
+	d.applied = make(map[ipvs.ServiceKey]ipvs.VirtualService, len(want))
+	for _, w := range want {
+		d.applied[w.Key] = w.Normalize()
+	}
+	return true, d.setTimeouts(ctx, true)
+}
+
+// absent reports whether the kernel holds none of keys, asking for each:
+// false if it cannot tell cheaper than a dump.
+func (d *Daemon) absent(ctx context.Context, keys []ipvs.ServiceKey) bool {
+	if len(keys) == 0 {
+		return true
+	}
+	g, ok := d.rawKernel().(serviceGetter)
+	// A dump is a request per service plus one; a look-up is two.
+	if !ok || 2*len(keys) > len(d.applied)+1 {
+		return false
+	}
+	for _, k := range keys {
+		if _, err := g.ListService(ctx, k); !errors.Is(err, ipvs.ErrNoService) {
+			return false // there, or unknown
+		}
+	}
+	return true
+}
+
+// sameKeys reports whether owned names exactly the keys of applied.
+func sameKeys(owned []ipvs.ServiceKey, applied map[ipvs.ServiceKey]ipvs.VirtualService) bool {
+	seen := make(map[ipvs.ServiceKey]bool, len(owned))
+	for _, k := range owned {
+		k = normKey(k)
+		if _, ok := applied[k]; !ok {
+			return false
+		}
+		seen[k] = true
+	}
+	return len(seen) == len(applied)
+}
+
+// loadedOwnership answers Load with a record just loaded: no second read.
+type loadedOwnership struct {
+	ipvs.Ownership
+	rec ipvs.Record
+}
+
+func (o *loadedOwnership) Load() (ipvs.Record, error) { return o.rec, nil }
