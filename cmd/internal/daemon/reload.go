@@ -81,26 +81,39 @@ func (d *Daemon) reloadFromMemory(ctx context.Context) (bool, error) {
 	if err != nil || len(rec.Intended) > 0 || !sameKeys(rec.Owned, d.applied) {
 		return false, nil
 	}
-	keys := slices.SortedFunc(maps.Keys(d.services), ipvs.ServiceKey.Compare)
-	want := make([]ipvs.VirtualService, 0, len(keys))
-	var added []ipvs.ServiceKey
-	for _, k := range keys {
+	// Only the services whose entry changes go to the Reconciler: the
+	// others are owned and stay as they are, and planning the whole table
+	// would cost as much as the rest of the reload.
+	var want, cur []ipvs.VirtualService
+	var added, changed []ipvs.ServiceKey
+	for _, k := range slices.SortedFunc(maps.Keys(d.services), ipvs.ServiceKey.Compare) {
 		w, _ := d.desired(d.services[k])
-		want = append(want, w)
-		if _, ok := d.applied[k]; !ok {
+		w = w.Normalize()
+		a, ok := d.applied[k]
+		switch {
+		case !ok:
 			added = append(added, k)
+		case sameEntry(a, w):
+			continue
+		default:
+			cur = append(cur, a)
+		}
+		changed = append(changed, k)
+		want = append(want, w)
+	}
+	for _, k := range slices.SortedFunc(maps.Keys(d.applied), ipvs.ServiceKey.Compare) {
+		if _, ok := d.services[k]; !ok {
+			cur = append(cur, d.applied[k]) // removed
+			changed = append(changed, k)
 		}
 	}
 	if !d.absent(ctx, added) {
 		return false, nil
 	}
-	cur := make([]ipvs.VirtualService, 0, len(d.applied))
-	for _, k := range slices.SortedFunc(maps.Keys(d.applied), ipvs.ServiceKey.Compare) {
-		cur = append(cur, d.applied[k])
-	}
 	// The Reconciler plans against cur instead of a dump, and reads the
 	// kernel only to roll back.
-	r := &ipvs.Reconciler{Kernel: &dumpedKernel{Kernel: d.o.Kernel, svcs: cur}, Owned: &loadedOwnership{Ownership: d.o.Owned, rec: rec}}
+	own := newSubsetOwnership(d.o.Owned, rec, changed)
+	r := &ipvs.Reconciler{Kernel: &dumpedKernel{Kernel: d.o.Kernel, svcs: cur}, Owned: own}
 	p, err := r.Plan(ctx, want, d.o.Adopt)
 	if err != nil || len(p.Conflicts) > 0 || len(p.Recovered) > 0 || len(p.Foreign) > 0 {
 		return false, nil // cannot be: cur is owned and holds only desired keys or owned ones
@@ -120,9 +133,11 @@ func (d *Daemon) reloadFromMemory(ctx context.Context) (bool, error) {
 	for _, op := range p.Ops {
 		d.log.Info("applied", opAttrs(op)...)
 	}
-	d.applied = make(map[ipvs.ServiceKey]ipvs.VirtualService, len(want))
+	for _, k := range changed {
+		delete(d.applied, k)
+	}
 	for _, w := range want {
-		d.applied[w.Key] = w.Normalize()
+		d.applied[w.Key] = w
 	}
 	return true, d.setTimeouts(ctx, true)
 }
@@ -159,10 +174,44 @@ func sameKeys(owned []ipvs.ServiceKey, applied map[ipvs.ServiceKey]ipvs.VirtualS
 	return len(seen) == len(applied)
 }
 
-// loadedOwnership answers Load with a record just loaded: no second read.
-type loadedOwnership struct {
-	ipvs.Ownership
-	rec ipvs.Record
+// sameEntry reports whether a and b, both normalized, are the same table
+// entry, names included.
+func sameEntry(a, b ipvs.VirtualService) bool {
+	return a.Name == b.Name && a.Key == b.Key && a.Scheduler == b.Scheduler && a.SchedFlags == b.SchedFlags &&
+		a.Persistence == b.Persistence && a.PersistenceMask == b.PersistenceMask &&
+		a.PersistenceEngine == b.PersistenceEngine && a.OnePacket == b.OnePacket &&
+		slices.Equal(a.RealServers, b.RealServers)
 }
 
-func (o *loadedOwnership) Load() (ipvs.Record, error) { return o.rec, nil }
+// subsetOwnership is the ownership record as a Reconciler that sees only
+// some services (keys) must see it: their part of rec, just loaded. What
+// it saves is that part, put back beside the owned keys it does not see,
+// which it leaves untouched.
+type subsetOwnership struct {
+	full ipvs.Ownership
+	rec  ipvs.Record // the part in keys
+	rest []ipvs.ServiceKey
+}
+
+func newSubsetOwnership(full ipvs.Ownership, rec ipvs.Record, keys []ipvs.ServiceKey) *subsetOwnership {
+	in := make(map[ipvs.ServiceKey]bool, len(keys))
+	for _, k := range keys {
+		in[k] = true
+	}
+	o := &subsetOwnership{full: full}
+	for _, k := range rec.Owned {
+		if in[normKey(k)] {
+			o.rec.Owned = append(o.rec.Owned, k)
+		} else {
+			o.rest = append(o.rest, k)
+		}
+	}
+	o.rec.Intended = rec.Intended // empty: reloadFromMemory checked
+	return o
+}
+
+func (o *subsetOwnership) Load() (ipvs.Record, error) { return o.rec, nil }
+
+func (o *subsetOwnership) Save(r ipvs.Record) error {
+	return o.full.Save(ipvs.Record{Owned: slices.Concat(o.rest, r.Owned), Intended: r.Intended})
+}

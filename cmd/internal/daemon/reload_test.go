@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"reflect"
 	"slices"
 	"sync"
 	"syscall"
@@ -319,5 +320,31 @@ func TestRejectedReloadKeepsTheOldTable(t *testing.T) {
 			require.NoError(t, reload(tableConfig(base...)).err)
 			requireTable(t, f.k, want)
 		})
+	}
+}
+
+// TestSameEntryKnowsEveryField: sameEntry compares the fields of
+// ipvs.VirtualService one by one; a new field must be added to it, or a
+// reload that changes only that field would write nothing.
+func TestSameEntryKnowsEveryField(t *testing.T) {
+	require.Equal(t, 9, reflect.TypeOf(ipvs.VirtualService{}).NumField(), "a field was added to ipvs.VirtualService: compare it in sameEntry, then update this count")
+	base := svc(1, 1, 2).Normalize()
+	edits := []func(*ipvs.VirtualService){
+		func(s *ipvs.VirtualService) { s.Name = "other" },
+		func(s *ipvs.VirtualService) { s.Key.Port = 81 },
+		func(s *ipvs.VirtualService) { s.Scheduler = "rr" },
+		func(s *ipvs.VirtualService) { s.SchedFlags = ipvs.SchedFlag1 },
+		func(s *ipvs.VirtualService) { s.Persistence = time.Minute },
+		func(s *ipvs.VirtualService) { s.PersistenceMask = 24 },
+		func(s *ipvs.VirtualService) { s.PersistenceEngine = "sip" },
+		func(s *ipvs.VirtualService) { s.OnePacket = true },
+		func(s *ipvs.VirtualService) { s.RealServers = s.RealServers[:1] },
+	}
+	assert.True(t, sameEntry(base, svc(1, 1, 2).Normalize()))
+	for i, edit := range edits {
+		s := base
+		s.RealServers = slices.Clone(base.RealServers)
+		edit(&s)
+		assert.False(t, sameEntry(base, s), "edit %d", i)
 	}
 }
