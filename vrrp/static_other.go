@@ -2,6 +2,8 @@
 
 package vrrp
 
+import "log/slog"
+
 // Statics keeps a Static; Linux only.
 type Statics struct{}
 
@@ -16,3 +18,6 @@ func (*Statics) Clear() error { return nil }
 
 // Close implements the Linux API.
 func (*Statics) Close() {}
+
+// Watch implements the Linux API; it never runs.
+func (*Statics) Watch(*slog.Logger) error { return ErrNotSupported }

@@ -3,6 +3,7 @@ package vrrp
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/netip"
 
@@ -36,13 +37,6 @@ type installed struct {
 	present func(*dumps) (bool, error)
 }
 
-// The kinds of deletion seen since the last missing (linuxSystem.pending).
-const (
-	delAddr uint32 = 1 << iota
-	delRoute
-	delRule
-)
-
 // dumps reads each link's addresses, each table's routes and each family's
 // rules once per missing, however many objects are checked.
 type dumps struct {
@@ -50,6 +44,10 @@ type dumps struct {
 	addrs  map[[2]int][]netlink.Addr
 	routes map[[2]int][]netlink.Route
 	rules  map[int][]netlink.Rule
+}
+
+func newDumps(h *netlink.Handle) *dumps {
+	return &dumps{nl: h, addrs: map[[2]int][]netlink.Addr{}, routes: map[[2]int][]netlink.Route{}, rules: map[int][]netlink.Rule{}}
 }
 
 func (d *dumps) addrList(link netlink.Link, fam int) ([]netlink.Addr, error) {
@@ -90,47 +88,60 @@ func (d *dumps) ruleList(fam int) ([]netlink.Rule, error) {
 // watchDeletions opens the socket (in the calling thread's namespace) and
 // reads it until close.
 func (s *linuxSystem) watchDeletions() error {
+	sock, err := subscribeDeletions(s.stop, s.deleted, s.in.log)
+	if err != nil {
+		return err
+	}
+	s.watch = sock
+	return nil
+}
+
+// subscribeDeletions opens a socket on the address, route and rule groups
+// of both families (in the calling thread's namespace) and calls deleted
+// with the kind of each deletion read (all kinds when events were lost)
+// until the socket is closed; stop, closed first, ends it quietly. Both
+// an instance's master and Statics use it.
+func subscribeDeletions(stop <-chan struct{}, deleted func(kind uint32), log *slog.Logger) (*nl.NetlinkSocket, error) {
 	sock, err := nl.Subscribe(unix.NETLINK_ROUTE,
 		unix.RTNLGRP_IPV4_IFADDR, unix.RTNLGRP_IPV6_IFADDR,
 		unix.RTNLGRP_IPV4_ROUTE, unix.RTNLGRP_IPV6_ROUTE,
 		unix.RTNLGRP_IPV4_RULE, unix.RTNLGRP_IPV6_RULE)
 	if err != nil {
-		return fmt.Errorf("subscribe to address, route and rule changes: %w", err)
+		return nil, fmt.Errorf("subscribe to address, route and rule changes: %w", err)
 	}
 	if err := sock.SetReceiveBufferSize(1<<20, false); err != nil {
 		sock.Close()
-		return fmt.Errorf("subscribe to address, route and rule changes: %w", err)
+		return nil, fmt.Errorf("subscribe to address, route and rule changes: %w", err)
 	}
-	s.watch = sock
 	go func() {
 		for {
 			msgs, _, err := sock.Receive()
 			select {
-			case <-s.stop:
+			case <-stop:
 				return
 			default:
 			}
 			if errors.Is(err, unix.ENOBUFS) {
-				s.deleted(delAddr | delRoute | delRule) // events lost: look again
+				deleted(delAddr | delRoute | delRule) // events lost: look again
 				continue
 			}
 			if err != nil {
-				s.in.log.Warn("cannot follow address, route and rule deletions", "err", err)
+				log.Warn("cannot follow address, route and rule deletions", "err", err)
 				return
 			}
 			for _, m := range msgs {
 				switch m.Header.Type {
 				case unix.RTM_DELADDR:
-					s.deleted(delAddr)
+					deleted(delAddr)
 				case unix.RTM_DELROUTE:
-					s.deleted(delRoute)
+					deleted(delRoute)
 				case unix.RTM_DELRULE:
-					s.deleted(delRule)
+					deleted(delRule)
 				}
 			}
 		}
 	}()
-	return nil
+	return sock, nil
 }
 
 // deleted wakes the instance (one pending wake-up is enough).
@@ -148,7 +159,7 @@ func (s *linuxSystem) deletions() <-chan struct{} { return s.dels }
 // there ("" if all are).
 func (s *linuxSystem) missing() string {
 	kinds := s.pending.Swap(0)
-	d := &dumps{nl: s.nl, addrs: map[[2]int][]netlink.Addr{}, routes: map[[2]int][]netlink.Route{}, rules: map[int][]netlink.Rule{}}
+	d := newDumps(s.nl)
 	for _, o := range s.installed {
 		if o.kind&kinds == 0 {
 			continue
@@ -167,54 +178,62 @@ func (s *linuxSystem) missing() string {
 
 func (s *linuxSystem) watchAddr(link netlink.Link, name string, p netip.Prefix) {
 	addr := p.Addr()
-	fam := netlink.FAMILY_V4
-	if addr.Is6() {
-		fam = netlink.FAMILY_V6
-	}
 	s.installed = append(s.installed, installed{
 		kind: delAddr,
 		what: fmt.Sprintf("VIP %v on %s", p, name),
 		present: func(d *dumps) (bool, error) {
-			addrs, err := d.addrList(link, fam)
-			if err != nil {
-				return false, fmt.Errorf("addresses of %s: %w", name, err)
-			}
-			for _, a := range addrs {
-				if ip, ok := netip.AddrFromSlice(a.IP); ok && ip.Unmap() == addr {
-					return true, nil
-				}
-			}
-			return false, nil
+			return d.hasAddr(link, name, addr)
 		},
 	})
 }
 
-func (s *linuxSystem) watchRoute(r Route, nr *netlink.Route) {
+// hasAddr reports whether link (called name) has addr.
+func (d *dumps) hasAddr(link netlink.Link, name string, addr netip.Addr) (bool, error) {
 	fam := netlink.FAMILY_V4
-	if r.Dst.Addr().Is6() {
+	if addr.Is6() {
 		fam = netlink.FAMILY_V6
 	}
-	table := nr.Table
-	if table == 0 {
-		table = unix.RT_TABLE_MAIN
+	addrs, err := d.addrList(link, fam)
+	if err != nil {
+		return false, fmt.Errorf("addresses of %s: %w", name, err)
 	}
-	dst := r.Dst.Masked()
+	for _, a := range addrs {
+		if ip, ok := netip.AddrFromSlice(a.IP); ok && ip.Unmap() == addr {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func (s *linuxSystem) watchRoute(r Route, nr *netlink.Route) {
 	s.installed = append(s.installed, installed{
 		kind: delRoute,
 		what: fmt.Sprintf("virtual route %v", r.Dst),
 		present: func(d *dumps) (bool, error) {
-			rs, err := d.routeList(fam, table)
-			if err != nil {
-				return false, fmt.Errorf("routes of table %d: %w", table, err)
-			}
-			for _, x := range rs {
-				if netPrefix(x.Dst, fam) == dst {
-					return true, nil
-				}
-			}
-			return false, nil
+			return d.hasRoute(r.Dst, nr.Table)
 		},
 	})
+}
+
+// hasRoute reports whether table (0: main) has a route to dst.
+func (d *dumps) hasRoute(dst netip.Prefix, table int) (bool, error) {
+	fam := netlink.FAMILY_V4
+	if dst.Addr().Is6() {
+		fam = netlink.FAMILY_V6
+	}
+	if table == 0 {
+		table = unix.RT_TABLE_MAIN
+	}
+	rs, err := d.routeList(fam, table)
+	if err != nil {
+		return false, fmt.Errorf("routes of table %d: %w", table, err)
+	}
+	for _, x := range rs {
+		if netPrefix(x.Dst, fam) == dst.Masked() {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 func (s *linuxSystem) watchRule(r Rule, nr *netlink.Rule) {
@@ -222,21 +241,26 @@ func (s *linuxSystem) watchRule(r Rule, nr *netlink.Rule) {
 		kind: delRule,
 		what: fmt.Sprintf("virtual rule %+v", r),
 		present: func(d *dumps) (bool, error) {
-			rs, err := d.ruleList(nr.Family)
-			if err != nil {
-				return false, fmt.Errorf("rules: %w", err)
-			}
-			for _, x := range rs {
-				if x.Table == nr.Table && (nr.Priority < 0 || x.Priority == nr.Priority) &&
-					netPrefix(x.Src, nr.Family) == netPrefix(nr.Src, nr.Family) &&
-					netPrefix(x.Dst, nr.Family) == netPrefix(nr.Dst, nr.Family) &&
-					x.IifName == nr.IifName && x.OifName == nr.OifName {
-					return true, nil
-				}
-			}
-			return false, nil
+			return d.hasRule(nr)
 		},
 	})
+}
+
+// hasRule reports whether the kernel has rule nr.
+func (d *dumps) hasRule(nr *netlink.Rule) (bool, error) {
+	rs, err := d.ruleList(nr.Family)
+	if err != nil {
+		return false, fmt.Errorf("rules: %w", err)
+	}
+	for _, x := range rs {
+		if x.Table == nr.Table && (nr.Priority < 0 || x.Priority == nr.Priority) &&
+			netPrefix(x.Src, nr.Family) == netPrefix(nr.Src, nr.Family) &&
+			netPrefix(x.Dst, nr.Family) == netPrefix(nr.Dst, nr.Family) &&
+			x.IifName == nr.IifName && x.OifName == nr.OifName {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // netPrefix is n as a prefix; nil is the family's default (/0).
