@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -107,7 +108,8 @@ func staticState(t *testing.T, l *lab.Lab, host string) (addrs, routes, rules []
 }
 
 // TestRunStatic: lvsctl run installs static_ipaddress, static_routes and
-// static_rules at start, changes them by difference on SIGHUP, and removes
+// static_rules at start, changes them by difference on SIGHUP, puts back
+// what someone else deletes (not what the reload removed), and removes
 // them when it stops, in a network namespace on the host's kernel.
 func TestRunStatic(t *testing.T) {
 	requireRoot(t)
@@ -146,6 +148,25 @@ func TestRunStatic(t *testing.T) {
 	}
 	waitUntil(t, 10*time.Second, "the reloaded static entries", func() bool { return assert.ObjectsAreEqual(second, get()) })
 	assert.Contains(t, d.logText(), `removed="[route 10.20.0.0/16 rule from 192.168.200.0/24 table 200]"`)
+
+	// Someone deletes the address, the route with dev and the rule: lvsctl
+	// puts them back, as keepalived does, and says so.
+	for _, del := range [][]string{
+		{"addr", "del", "192.168.200.1/24", "dev", "eth1"},
+		{"route", "del", "10.30.0.0/16", "dev", "eth1"},
+		{"rule", "del", "priority", "101"},
+	} {
+		out, err := exec.Command("ip", append([]string{"-n", l.NSName("d1")}, del...)...).CombinedOutput()
+		require.NoError(t, err, "ip %v: %s", del, out)
+		waitUntil(t, 5*time.Second, "the static entry back after ip "+strings.Join(del, " "), func() bool { return assert.ObjectsAreEqual(second, get()) })
+	}
+	for _, want := range []string{
+		`msg="restoring deleted static address" entry="192.168.200.1/24 dev eth1 label eth1:st"`,
+		`msg="restoring deleted static route" entry="10.30.0.0/16 dev eth1"`,
+		`msg="restoring deleted static rule" entry="from 192.168.200.0/24 priority 101 table 200"`,
+	} {
+		assert.Contains(t, d.logText(), want)
+	}
 
 	// Stopped: all gone, as keepalived's stop_vrrp leaves it.
 	d.signal(t, syscall.SIGTERM)

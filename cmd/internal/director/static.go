@@ -7,7 +7,8 @@ import (
 )
 
 // StaticNet installs keepalived's static_ipaddress, static_routes and
-// static_rules (*vrrp.Statics); tests fake it.
+// static_rules (*vrrp.Statics, which also puts back what someone else
+// deletes); tests fake it.
 type StaticNet interface {
 	// Apply makes the set installed, by difference with the last one.
 	Apply(vrrp.Static) error
@@ -35,6 +36,10 @@ func (r *Runner) applyStatic(next vrrp.Static) {
 		if err != nil {
 			r.log.Error("cannot install static_ipaddress, static_routes and static_rules", "err", err)
 			return
+		}
+		// Put back what someone else deletes, as keepalived does.
+		if err := st.Watch(r.log); err != nil {
+			r.log.Warn("static entries deleted by someone else will not be put back", "err", err)
 		}
 		s.o = st
 	}
