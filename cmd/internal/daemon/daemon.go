@@ -114,6 +114,7 @@ type Daemon struct {
 
 	cfg      *lvshcl.Config
 	services map[ipvs.ServiceKey]service
+	keys     []ipvs.ServiceKey // of services, sorted
 	byTarget map[checker.Target]memberRef
 	health   map[checker.Target]health
 	applied  map[ipvs.ServiceKey]ipvs.VirtualService // what the kernel holds, as far as we know
@@ -317,12 +318,14 @@ func (d *Daemon) load(cfg *lvshcl.Config, presumed map[checker.Target]checker.Pr
 		return fmt.Errorf("configuration has %d services but %d pools", len(cfg.Services), len(cfg.Pools))
 	}
 	services := make(map[ipvs.ServiceKey]service, len(cfg.Services))
+	keys := make([]ipvs.ServiceKey, 0, len(cfg.Services))
 	byTarget := map[checker.Target]memberRef{}
 	var specs []checker.Spec
 	for i, vs := range cfg.Services {
 		vs = vs.Normalize()
 		p := cfg.Pools[i]
 		services[vs.Key] = service{vs: vs, pool: p}
+		keys = append(keys, vs.Key)
 		for _, m := range p.Members {
 			if m.Check == nil {
 				continue
@@ -352,6 +355,9 @@ func (d *Daemon) load(cfg *lvshcl.Config, presumed map[checker.Target]checker.Pr
 		d.log.Info("real server host name resolved", "host", r.Host, "address", r.Addr, "at", fmt.Sprintf("%s:%d:%d", r.Range.Filename, r.Range.Start.Line, r.Range.Start.Column))
 	}
 	d.services = services
+	// Sorted once per load; files are often in key order already.
+	slices.SortFunc(keys, ipvs.ServiceKey.Compare)
+	d.keys = slices.Compact(keys)
 	d.byTarget = byTarget
 	// Health starts from what the pool knows: the presumption for new
 	// servers (from the table; otherwise up, or down with alpha or a check
@@ -373,7 +379,7 @@ func (d *Daemon) load(cfg *lvshcl.Config, presumed map[checker.Target]checker.Pr
 			delete(d.quorumUp, k)
 		}
 	}
-	for _, k := range slices.SortedFunc(maps.Keys(services), ipvs.ServiceKey.Compare) {
+	for _, k := range d.keys {
 		if _, ok := d.quorumUp[k]; !ok {
 			d.startQuorum(services[k]) // as keepalived starts (desired.go)
 		}
@@ -464,7 +470,7 @@ func (d *Daemon) resync(ctx context.Context, expected bool) error {
 	defer d.passed(passKind(expected), d.o.Clock.Now())
 	d.stats.Resyncs++
 	want := make([]ipvs.VirtualService, 0, len(d.services))
-	for _, k := range slices.SortedFunc(maps.Keys(d.services), ipvs.ServiceKey.Compare) {
+	for _, k := range d.keys {
 		w, _ := d.desired(d.services[k])
 		want = append(want, w)
 	}

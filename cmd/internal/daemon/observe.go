@@ -111,9 +111,9 @@ type view struct {
 	ops      map[ipvs.OpKind]uint64
 	loads    int
 	loadedAt time.Time
-	// keys are the services in order and cache their latest states, both
-	// rebuilt at each load: a health pass rebuilds only the services whose
-	// table entry or quorum changed.
+	// keys are the services in order and cache their latest states: a
+	// pass rebuilds only the services whose table entry or quorum
+	// changed, and a load also those whose configuration did.
 	keys  []ipvs.ServiceKey
 	cache map[ipvs.ServiceKey]cachedState
 }
@@ -207,9 +207,12 @@ func (d *Daemon) passed(kind PassKind, start time.Time) {
 		v.loads++
 		v.loadedAt = now
 	}
+	reload := kind == PassLoad && v.cache != nil
 	if kind == PassLoad || v.cache == nil {
-		v.keys = slices.SortedFunc(maps.Keys(d.services), ipvs.ServiceKey.Compare)
-		v.cache = make(map[ipvs.ServiceKey]cachedState, len(v.keys))
+		v.keys = d.keys
+		if !reload {
+			v.cache = make(map[ipvs.ServiceKey]cachedState, len(v.keys))
+		}
 	}
 	s := &Snapshot{
 		Loads: v.loads, LoadedAt: v.loadedAt, At: now, Resync: d.resyncEvery(),
@@ -219,6 +222,9 @@ func (d *Daemon) passed(kind PassKind, start time.Time) {
 	for _, k := range v.keys {
 		applied, known := d.applied[k]
 		c, ok := v.cache[k]
+		if ok && reload && !builtFrom(c.st, d.services[k]) {
+			ok = false
+		}
 		if !ok || c.known != known || c.quorumUp != d.quorumUp[k] || !slices.Equal(c.applied, applied.RealServers) {
 			c = cachedState{st: d.serviceState(k, d.services[k]), applied: slices.Clone(applied.RealServers), known: known, quorumUp: d.quorumUp[k]}
 			v.cache[k] = c
@@ -235,6 +241,49 @@ func (d *Daemon) passed(kind PassKind, start time.Time) {
 	if v.observer.Pass != nil {
 		v.observer.Pass(Pass{Kind: kind, Took: now.Sub(start)})
 	}
+	if reload && len(v.cache) > len(v.keys) {
+		for k := range v.cache {
+			if _, ok := d.services[k]; !ok {
+				delete(v.cache, k) // removed by the load
+			}
+		}
+	}
+}
+
+// builtFrom reports whether st, built by serviceState, is of a service
+// configured as s: a load keeps the states of the services it leaves as
+// they were.
+func builtFrom(st ServiceState, s service) bool {
+	if st.Name != s.pool.Name || st.InhibitOnFailure != s.pool.InhibitOnFailure || !sameEntry(st.Config, s.vs) {
+		return false
+	}
+	n := len(s.vs.RealServers)
+	if s.pool.SorryServer != nil {
+		n++
+		if len(st.Reals) != n || !st.Reals[n-1].Sorry || st.Reals[n-1].Real != *s.pool.SorryServer {
+			return false
+		}
+	}
+	if len(st.Reals) != n {
+		return false
+	}
+	for i, r := range s.vs.RealServers {
+		rs := st.Reals[i]
+		if rs.Sorry || rs.Real != r {
+			return false
+		}
+		var target checker.Target
+		checked := false
+		for _, m := range s.pool.Members { // as serviceState finds it
+			if m.Real == r.Key() && m.Check != nil {
+				target, checked = m.Check.Target, true
+			}
+		}
+		if rs.target != target || rs.checked != checked {
+			return false
+		}
+	}
+	return true
 }
 
 // serviceState is s as configured and as last applied.

@@ -3,7 +3,6 @@ package daemon
 import (
 	"context"
 	"fmt"
-	"maps"
 	"slices"
 
 	"github.com/lvsctl/lvsctl/checker"
@@ -93,7 +92,7 @@ func (d *Daemon) quorumFromTable(presumed map[checker.Target]checker.Presumption
 	if len(presumed) == 0 {
 		return
 	}
-	for _, k := range slices.SortedFunc(maps.Keys(d.services), ipvs.ServiceKey.Compare) {
+	for _, k := range d.keys {
 		s := d.services[k]
 		fromTable := slices.ContainsFunc(s.pool.Members, func(m lvshcl.Member) bool {
 			if m.Check == nil {

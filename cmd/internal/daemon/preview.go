@@ -3,7 +3,6 @@ package daemon
 import (
 	"context"
 	"errors"
-	"maps"
 	"slices"
 
 	"github.com/lvsctl/lvsctl/checker"
@@ -61,7 +60,7 @@ func (d *Daemon) Preview(ctx context.Context, cfg *lvshcl.Config) (Preview, erro
 func (d *Daemon) preview(ctx context.Context, cfg *lvshcl.Config) (Preview, error) {
 	var out Preview
 	cur := make([]ipvs.VirtualService, 0, len(d.services))
-	for _, k := range slices.SortedFunc(maps.Keys(d.services), ipvs.ServiceKey.Compare) {
+	for _, k := range d.keys {
 		s := d.services[k]
 		w, _ := d.desired(s)
 		cur = append(cur, w)

@@ -3,7 +3,6 @@ package daemon
 import (
 	"context"
 	"errors"
-	"maps"
 	"slices"
 	"time"
 
@@ -86,7 +85,7 @@ func (d *Daemon) reloadFromMemory(ctx context.Context) (bool, error) {
 	// would cost as much as the rest of the reload.
 	var want, cur []ipvs.VirtualService
 	var added, changed []ipvs.ServiceKey
-	for _, k := range slices.SortedFunc(maps.Keys(d.services), ipvs.ServiceKey.Compare) {
+	for _, k := range d.keys {
 		w, _ := d.desired(d.services[k])
 		w = w.Normalize()
 		a, ok := d.applied[k]
@@ -101,9 +100,9 @@ func (d *Daemon) reloadFromMemory(ctx context.Context) (bool, error) {
 		changed = append(changed, k)
 		want = append(want, w)
 	}
-	for _, k := range slices.SortedFunc(maps.Keys(d.applied), ipvs.ServiceKey.Compare) {
+	for k, a := range d.applied { // Diff orders what it writes
 		if _, ok := d.services[k]; !ok {
-			cur = append(cur, d.applied[k]) // removed
+			cur = append(cur, a) // removed
 			changed = append(changed, k)
 		}
 	}

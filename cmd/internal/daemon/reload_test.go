@@ -348,3 +348,40 @@ func TestSameEntryKnowsEveryField(t *testing.T) {
 		assert.False(t, sameEntry(base, s), "edit %d", i)
 	}
 }
+
+// TestReloadKeepsOnlyUnchangedStates: a load reuses the published state
+// of a service only if every input of serviceState is as it was.
+func TestReloadKeepsOnlyUnchangedStates(t *testing.T) {
+	f := newFixture(t)
+	sorry := ipvs.RealServer{Addr: netip.MustParseAddr("10.0.9.9"), Port: 80, Weight: 1, Forwarding: ipvs.NAT}
+	base := func() service {
+		cfg := f.config(2, func(p *lvshcl.Pool) { p.SorryServer = &sorry })
+		return service{vs: cfg.Services[0].Normalize(), pool: cfg.Pools[0]}
+	}
+	d := &Daemon{}
+	st := d.serviceState(web, base())
+	require.True(t, builtFrom(st, base()))
+	edits := map[string]func(*service){
+		"name":         func(s *service) { s.pool.Name = "other" },
+		"inhibit":      func(s *service) { s.pool.InhibitOnFailure = true },
+		"scheduler":    func(s *service) { s.vs.Scheduler = "rr" },
+		"real weight":  func(s *service) { s.vs.RealServers = slices.Clone(s.vs.RealServers); s.vs.RealServers[1].Weight = 9 },
+		"real removed": func(s *service) { s.vs.RealServers = s.vs.RealServers[:1] },
+		"no sorry":     func(s *service) { s.pool.SorryServer = nil },
+		"sorry weight": func(s *service) { x := sorry; x.Weight = 3; s.pool.SorryServer = &x },
+		"unchecked":    func(s *service) { s.pool.Members = slices.Clone(s.pool.Members); s.pool.Members[0].Check = nil },
+		"check target": func(s *service) {
+			s.pool.Members = slices.Clone(s.pool.Members)
+			c := *s.pool.Members[1].Check
+			c.Target.Service = "renamed"
+			s.pool.Members[1].Check = &c
+		},
+	}
+	for name, edit := range edits {
+		t.Run(name, func(t *testing.T) {
+			s := base()
+			edit(&s)
+			assert.False(t, builtFrom(st, s))
+		})
+	}
+}
