@@ -7,10 +7,10 @@ import (
 )
 
 // no_track: keepalived then does not watch the object; lvsctl watches every
-// VIP, excluded VIP, virtual rule and virtual route with dev (as keepalived
-// without no_track), so there it is a warning that says what differs.
-// Where neither watches (a virtual route without dev, static routes and
-// rules, which lvsctl never re-adds) it stays a note.
+// VIP, excluded VIP, virtual rule and virtual route with dev, and puts back
+// every static address, static rule and static route with dev (as
+// keepalived without no_track), so there it is a warning that says what
+// differs. Where neither watches (a route without dev) it stays a note.
 func TestNoTrackImport(t *testing.T) {
 	inst := func(body string) string {
 		return "vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 51\n    virtual_ipaddress {\n        10.0.0.100/24\n    }\n" + body + "}\n"
@@ -28,10 +28,14 @@ func TestNoTrackImport(t *testing.T) {
 			"k.conf:8: note: 10.8.0.0/16: translated without no_track (neither keepalived nor lvsctl watches a virtual route without dev)"},
 		{"virtual rule", inst("    virtual_rules {\n        from 10.0.0.100 table 100 no_track\n    }\n"),
 			"k.conf:8: warning: from: no_track is not translated: lvsctl watches this rule"},
-		{"static route", inst("") + "static_routes {\n    10.8.0.0/16 via 10.0.0.1 dev eth0 no_track\n}\n",
-			"k.conf:9: note: 10.8.0.0/16: translated without no_track (lvsctl does not watch the route)"},
+		{"static address", inst("") + "static_ipaddress {\n    10.0.2.1/24 dev eth0 no_track\n}\n",
+			"k.conf:9: warning: 10.0.2.1/24: no_track is not translated: lvsctl puts this static address back if someone deletes it (keepalived does so only without no_track; with it, the address stays deleted)"},
+		{"static route with dev", inst("") + "static_routes {\n    10.8.0.0/16 via 10.0.0.1 dev eth0 no_track\n}\n",
+			"k.conf:9: warning: 10.8.0.0/16: no_track is not translated: lvsctl puts this static route back if someone deletes it"},
+		{"static route without dev", inst("") + "static_routes {\n    10.8.0.0/16 via 10.0.0.1 no_track\n}\n",
+			"k.conf:9: note: 10.8.0.0/16: translated without no_track (neither keepalived nor lvsctl puts back a static route without dev)"},
 		{"static rule", inst("") + "static_rules {\n    from 10.0.0.100 table 100 no_track\n}\n",
-			"k.conf:9: note: from: translated without no_track (lvsctl does not watch the rule)"},
+			"k.conf:9: warning: from: no_track is not translated: lvsctl puts this static rule back if someone deletes it"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res, _ := importSrc(t, tc.conf)

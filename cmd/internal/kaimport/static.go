@@ -15,7 +15,7 @@ import (
 // not translate; the value says whether they take an argument.
 var staticAddrOptions = map[string]bool{
 	"preferred_lft": true, "peer": true, "track_group": true,
-	"no_track": false, "home": false, "-nodad": false, "nodad": false, "noprefixroute": false, "autojoin": false, "mngtmpaddr": false,
+	"home": false, "-nodad": false, "nodad": false, "noprefixroute": false, "autojoin": false, "mngtmpaddr": false,
 }
 
 func (t *translator) static(s *Stmt) {
@@ -75,6 +75,7 @@ func (t *translator) staticAddress(e *Stmt) *hblock {
 	a := p.Addr()
 	opts := map[string]string{}
 	var dropped []string
+	noTrack := false
 	for i := 1; i < len(e.Words); i++ {
 		w := e.Words[i]
 		switch w {
@@ -88,6 +89,8 @@ func (t *translator) staticAddress(e *Stmt) *hblock {
 			}
 			opts[w] = e.Words[i+1]
 			i++
+		case "no_track":
+			noTrack = true
 		default:
 			takes, known := staticAddrOptions[w]
 			if !known {
@@ -143,8 +146,20 @@ func (t *translator) staticAddress(e *Stmt) *hblock {
 			dropped = append(dropped, "brd "+brd)
 		}
 	}
+	if noTrack {
+		t.partly(b, e, Warning, "%s", staticNoTrackDiffers("address"))
+	}
 	if len(dropped) > 0 {
 		t.partly(b, e, Warning, "translated without %s", strings.Join(dropped, ", "))
 	}
 	return b
+}
+
+// staticNoTrackDiffers is the warning for no_track on a static address, a
+// static route with dev or a static rule: keepalived then does not put it
+// back when someone deletes it; lvsctl has no no_track and always does
+// (vrrp.Statics.Watch).
+func staticNoTrackDiffers(what string) string {
+	return "no_track is not translated: lvsctl puts this static " + what + " back if someone deletes it " +
+		"(keepalived does so only without no_track; with it, the " + what + " stays deleted)"
 }

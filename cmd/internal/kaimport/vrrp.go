@@ -156,6 +156,10 @@ func (t *translator) routeLine(b *hblock, r *Stmt, kind string) *hblock {
 		t.partly(b, r, Warning, "%s", noTrackDiffers("route"))
 	case noTrack && kind == "virtual_routes":
 		dropped = append(dropped, "no_track (neither keepalived nor lvsctl watches a virtual route without dev)")
+	case noTrack && kind == "static_routes" && rb.has("dev"):
+		t.partly(b, r, Warning, "%s", staticNoTrackDiffers("route"))
+	case noTrack && kind == "static_routes":
+		dropped = append(dropped, "no_track (neither keepalived nor lvsctl puts back a static route without dev)")
 	case noTrack:
 		dropped = append(dropped, "no_track (lvsctl does not watch the route)")
 	}
@@ -253,6 +257,8 @@ func (t *translator) ruleLine(b *hblock, r *Stmt, kind string) *hblock {
 	switch {
 	case noTrack && kind == "virtual_rules":
 		t.partly(b, r, Warning, "%s", noTrackDiffers("rule"))
+	case noTrack && kind == "static_rules":
+		t.partly(b, r, Warning, "%s", staticNoTrackDiffers("rule"))
 	case noTrack:
 		dropped = append(dropped, "no_track (lvsctl does not watch the rule)")
 	}
