@@ -2,6 +2,7 @@ package kaimport
 
 import (
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -37,6 +38,7 @@ func (t *translator) static(s *Stmt) {
 		case "static_rules":
 			b = t.ruleLine(nil, e, "static_rules")
 		}
+		t.noteUnfollowed(b, e, s.Keyword())
 		if b != nil {
 			b.lead = hcomment{e.Pos.String()}
 			t.emitBlock(b)
@@ -162,4 +164,70 @@ func (t *translator) staticAddress(e *Stmt) *hblock {
 func staticNoTrackDiffers(what string) string {
 	return "no_track is not translated: lvsctl puts this static " + what + " back if someone deletes it " +
 		"(keepalived does so only without no_track; with it, the " + what + " stays deleted)"
+}
+
+// noteUnfollowed notes on a static route with dev or a static rule b
+// (translated from line e of block kind) that keepalived 2.2.7 would not
+// put it back if someone deleted it, when the file does not make it follow
+// such deletions (followsDeletions); lvsctl always does.
+func (t *translator) noteUnfollowed(b *hblock, e *Stmt, kind string) {
+	if b == nil || slices.Contains(e.Words, "no_track") {
+		return
+	}
+	v6, ok := lineFamily(e.Words)
+	if !ok {
+		return
+	}
+	switch {
+	case kind == "static_routes" && b.has("dev") && !t.followsDeletions("virtual_routes", "static_routes", v6):
+		t.partly(b, e, Note, "lvsctl puts this static route back if someone deletes it; keepalived 2.2.7 would not here: it follows route deletions only when a vrrp_instance has a virtual route with dev (or a static route a track_group) of the same family")
+	case kind == "static_rules" && !t.followsDeletions("virtual_rules", "static_rules", v6):
+		t.partly(b, e, Note, "lvsctl puts this static rule back if someone deletes it; keepalived 2.2.7 would not here: it follows rule deletions only when a vrrp_instance has a virtual rule (or a static rule a track_group) of the same family")
+	}
+}
+
+// followsDeletions reports whether keepalived 2.2.7 subscribes to route
+// (virtual kind "virtual_routes") or rule ("virtual_rules") deletions of
+// the family: when a vrrp_instance has a tracked line of that kind (a
+// route with dev, a rule, without no_track), or a line of static kind
+// names a track_group (vrrp.c: vrrp_complete_instance,
+// process_static_entries, set_extra_netlink_monitoring).
+func (t *translator) followsDeletions(virtual, static string, v6 bool) bool {
+	same := func(l *Stmt) bool {
+		f, ok := lineFamily(l.Words)
+		return ok && f == v6
+	}
+	for _, s := range t.top {
+		switch s.Keyword() {
+		case "vrrp_instance":
+			for _, c := range s.Block {
+				if c.Keyword() != virtual {
+					continue
+				}
+				for _, l := range c.Block {
+					if same(l) && !slices.Contains(l.Words, "no_track") && (virtual == "virtual_rules" || slices.Contains(l.Words, "dev")) {
+						return true
+					}
+				}
+			}
+		case static:
+			for _, l := range s.Block {
+				if same(l) && slices.Contains(l.Words, "track_group") {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// lineFamily is the family of a route or rule line: its first address
+// (true: IPv6).
+func lineFamily(words []string) (v6, ok bool) {
+	for _, w := range words {
+		if p, err := parseAddrOrPrefix(w); err == nil {
+			return p.Addr().Is6(), true
+		}
+	}
+	return false, false
 }

@@ -69,6 +69,22 @@ k.conf:5: note: 10.1.1.1: no dev: keepalived puts it on its default interface, b
 				{Dst: netip.MustParsePrefix("10.30.0.0/16"), Src: netip.MustParseAddr("192.168.200.1"), Dev: "eth1", Table: 200, Metric: 5},
 				{Dst: netip.MustParsePrefix("203.0.113.0/24"), Blackhole: true},
 			}},
+			// Only the route with dev is put back (by lvsctl; keepalived
+			// here follows no route deletions).
+			wantDiags: `k.conf:3: note: src: lvsctl puts this static route back if someone deletes it; keepalived 2.2.7 would not here: it follows route deletions only when a vrrp_instance has a virtual route with dev (or a static route a track_group) of the same family
+`,
+		},
+		{
+			name: "routes keepalived follows: a virtual route with dev of the family",
+			src: "static_routes {\n    10.30.0.0/16 dev eth1\n    2001:db8:30::/48 dev eth1\n}\n" +
+				"vrrp_instance VI_2 {\n    interface eth0\n    virtual_router_id 52\n    virtual_ipaddress {\n        10.0.0.2/24\n    }\n    virtual_routes {\n        10.40.0.0/16 dev eth0\n        2001:db8:40::/48 via fe80::1 no_track\n    }\n}\n",
+			want: vrrp.Static{Routes: []vrrp.Route{
+				{Dst: netip.MustParsePrefix("10.30.0.0/16"), Dev: "eth1"},
+				{Dst: netip.MustParsePrefix("2001:db8:30::/48"), Dev: "eth1"},
+			}},
+			wantDiags: `k.conf:3: note: 2001:db8:30::/48: lvsctl puts this static route back if someone deletes it; keepalived 2.2.7 would not here: it follows route deletions only when a vrrp_instance has a virtual route with dev (or a static route a track_group) of the same family
+k.conf:13: note: 2001:db8:40::/48: translated without no_track (neither keepalived nor lvsctl watches a virtual route without dev)
+`,
 		},
 		{
 			name: "route without a next hop",
@@ -89,6 +105,15 @@ k.conf:5: note: 10.1.1.1: no dev: keepalived puts it on its default interface, b
 				{From: netip.MustParsePrefix("192.168.200.0/24"), Table: 200, Priority: 100},
 				{To: netip.MustParsePrefix("2001:db8:9::/48"), OIF: "eth1", Table: 300},
 			}},
+			wantDiags: `k.conf:2: note: from: lvsctl puts this static rule back if someone deletes it; keepalived 2.2.7 would not here: it follows rule deletions only when a vrrp_instance has a virtual rule (or a static rule a track_group) of the same family
+k.conf:3: note: to: lvsctl puts this static rule back if someone deletes it; keepalived 2.2.7 would not here: it follows rule deletions only when a vrrp_instance has a virtual rule (or a static rule a track_group) of the same family
+`,
+		},
+		{
+			name: "rules keepalived follows: a virtual rule of the family",
+			src: "static_rules {\n    from 192.168.200.0/24 table 200\n}\n" +
+				"vrrp_instance VI_2 {\n    interface eth0\n    virtual_router_id 52\n    virtual_ipaddress {\n        10.0.0.2/24\n    }\n    virtual_rules {\n        from 10.0.0.2 table 100\n    }\n}\n",
+			want: vrrp.Static{Rules: []vrrp.Rule{{From: netip.MustParsePrefix("192.168.200.0/24"), Table: 200}}},
 		},
 		{
 			name: "rule without a table",
