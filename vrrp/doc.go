@@ -63,6 +63,11 @@
 // (removing the rest) and is master again after its skew time, everything
 // re-added, unless a higher-priority router advertises first.
 //
+// Statics holds a node's static_ipaddress, static_routes and static_rules
+// (Static), whatever the VRRP state; with Watch it puts back, at once and
+// logged, an address, a rule or a route with Dev someone else deletes
+// (keepalived's reinstate_static_*), never what Apply or Clear removed.
+//
 // NoAccept (or Strict without Accept) makes a non-owner master drop every
 // packet to or from its VIPs with nftables, as keepalived's no_accept.
 // Strict resets what keepalived's strict mode resets (see Config.Strict).
