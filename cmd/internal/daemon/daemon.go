@@ -132,9 +132,9 @@ type Daemon struct {
 	view      view // snapshots for status and metrics (observe.go)
 	// lastOps are the ops the latest resync made (the kernel accepted).
 	lastOps []ipvs.Op
-	// names are the services' names, by key, of the current and the
-	// previous configuration.
-	names map[ipvs.ServiceKey]string
+	// prev are the services of the previous configuration, for the names
+	// of the services a load deletes (nameOf).
+	prev map[ipvs.ServiceKey]service
 	// requests run on Run's goroutine (preview.go); stopped is closed
 	// when Run returns.
 	requests chan func(context.Context)
@@ -343,13 +343,7 @@ func (d *Daemon) load(cfg *lvshcl.Config, presumed map[checker.Target]checker.Pr
 	}
 	// Names for the ops of the next resync: a deleted service's from the
 	// configuration it leaves (the kernel does not keep them).
-	d.names = make(map[ipvs.ServiceKey]string, len(services)+len(d.services))
-	for k, s := range d.services {
-		d.names[k] = s.vs.Name
-	}
-	for k, s := range services {
-		d.names[k] = s.vs.Name
-	}
+	d.prev = d.services
 	d.cfg = cfg
 	for _, r := range cfg.Resolved {
 		d.log.Info("real server host name resolved", "host", r.Host, "address", r.Addr, "at", fmt.Sprintf("%s:%d:%d", r.Range.Filename, r.Range.Start.Line, r.Range.Start.Column))
@@ -390,6 +384,15 @@ func (d *Daemon) load(cfg *lvshcl.Config, presumed map[checker.Target]checker.Pr
 		}
 	}
 	return nil
+}
+
+// nameOf is the name of service k in the current configuration, or else
+// in the previous one.
+func (d *Daemon) nameOf(k ipvs.ServiceKey) string {
+	if s, ok := d.services[k]; ok {
+		return s.vs.Name
+	}
+	return d.prev[k].vs.Name
 }
 
 // observe records one transition, logs it and runs its notify hook.
@@ -492,7 +495,7 @@ func (d *Daemon) resync(ctx context.Context, expected bool) error {
 	}
 	for i := range p.Ops {
 		if s := &p.Ops[i].Service; s.Name == "" {
-			s.Name = d.names[s.Key]
+			s.Name = d.nameOf(s.Key)
 		}
 	}
 	for _, op := range p.Ops {

@@ -77,6 +77,10 @@ func (d *Daemon) reloadFromMemory(ctx context.Context) (bool, error) {
 		return false, nil
 	}
 	rec, err := d.o.Owned.Load()
+	if err == nil && !slices.IsSortedFunc(rec.Owned, ipvs.ServiceKey.Compare) {
+		rec.Owned = slices.Clone(rec.Owned) // as the Reconciler normalizes it
+		slices.SortFunc(rec.Owned, ipvs.ServiceKey.Compare)
+	}
 	if err != nil || len(rec.Intended) > 0 || !sameKeys(rec.Owned, d.applied) {
 		return false, nil
 	}
@@ -86,8 +90,13 @@ func (d *Daemon) reloadFromMemory(ctx context.Context) (bool, error) {
 	var want, cur []ipvs.VirtualService
 	var added, changed []ipvs.ServiceKey
 	for _, k := range d.keys {
-		w, _ := d.desired(d.services[k])
-		w = w.Normalize()
+		s := d.services[k]
+		w, _ := d.desired(s)
+		if s.pool.SorryServer != nil {
+			// Otherwise w is s.vs, normalized, less some real
+			// servers and with other weights: still normalized.
+			w = w.Normalize()
+		}
 		a, ok := d.applied[k]
 		switch {
 		case !ok:
@@ -119,7 +128,7 @@ func (d *Daemon) reloadFromMemory(ctx context.Context) (bool, error) {
 	}
 	for i := range p.Ops {
 		if s := &p.Ops[i].Service; s.Name == "" {
-			s.Name = d.names[s.Key]
+			s.Name = d.nameOf(s.Key)
 		}
 	}
 	res, err := r.Apply(ctx, p)
@@ -162,15 +171,19 @@ func (d *Daemon) absent(ctx context.Context, keys []ipvs.ServiceKey) bool {
 
 // sameKeys reports whether owned names exactly the keys of applied.
 func sameKeys(owned []ipvs.ServiceKey, applied map[ipvs.ServiceKey]ipvs.VirtualService) bool {
-	seen := make(map[ipvs.ServiceKey]bool, len(owned))
-	for _, k := range owned {
-		k = normKey(k)
-		if _, ok := applied[k]; !ok {
+	if len(owned) != len(applied) {
+		return false
+	}
+	for i, k := range owned {
+		if _, ok := applied[normKey(k)]; !ok {
 			return false
 		}
-		seen[k] = true
+		// Sorted: a key twice would hide a key missing.
+		if i > 0 && ipvs.ServiceKey.Compare(owned[i-1], k) >= 0 {
+			return false
+		}
 	}
-	return len(seen) == len(applied)
+	return true
 }
 
 // sameEntry reports whether a and b, both normalized, are the same table
@@ -187,22 +200,20 @@ func sameEntry(a, b ipvs.VirtualService) bool {
 // it saves is that part, put back beside the owned keys it does not see,
 // which it leaves untouched.
 type subsetOwnership struct {
-	full ipvs.Ownership
-	rec  ipvs.Record // the part in keys
-	rest []ipvs.ServiceKey
+	full   ipvs.Ownership
+	loaded ipvs.Record
+	in     map[ipvs.ServiceKey]bool // keys
+	rec    ipvs.Record              // the part in keys
 }
 
 func newSubsetOwnership(full ipvs.Ownership, rec ipvs.Record, keys []ipvs.ServiceKey) *subsetOwnership {
-	in := make(map[ipvs.ServiceKey]bool, len(keys))
+	o := &subsetOwnership{full: full, loaded: rec, in: make(map[ipvs.ServiceKey]bool, len(keys))}
 	for _, k := range keys {
-		in[k] = true
+		o.in[k] = true
 	}
-	o := &subsetOwnership{full: full}
-	for _, k := range rec.Owned {
-		if in[normKey(k)] {
-			o.rec.Owned = append(o.rec.Owned, k)
-		} else {
-			o.rest = append(o.rest, k)
+	for _, k := range keys {
+		if _, found := slices.BinarySearchFunc(rec.Owned, k, ipvs.ServiceKey.Compare); found {
+			o.rec.Owned = append(o.rec.Owned, k) // rec.Owned is sorted: sameKeys
 		}
 	}
 	o.rec.Intended = rec.Intended // empty: reloadFromMemory checked
@@ -211,6 +222,15 @@ func newSubsetOwnership(full ipvs.Ownership, rec ipvs.Record, keys []ipvs.Servic
 
 func (o *subsetOwnership) Load() (ipvs.Record, error) { return o.rec, nil }
 
+// Save is called only when the record changes: a service added or
+// removed.
 func (o *subsetOwnership) Save(r ipvs.Record) error {
-	return o.full.Save(ipvs.Record{Owned: slices.Concat(o.rest, r.Owned), Intended: r.Intended})
+	owned := slices.Clone(r.Owned)
+	for _, k := range o.loaded.Owned {
+		if !o.in[normKey(k)] {
+			owned = append(owned, k)
+		}
+	}
+	slices.SortFunc(owned, ipvs.ServiceKey.Compare) // as the Reconciler saves
+	return o.full.Save(ipvs.Record{Owned: slices.Compact(owned), Intended: r.Intended})
 }
