@@ -57,3 +57,30 @@ func TestTimeoutsStartReloadDrift(t *testing.T) {
 	require.NoError(t, f.stop())
 	assert.Equal(t, 1, f.d.Stats().Repairs)
 }
+
+// TestTimeoutsWithObserver: the timeouts block is set when the kernel is
+// wrapped to count ops for the metrics (Observe), as when lvsctl run
+// serves metrics.
+func TestTimeoutsWithObserver(t *testing.T) {
+	f := newFixture(t)
+	k := timeoutKernel{f.k}
+	cfg := f.config(1, nil)
+	cfg.Timeouts = &ipvs.Timeouts{TCP: time.Hour}
+	loads := make(chan error, 1)
+	d := New(Options{Kernel: k, Owned: &ipvs.MemOwnership{}, Clock: f.clk, Hooks: f.hooks,
+		Rand:   func(time.Duration) time.Duration { return 0 },
+		OnLoad: func(_ *lvshcl.Config, _ []ipvs.Op, err error) { loads <- err }})
+	d.Observe(Observer{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx, cfg, nil) }()
+	select {
+	case err := <-loads:
+		require.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("no load outcome")
+	}
+	cancel()
+	require.NoError(t, <-done)
+	assert.Equal(t, time.Hour, k.timeouts(t).TCP)
+}
