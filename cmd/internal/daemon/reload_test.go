@@ -390,3 +390,86 @@ func TestReloadKeepsOnlyUnchangedStates(t *testing.T) {
 		})
 	}
 }
+
+// TestReloadFromMemoryEqualsDump: with health, quorum and sorry server
+// states in play, a reload written from memory leaves the table a reload
+// through a dump leaves, with the same ops.
+func TestReloadFromMemoryEqualsDump(t *testing.T) {
+	sorry := ipvs.RealServer{Addr: netip.MustParseAddr("10.0.9.9"), Port: 80, Weight: 1, Forwarding: ipvs.NAT}
+	withSorry := func(p *lvshcl.Pool) {
+		p.SorryServer = &sorry
+		p.Quorum = 3
+	}
+	tests := []struct {
+		name   string
+		before func(f *fixture) *lvshcl.Config
+		down   []string
+		after  func(f *fixture) *lvshcl.Config
+	}{
+		{"failed server stays out, new one joins presumed up",
+			func(f *fixture) *lvshcl.Config { return f.config(2, nil) }, []string{"10.0.1.2:80"},
+			func(f *fixture) *lvshcl.Config { return f.config(3, nil) }},
+		{"quorum lost: the sorry server serves, a new server too is out",
+			func(f *fixture) *lvshcl.Config { return f.config(2, withSorry) }, []string{"10.0.1.1:80"},
+			func(f *fixture) *lvshcl.Config { return f.config(3, withSorry) }},
+		{"sorry server dropped while serving",
+			func(f *fixture) *lvshcl.Config { return f.config(2, withSorry) }, []string{"10.0.1.1:80"},
+			func(f *fixture) *lvshcl.Config { return f.config(2, func(p *lvshcl.Pool) { p.Quorum = 3 }) }},
+		{"inhibited server kept at 0, another weight edited",
+			func(f *fixture) *lvshcl.Config {
+				return f.config(2, func(p *lvshcl.Pool) { p.InhibitOnFailure = true })
+			}, []string{"10.0.1.1:80"},
+			func(f *fixture) *lvshcl.Config {
+				c := f.config(2, func(p *lvshcl.Pool) { p.InhibitOnFailure = true })
+				c.Services[0].RealServers[1].Weight = 5
+				return c
+			}},
+		{"sorry_server_inhibit added",
+			func(f *fixture) *lvshcl.Config { return f.config(2, nil) }, nil,
+			func(f *fixture) *lvshcl.Config {
+				return f.config(2, func(p *lvshcl.Pool) { p.SorryServer = &sorry; p.SorryInhibit = true })
+			}},
+	}
+	run := func(t *testing.T, dump bool, before, after func(*fixture) *lvshcl.Config, down []string) ([]string, []string, Stats) {
+		f := newFixture(t)
+		var own ipvs.Ownership = &ipvs.MemOwnership{}
+		if dump {
+			own = &doubtfulOwnership{}
+		}
+		loads := make(chan loadResult, 4)
+		f.start(before(f), Options{Owned: own, Resync: time.Hour,
+			OnLoad: func(_ *lvshcl.Config, ops []ipvs.Op, err error) { loads <- loadResult{ops, err} }})
+		require.NoError(t, (<-loads).err)
+		for _, a := range down {
+			f.probes.set(a, false)
+		}
+		if len(down) > 0 {
+			f.until(3*time.Second, func() bool {
+				snap, _ := f.d.Snapshot()
+				return snap.Stats.Reconciles >= 1
+			})
+		}
+		f.reload <- after(f)
+		var res loadResult
+		select {
+		case res = <-loads:
+		case <-time.After(10 * time.Second):
+			t.Fatal("no load outcome")
+		}
+		require.NoError(t, res.err)
+		table := f.k.reals(t, web)
+		snap, _ := f.d.Snapshot()
+		require.NoError(t, f.stop())
+		return table, render(res.ops), snap.Stats
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			memTable, memOps, memStats := run(t, false, tt.before, tt.after, tt.down)
+			dumpTable, dumpOps, dumpStats := run(t, true, tt.before, tt.after, tt.down)
+			assert.Equal(t, 1, memStats.MemoryReloads)
+			assert.Zero(t, dumpStats.MemoryReloads)
+			assert.Equal(t, dumpTable, memTable, "the table")
+			assert.Equal(t, dumpOps, memOps, "the ops")
+		})
+	}
+}
