@@ -77,7 +77,10 @@ Signals: SIGHUP re-reads the file; an invalid file is reported and the running
 configuration is kept, as is one that configures nothing (without
 allow_empty = true) or that would delete more than half of the services, or
 of a service's real servers (without allow_destroy = true); a valid one is
-applied by difference, and real servers that stay keep their health.
+applied by difference, and real servers that stay keep their health. A reload
+is diffed against the table lvsctl last wrote, without reading the kernel;
+drift is repaired by a resync 2 s later (a reload reads the kernel first when a
+write failed or the last resync found drift).
 "lvsctl plan -f" and "lvsctl apply -f" talk to the daemon over its socket:
 apply is a reload that answers with the changes made (docs/plan.md). SIGTERM or SIGINT stop the checks and leave the
 IPVS table in place, so traffic flows through a restart (--flush-on-exit, or
