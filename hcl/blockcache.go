@@ -35,6 +35,11 @@ import (
 // topLevelCuts) or with a piece that does not parse is parsed whole, as
 // without a cache.
 //
+// An entry keeps its block decoded too once a parse in this process used
+// it (decodedBlock, blockrebase.go): the next parse that hits it uses the
+// syntax as it is if the block has not moved, or a copy with its ranges
+// moved if it has, and does not decode the bytes again.
+//
 // A BlockCache is safe for concurrent use. It keeps the blocks of the last
 // two files it parsed: the daemon keeps one across SIGHUP reloads, and
 // lvsctl apply persists its entries in its config cache (Entries,
@@ -49,7 +54,8 @@ type BlockCache struct {
 
 type blockEntry struct {
 	data []byte
-	gen  uint64 // the last parse that used it
+	gen  uint64        // the last parse that used it
+	dec  *decodedBlock // its decoded form, once a parse used it
 }
 
 // BlockEntry is one cached block, for persisting a cache: the SHA-256 of
@@ -111,21 +117,50 @@ func (c *BlockCache) AddEntries(es []BlockEntry) {
 	}
 }
 
-func (c *BlockCache) get(key [sha256.Size]byte, gen uint64) []byte {
+func (c *BlockCache) get(key [sha256.Size]byte, gen uint64) ([]byte, *decodedBlock) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e := c.entries[key]
 	if e == nil {
-		return nil
+		return nil, nil
 	}
 	e.gen = gen
-	return e.data
+	return e.data, e.dec
 }
 
-func (c *BlockCache) put(key [sha256.Size]byte, data []byte, gen uint64) {
+func (c *BlockCache) put(key [sha256.Size]byte, data []byte, dec *decodedBlock, gen uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.entries[key] = &blockEntry{data: data, gen: gen}
+	c.entries[key] = &blockEntry{data: data, dec: dec, gen: gen}
+}
+
+// decoded records dec as the decoded form of the entry key, if it is
+// still the entry of data.
+func (c *BlockCache) decoded(key [sha256.Size]byte, data []byte, dec *decodedBlock) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e := c.entries[key]; e != nil && len(e.data) == len(data) && (len(data) == 0 || &e.data[0] == &data[0]) {
+		e.dec = dec
+	}
+}
+
+// hit is the syntax of the entry key for a piece starting at at: its
+// decoded form as it is if the block has not moved, a copy moved to at if
+// it has, or else decoded from data (nil if that fails).
+func (c *BlockCache) hit(key [sha256.Size]byte, data []byte, dec *decodedBlock, filename string, at cut) (*serviceSyntax, *hclsyntax.Block) {
+	var cb *cachedBlock
+	switch {
+	case dec != nil && dec.at == at && dec.filename == filename:
+		return dec.cb.Service, dec.cb.stub()
+	case dec != nil:
+		cb = rebaseBlock(&dec.cb, at.line-dec.at.line, at.byte-dec.at.byte, filename)
+	default:
+		if cb = unpackBlock(data, filename, at); cb == nil {
+			return nil, nil
+		}
+	}
+	c.decoded(key, data, &decodedBlock{cb: *cb, at: at, filename: filename})
+	return cb.Service, cb.stub()
 }
 
 func (c *BlockCache) drop(key [sha256.Size]byte) {
@@ -196,8 +231,8 @@ func (c *BlockCache) parse(src []byte, filename string) (f *hcl.File, cached cac
 			return // the last piece is parsed: its end is the file's
 		}
 		p.candidate, p.key = true, sha256.Sum256(text)
-		if data := c.get(p.key, gen); data != nil {
-			if p.svc, p.stub = unpackBlock(data, filename, cuts[i]); p.svc == nil {
+		if data, dec := c.get(p.key, gen); data != nil {
+			if p.svc, p.stub = c.hit(p.key, data, dec, filename, cuts[i]); p.svc == nil {
 				c.drop(p.key)
 			}
 		}
@@ -250,11 +285,12 @@ func (c *BlockCache) parse(src []byte, filename string) (f *hcl.File, cached cac
 			if !pieces[i].candidate || items[i] != 1 || blk.Type != blockVirtualServer || len(blk.Labels) != 1 {
 				continue
 			}
-			svc, data := packBlock(blk, cuts[i])
-			if svc == nil {
+			cb, data := packBlock(blk, cuts[i])
+			if cb == nil {
 				continue
 			}
-			c.put(pieces[i].key, data, gen)
+			svc := cb.Service
+			c.put(pieces[i].key, data, &decodedBlock{cb: *cb, at: cuts[i], filename: filename}, gen)
 			if r.svcs == nil {
 				r.svcs = make(map[int]*serviceSyntax)
 			}
@@ -325,36 +361,27 @@ func mayBeService(text []byte) bool {
 // packBlock decodes blk, the only item of a piece starting at at, and
 // encodes it; nil if it does not decode without any diagnostic or cannot
 // be encoded.
-func packBlock(blk *hclsyntax.Block, at cut) (*serviceSyntax, []byte) {
+func packBlock(blk *hclsyntax.Block, at cut) (*cachedBlock, []byte) {
 	d := &decoder{}
 	svc := d.service(blk.AsHCLBlock())
 	if len(d.diags) > 0 {
 		return nil, nil
 	}
-	data, err := encodeBlock(nil, &cachedBlock{Service: svc, TypeRange: blk.TypeRange, OpenBraceRange: blk.OpenBraceRange, CloseBraceRange: blk.CloseBraceRange}, at)
+	cb := &cachedBlock{Service: svc, TypeRange: blk.TypeRange, OpenBraceRange: blk.OpenBraceRange, CloseBraceRange: blk.CloseBraceRange}
+	data, err := encodeBlock(nil, cb, at)
 	if err != nil {
 		return nil, nil
 	}
-	return svc, data
+	return cb, data
 }
 
 // unpackBlock decodes an entry for a piece starting at at; nil if it
 // does not decode.
-func unpackBlock(data []byte, filename string, at cut) (*serviceSyntax, *hclsyntax.Block) {
+func unpackBlock(data []byte, filename string, at cut) *cachedBlock {
 	var cb cachedBlock
 	d := blockDecoder{buf: data, line: at.line - 1, byte: at.byte, filename: filename}
 	if err := d.decodeBlock(&cb); err != nil || cb.Service == nil {
-		return nil, nil
+		return nil
 	}
-	s := cb.Service
-	stub := &hclsyntax.Block{
-		Type:            blockVirtualServer,
-		Labels:          []string{s.Name},
-		Body:            &hclsyntax.Body{SrcRange: hcl.RangeBetween(cb.OpenBraceRange, cb.CloseBraceRange), EndRange: cb.CloseBraceRange},
-		TypeRange:       cb.TypeRange,
-		LabelRanges:     []hcl.Range{s.NameRange},
-		OpenBraceRange:  cb.OpenBraceRange,
-		CloseBraceRange: cb.CloseBraceRange,
-	}
-	return s, stub
+	return &cb
 }

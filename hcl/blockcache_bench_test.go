@@ -33,7 +33,9 @@ func importedTable(n int) []byte {
 //   - cold: no cache, as before the block cache;
 //   - cold-fill: an empty cache, which the parse fills (a cold apply);
 //   - edit: the cache holds the file; one block differs in each parse
-//     (apply of an edited file, or a SIGHUP after a one-line edit).
+//     (apply of an edited file, or a SIGHUP after a one-line edit);
+//   - edit-moved: as edit, but the edit adds lines, so that the blocks
+//     after it move in each parse.
 func BenchmarkParseBlocks(b *testing.B) {
 	for _, shape := range []struct {
 		name string
@@ -52,6 +54,16 @@ func BenchmarkParseBlocks(b *testing.B) {
 				out := bytes.Clone(src)
 				copy(out[at:], fmt.Sprintf("%04d", 1000+i%9000))
 				return out
+			}
+			// An edit that moves the blocks after it: one or two comment
+			// lines in the middle service, in turns.
+			line := bytes.LastIndexByte(src[:at], '\n') + 1 // the edited line's start
+			moved := func(i int) []byte {
+				ins := fmt.Sprintf("# edit %d\n", i)
+				if i%2 == 1 {
+					ins += ins
+				}
+				return insertAt(src, line, ins)
 			}
 			parse := func(b *testing.B, o Options, src []byte) {
 				cfg, _, diags := o.Parse(src, "x.hcl")
@@ -83,6 +95,23 @@ func BenchmarkParseBlocks(b *testing.B) {
 				for b.Loop() {
 					b.StopTimer()
 					next := edited(i)
+					i++
+					b.StartTimer()
+					parse(b, Options{Blocks: cache}, next)
+				}
+				if hits, misses := cache.Stats(); misses != 1 || hits < n-3 {
+					b.Fatalf("%d hits, %d misses", hits, misses)
+				}
+			})
+			b.Run(name+"/edit-moved", func(b *testing.B) {
+				cache := NewBlockCache()
+				parse(b, Options{Blocks: cache}, src)
+				b.ReportAllocs()
+				b.SetBytes(int64(len(src)))
+				i := 0
+				for b.Loop() {
+					b.StopTimer()
+					next := moved(i)
 					i++
 					b.StartTimer()
 					parse(b, Options{Blocks: cache}, next)
