@@ -2,6 +2,10 @@ package ipvs
 
 import (
 	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -83,4 +87,84 @@ func TestPlanDestruction(t *testing.T) {
 	p, err = r.Plan(ctx, table[:2], false)
 	require.NoError(t, err)
 	assert.False(t, p.Destruction().Excessive())
+}
+
+// TestDestroysIsDiffs: Destroys, which does not diff, measures what the
+// ops of Diff measure, on random tables from small pools of addresses (so
+// that services and real servers overlap), with unnamed services, mapped
+// addresses, unsorted and duplicate real servers and duplicate keys.
+func TestDestroysIsDiffs(t *testing.T) {
+	r := rand.New(rand.NewPCG(20, 3))
+	addr := func(pool int) netip.Addr {
+		a := netip.AddrFrom4([4]byte{10, 0, 0, byte(1 + r.IntN(pool))})
+		if r.IntN(8) == 0 {
+			return netip.AddrFrom16(a.As16()) // mapped: the same after Normalize
+		}
+		return a
+	}
+	table := func() []VirtualService {
+		var out []VirtualService
+		for range r.IntN(8) {
+			s := VirtualService{Key: ServiceKey{Protocol: TCP, Addr: addr(6), Port: uint16(80 + r.IntN(2))}}
+			if r.IntN(3) > 0 {
+				s.Name = fmt.Sprintf("s%d", r.IntN(4))
+			}
+			for range r.IntN(6) {
+				s.RealServers = append(s.RealServers, RealServer{Addr: addr(5), Port: 8080, Weight: uint32(r.IntN(3)), Forwarding: DR})
+			}
+			out = append(out, s)
+		}
+		return out
+	}
+	excessive := 0
+	for range 5000 {
+		current, desired := table(), table()
+		if r.IntN(2) == 0 { // mostly the same table, a little changed
+			desired = slices.Clone(current)
+			for i := range desired {
+				if r.IntN(3) == 0 && len(desired[i].RealServers) > 0 {
+					desired[i].RealServers = desired[i].RealServers[:r.IntN(len(desired[i].RealServers))]
+				}
+			}
+			if len(desired) > 0 && r.IntN(3) == 0 {
+				desired = desired[1:]
+			}
+		}
+		want := destruction(current, Diff(current, desired))
+		got := Destroys(current, desired)
+		require.Equal(t, want, got, "current %v\ndesired %v", current, desired)
+		if got.Excessive() {
+			excessive++
+		}
+	}
+	assert.Greater(t, excessive, 500)
+}
+
+// BenchmarkDestroys is the reload guard's measure at 10k objects (2,000
+// services x 4 real servers, one weight changed): "diff" measures Diff's
+// ops, as Destroys did, "direct" is Destroys.
+func BenchmarkDestroys(b *testing.B) {
+	var current []VirtualService
+	for i := range 2000 {
+		s := svc(ServiceKey{Family: IPv4, Protocol: TCP, Addr: netip.AddrFrom4([4]byte{10, 1, byte(i >> 8), byte(i)}), Port: 80})
+		for j := range 4 {
+			s.RealServers = append(s.RealServers, real(netip.AddrFrom4([4]byte{172, byte(16 + j), byte(i >> 8), byte(i)}).String(), 8080, 1))
+		}
+		current = append(current, s)
+	}
+	desired := slices.Clone(current)
+	desired[1000].RealServers = slices.Clone(desired[1000].RealServers)
+	desired[1000].RealServers[0].Weight = 2
+	b.Run("diff", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			destruction(current, Diff(current, desired))
+		}
+	})
+	b.Run("direct", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			Destroys(current, desired)
+		}
+	})
 }

@@ -338,8 +338,63 @@ type RealsDestroyed struct {
 // Destroys measures the change from current to desired (compared as Diff
 // does): pass the configured tables, not what health made of them, so
 // that real servers down by health do not count.
+//
+// It gives what measuring Diff's ops gives (TestDestroysIsDiffs) without
+// diffing: only the deletes count, so a service whose real servers have
+// the keys they had is passed over, and only the services that lose real
+// servers are normalized and compared.
 func Destroys(current, desired []VirtualService) Destruction {
-	return destruction(current, Diff(current, desired))
+	d := Destruction{Services: len(current)}
+	cur := make(map[ServiceKey]int, len(current)) // later duplicates win, as in Diff
+	for i, s := range current {
+		cur[s.Key.normalize()] = i
+	}
+	want := make(map[ServiceKey]int, len(desired))
+	for i, s := range desired {
+		want[s.Key.normalize()] = i
+	}
+	var deleted []ServiceKey
+	var reals []RealsDestroyed
+	for k, i := range cur {
+		j, stays := want[k]
+		if !stays {
+			deleted = append(deleted, k)
+			continue
+		}
+		c, w := current[i], desired[j]
+		if sameRealKeys(c.RealServers, w.RealServers) {
+			continue
+		}
+		wn := w.Normalize()
+		del, _, _ := diffReals(wn, c.Normalize().RealServers, wn.RealServers)
+		if of := len(c.RealServers); 2*len(del) > of {
+			reals = append(reals, RealsDestroyed{Service: displayName(wn), Key: k, Deleted: len(del), Of: of})
+		}
+	}
+	slices.SortFunc(deleted, ServiceKey.Compare)
+	for _, k := range deleted {
+		s := current[cur[k]]
+		s.Key = k
+		d.Deleted = append(d.Deleted, displayName(s))
+	}
+	slices.SortFunc(reals, func(a, b RealsDestroyed) int { return a.Key.Compare(b.Key) })
+	d.Reals = reals
+	return d
+}
+
+// sameRealKeys reports whether a and b list real servers of the same
+// keys (as Normalize leaves them) in the same order: then Diff deletes
+// none of a's.
+func sameRealKeys(a, b []RealServer) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Port != b[i].Port || a[i].Addr.Unmap() != b[i].Addr.Unmap() {
+			return false
+		}
+	}
+	return true
 }
 
 // Destruction measures the plan's ops against the owned services as the
