@@ -153,13 +153,13 @@ func (c *BlockCache) hit(key [sha256.Size]byte, data []byte, dec *decodedBlock, 
 	case dec != nil && dec.at == at && dec.filename == filename:
 		return dec.cb.Service, dec.cb.stub()
 	case dec != nil:
-		cb = rebaseBlock(&dec.cb, at.line-dec.at.line, at.byte-dec.at.byte, filename)
+		cb = rebaseBlock(dec.cb, at.line-dec.at.line, at.byte-dec.at.byte, filename)
 	default:
 		if cb = unpackBlock(data, filename, at); cb == nil {
 			return nil, nil
 		}
 	}
-	c.decoded(key, data, &decodedBlock{cb: *cb, at: at, filename: filename})
+	c.decoded(key, data, &decodedBlock{cb: cb, at: at, filename: filename})
 	return cb.Service, cb.stub()
 }
 
@@ -290,7 +290,7 @@ func (c *BlockCache) parse(src []byte, filename string) (f *hcl.File, cached cac
 				continue
 			}
 			svc := cb.Service
-			c.put(pieces[i].key, data, &decodedBlock{cb: *cb, at: cuts[i], filename: filename}, gen)
+			c.put(pieces[i].key, data, &decodedBlock{cb: cb, at: cuts[i], filename: filename}, gen)
 			if r.svcs == nil {
 				r.svcs = make(map[int]*serviceSyntax)
 			}

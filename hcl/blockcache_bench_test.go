@@ -34,6 +34,9 @@ func importedTable(n int) []byte {
 //   - cold-fill: an empty cache, which the parse fills (a cold apply);
 //   - edit: the cache holds the file; one block differs in each parse
 //     (apply of an edited file, or a SIGHUP after a one-line edit);
+//   - edit-persisted: as edit, but the cache is read from the entries
+//     of the unedited file's parse each time (an edited apply, whose
+//     cache is the config cache file's);
 //   - edit-moved: as edit, but the edit adds lines, so that the blocks
 //     after it move in each parse.
 func BenchmarkParseBlocks(b *testing.B) {
@@ -96,6 +99,26 @@ func BenchmarkParseBlocks(b *testing.B) {
 					b.StopTimer()
 					next := edited(i)
 					i++
+					b.StartTimer()
+					parse(b, Options{Blocks: cache}, next)
+				}
+				if hits, misses := cache.Stats(); misses != 1 || hits < n-3 {
+					b.Fatalf("%d hits, %d misses", hits, misses)
+				}
+			})
+			b.Run(name+"/edit-persisted", func(b *testing.B) {
+				cache := NewBlockCache()
+				parse(b, Options{Blocks: cache}, src)
+				entries := cache.Entries()
+				b.ReportAllocs()
+				b.SetBytes(int64(len(src)))
+				i := 0
+				for b.Loop() {
+					b.StopTimer()
+					next := edited(i)
+					i++
+					cache = NewBlockCache()
+					cache.AddEntries(entries)
 					b.StartTimer()
 					parse(b, Options{Blocks: cache}, next)
 				}

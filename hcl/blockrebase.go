@@ -20,7 +20,7 @@ import (
 // same struct a previous parse did, and the parts of a block without
 // ranges (strings, numbers, cty values) are shared by its copies.
 type decodedBlock struct {
-	cb       cachedBlock
+	cb       *cachedBlock
 	at       cut
 	filename string
 }

@@ -41,7 +41,7 @@ func TestRebaseMatchesUnpack(t *testing.T) {
 			} {
 				want := unpackBlock(e.data, to.filename, to.at)
 				require.NotNil(t, want, "%s: entry at %v", name, dec.at)
-				got := rebaseBlock(&dec.cb, to.at.line-dec.at.line, to.at.byte-dec.at.byte, to.filename)
+				got := rebaseBlock(dec.cb, to.at.line-dec.at.line, to.at.byte-dec.at.byte, to.filename)
 				require.Equal(t, want, got, "%s: block at %v moved to %v", name, dec.at, to.at)
 			}
 		}
@@ -62,7 +62,7 @@ func TestDecodedBlocksUnchanged(t *testing.T) {
 			sameParse(t, cache, next, name)
 		}
 		for e, dec := range decodedEntries(cache) {
-			data, err := encodeBlock(nil, &dec.cb, dec.at)
+			data, err := encodeBlock(nil, dec.cb, dec.at)
 			require.NoError(t, err)
 			require.Equal(t, e.data, data, "%s: block at %v", name, dec.at)
 			checked++
