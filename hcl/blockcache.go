@@ -3,7 +3,7 @@ package hcl
 import (
 	"bytes"
 	"cmp"
-	"crypto/sha256"
+	"hash/maphash"
 	"maps"
 	"runtime"
 	"slices"
@@ -17,7 +17,10 @@ import (
 // A BlockCache makes parsing an edited file cost what the edit touched.
 // The file is cut at the ends of its top-level blocks (chunk.go); each
 // piece that is one virtual_server block (with the comments before it) is
-// looked up by the SHA-256 of its text. A hit is the block's decoded
+// looked up by its text (by a hash/maphash hash, the text compared on a
+// hit: cheaper than a SHA-256, which without the CPU's SHA instructions,
+// as in an emulated guest, was a sixth of an edited parse). A hit is the
+// block's decoded
 // syntax struct, rebuilt from the cache with every range moved to where
 // the block now is (blockcodec.go), without hclsyntax; a miss parses and
 // decodes the piece and adds it. Everything else in the file (top-level
@@ -47,22 +50,24 @@ import (
 type BlockCache struct {
 	mu      sync.Mutex
 	gen     uint64
-	entries map[[sha256.Size]byte]*blockEntry
+	seed    maphash.Seed
+	entries map[uint64]*blockEntry // by the hash of the text (blockKey)
 	// Stats of the last parse: hits and misses of cacheable pieces.
 	hits, misses int
 }
 
 type blockEntry struct {
+	text []byte // the block's text, compared on a hit
 	data []byte
 	gen  uint64        // the last parse that used it
 	dec  *decodedBlock // its decoded form, once a parse used it
 }
 
-// BlockEntry is one cached block, for persisting a cache: the SHA-256 of
-// the block's text and its encoded syntax.
+// BlockEntry is one cached block, for persisting a cache: the block's
+// text and its encoded syntax.
 type BlockEntry struct {
-	Digest [sha256.Size]byte
-	Data   []byte
+	Text []byte
+	Data []byte
 }
 
 // cachedBlock is what an entry holds: the virtual_server's syntax and the
@@ -76,7 +81,7 @@ type cachedBlock struct {
 
 // NewBlockCache returns an empty cache.
 func NewBlockCache() *BlockCache {
-	return &BlockCache{entries: make(map[[sha256.Size]byte]*blockEntry)}
+	return &BlockCache{seed: maphash.MakeSeed(), entries: make(map[uint64]*blockEntry)}
 }
 
 // Len is the number of cached blocks.
@@ -99,9 +104,9 @@ func (c *BlockCache) Entries() []BlockEntry {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	out := make([]BlockEntry, 0, len(c.entries))
-	for k, e := range c.entries {
+	for _, e := range c.entries {
 		if e.gen == c.gen {
-			out = append(out, BlockEntry{Digest: k, Data: e.data})
+			out = append(out, BlockEntry{Text: e.text, Data: e.data})
 		}
 	}
 	return out
@@ -113,30 +118,34 @@ func (c *BlockCache) AddEntries(es []BlockEntry) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, e := range es {
-		c.entries[e.Digest] = &blockEntry{data: e.Data, gen: c.gen}
+		c.entries[maphash.Bytes(c.seed, e.Text)] = &blockEntry{text: e.Text, data: e.Data, gen: c.gen}
 	}
 }
 
-func (c *BlockCache) get(key [sha256.Size]byte, gen uint64) ([]byte, *decodedBlock) {
+// get is the entry of text, whose hash is key.
+func (c *BlockCache) get(key uint64, text []byte, gen uint64) ([]byte, *decodedBlock) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e := c.entries[key]
-	if e == nil {
+	if e == nil || !bytes.Equal(e.text, text) {
 		return nil, nil
 	}
 	e.gen = gen
 	return e.data, e.dec
 }
 
-func (c *BlockCache) put(key [sha256.Size]byte, data []byte, dec *decodedBlock, gen uint64) {
+// put makes data the entry of text, whose hash is key (replacing the
+// entry of another text of the same hash, if any).
+func (c *BlockCache) put(key uint64, text, data []byte, dec *decodedBlock, gen uint64) {
+	text = bytes.Clone(text) // not the whole file's bytes
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.entries[key] = &blockEntry{data: data, dec: dec, gen: gen}
+	c.entries[key] = &blockEntry{text: text, data: data, dec: dec, gen: gen}
 }
 
 // decoded records dec as the decoded form of the entry key, if it is
 // still the entry of data.
-func (c *BlockCache) decoded(key [sha256.Size]byte, data []byte, dec *decodedBlock) {
+func (c *BlockCache) decoded(key uint64, data []byte, dec *decodedBlock) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e := c.entries[key]; e != nil && len(e.data) == len(data) && (len(data) == 0 || &e.data[0] == &data[0]) {
@@ -147,7 +156,7 @@ func (c *BlockCache) decoded(key [sha256.Size]byte, data []byte, dec *decodedBlo
 // hit is the syntax of the entry key for a piece starting at at: its
 // decoded form as it is if the block has not moved, a copy moved to at if
 // it has, or else decoded from data (nil if that fails).
-func (c *BlockCache) hit(key [sha256.Size]byte, data []byte, dec *decodedBlock, filename string, at cut) (*serviceSyntax, *hclsyntax.Block) {
+func (c *BlockCache) hit(key uint64, data []byte, dec *decodedBlock, filename string, at cut) (*serviceSyntax, *hclsyntax.Block) {
 	var cb *cachedBlock
 	switch {
 	case dec != nil && dec.at == at && dec.filename == filename:
@@ -163,10 +172,12 @@ func (c *BlockCache) hit(key [sha256.Size]byte, data []byte, dec *decodedBlock, 
 	return cb.Service, cb.stub()
 }
 
-func (c *BlockCache) drop(key [sha256.Size]byte) {
+func (c *BlockCache) drop(key uint64, data []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	delete(c.entries, key)
+	if e := c.entries[key]; e != nil && len(e.data) == len(data) && (len(data) == 0 || &e.data[0] == &data[0]) {
+		delete(c.entries, key)
+	}
 }
 
 // begin starts a parse: its generation.
@@ -218,8 +229,8 @@ func (c *BlockCache) parse(src []byte, filename string) (f *hcl.File, cached cac
 		return len(src)
 	}
 	type piece struct {
-		candidate bool // may be cached: one virtual_server, not the last piece
-		key       [sha256.Size]byte
+		candidate bool           // may be cached: one virtual_server, not the last piece
+		key       uint64         // blockKey
 		svc       *serviceSyntax // a hit
 		stub      *hclsyntax.Block
 	}
@@ -230,10 +241,10 @@ func (c *BlockCache) parse(src []byte, filename string) (f *hcl.File, cached cac
 		if i+1 == len(cuts) || !mayBeService(text) {
 			return // the last piece is parsed: its end is the file's
 		}
-		p.candidate, p.key = true, sha256.Sum256(text)
-		if data, dec := c.get(p.key, gen); data != nil {
+		p.candidate, p.key = true, maphash.Bytes(c.seed, text)
+		if data, dec := c.get(p.key, text, gen); data != nil {
 			if p.svc, p.stub = c.hit(p.key, data, dec, filename, cuts[i]); p.svc == nil {
-				c.drop(p.key)
+				c.drop(p.key, data)
 			}
 		}
 	})
@@ -290,7 +301,7 @@ func (c *BlockCache) parse(src []byte, filename string) (f *hcl.File, cached cac
 				continue
 			}
 			svc := cb.Service
-			c.put(pieces[i].key, data, &decodedBlock{cb: cb, at: cuts[i], filename: filename}, gen)
+			c.put(pieces[i].key, src[cuts[i].byte:end(i)], data, &decodedBlock{cb: cb, at: cuts[i], filename: filename}, gen)
 			if r.svcs == nil {
 				r.svcs = make(map[int]*serviceSyntax)
 			}

@@ -1,8 +1,10 @@
 package hcl
 
 import (
+	"hash/maphash"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -69,4 +71,25 @@ func TestDecodedBlocksUnchanged(t *testing.T) {
 		}
 	}
 	require.Greater(t, checked, 100)
+}
+
+// TestBlockCacheHashCollision: an entry is found by a hash of its text,
+// and used only if the text is the piece's: here every hash leads to
+// another block's entry, and nothing is a hit.
+func TestBlockCacheHashCollision(t *testing.T) {
+	src := bigTable(6)
+	filled := NewBlockCache()
+	sameParse(t, filled, src, "x.hcl")
+	entries := filled.Entries()
+	require.Greater(t, len(entries), 3)
+
+	cache := NewBlockCache()
+	for i, e := range entries {
+		other := entries[(i+1)%len(entries)]
+		cache.entries[maphash.Bytes(cache.seed, other.Text)] = &blockEntry{text: e.Text, data: e.Data}
+	}
+	sameParse(t, cache, src, "x.hcl")
+	hits, misses := cache.Stats()
+	assert.Equal(t, 0, hits)
+	assert.Equal(t, len(entries), misses)
 }

@@ -31,7 +31,7 @@ import (
 // Anything unreadable or mismatched is a miss.
 //
 // The same file also keeps the decoded virtual_server blocks of the last
-// file parsed (lvshcl.BlockCache, by the SHA-256 of each block's text), so
+// file parsed (lvshcl.BlockCache, with each block's text), so
 // that an edited file decodes only the blocks that changed: load adds them
 // to blocks when the table itself is a miss, apply's decode uses them and
 // store writes back the blocks that decode used. lvsctl run reads them at
@@ -52,7 +52,7 @@ type configCache struct {
 
 // configCacheFormat changes whenever cachedConfig or the model changes
 // shape in a way gob would not reject.
-const configCacheFormat = 4
+const configCacheFormat = 5 // 5: blocks keep their text, not its SHA-256
 
 type cachedConfig struct {
 	Format   int
