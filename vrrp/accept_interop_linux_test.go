@@ -72,6 +72,7 @@ func (tp *topo) lvsctlRules(host string) bool {
 // (priority-0 advert) and lvsctl takes over; keepalived returns and
 // preempts lvsctl, whose rules go.
 func TestKeepalivedAcceptMasterLvsctlBackup(t *testing.T) {
+	t.Parallel() // its own namespaces; waits on VRRP timers, not the CPU
 	needKeepalived(t)
 	needNft(t)
 	for _, mode := range acceptModes {
@@ -119,6 +120,7 @@ func TestKeepalivedAcceptMasterLvsctlBackup(t *testing.T) {
 // (100); our priority falls to 50 and keepalived preempts us, our rules
 // go; it rises again and we preempt keepalived back.
 func TestLvsctlAcceptMasterKeepalivedBackup(t *testing.T) {
+	t.Parallel() // its own namespaces; waits on VRRP timers, not the CPU
 	needKeepalived(t)
 	needNft(t)
 	for _, mode := range acceptModes {

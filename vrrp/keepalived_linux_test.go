@@ -194,6 +194,7 @@ var interopCases = []struct {
 // priority rises above its and we preempt it; we stop gracefully and it
 // takes over after its skew time.
 func TestKeepalivedMasterLvsctlBackup(t *testing.T) {
+	t.Parallel() // its own namespaces; waits on VRRP timers, not the CPU
 	needKeepalived(t)
 	for _, tc := range interopCases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -266,6 +267,7 @@ func TestKeepalivedMasterLvsctlBackup(t *testing.T) {
 // our cable is pulled and keepalived takes over; the cable comes back and
 // we preempt it; we stop gracefully and it takes over after its skew time.
 func TestLvsctlMasterKeepalivedBackup(t *testing.T) {
+	t.Parallel() // its own namespaces; waits on VRRP timers, not the CPU
 	needKeepalived(t)
 	for _, tc := range interopCases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -323,6 +323,7 @@ var _ io.Writer = tlogWriter{}
 // priority returns, cable pull (FAULT on the master, takeover after
 // Master_Down_Interval) and back.
 func TestNetnsFailover(t *testing.T) {
+	t.Parallel() // its own namespaces; waits on VRRP timers, not the CPU
 	for _, tc := range []struct {
 		name     string
 		version  int

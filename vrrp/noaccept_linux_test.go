@@ -42,6 +42,7 @@ func needNft(t *testing.T) {
 // the VIP and the client's requests to it go unanswered; in accept mode
 // they are answered. lvsctl's rules are gone when it leaves MASTER.
 func TestNetnsAcceptMode(t *testing.T) {
+	t.Parallel() // its own namespaces; waits on VRRP timers, not the CPU
 	needRoot(t)
 	needNft(t)
 	for _, tc := range []struct {

@@ -33,6 +33,7 @@ func (tp *topo) installedAll() bool {
 }
 
 func TestNetnsDeletedOnMaster(t *testing.T) {
+	t.Parallel() // its own namespaces; waits on VRRP timers, not the CPU
 	needRoot(t)
 	kaConf := `global_defs {
   vrrp_version 3
