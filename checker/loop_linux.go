@@ -2,6 +2,7 @@ package checker
 
 import (
 	"bytes"
+	"container/heap"
 	"fmt"
 	"io"
 	"net/netip"
@@ -23,8 +24,8 @@ type ioLoop struct {
 	one       [8]byte // the eventfd increment, read-only
 	drain     [8]byte
 	evs       []unix.EpollEvent
-	ops       []*op // by file descriptor
-	dl        []*op // in flight, a min-heap by deadline
+	ops       []*op         // by file descriptor
+	dl        timeHeap[*op] // in flight, by deadline
 	free      []*op
 	// now is the loop's clock: deadlines start when a connect is issued
 	// and expire against it. Tests replace it to play a saturated loop.
@@ -209,7 +210,7 @@ func (l *ioLoop) connect(o *op) {
 		l.ops = append(l.ops, nil)
 	}
 	l.ops[fd] = o
-	l.dlPush(o)
+	heap.Push(&l.dl, o)
 	// To near servers the handshake is over when connect returns (the
 	// kernel ran both ends of it), though it says EINPROGRESS: a TCP
 	// check is then over without the epoll set. (An HTTP check hears of
@@ -321,7 +322,7 @@ func (l *ioLoop) expire() {
 // extend gives o a new deadline of its timeout from now.
 func (l *ioLoop) extend(o *op, now time.Time) {
 	o.deadline = now.Add(o.timeout)
-	l.dlFix(o.dlIdx)
+	heap.Fix(&l.dl, o.dlIdx)
 }
 
 // connected goes on from o's completed connect.
@@ -479,7 +480,7 @@ func (l *ioLoop) closeFD(o *op) {
 		o.fd = -1
 	}
 	if o.dlIdx >= 0 {
-		l.dlRemove(o.dlIdx)
+		heap.Remove(&l.dl, o.dlIdx)
 	}
 }
 
@@ -551,67 +552,5 @@ func rawLingerReset(fd int) {
 	unix.RawSyscall6(unix.SYS_SETSOCKOPT, uintptr(fd), unix.SOL_SOCKET, unix.SO_LINGER, uintptr(unsafe.Pointer(&l)), unsafe.Sizeof(l), 0)
 }
 
-// The deadline heap.
-
-func (l *ioLoop) dlLess(i, j int) bool { return l.dl[i].deadline.Before(l.dl[j].deadline) }
-
-func (l *ioLoop) dlSwap(i, j int) {
-	l.dl[i], l.dl[j] = l.dl[j], l.dl[i]
-	l.dl[i].dlIdx, l.dl[j].dlIdx = i, j
-}
-
-func (l *ioLoop) dlPush(o *op) {
-	o.dlIdx = len(l.dl)
-	l.dl = append(l.dl, o)
-	l.dlUp(o.dlIdx)
-}
-
-func (l *ioLoop) dlUp(i int) {
-	for i > 0 {
-		p := (i - 1) / 2
-		if !l.dlLess(i, p) {
-			return
-		}
-		l.dlSwap(i, p)
-		i = p
-	}
-}
-
-func (l *ioLoop) dlDown(i int) bool {
-	i0, n := i, len(l.dl)
-	for {
-		c := 2*i + 1
-		if c >= n {
-			break
-		}
-		if r := c + 1; r < n && l.dlLess(r, c) {
-			c = r
-		}
-		if !l.dlLess(c, i) {
-			break
-		}
-		l.dlSwap(i, c)
-		i = c
-	}
-	return i > i0
-}
-
-func (l *ioLoop) dlFix(i int) {
-	if !l.dlDown(i) {
-		l.dlUp(i)
-	}
-}
-
-func (l *ioLoop) dlRemove(i int) {
-	last := len(l.dl) - 1
-	o := l.dl[i]
-	if i != last {
-		l.dlSwap(i, last)
-	}
-	l.dl[last] = nil
-	l.dl = l.dl[:last]
-	if i != last {
-		l.dlFix(i)
-	}
-	o.dlIdx = -1
-}
+func (o *op) heapTime() time.Time { return o.deadline }
+func (o *op) setHeapIndex(i int)  { o.dlIdx = i }

@@ -1,6 +1,7 @@
 package checker
 
 import (
+	"container/heap"
 	"sync"
 	"time"
 )
@@ -17,10 +18,10 @@ type sched struct {
 	io *ioLoop // used by the loop goroutine only
 
 	mu       sync.Mutex
-	heap     []*check  // by heapAt; check.heapIdx is the index
-	sleeping bool      // the loop waits, until wakeAt at the latest
-	wakeAt   time.Time // zero: no wake planned (wait without end)
-	aborts   bool      // some check in flight on the loop was removed
+	heap     timeHeap[*check] // by heapAt; check.heapIdx is the index
+	sleeping bool             // the loop waits, until wakeAt at the latest
+	wakeAt   time.Time        // zero: no wake planned (wait without end)
+	aborts   bool             // some check in flight on the loop was removed
 	quit     bool
 }
 
@@ -37,11 +38,9 @@ func (s *sched) schedule(c *check, at time.Time) {
 	s.mu.Lock()
 	c.heapAt = at
 	if c.heapIdx >= 0 {
-		s.fix(c.heapIdx)
+		heap.Fix(&s.heap, c.heapIdx)
 	} else {
-		c.heapIdx = len(s.heap)
-		s.heap = append(s.heap, c)
-		s.up(c.heapIdx)
+		heap.Push(&s.heap, c)
 	}
 	wake := s.sleeping && (s.wakeAt.IsZero() || at.Before(s.wakeAt))
 	if wake {
@@ -57,7 +56,7 @@ func (s *sched) schedule(c *check, at time.Time) {
 func (s *sched) unschedule(c *check) {
 	s.mu.Lock()
 	if i := c.heapIdx; i >= 0 {
-		s.remove(i)
+		heap.Remove(&s.heap, i)
 	}
 	s.mu.Unlock()
 }
@@ -100,9 +99,7 @@ func (s *sched) run() {
 		aborts := s.aborts
 		s.aborts = false
 		for len(s.heap) > 0 && !s.heap[0].heapAt.After(now) {
-			c := s.heap[0]
-			s.remove(0)
-			due = append(due, c)
+			due = append(due, heap.Pop(&s.heap).(*check))
 		}
 		var wake time.Time
 		if len(due) == 0 {
@@ -149,65 +146,4 @@ func onGrid(t time.Time) time.Time {
 		return t
 	}
 	return t.Add(timerGrid - time.Duration(n))
-}
-
-// The heap, by heapAt; s.mu is held.
-
-func (s *sched) less(i, j int) bool { return s.heap[i].heapAt.Before(s.heap[j].heapAt) }
-
-func (s *sched) swap(i, j int) {
-	h := s.heap
-	h[i], h[j] = h[j], h[i]
-	h[i].heapIdx, h[j].heapIdx = i, j
-}
-
-func (s *sched) up(i int) {
-	for i > 0 {
-		parent := (i - 1) / 2
-		if !s.less(i, parent) {
-			return
-		}
-		s.swap(i, parent)
-		i = parent
-	}
-}
-
-func (s *sched) down(i int) bool {
-	i0, n := i, len(s.heap)
-	for {
-		l := 2*i + 1
-		if l >= n {
-			break
-		}
-		j := l
-		if r := l + 1; r < n && s.less(r, l) {
-			j = r
-		}
-		if !s.less(j, i) {
-			break
-		}
-		s.swap(i, j)
-		i = j
-	}
-	return i > i0
-}
-
-func (s *sched) fix(i int) {
-	if !s.down(i) {
-		s.up(i)
-	}
-}
-
-func (s *sched) remove(i int) {
-	last := len(s.heap) - 1
-	c := s.heap[i]
-	if i != last {
-		s.swap(i, last)
-	}
-	s.heap[last] = nil
-	s.heap = s.heap[:last]
-	if i != last {
-		s.fix(i)
-	}
-	c.heapIdx = -1
 }
