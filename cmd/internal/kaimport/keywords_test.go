@@ -391,8 +391,16 @@ func TestKeywordTable(t *testing.T) {
 // has a row.
 func TestKeywordTableComplete(t *testing.T) {
 	have := map[string]bool{}
+	count := map[string]int{}
 	for _, row := range readKeywordRows(t) {
 		have[row.keyword] = true
+		count[row.status]++
+	}
+	// The summary table at the top counts the rows.
+	doc, err := os.ReadFile(keywordsDoc)
+	require.NoError(t, err)
+	for status, n := range count {
+		assert.Contains(t, string(doc), fmt.Sprintf("\n| %s | %d |\n", status, n), "the summary's count of %q rows", status)
 	}
 	b, err := os.ReadFile("testdata/keepalived-2.2.7-keywords.txt")
 	require.NoError(t, err)
