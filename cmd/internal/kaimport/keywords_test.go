@@ -400,7 +400,7 @@ func TestKeywordTableComplete(t *testing.T) {
 	doc, err := os.ReadFile(keywordsDoc)
 	require.NoError(t, err)
 	for status, n := range count {
-		assert.Contains(t, string(doc), fmt.Sprintf("\n| %s | %d |\n", status, n), "the summary's count of %q rows", status)
+		assert.True(t, strings.Contains(string(doc), fmt.Sprintf("\n| %s | %d |\n", status, n)), "%s: the summary should count %d %q rows", keywordsDoc, n, status)
 	}
 	b, err := os.ReadFile("testdata/keepalived-2.2.7-keywords.txt")
 	require.NoError(t, err)
