@@ -237,7 +237,7 @@ func TestHTTPFreshConnectionEachProbe(t *testing.T) {
 func TestHTTPIPv6(t *testing.T) {
 	ln, err := net.Listen("tcp6", "[::1]:0")
 	if err != nil {
-		t.Skipf("no ::1 here: %v", err)
+		skipNoLoopback(t, "[::1]", err)
 	}
 	hosts := make(chan string, 1)
 	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hosts <- r.Host })}}
