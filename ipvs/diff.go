@@ -41,7 +41,7 @@ func Diff(current, desired []VirtualService) []Op {
 			}
 			continue
 		}
-		if !sameServiceAttrs(c, w) {
+		if !SameAttributes(c, w) {
 			svcOps = append(svcOps, Op{Kind: EditService, Service: bare(w), Prev: bare(c)})
 		}
 		d, e, a := diffReals(w, c.RealServers, w.RealServers)
@@ -117,7 +117,10 @@ func bare(s VirtualService) VirtualService {
 	return s
 }
 
-func sameServiceAttrs(a, b VirtualService) bool {
+// SameAttributes says whether a and b have the same service attributes
+// (scheduler and its flags, persistence, one-packet scheduling): what an
+// edit of the service, not of its real servers, would change.
+func SameAttributes(a, b VirtualService) bool {
 	return a.Scheduler == b.Scheduler &&
 		a.SchedFlags == b.SchedFlags &&
 		a.Persistence == b.Persistence &&

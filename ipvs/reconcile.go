@@ -178,7 +178,7 @@ func (r *Reconciler) Plan(ctx context.Context, desired []VirtualService, adopt b
 // servers of want, each with want's attributes.
 func consistent(have, want VirtualService) bool {
 	have, want = have.Normalize(), want.Normalize()
-	if !sameServiceAttrs(have, want) {
+	if !SameAttributes(have, want) {
 		return false
 	}
 	for _, r := range have.RealServers {

@@ -189,10 +189,7 @@ func sameKeys(owned []ipvs.ServiceKey, applied map[ipvs.ServiceKey]ipvs.VirtualS
 // sameEntry reports whether a and b, both normalized, are the same table
 // entry, names included.
 func sameEntry(a, b ipvs.VirtualService) bool {
-	return a.Name == b.Name && a.Key == b.Key && a.Scheduler == b.Scheduler && a.SchedFlags == b.SchedFlags &&
-		a.Persistence == b.Persistence && a.PersistenceMask == b.PersistenceMask &&
-		a.PersistenceEngine == b.PersistenceEngine && a.OnePacket == b.OnePacket &&
-		slices.Equal(a.RealServers, b.RealServers)
+	return a.Name == b.Name && a.Key == b.Key && ipvs.SameAttributes(a, b) && slices.Equal(a.RealServers, b.RealServers)
 }
 
 // subsetOwnership is the ownership record as a Reconciler that sees only
