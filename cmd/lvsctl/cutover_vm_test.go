@@ -180,9 +180,9 @@ func TestVMCutOver(t *testing.T) {
 	assert.Equal(t, before, savedTable(t, l, "director"), "a killed keepalived leaves its table")
 	useConn("between the daemons")
 	state := filepath.Join(dir, "state.json")
-	d := startDaemon(t, "-f", out, "--netns", ns, "--state", state, "--adopt")
+	d := startDaemon(t, "-f", out, "--netns", ns, "--state", state, "--adopt", "--resync", "1s")
 	w.until(10*time.Second, "lvsctl runs", func() bool { return strings.Contains(d.logText(), "msg=running") })
-	time.Sleep(3 * time.Second) // a few checks and a resync
+	time.Sleep(3 * time.Second) // a few checks and resyncs (--resync 1s)
 	assert.Equal(t, before, savedTable(t, l, "director"), "lvsctl adopted the table as it was")
 	assert.NotContains(t, d.logText(), "msg=applied", "nothing written")
 	assert.NotContains(t, d.logText(), "msg=applied ", "nothing written")

@@ -69,7 +69,7 @@ max_replication_lag) never presumes one up: such a server joins only after
 a successful probe. Servers added by SIGHUP follow the cold-start rule.
 
 Transitions are coalesced (50 ms) so a mass failure is one reconcile. Every
-resync interval (the shortest delay_loop, at most 60 s) the kernel is read once
+resync interval (the shortest delay_loop, at least 10 s and at most 60 s) the kernel is read once
 and anything changed behind lvsctl's back (ipvsadm -d ...) is repaired and
 logged.
 
@@ -185,7 +185,7 @@ it reports READY, RELOADING and STOPPING and pings the watchdog.`,
 	cmd.Flags().BoolVar(&flushOnExit, "flush-on-exit", false, "remove the services lvsctl owns when stopping (default: leave the table)")
 	cmd.Flags().StringVar(&logFormat, "log-format", "text", "log format: `text` or json")
 	cmd.Flags().StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
-	cmd.Flags().DurationVar(&resync, "resync", 0, "how often to read the kernel and repair drift (default: shortest delay_loop, at most 60s)")
+	cmd.Flags().DurationVar(&resync, "resync", 0, "how often to read the kernel and repair drift (default: shortest delay_loop, at least 10s, at most 60s)")
 	opsFlags.register(cmd.Flags())
 	return cmd
 }

@@ -314,7 +314,7 @@ func TestVMRun(t *testing.T) {
 			}
 			return nil
 		}))
-		took := w.until(10*time.Second, "repair", func() bool { _, ok := w.reals(80)["10.0.2.11"]; return ok })
+		took := w.until(15*time.Second, "repair", func() bool { _, ok := w.reals(80)["10.0.2.11"]; return ok })
 		t.Logf("drift repaired in %v", took.Round(time.Millisecond))
 		assert.Contains(t, d.logText(), "drift repaired")
 	})

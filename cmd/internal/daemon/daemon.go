@@ -63,7 +63,8 @@ type Options struct {
 	// Coalesce, such as -1, keeps every window at Coalesce).
 	CoalesceMax time.Duration
 	// Resync is how often the kernel is dumped to repair drift (default:
-	// the shortest delay_loop of the configuration, at most 60 s).
+	// the shortest delay_loop of the configuration, within
+	// [MinDefaultResync, MaxDefaultResync]).
 	Resync time.Duration
 	// ReloadResync is how soon after a reload written from memory (no
 	// dump; reload.go) the next resync runs, if sooner than Resync
@@ -587,11 +588,20 @@ func delayLoops(cs []checker.Check) []time.Duration {
 	return out
 }
 
+// MinDefaultResync and MaxDefaultResync bound the default resync
+// interval. A dump reads every service and real server, which at delay_loop
+// 1 s cost 6 to 15 % of the daemon's CPU for nothing (docs/BENCHMARKS.md,
+// issue 22): drift is someone else's write, rare, and repaired within 10 s.
+const (
+	MinDefaultResync = 10 * time.Second
+	MaxDefaultResync = 60 * time.Second
+)
+
 func (d *Daemon) resyncEvery() time.Duration {
 	if d.o.Resync > 0 {
 		return d.o.Resync
 	}
-	every := 60 * time.Second
+	every := MaxDefaultResync
 	for _, s := range d.services {
 		for _, m := range s.pool.Members {
 			if m.Check == nil {
@@ -604,5 +614,5 @@ func (d *Daemon) resyncEvery() time.Duration {
 			}
 		}
 	}
-	return every
+	return max(every, MinDefaultResync)
 }

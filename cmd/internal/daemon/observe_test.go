@@ -205,3 +205,35 @@ func BenchmarkPublish(b *testing.B) {
 		d.passed(PassHealth, time.Now())
 	}
 }
+
+// TestDefaultResync: without Options.Resync the kernel is read every
+// shortest delay_loop, but no more often than MinDefaultResync (a dump per
+// second was 6 to 15 % of the daemon's CPU) and no less than
+// MaxDefaultResync; an explicit Resync is used as given.
+func TestDefaultResync(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		delayLoop time.Duration
+		resync    time.Duration
+		want      time.Duration
+	}{
+		{"delay_loop 1s", time.Second, 0, MinDefaultResync},
+		{"delay_loop 30s", 30 * time.Second, 0, 30 * time.Second},
+		{"delay_loop 5m", 5 * time.Minute, 0, MaxDefaultResync},
+		{"--resync 1s", time.Second, time.Second, time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			cfg := f.config(2, func(p *lvshcl.Pool) {
+				for i := range p.Members {
+					if c := p.Members[i].Check; c != nil {
+						c.Timing.DelayLoop = tc.delayLoop
+					}
+				}
+			})
+			f.startObserved(cfg, Options{Resync: tc.resync}, (&recorder{}).observer())
+			f.until(time.Second, func() bool { _, ok := f.d.Snapshot(); return ok })
+			assert.Equal(t, tc.want, f.snapshot().Resync)
+		})
+	}
+}
