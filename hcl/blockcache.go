@@ -52,6 +52,7 @@ type BlockCache struct {
 	gen     uint64
 	seed    maphash.Seed
 	entries map[uint64]*blockEntry // by the hash of the text (blockKey)
+	nums    numMemo                // the numbers decoded from entries
 	// Stats of the last parse: hits and misses of cacheable pieces.
 	hits, misses int
 }
@@ -164,9 +165,17 @@ func (c *BlockCache) hit(key uint64, data []byte, dec *decodedBlock, filename st
 	case dec != nil:
 		cb = rebaseBlock(dec.cb, at.line-dec.at.line, at.byte-dec.at.byte, filename)
 	default:
-		if cb = unpackBlock(data, filename, at); cb == nil {
+		// One allocation for the entry's decoded form and its syntax.
+		both := new(struct {
+			dec decodedBlock
+			cb  cachedBlock
+		})
+		if !unpackInto(&both.cb, data, filename, at, &c.nums) {
 			return nil, nil
 		}
+		both.dec = decodedBlock{cb: &both.cb, at: at, filename: filename}
+		c.decoded(key, data, &both.dec)
+		return both.cb.Service, both.cb.stub()
 	}
 	c.decoded(key, data, &decodedBlock{cb: cb, at: at, filename: filename})
 	return cb.Service, cb.stub()
@@ -390,9 +399,15 @@ func packBlock(blk *hclsyntax.Block, at cut) (*cachedBlock, []byte) {
 // does not decode.
 func unpackBlock(data []byte, filename string, at cut) *cachedBlock {
 	var cb cachedBlock
-	d := blockDecoder{buf: data, line: at.line - 1, byte: at.byte, filename: filename}
-	if err := d.decodeBlock(&cb); err != nil || cb.Service == nil {
+	if !unpackInto(&cb, data, filename, at, nil) {
 		return nil
 	}
 	return &cb
+}
+
+// unpackInto decodes an entry for a piece starting at at into cb,
+// sharing numbers through nums (nil: none); false if it does not decode.
+func unpackInto(cb *cachedBlock, data []byte, filename string, at cut, nums *numMemo) bool {
+	d := blockDecoder{buf: data, str: string(data), line: at.line - 1, byte: at.byte, filename: filename, nums: nums}
+	return d.decodeBlock(cb) == nil && cb.Service != nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/big"
 	"reflect"
+	"sync"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -218,12 +219,57 @@ func (e blockEncoder) cty(buf []byte, v cty.Value) ([]byte, error) {
 }
 
 // blockDecoder reads an encoding, moving every range by line and byte
-// lines and bytes and naming it filename.
+// lines and bytes and naming it filename. str is the whole encoding as a
+// string (buf is its tail): the strings it decodes are substrings of it,
+// one allocation a block instead of one a string. nums, if not nil,
+// shares the numbers decoded before.
 type blockDecoder struct {
 	buf      []byte
+	str      string
 	line     int
 	byte     int
 	filename string
+	nums     *numMemo
+}
+
+// A numMemo shares decoded numbers between blocks, by their encoding: a
+// table repeats a few ports, weights and timeouts in every block, and
+// decoding one is two allocations. The syntax structs are never modified
+// (TestDecodedBlocksUnchanged), so blocks may share a *big.Float as the
+// copies of a rebased block already do. It holds numMemoMax numbers at
+// most; the others are decoded each time.
+type numMemo struct {
+	mu sync.Mutex
+	m  map[string]*big.Float
+}
+
+const numMemoMax = 4096
+
+// float decodes the gob encoding b of a number.
+func (m *numMemo) float(b []byte) (*big.Float, error) {
+	if m != nil {
+		m.mu.Lock()
+		f := m.m[string(b)]
+		m.mu.Unlock()
+		if f != nil {
+			return f, nil
+		}
+	}
+	f := new(big.Float)
+	if err := f.GobDecode(b); err != nil {
+		return nil, err
+	}
+	if m != nil {
+		m.mu.Lock()
+		if m.m == nil {
+			m.m = make(map[string]*big.Float)
+		}
+		if len(m.m) < numMemoMax {
+			m.m[string(b)] = f
+		}
+		m.mu.Unlock()
+	}
+	return f, nil
 }
 
 var errTruncated = errors.New("block cache entry truncated")
@@ -254,6 +300,20 @@ func (d *blockDecoder) bytes() ([]byte, error) {
 	b := d.buf[:n]
 	d.buf = d.buf[n:]
 	return b, nil
+}
+
+// string is the next string: a substring of d.str, or a copy if d.str
+// is not set.
+func (d *blockDecoder) string() (string, error) {
+	b, err := d.bytes()
+	if err != nil {
+		return "", err
+	}
+	if len(d.str) == 0 {
+		return string(b), nil
+	}
+	end := len(d.str) - len(d.buf) // b ends where the rest starts
+	return d.str[end-len(b) : end], nil
 }
 
 func (d *blockDecoder) flag() (bool, error) {
@@ -311,8 +371,8 @@ func (d *blockDecoder) value(v reflect.Value) error {
 		if err != nil {
 			return err
 		}
-		f := new(big.Float)
-		if err := f.GobDecode(b); err != nil {
+		f, err := d.nums.float(b)
+		if err != nil {
 			return err
 		}
 		v.Set(reflect.ValueOf(f))
@@ -362,11 +422,11 @@ func (d *blockDecoder) value(v reflect.Value) error {
 		v.Set(s)
 		return nil
 	case reflect.String:
-		b, err := d.bytes()
+		s, err := d.string()
 		if err != nil {
 			return err
 		}
-		v.SetString(intern(b))
+		v.SetString(s)
 		return nil
 	case reflect.Bool:
 		b, err := d.flag()
@@ -408,8 +468,8 @@ func (d *blockDecoder) cty() (cty.Value, error) {
 	case ctyNull:
 		return cty.NullVal(cty.DynamicPseudoType), nil
 	case ctyString:
-		b, err := d.bytes()
-		return cty.StringVal(string(b)), err
+		s, err := d.string()
+		return cty.StringVal(s), err
 	case ctyNumber:
 		var f *big.Float
 		if err := d.value(reflect.ValueOf(&f).Elem()); err != nil || f == nil {
@@ -456,65 +516,4 @@ func (d *blockDecoder) cty() (cty.Value, error) {
 		return cty.ObjectVal(attrs), nil
 	}
 	return cty.NilVal, fmt.Errorf("block cache entry: cty tag %d", tag)
-}
-
-// intern returns the words a table repeats in every block (attribute
-// names, check types, schedulers, forwarding methods) without allocating;
-// any other string is a copy of b.
-func intern(b []byte) string {
-	switch string(b) {
-	case "address":
-		return "address"
-	case "port":
-		return "port"
-	case "weight":
-		return "weight"
-	case "scheduler":
-		return "scheduler"
-	case "forwarding":
-		return "forwarding"
-	case "protocol":
-		return "protocol"
-	case "delay_loop":
-		return "delay_loop"
-	case "connect_timeout":
-		return "connect_timeout"
-	case "connect_port":
-		return "connect_port"
-	case "retry":
-		return "retry"
-	case "delay_before_retry":
-		return "delay_before_retry"
-	case "persistence_timeout":
-		return "persistence_timeout"
-	case "inhibit_on_failure":
-		return "inhibit_on_failure"
-	case "type":
-		return "type"
-	case "path":
-		return "path"
-	case "status":
-		return "status"
-	case "tcp":
-		return "tcp"
-	case "http":
-		return "http"
-	case "https":
-		return "https"
-	case "nat":
-		return "nat"
-	case "dr":
-		return "dr"
-	case "tun":
-		return "tun"
-	case "wlc":
-		return "wlc"
-	case "wrr":
-		return "wrr"
-	case "rr":
-		return "rr"
-	case "lc":
-		return "lc"
-	}
-	return string(b)
 }

@@ -28,15 +28,25 @@ type decodedBlock struct {
 // stub is the stand-in block of the file's body for d (see parse).
 func (cb *cachedBlock) stub() *hclsyntax.Block {
 	s := cb.Service
-	return &hclsyntax.Block{
+	// One allocation for the block and its parts.
+	st := new(struct {
+		block       hclsyntax.Block
+		body        hclsyntax.Body
+		labels      [1]string
+		labelRanges [1]hcl.Range
+	})
+	st.labels[0], st.labelRanges[0] = s.Name, s.NameRange
+	st.body = hclsyntax.Body{SrcRange: hcl.RangeBetween(cb.OpenBraceRange, cb.CloseBraceRange), EndRange: cb.CloseBraceRange}
+	st.block = hclsyntax.Block{
 		Type:            blockVirtualServer,
-		Labels:          []string{s.Name},
-		Body:            &hclsyntax.Body{SrcRange: hcl.RangeBetween(cb.OpenBraceRange, cb.CloseBraceRange), EndRange: cb.CloseBraceRange},
+		Labels:          st.labels[:],
+		Body:            &st.body,
 		TypeRange:       cb.TypeRange,
-		LabelRanges:     []hcl.Range{s.NameRange},
+		LabelRanges:     st.labelRanges[:],
 		OpenBraceRange:  cb.OpenBraceRange,
 		CloseBraceRange: cb.CloseBraceRange,
 	}
+	return &st.block
 }
 
 // rebaseBlock returns a copy of cb with every set range moved by lines
