@@ -613,11 +613,16 @@ func (b *builder) whole(a *attr[*big.Float], lo, hi int64, summary, name string)
 	return 0, false
 }
 
+// wholeIn is f as an int64 if it is a whole number from lo to hi. A whole
+// number beyond int64 is not Exact, and beyond lo or hi as they are int64s.
 func wholeIn(f *big.Float, lo, hi int64) (int64, bool) {
-	if !f.IsInt() || f.Cmp(new(big.Float).SetInt64(lo)) < 0 || f.Cmp(new(big.Float).SetInt64(hi)) > 0 {
+	if !f.IsInt() {
 		return 0, false
 	}
-	n, _ := f.Int64()
+	n, acc := f.Int64()
+	if acc != big.Exact || n < lo || n > hi {
+		return 0, false
+	}
 	return n, true
 }
 
