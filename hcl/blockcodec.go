@@ -52,17 +52,43 @@ var errCodec = errors.New("not encodable")
 
 // encodeBlock appends the encoding of v (a pointer to a syntax struct) to
 // buf, with every range relative to at, where the block's text starts.
+//
+// The encoding starts with how many structs of each type the pointers of
+// the value point to, the types in the order the value's walk first meets
+// them (which the decoder's walk repeats), so that the decoder allocates
+// each type's structs as one slice (slabs) instead of one by one.
 func encodeBlock(buf []byte, v any, at cut) ([]byte, error) {
 	e := blockEncoder{line: at.line - 1, byte: at.byte}
-	return e.value(buf, reflect.ValueOf(v).Elem())
+	body, err := e.value(nil, reflect.ValueOf(v).Elem())
+	if err != nil {
+		return nil, err
+	}
+	buf = binary.AppendUvarint(buf, uint64(len(e.counts)))
+	for _, n := range e.counts {
+		buf = binary.AppendUvarint(buf, uint64(n))
+	}
+	return append(buf, body...), nil
 }
 
-// blockEncoder encodes ranges moved back by line lines and byte bytes.
+// blockEncoder encodes ranges moved back by line lines and byte bytes,
+// counting the structs pointed to by type (types, counts).
 type blockEncoder struct {
 	line, byte int
+	types      []reflect.Type
+	counts     []int
 }
 
-func (e blockEncoder) value(buf []byte, v reflect.Value) ([]byte, error) {
+// count counts a pointer to a t.
+func (e *blockEncoder) count(t reflect.Type) {
+	if i := indexOf(e.types, t); i >= 0 {
+		e.counts[i]++
+		return
+	}
+	e.types = append(e.types, t)
+	e.counts = append(e.counts, 1)
+}
+
+func (e *blockEncoder) value(buf []byte, v reflect.Value) ([]byte, error) {
 	t := v.Type()
 	switch t {
 	case rangeType:
@@ -99,6 +125,7 @@ func (e blockEncoder) value(buf []byte, v reflect.Value) ([]byte, error) {
 		if v.IsNil() {
 			return append(buf, 0), nil
 		}
+		e.count(t.Elem())
 		return e.value(append(buf, 1), v.Elem())
 	case reflect.Struct:
 		for i := range t.NumField() {
@@ -169,7 +196,7 @@ const (
 )
 
 // cty encodes the values an hclsyntax literal evaluates to.
-func (e blockEncoder) cty(buf []byte, v cty.Value) ([]byte, error) {
+func (e *blockEncoder) cty(buf []byte, v cty.Value) ([]byte, error) {
 	if v.IsMarked() || !v.IsKnown() {
 		return nil, fmt.Errorf("marked or unknown value: %w", errCodec)
 	}
@@ -230,6 +257,66 @@ type blockDecoder struct {
 	byte     int
 	filename string
 	nums     *numMemo
+	// The structs of the first len(slabs) types the walk meets, by the
+	// counts of the encoding's header (see encodeBlock).
+	counts [maxSlabs]int
+	types  [maxSlabs]reflect.Type
+	slabs  [maxSlabs]slab
+	ntypes int
+}
+
+// maxSlabs is how many types a decoder allocates in slabs; the structs
+// of any other type are allocated one by one.
+const maxSlabs = 16
+
+// A slab is a slice of structs of one type and how many are handed out.
+type slab struct {
+	s    reflect.Value
+	next int
+}
+
+// alloc returns a pointer to a new zero t: from t's slab, if there is one
+// left, or else on its own.
+func (d *blockDecoder) alloc(t reflect.Type) reflect.Value {
+	i := indexOf(d.types[:d.ntypes], t)
+	if i < 0 {
+		if d.ntypes == maxSlabs {
+			return reflect.New(t)
+		}
+		i = d.ntypes
+		d.ntypes++
+		d.types[i] = t
+		if n := d.counts[i]; n > 1 {
+			d.slabs[i].s = reflect.MakeSlice(reflect.SliceOf(t), n, n)
+		}
+	}
+	sl := &d.slabs[i]
+	if !sl.s.IsValid() || sl.next == sl.s.Len() {
+		return reflect.New(t)
+	}
+	sl.next++
+	return sl.s.Index(sl.next - 1).Addr()
+}
+
+// header reads the counts of the encoding's header.
+func (d *blockDecoder) header() error {
+	k, err := d.uvarint()
+	if err != nil {
+		return err
+	}
+	for i := range k {
+		n, err := d.uvarint()
+		if err != nil {
+			return err
+		}
+		if n > uint64(len(d.buf)) { // each pointer takes a byte at least
+			return errTruncated
+		}
+		if i < maxSlabs {
+			d.counts[i] = int(n)
+		}
+	}
+	return nil
 }
 
 // A numMemo shares decoded numbers between blocks, by their encoding: a
@@ -328,6 +415,9 @@ func (d *blockDecoder) flag() (bool, error) {
 // decodeBlock decodes into v, a pointer to the syntax struct's type that
 // was encoded.
 func (d *blockDecoder) decodeBlock(v any) error {
+	if err := d.header(); err != nil {
+		return err
+	}
 	if err := d.value(reflect.ValueOf(v).Elem()); err != nil {
 		return err
 	}
@@ -391,7 +481,7 @@ func (d *blockDecoder) value(v reflect.Value) error {
 		if err != nil || !present {
 			return err
 		}
-		p := reflect.New(t.Elem())
+		p := d.alloc(t.Elem())
 		if err := d.value(p.Elem()); err != nil {
 			return err
 		}
@@ -413,13 +503,15 @@ func (d *blockDecoder) value(v reflect.Value) error {
 		if n > uint64(len(d.buf)) { // each element takes a byte at least
 			return errTruncated
 		}
-		s := reflect.MakeSlice(t, int(n), int(n))
+		// In place: v is a field, and the slice is not boxed as
+		// MakeSlice's is.
+		v.Grow(int(n))
+		v.SetLen(int(n))
 		for i := range int(n) {
-			if err := d.value(s.Index(i)); err != nil {
+			if err := d.value(v.Index(i)); err != nil {
 				return err
 			}
 		}
-		v.Set(s)
 		return nil
 	case reflect.String:
 		s, err := d.string()
