@@ -269,7 +269,11 @@ type blockDecoder struct {
 // of any other type are allocated one by one.
 const maxSlabs = 16
 
-// A slab is a slice of structs of one type and how many are handed out.
+// maxArraySlab is the largest slab allocated as an array: reflect keeps
+// the type of each length it makes, so their number is bounded.
+const maxArraySlab = 64
+
+// A slab is an array or slice of structs of one type and how many are handed out.
 type slab struct {
 	s    reflect.Value
 	next int
@@ -286,7 +290,11 @@ func (d *blockDecoder) alloc(t reflect.Type) reflect.Value {
 		i = d.ntypes
 		d.ntypes++
 		d.types[i] = t
-		if n := d.counts[i]; n > 1 {
+		switch n := d.counts[i]; {
+		case n > 1 && n <= maxArraySlab:
+			// One allocation; MakeSlice's is two (the slice is boxed).
+			d.slabs[i].s = reflect.New(reflect.ArrayOf(n, t)).Elem()
+		case n > 1:
 			d.slabs[i].s = reflect.MakeSlice(reflect.SliceOf(t), n, n)
 		}
 	}
