@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"debug/elf"
+	"encoding/binary"
 	"encoding/gob"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -52,7 +54,7 @@ type configCache struct {
 
 // configCacheFormat changes whenever cachedConfig or the model changes
 // shape in a way gob would not reject.
-const configCacheFormat = 5 // 5: blocks keep their text, not its SHA-256
+const configCacheFormat = 6 // 5: blocks keep their text, not its SHA-256; 6: blocks packed (blockEntries)
 
 type cachedConfig struct {
 	Format   int
@@ -63,7 +65,59 @@ type cachedConfig struct {
 	Programs []string              // the exec checks' commands, looked up again on a hit
 	Services []ipvs.VirtualService // nil (and Digest zero): blocks only
 	// Blocks are the decoded blocks of the last file parsed.
-	Blocks []lvshcl.BlockEntry
+	Blocks blockEntries
+}
+
+// blockEntries are the config cache's blocks, which gob encodes as one
+// byte string (GobEncode): as a slice of structs of two byte slices each,
+// gob's encoding of them was a seventh of an edited apply on the host,
+// and its decoding two allocations an entry.
+type blockEntries []lvshcl.BlockEntry
+
+// GobEncode packs es: for each entry, its text and its data, each after
+// its length (a uvarint).
+func (es blockEntries) GobEncode() ([]byte, error) {
+	n := 0
+	for _, e := range es {
+		n += len(e.Text) + len(e.Data) + 2*binary.MaxVarintLen64
+	}
+	b := make([]byte, 0, n)
+	for _, e := range es {
+		b = binary.AppendUvarint(b, uint64(len(e.Text)))
+		b = append(b, e.Text...)
+		b = binary.AppendUvarint(b, uint64(len(e.Data)))
+		b = append(b, e.Data...)
+	}
+	return b, nil
+}
+
+// GobDecode unpacks what GobEncode packed: the entries share one copy of
+// b.
+func (es *blockEntries) GobDecode(b []byte) error {
+	b = bytes.Clone(b) // gob reuses b
+	var out blockEntries
+	next := func() ([]byte, error) {
+		n, k := binary.Uvarint(b)
+		if k <= 0 || n > uint64(len(b)-k) {
+			return nil, errors.New("config cache: block entries truncated")
+		}
+		field := b[k : k+int(n) : k+int(n)]
+		b = b[k+int(n):]
+		return field, nil
+	}
+	for len(b) > 0 {
+		text, err := next()
+		if err != nil {
+			return err
+		}
+		data, err := next()
+		if err != nil {
+			return err
+		}
+		out = append(out, lvshcl.BlockEntry{Text: text, Data: data})
+	}
+	*es = out
+	return nil
 }
 
 // fileStamp is one file the decoder read, and its bytes then.
@@ -207,16 +261,13 @@ func (g *globals) useBlockCache(e *env) (save func()) {
 
 // write replaces the cache file with cc, atomically.
 func (c configCache) write(cc cachedConfig) error {
-	var b bytes.Buffer
-	if err := gob.NewEncoder(&b).Encode(cc); err != nil {
-		return fmt.Errorf("encode config cache: %w", err)
-	}
 	tmp, err := os.CreateTemp(filepath.Dir(c.path), ".config-cache-*")
 	if err != nil {
 		return fmt.Errorf("write config cache: %w", err)
 	}
 	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b.Bytes()); err != nil {
+	// Straight to the file: gob writes each message with one write.
+	if err := gob.NewEncoder(tmp).Encode(cc); err != nil {
 		tmp.Close()
 		return fmt.Errorf("write config cache: %w", err)
 	}

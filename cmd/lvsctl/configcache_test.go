@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/gob"
 	"encoding/pem"
 	"fmt"
 	"math/big"
@@ -288,4 +290,41 @@ func TestRunSavesBlockCache(t *testing.T) {
 	d := startInProcess(t, h, cfg)
 	require.Eventually(t, func() bool { return strings.Contains(d.logs.String(), "msg=running") },
 		10*time.Second, 20*time.Millisecond, d.logs.String())
+}
+
+// TestBlockEntriesGob: the config cache's blocks come back as they were
+// stored, including empty ones, and a damaged packing is an error, not a
+// panic or a wrong entry.
+func TestBlockEntriesGob(t *testing.T) {
+	es := blockEntries{
+		{Text: []byte("virtual_server \"a\" {}\n"), Data: []byte{1, 2, 3}},
+		{Text: []byte{}, Data: []byte{}},
+		{Text: bytes.Repeat([]byte("x"), 300), Data: bytes.Repeat([]byte{7}, 200)},
+	}
+	var b bytes.Buffer
+	require.NoError(t, gob.NewEncoder(&b).Encode(cachedConfig{Blocks: es}))
+	var got cachedConfig
+	require.NoError(t, gob.NewDecoder(bytes.NewReader(b.Bytes())).Decode(&got))
+	require.Len(t, got.Blocks, len(es))
+	for i := range es {
+		assert.Equal(t, string(es[i].Text), string(got.Blocks[i].Text), "entry %d", i)
+		assert.Equal(t, es[i].Data, got.Blocks[i].Data, "entry %d", i)
+	}
+
+	packed, err := es.GobEncode()
+	require.NoError(t, err)
+	for _, c := range []struct {
+		name string
+		b    []byte
+	}{
+		{"cut in a text", packed[:10]},
+		{"no data after a text", packed[:1+len(es[0].Text)]},
+		{"length beyond the end", []byte{0x7f, 'a'}},
+		{"length overflowing", []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var out blockEntries
+			assert.Error(t, out.GobDecode(c.b))
+		})
+	}
 }
