@@ -437,54 +437,13 @@ func (d *blockDecoder) decodeBlock(v any) error {
 
 func (d *blockDecoder) value(v reflect.Value) error {
 	t := v.Type()
-	switch t {
-	case rangeType:
-		set, err := d.flag()
-		if err != nil || !set {
-			*v.Addr().Interface().(*hcl.Range) = hcl.Range{}
-			return err
-		}
-		var n [6]int
-		for i := range n {
-			x, err := d.varint()
-			if err != nil {
-				return err
-			}
-			n[i] = int(x)
-		}
-		// Through a pointer: a struct put in a reflect.Value is boxed,
-		// and there are tens of ranges in a block.
-		*v.Addr().Interface().(*hcl.Range) = hcl.Range{
-			Filename: d.filename,
-			Start:    hcl.Pos{Line: n[0] + d.line, Column: n[1], Byte: n[2] + d.byte},
-			End:      hcl.Pos{Line: n[3] + d.line, Column: n[4], Byte: n[5] + d.byte},
-		}
-		return nil
-	case bigFloatType:
-		present, err := d.flag()
-		if err != nil || !present {
-			return err
-		}
-		b, err := d.bytes()
-		if err != nil {
-			return err
-		}
-		f, err := d.nums.float(b)
-		if err != nil {
-			return err
-		}
-		v.Set(reflect.ValueOf(f))
-		return nil
-	case ctyValueType:
-		cv, err := d.cty()
-		if err != nil {
-			return err
-		}
-		*v.Addr().Interface().(*cty.Value) = cv
-		return nil
-	}
+	// By kind first: comparing reflect.Types is a call, and most values
+	// are neither ranges, numbers nor cty values.
 	switch t.Kind() {
 	case reflect.Pointer:
+		if t == bigFloatType {
+			return d.float(v)
+		}
 		present, err := d.flag()
 		if err != nil || !present {
 			return err
@@ -496,8 +455,26 @@ func (d *blockDecoder) value(v reflect.Value) error {
 		v.Set(p)
 		return nil
 	case reflect.Struct:
+		switch t {
+		case rangeType:
+			return d.hclRange(v)
+		case ctyValueType:
+			cv, err := d.cty()
+			if err != nil {
+				return err
+			}
+			*v.Addr().Interface().(*cty.Value) = cv
+			return nil
+		}
 		for i := range t.NumField() {
-			if err := d.value(v.Field(i)); err != nil {
+			f := v.Field(i)
+			// An absent pointer, slice or interface is one zero byte,
+			// and the field is zero already (v is new).
+			if k := f.Kind(); (k == reflect.Pointer || k == reflect.Slice || k == reflect.Interface) && len(d.buf) > 0 && d.buf[0] == 0 {
+				d.buf = d.buf[1:]
+				continue
+			}
+			if err := d.value(f); err != nil {
 				return err
 			}
 		}
@@ -558,6 +535,50 @@ func (d *blockDecoder) value(v reflect.Value) error {
 	return fmt.Errorf("%s: %w", t, errCodec)
 }
 
+// hclRange decodes a range into v.
+func (d *blockDecoder) hclRange(v reflect.Value) error {
+	// Through a pointer: a struct put in a reflect.Value is boxed, and
+	// there are tens of ranges in a block.
+	r := v.Addr().Interface().(*hcl.Range)
+	set, err := d.flag()
+	if err != nil || !set {
+		*r = hcl.Range{}
+		return err
+	}
+	var n [6]int
+	for i := range n {
+		x, err := d.varint()
+		if err != nil {
+			return err
+		}
+		n[i] = int(x)
+	}
+	*r = hcl.Range{
+		Filename: d.filename,
+		Start:    hcl.Pos{Line: n[0] + d.line, Column: n[1], Byte: n[2] + d.byte},
+		End:      hcl.Pos{Line: n[3] + d.line, Column: n[4], Byte: n[5] + d.byte},
+	}
+	return nil
+}
+
+// float decodes a *big.Float into v.
+func (d *blockDecoder) float(v reflect.Value) error {
+	present, err := d.flag()
+	if err != nil || !present {
+		return err
+	}
+	b, err := d.bytes()
+	if err != nil {
+		return err
+	}
+	f, err := d.nums.float(b)
+	if err != nil {
+		return err
+	}
+	v.Set(reflect.ValueOf(f))
+	return nil
+}
+
 func (d *blockDecoder) cty() (cty.Value, error) {
 	if len(d.buf) == 0 {
 		return cty.NilVal, errTruncated
@@ -572,7 +593,7 @@ func (d *blockDecoder) cty() (cty.Value, error) {
 		return cty.StringVal(s), err
 	case ctyNumber:
 		var f *big.Float
-		if err := d.value(reflect.ValueOf(&f).Elem()); err != nil || f == nil {
+		if err := d.float(reflect.ValueOf(&f).Elem()); err != nil || f == nil {
 			return cty.NilVal, errors.Join(errTruncated, err)
 		}
 		return cty.NumberVal(f), nil
