@@ -71,9 +71,10 @@ demo: vm-assets vmexec
 ## RSS for 10k TCP and 1k HTTP checks, daemon mass failure (fake kernel).
 ## Then one VM boot: lvsctl vs ipvsadm at 200, 10,000 and 20,000 services x 4
 ## (1k, 50k, 100k objects; LVSCTL_BENCH_SIZES, LVSCTL_BENCH_RUNS), one table.
-## Then issue 22's boot: keepalived's checker vs lvsctl run, TCP_CHECK and
-## HTTP_GET at 500 and 1,000 real servers (LVSCTL_CHECKBENCH_SIZES), one table.
-bench: vm-assets vmexec
+## Then issue 22's boot: keepalived's checker vs lvsctl run (bin/lvsctl, as
+## packaged), TCP_CHECK and HTTP_GET at 500 and 1,000 real servers
+## (LVSCTL_CHECKBENCH_SIZES), one table.
+bench: vm-assets vmexec build
 	$(GO) test -count=1 -run '^$$' -bench . -benchmem ./hcl/ ./ipvs/ ./ipvs/ipvsadm/
 	$(GO) test -c -o bin/checker.test ./checker
 	/usr/bin/time -f 'checker process peak RSS: %M KiB' bin/checker.test -test.run '^$$' -test.bench 'PoolTCP/10000$$'
@@ -83,6 +84,7 @@ bench: vm-assets vmexec
 		LVSCTL_BENCH_HOST_CPU="$$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $$(nproc) cores" \
 		$(GO) test -count=1 -timeout 160m -exec $(VMEXEC) -run '^TestVMBench$$' -v ./cmd/lvsctl | sed -n '/^=== lvsctl VM benchmark/,/^$$/p;/^--- \|^FAIL\|^ok/p'
 	set -o pipefail; CGO_ENABLED=0 LVSCTL_BENCH=1 LVSCTL_VM_MEM=$${LVSCTL_VM_MEM:-4096} LVSCTL_VM_TIMEOUT=$${LVSCTL_VM_TIMEOUT:-60m} \
+		LVSCTL_VM_FILES=$(CURDIR)/bin/lvsctl:/usr/bin/lvsctl LVSCTL_CHECKBENCH_BIN=/usr/bin/lvsctl \
 		$(GO) test -count=1 -timeout 70m -exec $(VMEXEC) -run '^TestVMCheckBench$$' -v ./cmd/lvsctl | sed -n '/^=== lvsctl checker VM benchmark/,/^$$/p;/^--- \|^FAIL\|^ok/p'
 
 ## man: man pages (section 8) from the command tree, into docs/man.

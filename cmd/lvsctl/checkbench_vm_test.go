@@ -34,7 +34,12 @@ import (
 // real servers it took down over the whole run (keepalived's "Removing
 // service", lvsctl's "real server down"): the backends never fail, so every
 // one is false. The table is sampled during the window: "min reals" is the
-// fewest real servers it held.
+// fewest real servers it held. "anon" and "file" split the RSS at the end
+// of the window: anonymous memory (heap, stacks: the process's own) and
+// the mapped binary and libraries (RssFile, plus RssShmem: in the guest
+// they are files of the initramfs, which is shmem). lvsctl is the test binary acting as the CLI unless
+// LVSCTL_CHECKBENCH_BIN names a built lvsctl in the guest (make bench puts
+// bin/lvsctl there with LVSCTL_VM_FILES).
 
 // checkBenchRow is one tool's run at one size and check type.
 type checkBenchRow struct {
@@ -44,6 +49,8 @@ type checkBenchRow struct {
 	user        time.Duration
 	window      time.Duration
 	rssKiB      int64
+	anonKiB     int64 // RssAnon at the end of the window
+	fileKiB     int64 // RssFile+RssShmem at the end of the window
 	checks      int64 // the backends' new connections over the window
 	ctxsw       int64 // voluntary and involuntary, over the window
 	falseDown   int
@@ -75,7 +82,7 @@ func checkBenchConf(n int, kind string, backends []string) string {
 // procStat is the CPU time, context switches and peak RSS of the
 // processes of process group pgid (keepalived and its checker child), or
 // of pid alone when pgid is 0.
-func procStat(pid, pgid int) (cpu, user time.Duration, ctxsw, hwmKiB int64) {
+func procStat(pid, pgid int) (cpu, user time.Duration, ctxsw, hwmKiB, anonKiB, fileKiB int64) {
 	ents, _ := os.ReadDir("/proc")
 	for _, e := range ents {
 		p, err := strconv.Atoi(e.Name())
@@ -99,13 +106,15 @@ func procStat(pid, pgid int) (cpu, user time.Duration, ctxsw, hwmKiB int64) {
 		cpu += time.Duration(ut+st) * (time.Second / 100) // USER_HZ
 		user += time.Duration(ut) * (time.Second / 100)
 		hwmKiB += statusField("/proc/"+e.Name()+"/status", "VmHWM")
+		anonKiB += statusField("/proc/"+e.Name()+"/status", "RssAnon")
+		fileKiB += statusField("/proc/"+e.Name()+"/status", "RssFile") + statusField("/proc/"+e.Name()+"/status", "RssShmem")
 		tasks, _ := os.ReadDir("/proc/" + e.Name() + "/task") // a Go program's threads
 		for _, task := range tasks {
 			st := "/proc/" + e.Name() + "/task/" + task.Name() + "/status"
 			ctxsw += statusField(st, "voluntary_ctxt_switches") + statusField(st, "nonvoluntary_ctxt_switches")
 		}
 	}
-	return cpu, user, ctxsw, hwmKiB
+	return cpu, user, ctxsw, hwmKiB, anonKiB, fileKiB
 }
 
 // statusField is the number of field key of a /proc status file (in kB
@@ -148,16 +157,22 @@ func checkBenchBackends(t *testing.T, l *lab.Lab, addrs []string) *atomic.Int64 
 	return &conns
 }
 
-// checkBenchVariants are the ways lvsctl runs beside keepalived: as is,
-// and with the kernel read every 60 s instead of every delay_loop (the
-// resync; keepalived has none), which leaves the checker's own cost.
-var checkBenchVariants = []struct {
+// checkBenchVariants are the ways lvsctl runs beside keepalived: as is
+// (the kernel read every 10 s: the default resync at delay_loop 1), and
+// with LVSCTL_CHECKBENCH_RESYNC60=1 also with it read every 60 s, which
+// leaves the checker's own cost (keepalived has no resync).
+func checkBenchVariants() []checkBenchVariant {
+	vs := []checkBenchVariant{{name: "lvsctl"}}
+	if os.Getenv("LVSCTL_CHECKBENCH_RESYNC60") == "1" {
+		vs = append(vs, checkBenchVariant{name: "lvsctl --resync 60s", args: []string{"--resync", "60s"}})
+	}
+	return vs
+}
+
+type checkBenchVariant struct {
 	name string
 	args []string
 	env  map[string]string
-}{
-	{name: "lvsctl"},
-	{name: "lvsctl --resync 60s", args: []string{"--resync", "60s"}},
 }
 
 // checkBench runs keepalived, then lvsctl's variants, at each size and
@@ -186,7 +201,7 @@ func checkBench(t *testing.T, sizes []int, warmup, window time.Duration) []check
 	// measure samples a running tool: warm-up, then the window.
 	measure := func(row *checkBenchRow, pid, pgid int) {
 		time.Sleep(warmup)
-		cpu0, user0, sw0, _ := procStat(pid, pgid)
+		cpu0, user0, sw0, _, _, _ := procStat(pid, pgid)
 		c0, t0 := conns.Load(), time.Now()
 		row.minReals = -1
 		for end := t0.Add(window); time.Now().Before(end); {
@@ -195,9 +210,10 @@ func checkBench(t *testing.T, sizes []int, warmup, window time.Duration) []check
 				row.minReals = n
 			}
 		}
-		cpu1, user1, sw1, hwm := procStat(pid, pgid)
+		cpu1, user1, sw1, hwm, anon, file := procStat(pid, pgid)
 		row.window, row.checks = time.Since(t0), conns.Load()-c0
 		row.cpu, row.user, row.ctxsw, row.rssKiB = cpu1-cpu0, user1-user0, sw1-sw0, hwm
+		row.anonKiB, row.fileKiB = anon, file
 	}
 	var rows []checkBenchRow
 	for _, n := range sizes {
@@ -214,7 +230,7 @@ func checkBench(t *testing.T, sizes []int, warmup, window time.Duration) []check
 			require.Zero(t, r.code, "%s", r.stderr)
 			rows = append(rows, ka)
 
-			for _, v := range checkBenchVariants {
+			for _, v := range checkBenchVariants() {
 				lv := checkBenchRow{servers: n, check: kind, tool: v.name}
 				cli := newVMCLI(t, ns)
 				hclFile := filepath.Join(dir, fmt.Sprintf("lvsctl-%d-%s.hcl", n, kind))
@@ -223,7 +239,7 @@ func checkBench(t *testing.T, sizes []int, warmup, window time.Duration) []check
 					t.Setenv(k, val)
 				}
 				args := append([]string{"-f", hclFile, "--netns", ns, "--state", filepath.Join(t.TempDir(), "state.json")}, v.args...)
-				d := startDaemon(t, args...)
+				d := startDaemonBin(t, checkBenchBin(), args...)
 				for k := range v.env {
 					os.Unsetenv(k)
 				}
@@ -240,6 +256,15 @@ func checkBench(t *testing.T, sizes []int, warmup, window time.Duration) []check
 	return rows
 }
 
+// checkBenchBin is the lvsctl that runs: LVSCTL_CHECKBENCH_BIN, or this
+// test binary acting as the CLI.
+func checkBenchBin() string {
+	if b := os.Getenv("LVSCTL_CHECKBENCH_BIN"); b != "" {
+		return b
+	}
+	return os.Args[0]
+}
+
 // checkBenchKinds are the check types to run: TCP_CHECK and HTTP_GET, or
 // LVSCTL_CHECKBENCH_CHECKS.
 func checkBenchKinds() []string {
@@ -252,13 +277,14 @@ func checkBenchKinds() []string {
 // checkBenchTable renders rows, with lvsctl's ratio to keepalived.
 func checkBenchTable(rows []checkBenchRow, warmup, window time.Duration) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "warm-up %v, window %v; CPU as %% of one core (utime+stime of the tool's processes)\n", warmup, window)
+	fmt.Fprintf(&b, "warm-up %v, window %v; CPU as %% of one core (utime+stime of the tool's processes); lvsctl: %s\n", warmup, window, checkBenchBin())
+	b.WriteString("peak RSS: summed VmHWM; anon, file: RssAnon, RssFile+RssShmem (the mapped binary and libraries) at the end of the window, MiB\n")
 	w := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "servers\tcheck\ttool\tCPU %\tuser %\tpeak RSS MiB\tchecks/s\tctx switches/s\tfalse down\tmin reals\t")
+	fmt.Fprintln(w, "servers\tcheck\ttool\tCPU %\tuser %\tpeak RSS MiB\tanon\tfile\tchecks/s\tctx switches/s\tfalse down\tmin reals\t")
 	var ka checkBenchRow
 	for _, r := range rows {
-		fmt.Fprintf(w, "%d\t%s\t%s\t%.1f\t%.1f\t%.1f\t%.0f\t%.0f\t%d\t%d\t\n", r.servers, r.check, r.tool,
-			r.pct(r.cpu), r.pct(r.user), float64(r.rssKiB)/1024, float64(r.checks)/r.window.Seconds(),
+		fmt.Fprintf(w, "%d\t%s\t%s\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.0f\t%.0f\t%d\t%d\t\n", r.servers, r.check, r.tool,
+			r.pct(r.cpu), r.pct(r.user), float64(r.rssKiB)/1024, float64(r.anonKiB)/1024, float64(r.fileKiB)/1024, float64(r.checks)/r.window.Seconds(),
 			float64(r.ctxsw)/r.window.Seconds(), r.falseDown, r.minReals)
 		if r.tool == "keepalived" {
 			ka = r
@@ -271,8 +297,9 @@ func checkBenchTable(rows []checkBenchRow, warmup, window time.Duration) string 
 			return fmt.Sprintf("x%.2f", a/b)
 		}
 		perCheck := func(r checkBenchRow) float64 { return r.cpu.Seconds() / float64(max(r.checks, 1)) }
-		fmt.Fprintf(w, "\t\t/ keepalived\t%s\t\t%s\t%s\t\t\t\tCPU per check %s\n",
+		fmt.Fprintf(w, "\t\t/ keepalived\t%s\t\t%s\t%s\t%s\t%s\t\t\t\tCPU per check %s\n",
 			ratio(r.pct(r.cpu), ka.pct(ka.cpu)), ratio(float64(r.rssKiB), float64(ka.rssKiB)),
+			ratio(float64(r.anonKiB), float64(ka.anonKiB)), ratio(float64(r.fileKiB), float64(ka.fileKiB)),
 			ratio(float64(r.checks)/r.window.Seconds(), float64(ka.checks)/ka.window.Seconds()),
 			ratio(perCheck(r), perCheck(ka)))
 	}

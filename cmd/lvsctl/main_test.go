@@ -7,7 +7,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -260,5 +262,21 @@ func profiledCLI() int {
 		return 1
 	}
 	defer pprof.StopCPUProfile()
-	return cli()
+	if r, err := strconv.Atoi(os.Getenv("LVSCTL_BENCH_MEMPROFILERATE")); err == nil {
+		runtime.MemProfileRate = r
+	}
+	code := cli()
+	// And the memory the command held at its end: the heap profile (in
+	// use as of the last GC, and every allocation since start) and the
+	// runtime's own accounting of the process's anonymous memory.
+	if h, err := os.Create(filepath.Join(dir, fmt.Sprintf("%s-%d.heap.pprof", os.Args[1], os.Getpid()))); err == nil {
+		pprof.WriteHeapProfile(h)
+		h.Close()
+	}
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	os.WriteFile(filepath.Join(dir, fmt.Sprintf("%s-%d.memstats.txt", os.Args[1], os.Getpid())), fmt.Appendf(nil,
+		"Sys %d\nHeapSys %d\nHeapInuse %d\nHeapIdle %d\nHeapReleased %d\nStackSys %d\nMSpanSys %d\nMCacheSys %d\nBuckHashSys %d\nGCSys %d\nOtherSys %d\nNumGC %d\nTotalAlloc %d\n",
+		m.Sys, m.HeapSys, m.HeapInuse, m.HeapIdle, m.HeapReleased, m.StackSys, m.MSpanSys, m.MCacheSys, m.BuckHashSys, m.GCSys, m.OtherSys, m.NumGC, m.TotalAlloc), 0o644)
+	return code
 }

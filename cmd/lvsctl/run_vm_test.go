@@ -88,8 +88,15 @@ type daemonProc struct {
 
 func startDaemon(t *testing.T, args ...string) *daemonProc {
 	t.Helper()
+	return startDaemonBin(t, os.Args[0], args...)
+}
+
+// startDaemonBin is startDaemon with the lvsctl binary bin (the test
+// binary, or a built lvsctl put into the guest with LVSCTL_VM_FILES).
+func startDaemonBin(t *testing.T, bin string, args ...string) *daemonProc {
+	t.Helper()
 	d := &daemonProc{done: make(chan error, 1)}
-	d.cmd = exec.Command(os.Args[0], append([]string{"run"}, args...)...)
+	d.cmd = exec.Command(bin, append([]string{"run"}, args...)...)
 	d.cmd.Env = append(os.Environ(), "LVSCTL_TEST_AS_CLI=1")
 	stderr, err := d.cmd.StderrPipe()
 	require.NoError(t, err)
