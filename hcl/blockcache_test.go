@@ -282,8 +282,12 @@ func FuzzBlockCache(f *testing.F) {
 		}
 		cache := NewBlockCache()
 		sameParse(t, cache, src, "fuzz.hcl")
+		persisted := NewBlockCache() // as apply reads the config cache
+		persisted.AddEntries(cache.Entries())
 		i := int(at) % (len(src) + 1)
-		sameParse(t, cache, insertAt(src, i, string(insert)), "fuzz.hcl")
+		edited := insertAt(src, i, string(insert))
+		sameParse(t, cache, edited, "fuzz.hcl")
+		sameParse(t, persisted, edited, "fuzz.hcl")
 	})
 }
 
