@@ -157,16 +157,20 @@ type benchDaemon struct {
 	log   strings.Builder
 }
 
-// benchStartDaemon starts `lvsctl run`; wait for its lines with until.
-func benchStartDaemon(t *testing.T, cfg, ns, state string) *benchDaemon {
+// benchStartDaemon starts `lvsctl run` inside host's namespace, forked
+// from a thread in it as ipvsadm is (benchIpvsadm) and as an operator's
+// systemd starts it: without --netns, whose re-execution in the namespace
+// would add a second process start that neither has. Wait for its lines
+// with until.
+func benchStartDaemon(t *testing.T, l *lab.Lab, host, cfg, state string) *benchDaemon {
 	t.Helper()
 	self, err := os.Executable()
 	require.NoError(t, err)
-	cmd := exec.Command(self, "run", "-f", cfg, "--netns", ns, "--state", state)
+	cmd := exec.Command(self, "run", "-f", cfg, "--state", state, "--socket", state+".sock")
 	cmd.Env = append(os.Environ(), "LVSCTL_TEST_AS_CLI=1")
 	stderr, err := cmd.StderrPipe()
 	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
+	require.NoError(t, l.Do(host, cmd.Start))
 	d := &benchDaemon{cmd: cmd, lines: make(chan string, 1024)}
 	go func() {
 		defer close(d.lines)
@@ -217,10 +221,10 @@ func (d *benchDaemon) stop() int64 {
 // benchRun starts `lvsctl run` on a converged table and returns the time
 // until it logs "running", the number of ops it applied at start and its
 // peak RSS (KiB).
-func benchRun(t *testing.T, cfg, ns, state string) (time.Duration, int, int64) {
+func benchRun(t *testing.T, l *lab.Lab, host, cfg, state string) (time.Duration, int, int64) {
 	t.Helper()
 	start := time.Now()
-	d := benchStartDaemon(t, cfg, ns, state)
+	d := benchStartDaemon(t, l, host, cfg, state)
 	writes, ok := d.until("msg=running")
 	took := time.Since(start)
 	rss := d.stop()
@@ -232,9 +236,9 @@ func benchRun(t *testing.T, cfg, ns, state string) (time.Duration, int, int64) {
 // edits the file at cfg (edit(i) is its new content: one line changed)
 // and sends SIGHUP, timing each from the signal to the daemon's
 // "reloaded" line. It returns the times and the most writes of a reload.
-func benchReload(t *testing.T, cfg, ns, state string, runs int, edit func(i int) []byte) ([]time.Duration, int) {
+func benchReload(t *testing.T, l *lab.Lab, host, cfg, state string, runs int, edit func(i int) []byte) ([]time.Duration, int) {
 	t.Helper()
-	d := benchStartDaemon(t, cfg, ns, state)
+	d := benchStartDaemon(t, l, host, cfg, state)
 	defer d.stop()
 	_, ok := d.until("msg=running")
 	require.True(t, ok, "lvsctl run never logged running:\n%s", d.log.String())
@@ -424,7 +428,7 @@ func benchSize(t *testing.T, n, runs int) []benchRow {
 	// (5) lvsctl run start-up on the converged table, until "running".
 	st := benchRow{what: "run start-up (converged)", anchor: "ipvsadm -S -n", services: n, an: re.an}
 	for i := 0; i < runs; i++ {
-		d, w, rss := benchRun(t, cfg, ns, state)
+		d, w, rss := benchRun(t, l, "lv", cfg, state)
 		st.lv = append(st.lv, d)
 		st.writes = max(st.writes, w)
 		st.rss = max(st.rss, rss)
@@ -436,7 +440,7 @@ func benchSize(t *testing.T, n, runs int) []benchRow {
 	hup := benchRow{what: "SIGHUP reload, one line edited", anchor: "ipvsadm -S -n", services: n, an: re.an}
 	at := bytes.Index(hcl, fmt.Appendf(nil, "virtual_server \"s%d\"", n/2))
 	at += bytes.Index(hcl[at:], []byte("weight  = 1\n")) + len("weight  = ")
-	hup.lv, hup.writes = benchReload(t, cfg, ns, state, runs, func(i int) []byte {
+	hup.lv, hup.writes = benchReload(t, l, "lv", cfg, state, runs, func(i int) []byte {
 		return slices.Concat(hcl[:at], fmt.Appendf(nil, "%d", 11+i), hcl[at+1:])
 	})
 	require.Equal(t, 1, hup.writes, "a reload after one weight edit is one write")

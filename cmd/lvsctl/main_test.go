@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -248,7 +249,7 @@ func profiledCLI() int {
 	if os.Getenv("LVSCTL_BENCH_PROFILE") != "1" || dir == "" || len(os.Args) < 2 ||
 		// run --netns re-executes itself, and the profiling timer would
 		// survive execve and kill the new image: profile that one.
-		os.Args[1] == "run" && os.Getenv(enteredEnv) == "" {
+		os.Args[1] == "run" && slices.Contains(os.Args, "--netns") && os.Getenv(enteredEnv) == "" {
 		return cli()
 	}
 	f, err := os.Create(filepath.Join(dir, fmt.Sprintf("%s-%d.cpu.pprof", os.Args[1], os.Getpid())))
