@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/lvsctl/lvsctl/cmd/internal/director"
 
 	lvshcl "github.com/lvsctl/lvsctl/hcl"
+	"github.com/lvsctl/lvsctl/ipvs"
 )
 
 // runGCPercent is lvsctl run's GOGC unless the environment sets one.
@@ -113,15 +115,6 @@ it reports READY, RELOADING and STOPPING and pings the watchdog.`,
 			// Probers that log on their own (the MySQL check's "too many
 			// connections") use the default logger: make it the daemon's.
 			slog.SetDefault(logger)
-			if os.Getenv("GOGC") == "" {
-				// The daemon's heap is small, live and steady (the
-				// configuration, the checks' state): collecting at 50 %
-				// growth instead of Go's 100 % keeps about 4 MiB less
-				// RSS at 1,000 checks (docs/BENCHMARKS.md, issue 22), for
-				// GC work that the checks' near-zero allocation keeps
-				// negligible. The parse still runs at 200 (config.go).
-				debug.SetGCPercent(runGCPercent)
-			}
 			if g.netns != "" {
 				// Checks and hooks must run where the real servers are
 				// reachable: inside the director's namespace. The
@@ -168,6 +161,7 @@ it reports READY, RELOADING and STOPPING and pings the watchdog.`,
 			}()
 
 			go watchReload(ctx, file, g.configOptions(), logger, ops)
+			var steadyGC sync.Once
 			// IPVS is opened only when the file has virtual services: a
 			// VRRP-only node runs on a kernel without IPVS.
 			startIPVS := func(ctx context.Context, onQuorum func(string, bool)) (director.Daemon, func(), error) {
@@ -183,8 +177,25 @@ it reports READY, RELOADING and STOPPING and pings the watchdog.`,
 					FlushOnExit: flushOnExit || cfg.FlushOnExit,
 					Resync:      resync,
 					OnQuorum:    onQuorum,
-					OnLoad:      ops.daemonLoaded,
-					Alerts:      alerts,
+					OnLoad: func(c *lvshcl.Config, o []ipvs.Op, err error) {
+						steadyGC.Do(func() {
+							if os.Getenv("GOGC") == "" {
+								// Once running, the heap is small, live
+								// and steady (the configuration, the
+								// checks' state): collecting at 50 %
+								// growth instead of Go's 100 % keeps
+								// about 4 MiB less RSS at 1,000 checks
+								// (docs/BENCHMARKS.md, issue 22), for GC
+								// work the checks' near-zero allocation
+								// keeps small. Start-up ran at 100; a
+								// reload's parse still runs at 200
+								// (config.go).
+								debug.SetGCPercent(runGCPercent)
+							}
+						})
+						ops.daemonLoaded(c, o, err)
+					},
+					Alerts: alerts,
 				})), func() { k.Close() }, nil
 			}
 			d := ops.attachDirector(director.New(director.Options{Logger: logger, StartIPVS: startIPVS,
