@@ -239,6 +239,18 @@ func (d *Daemon) Run(ctx context.Context, cfg *lvshcl.Config, reload <-chan *lvs
 	window := coalescer{min: d.o.Coalesce, max: d.o.CoalesceMax}
 	resync := d.o.Clock.NewTimer(d.resyncEvery())
 	defer resync.Stop()
+	afterReload := false // the next resync is one a reload brought forward
+	onReload := func(next *lvshcl.Config) {
+		switch d.reload(ctx, next) {
+		case reloadDumped:
+			afterReload = false
+			resync.Reset(d.resyncEvery())
+		case reloadFromMemory:
+			// Drift is now the next resync's: soon, off this path.
+			afterReload = true
+			resync.Reset(min(d.resyncEvery(), d.o.ReloadResync))
+		}
+	}
 	defer coalesce.Stop()
 	events := d.pool.Events()
 	for {
@@ -271,10 +283,34 @@ func (d *Daemon) Run(ctx context.Context, cfg *lvshcl.Config, reload <-chan *lvs
 				window.close()
 				d.reconcile(ctx)
 			}
-			if err := d.resync(ctx, false); err != nil {
+			var (
+				next      *lvshcl.Config
+				got, open bool
+				err       error
+			)
+			if afterReload {
+				// Brought forward by a reload: another reload that
+				// comes while it dumps goes first (at 100k objects the
+				// dump takes longer than an operator's next edit), and
+				// this resync runs again ReloadResync after it.
+				next, got, open, err = d.resyncUnlessReload(ctx, reload)
+			} else {
+				err = d.resync(ctx, false)
+			}
+			afterReload = false
+			resync.Reset(d.resyncEvery())
+			switch {
+			case errors.Is(err, errPreempted):
+				afterReload = true
+				resync.Reset(min(d.resyncEvery(), d.o.ReloadResync))
+			case err != nil:
 				d.log.Error("resync failed; retrying at the next one", errAttrs(err)...)
 			}
-			resync.Reset(d.resyncEvery())
+			if got && !open {
+				reload = nil
+			} else if got {
+				onReload(next)
+			}
 		case f := <-d.requests:
 			f(ctx)
 		case next, ok := <-reload:
@@ -282,25 +318,64 @@ func (d *Daemon) Run(ctx context.Context, cfg *lvshcl.Config, reload <-chan *lvs
 				reload = nil
 				continue
 			}
-			if err := d.load(next, nil); err != nil {
-				d.log.Error("reload refused; keeping the running configuration", "err", err)
-				d.loaded(next, nil, err)
-				continue
-			}
-			dumped, err := d.applyReload(ctx)
-			if err != nil {
-				d.log.Error("reload: apply failed; retrying at the next resync", errAttrs(err)...)
-			}
-			d.log.Info("reloaded", "services", len(next.Services), "checks", len(d.byTarget), "dumped", dumped)
-			d.loaded(next, d.lastOps, err)
-			if dumped {
-				resync.Reset(d.resyncEvery())
-			} else {
-				// Drift is now the next resync's: soon, off this path.
-				resync.Reset(min(d.resyncEvery(), d.o.ReloadResync))
-			}
+			onReload(next)
 		}
 	}
+}
+
+// reloadOutcome is how a reload reached the kernel.
+type reloadOutcome int
+
+const (
+	reloadRefused    reloadOutcome = iota // the configuration was not taken
+	reloadDumped                          // the kernel was read whole, drift repaired
+	reloadFromMemory                      // written from memory: drift is the next resync's
+)
+
+// reload makes next current and converges the kernel to it, logging the
+// outcome and telling OnLoad.
+func (d *Daemon) reload(ctx context.Context, next *lvshcl.Config) reloadOutcome {
+	if err := d.load(next, nil); err != nil {
+		d.log.Error("reload refused; keeping the running configuration", "err", err)
+		d.loaded(next, nil, err)
+		return reloadRefused
+	}
+	dumped, err := d.applyReload(ctx)
+	if err != nil {
+		d.log.Error("reload: apply failed; retrying at the next resync", errAttrs(err)...)
+	}
+	d.log.Info("reloaded", "services", len(next.Services), "checks", len(d.byTarget), "dumped", dumped)
+	d.loaded(next, d.lastOps, err)
+	if dumped {
+		return reloadDumped
+	}
+	return reloadFromMemory
+}
+
+// resyncUnlessReload is a periodic resync whose dump a configuration
+// arriving on reload cuts short (errPreempted: nothing written). got says
+// whether one was received (next, or the channel's close when !open),
+// whether or not it came in time to stop the resync; the caller applies it.
+func (d *Daemon) resyncUnlessReload(ctx context.Context, reload <-chan *lvshcl.Config) (next *lvshcl.Config, got, open bool, err error) {
+	if reload == nil {
+		return nil, false, false, d.resync(ctx, false)
+	}
+	planCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		select {
+		case next, open = <-reload:
+			got = true
+			cancel()
+		case <-stop:
+		}
+	}()
+	err = d.resyncPlan(ctx, planCtx, false)
+	close(stop)
+	<-done
+	return next, got, open, err
 }
 
 // Stats returns what the daemon has done so far. Only safe to call from the
@@ -471,8 +546,27 @@ func (d *Daemon) reconcile(ctx context.Context) {
 // desired table. At start and reload every op is expected; later, any op
 // is drift that someone else caused, and is logged as a repair.
 func (d *Daemon) resync(ctx context.Context, expected bool) error {
-	defer d.passed(passKind(expected), d.o.Clock.Now())
-	d.stats.Resyncs++
+	return d.resyncPlan(ctx, ctx, expected)
+}
+
+// errPreempted is resyncPlan's when planCtx ended the dump: nothing was
+// written and the daemon's view of the table is as it was.
+var errPreempted = errors.New("resync preempted")
+
+// resyncPlan is resync with the dump (the plan) under planCtx: when
+// planCtx ends first (a reload came, resyncUnlessReload), it returns
+// errPreempted, having written nothing, and counts no pass.
+func (d *Daemon) resyncPlan(ctx, planCtx context.Context, expected bool) (err error) {
+	start := d.o.Clock.Now()
+	known, lastOps := d.tableKnown, d.lastOps
+	defer func() {
+		if errors.Is(err, errPreempted) {
+			d.tableKnown, d.lastOps = known, lastOps
+			return
+		}
+		d.stats.Resyncs++
+		d.passed(passKind(expected), start)
+	}()
 	want := make([]ipvs.VirtualService, 0, len(d.services))
 	for _, k := range d.keys {
 		w, _ := d.desired(d.services[k])
@@ -487,8 +581,11 @@ func (d *Daemon) resync(ctx context.Context, expected bool) error {
 	r := &ipvs.Reconciler{Kernel: k, Owned: d.o.Owned}
 	d.lastOps = nil
 	d.tableKnown = false // until the kernel accepted
-	p, err := r.Plan(ctx, want, d.o.Adopt)
+	p, err := r.Plan(planCtx, want, d.o.Adopt)
 	if err != nil {
+		if planCtx.Err() != nil && ctx.Err() == nil {
+			return errPreempted
+		}
 		return err
 	}
 	if len(p.Conflicts) > 0 && !d.o.Adopt {

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -472,4 +473,88 @@ func TestReloadFromMemoryEqualsDump(t *testing.T) {
 			assert.Equal(t, dumpOps, memOps, "the ops")
 		})
 	}
+}
+
+// blockingKernel is a lookupKernel whose dumps, once armed, wait until
+// their context ends or release is closed (a dump of a table too large to
+// finish in time).
+type blockingKernel struct {
+	lookupKernel
+	armed   atomic.Bool
+	blocked chan struct{} // one value each time a dump starts waiting
+	release chan struct{}
+}
+
+func (k *blockingKernel) Services(ctx context.Context) ([]ipvs.VirtualService, error) {
+	if k.armed.Load() {
+		k.blocked <- struct{}{}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("dump: %w", ctx.Err())
+		case <-k.release:
+		}
+	}
+	return k.dumpKernel.Services(ctx)
+}
+
+// TestReloadPreemptsResync: the resync a reload written from memory brings
+// forward gives way to the next reload instead of making it wait for its
+// dump (at 100k objects, longer than the next edit's parse: the second
+// SIGHUP of TestVMBench waited 16 s), writes nothing, and runs again
+// ReloadResync after that reload. A periodic resync is never preempted.
+func TestReloadPreemptsResync(t *testing.T) {
+	base := []ipvs.VirtualService{svc(1, 1, 2), svc(2, 1, 2)}
+	f := newFixture(t)
+	bk := &blockingKernel{lookupKernel: lookupKernel{&dumpKernel{kernel: f.k}}, blocked: make(chan struct{}, 4), release: make(chan struct{})}
+	own := &ipvs.MemOwnership{}
+	reload := reloadFixture(t, f, bk, own, Options{Resync: time.Hour, ReloadResync: 50 * time.Millisecond}, tableConfig(base...))
+
+	weight := func(s ipvs.VirtualService, w uint32) ipvs.VirtualService {
+		s.RealServers[0].Weight = w
+		return s
+	}
+	first := []ipvs.VirtualService{weight(svc(1, 1, 2), 3), svc(2, 1, 2)}
+	// waitBlocked advances the fake clock until a resync's dump waits.
+	waitBlocked := func(what string) {
+		t.Helper()
+		t.Log(what)
+		f.until(5*time.Second, func() bool {
+			select {
+			case <-bk.blocked:
+				return true
+			default:
+				return false
+			}
+		})
+	}
+	bk.armed.Store(true)
+	require.NoError(t, reload(tableConfig(first...)).err)
+	waitBlocked("the brought-forward resync dumps")
+	second := []ipvs.VirtualService{weight(svc(1, 1, 2), 4), svc(2, 1, 2)}
+	done := make(chan loadResult, 1)
+	go func() { done <- reload(tableConfig(second...)) }()
+	var res loadResult
+	select {
+	case res = <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the reload waited for the resync's dump")
+	}
+	require.NoError(t, res.err)
+	assert.Len(t, res.ops, 1, "written from memory")
+	requireTable(t, f.k, second)
+	snap, ok := f.d.Snapshot()
+	require.True(t, ok)
+	assert.Equal(t, 2, snap.Stats.MemoryReloads)
+
+	// The preempted resync runs again after the second reload, and
+	// completes once dumps do.
+	waitBlocked("the preempted resync runs again")
+	resyncs := snap.Stats.Resyncs
+	bk.armed.Store(false)
+	close(bk.release)
+	f.until(5*time.Second, func() bool {
+		s, _ := f.d.Snapshot()
+		return s.Stats.Resyncs > resyncs
+	})
+	requireTable(t, f.k, second)
 }
