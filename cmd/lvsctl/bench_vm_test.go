@@ -606,3 +606,56 @@ func TestVMBench(t *testing.T) {
 	}
 	benchAll(t, sizes, runs)
 }
+
+// TestVMBenchReload is the SIGHUP row alone, for profiling it at one size
+// (LVSCTL_BENCH=1, the first of LVSCTL_BENCH_SIZES, LVSCTL_BENCH_RUNS;
+// with LVSCTL_BENCH_PROFILE=1 the daemon's CPU and heap profiles): the
+// table applied once by lvsctl, the daemon started on it, then the edits.
+// It prints each reload's time and the daemon's log lines about reloads.
+func TestVMBenchReload(t *testing.T) {
+	requireVM(t)
+	if os.Getenv("LVSCTL_BENCH") != "1" {
+		t.Skip("benchmark: set LVSCTL_BENCH=1")
+	}
+	n, runs := 20000, 3
+	if s := os.Getenv("LVSCTL_BENCH_SIZES"); s != "" {
+		var err error
+		n, err = strconv.Atoi(strings.Split(s, ",")[0])
+		require.NoError(t, err, "LVSCTL_BENCH_SIZES")
+	}
+	if s := os.Getenv("LVSCTL_BENCH_RUNS"); s != "" {
+		var err error
+		runs, err = strconv.Atoi(s)
+		require.NoError(t, err, "LVSCTL_BENCH_RUNS")
+	}
+	l := lab.New("vmbr-")
+	defer l.Close()
+	require.NoError(t, l.AddHost("lv"))
+	ns := l.NSPath("lv")
+	dir := t.TempDir()
+	_, hcl := benchRules(n)
+	cfg := filepath.Join(dir, "bench.hcl")
+	require.NoError(t, os.WriteFile(cfg, hcl, 0o644))
+	state := filepath.Join(dir, "state.json")
+	d, _ := benchSelf(t, "apply", "-f", cfg, "--netns", ns, "--state", state)
+	t.Logf("cold apply: %v", d)
+	at := bytes.Index(hcl, fmt.Appendf(nil, "virtual_server \"s%d\"", n/2))
+	at += bytes.Index(hcl[at:], []byte("weight  = 1\n")) + len("weight  = ")
+	dm := benchStartDaemon(t, l, "lv", cfg, state)
+	_, ok := dm.until("msg=running")
+	require.True(t, ok, "lvsctl run never logged running:\n%s", dm.log.String())
+	for i := 0; i < runs; i++ {
+		require.NoError(t, os.WriteFile(cfg, slices.Concat(hcl[:at], fmt.Appendf(nil, "%d", 11+i), hcl[at+1:]), 0o644))
+		start := time.Now()
+		require.NoError(t, dm.cmd.Process.Signal(syscall.SIGHUP))
+		_, ok := dm.until("msg=reloaded")
+		require.True(t, ok, "lvsctl run never logged reloaded:\n%s", dm.log.String())
+		fmt.Printf("reload %d: %v\n", i, time.Since(start))
+	}
+	dm.stop()
+	for line := range strings.Lines(dm.log.String()) {
+		if strings.Contains(line, "reload") || strings.Contains(line, "resync") || strings.Contains(line, "running") {
+			fmt.Print(line)
+		}
+	}
+}
