@@ -659,3 +659,46 @@ func TestVMBenchReload(t *testing.T) {
 		}
 	}
 }
+
+// TestVMBenchColdImported is the "cold apply, imported file" row alone,
+// for profiling it at one size (LVSCTL_BENCH=1, the first of
+// LVSCTL_BENCH_SIZES; LVSCTL_BENCH_PROFILE=1 for the CPU and heap
+// profiles): the keepalived.conf imported in the guest, then applied to
+// an empty table, LVSCTL_BENCH_RUNS times with a flush between.
+func TestVMBenchColdImported(t *testing.T) {
+	requireVM(t)
+	if os.Getenv("LVSCTL_BENCH") != "1" {
+		t.Skip("benchmark: set LVSCTL_BENCH=1")
+	}
+	n, runs := 20000, 1
+	if s := os.Getenv("LVSCTL_BENCH_SIZES"); s != "" {
+		var err error
+		n, err = strconv.Atoi(strings.Split(s, ",")[0])
+		require.NoError(t, err, "LVSCTL_BENCH_SIZES")
+	}
+	if s := os.Getenv("LVSCTL_BENCH_RUNS"); s != "" {
+		var err error
+		runs, err = strconv.Atoi(s)
+		require.NoError(t, err, "LVSCTL_BENCH_RUNS")
+	}
+	l := lab.New("vmbi-")
+	defer l.Close()
+	require.NoError(t, l.AddHost("lv"))
+	ns := l.NSPath("lv")
+	dir := t.TempDir()
+	ka := filepath.Join(dir, "keepalived.conf")
+	require.NoError(t, os.WriteFile(ka, benchKeepalived(n), 0o644))
+	imported := filepath.Join(dir, "imported.hcl")
+	benchSelf(t, "import", "keepalived", ka, "-o", imported)
+	state := filepath.Join(dir, "state.json")
+	for i := 0; i < runs; i++ {
+		if i > 0 {
+			benchIpvsadm(t, l, "lv", nil, "-C")
+			require.NoError(t, os.Remove(state))
+			require.NoError(t, os.Remove(state+".config-cache"))
+			benchSettle(n * (1 + benchRealsPer))
+		}
+		d, out, rss := benchSelfRSS(t, "apply", "-f", imported, "--netns", ns, "--state", state)
+		fmt.Printf("cold apply, imported, %d objects: %v, peak RSS %d MiB, %d writes\n", n*(1+benchRealsPer), d, rss/1024, appliedWrites(t, out))
+	}
+}
