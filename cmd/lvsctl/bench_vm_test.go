@@ -617,17 +617,7 @@ func TestVMBenchReload(t *testing.T) {
 	if os.Getenv("LVSCTL_BENCH") != "1" {
 		t.Skip("benchmark: set LVSCTL_BENCH=1")
 	}
-	n, runs := 20000, 3
-	if s := os.Getenv("LVSCTL_BENCH_SIZES"); s != "" {
-		var err error
-		n, err = strconv.Atoi(strings.Split(s, ",")[0])
-		require.NoError(t, err, "LVSCTL_BENCH_SIZES")
-	}
-	if s := os.Getenv("LVSCTL_BENCH_RUNS"); s != "" {
-		var err error
-		runs, err = strconv.Atoi(s)
-		require.NoError(t, err, "LVSCTL_BENCH_RUNS")
-	}
+	n, runs := benchOneSize(t, 3)
 	l := lab.New("vmbr-")
 	defer l.Close()
 	require.NoError(t, l.AddHost("lv"))
@@ -670,17 +660,7 @@ func TestVMBenchColdImported(t *testing.T) {
 	if os.Getenv("LVSCTL_BENCH") != "1" {
 		t.Skip("benchmark: set LVSCTL_BENCH=1")
 	}
-	n, runs := 20000, 1
-	if s := os.Getenv("LVSCTL_BENCH_SIZES"); s != "" {
-		var err error
-		n, err = strconv.Atoi(strings.Split(s, ",")[0])
-		require.NoError(t, err, "LVSCTL_BENCH_SIZES")
-	}
-	if s := os.Getenv("LVSCTL_BENCH_RUNS"); s != "" {
-		var err error
-		runs, err = strconv.Atoi(s)
-		require.NoError(t, err, "LVSCTL_BENCH_RUNS")
-	}
+	n, runs := benchOneSize(t, 1)
 	l := lab.New("vmbi-")
 	defer l.Close()
 	require.NoError(t, l.AddHost("lv"))
@@ -701,4 +681,23 @@ func TestVMBenchColdImported(t *testing.T) {
 		d, out, rss := benchSelfRSS(t, "apply", "-f", imported, "--netns", ns, "--state", state)
 		fmt.Printf("cold apply, imported, %d objects: %v, peak RSS %d MiB, %d writes\n", n*(1+benchRealsPer), d, rss/1024, appliedWrites(t, out))
 	}
+}
+
+// benchOneSize is the size (services: the first of LVSCTL_BENCH_SIZES,
+// default 20,000) and the runs (LVSCTL_BENCH_RUNS, default runs) of a
+// benchmark of one row.
+func benchOneSize(t *testing.T, runs int) (int, int) {
+	t.Helper()
+	n := 20000
+	if s := os.Getenv("LVSCTL_BENCH_SIZES"); s != "" {
+		var err error
+		n, err = strconv.Atoi(strings.Split(s, ",")[0])
+		require.NoError(t, err, "LVSCTL_BENCH_SIZES")
+	}
+	if s := os.Getenv("LVSCTL_BENCH_RUNS"); s != "" {
+		var err error
+		runs, err = strconv.Atoi(s)
+		require.NoError(t, err, "LVSCTL_BENCH_RUNS")
+	}
+	return n, runs
 }
