@@ -89,60 +89,36 @@ func BenchmarkParseBlocks(b *testing.B) {
 					parse(b, Options{Blocks: NewBlockCache()}, src)
 				}
 			})
-			b.Run(name+"/edit", func(b *testing.B) {
-				cache := NewBlockCache()
-				parse(b, Options{Blocks: cache}, src)
-				b.ReportAllocs()
-				b.SetBytes(int64(len(src)))
-				i := 0
-				for b.Loop() {
-					b.StopTimer()
-					next := edited(i)
-					i++
-					b.StartTimer()
-					parse(b, Options{Blocks: cache}, next)
+			// editRun parses next(i) through a cache holding src's blocks:
+			// the same cache every time, or (persisted) a new one read
+			// from src's entries each time, as an edited apply does.
+			editRun := func(next func(int) []byte, persisted bool) func(*testing.B) {
+				return func(b *testing.B) {
+					cache := NewBlockCache()
+					parse(b, Options{Blocks: cache}, src)
+					entries := cache.Entries()
+					b.ReportAllocs()
+					b.SetBytes(int64(len(src)))
+					i := 0
+					for b.Loop() {
+						b.StopTimer()
+						in := next(i)
+						i++
+						if persisted {
+							cache = NewBlockCache()
+							cache.AddEntries(entries)
+						}
+						b.StartTimer()
+						parse(b, Options{Blocks: cache}, in)
+					}
+					if hits, misses := cache.Stats(); misses != 1 || hits < n-3 {
+						b.Fatalf("%d hits, %d misses", hits, misses)
+					}
 				}
-				if hits, misses := cache.Stats(); misses != 1 || hits < n-3 {
-					b.Fatalf("%d hits, %d misses", hits, misses)
-				}
-			})
-			b.Run(name+"/edit-persisted", func(b *testing.B) {
-				cache := NewBlockCache()
-				parse(b, Options{Blocks: cache}, src)
-				entries := cache.Entries()
-				b.ReportAllocs()
-				b.SetBytes(int64(len(src)))
-				i := 0
-				for b.Loop() {
-					b.StopTimer()
-					next := edited(i)
-					i++
-					cache = NewBlockCache()
-					cache.AddEntries(entries)
-					b.StartTimer()
-					parse(b, Options{Blocks: cache}, next)
-				}
-				if hits, misses := cache.Stats(); misses != 1 || hits < n-3 {
-					b.Fatalf("%d hits, %d misses", hits, misses)
-				}
-			})
-			b.Run(name+"/edit-moved", func(b *testing.B) {
-				cache := NewBlockCache()
-				parse(b, Options{Blocks: cache}, src)
-				b.ReportAllocs()
-				b.SetBytes(int64(len(src)))
-				i := 0
-				for b.Loop() {
-					b.StopTimer()
-					next := moved(i)
-					i++
-					b.StartTimer()
-					parse(b, Options{Blocks: cache}, next)
-				}
-				if hits, misses := cache.Stats(); misses != 1 || hits < n-3 {
-					b.Fatalf("%d hits, %d misses", hits, misses)
-				}
-			})
+			}
+			b.Run(name+"/edit", editRun(edited, false))
+			b.Run(name+"/edit-persisted", editRun(edited, true))
+			b.Run(name+"/edit-moved", editRun(moved, false))
 		}
 	}
 }
