@@ -172,7 +172,6 @@ func checkBenchVariants() []checkBenchVariant {
 type checkBenchVariant struct {
 	name string
 	args []string
-	env  map[string]string
 }
 
 // checkBench runs keepalived, then lvsctl's variants, at each size and
@@ -235,14 +234,8 @@ func checkBench(t *testing.T, sizes []int, warmup, window time.Duration) []check
 				cli := newVMCLI(t, ns)
 				hclFile := filepath.Join(dir, fmt.Sprintf("lvsctl-%d-%s.hcl", n, kind))
 				require.Equal(t, 0, cli.run("import", "keepalived", conf, "-o", hclFile), cli.errOut.String())
-				for k, val := range v.env {
-					t.Setenv(k, val)
-				}
 				args := append([]string{"-f", hclFile, "--netns", ns, "--state", filepath.Join(t.TempDir(), "state.json")}, v.args...)
 				d := startDaemonBin(t, checkBenchBin(), args...)
-				for k := range v.env {
-					os.Unsetenv(k)
-				}
 				measure(&lv, d.cmd.Process.Pid, 0)
 				d.signal(t, syscall.SIGTERM)
 				d.wait(t)

@@ -352,7 +352,7 @@ func (d *Daemon) reload(ctx context.Context, next *lvshcl.Config) reloadOutcome 
 	return reloadFromMemory
 }
 
-// resyncUnlessReload is a periodic resync whose dump a configuration
+// resyncUnlessReload is a resync whose dump a configuration
 // arriving on reload cuts short (errPreempted: nothing written). got says
 // whether one was received (next, or the channel's close when !open),
 // whether or not it came in time to stop the resync; the caller applies it.
